@@ -1,0 +1,72 @@
+"""MkDocs hook: show each exec block of a page as its real, recorded output.
+
+Thin on purpose: every decision lives in the `docexec` package, which knows nothing of MkDocs.
+DOCEXEC_MODE chooses what a build may do: auto (default: run pages whose recording is missing or stale when a
+daemon answers), force (run every page now), offline (never ask the daemon).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from mkdocs.exceptions import PluginError
+
+from docexec.config import load_config
+from docexec.errors import DocexecError
+from docexec.project import Project
+from docexec.render import render_page
+
+if TYPE_CHECKING:
+    from mkdocs.config.defaults import MkDocsConfig
+    from mkdocs.structure.files import Files
+    from mkdocs.structure.pages import Page
+
+log = logging.getLogger("mkdocs.plugins.docexec")
+_project: Project | None = None
+
+# --------------------------------------------------------------------------------------------------
+# Hooks
+
+
+# Read the engine's settings once per build and start counting.
+def on_config(config: MkDocsConfig) -> MkDocsConfig:
+    global _project
+    if _project is not None:
+        _project.close()
+    try:
+        root = Path(config.config_file_path).parent
+        _project = Project(load_config(root), mode=os.environ.get("DOCEXEC_MODE", "auto"),  # type: ignore[arg-type]
+                           notify=log.info)
+    except DocexecError as exc:
+        raise PluginError(str(exc)) from None
+    return config
+
+
+# Replace each exec fence with its transcript; run the page first if its recording is missing or stale.
+def on_page_markdown(markdown: str, *, page: Page, config: MkDocsConfig, files: Files) -> str:
+    assert _project is not None
+    try:
+        parsed = _project.load_page(page.file.src_uri, markdown)
+        if not parsed.blocks:
+            return markdown
+        outcome = _project.ensure(parsed)
+    except DocexecError as exc:
+        raise PluginError(str(exc)) from None
+    if outcome.status == "stale":
+        log.warning(f"{parsed.name}: its commands changed since they were recorded; showing the old outputs "
+                    f"({outcome.reason or 'not recorded'})")
+    elif outcome.status == "missing":
+        log.warning(f"{parsed.name}: has no recorded outputs ({outcome.reason or 'not recorded'})")
+    for path in outcome.changed:
+        log.info(f"docexec: wrote {path.relative_to(_project.config.root)}")
+    return render_page(markdown, parsed, outcome.recording, stale=outcome.status == "stale")
+
+
+# One line on what the build did.
+def on_post_build(config: MkDocsConfig) -> None:
+    if _project is not None:
+        log.info(_project.stats.summary())
+        _project.close()

@@ -1,0 +1,249 @@
+"""Find the executable blocks of a Markdown page and check their options.
+
+An executable block is a fenced code block whose info string has an `exec` option:
+
+    ```console exec="docker" id="bridge-three"
+    $ docker run -d --name master busybox sleep 1d
+    $ docker exec master ip addr
+    ```
+
+GitHub shows it as an ordinary console block; the engine runs each `$ ` line and records its output.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from markdown_it import MarkdownIt
+
+from .errors import PageError
+from .shellwords import ShellCommand, ShellSyntaxError, parse
+
+Kind = Literal["docker", "host"]
+
+OPTION = re.compile(r"""(?x)
+    \s*(?P<key>[A-Za-z][A-Za-z0-9_-]*)
+    =(?: "(?P<dq>[^"]*)" | '(?P<sq>[^']*)' | (?P<bare>[^\s"']+) )
+""")
+BLOCK_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")
+OPTIONS = {
+    "exec": 'what runs the commands: "docker" (the docker CLI) or "host" (read-only host tools, and docker)',
+    "id": "a stable name, unique on the page: lowercase letters, digits and '-'",
+    "returncode": "the exit code every command of the block must end with (default 0)",
+    "timeout": "seconds each command may take before it is killed (default from pyproject.toml)",
+    "show": '"no" runs the block but leaves it off the page (setup)',
+    "run": '"no" shows the commands without running them; needs reason="..."',
+    "reason": 'why a run="no" block is not run; shown to the reader',
+    "volatile": "a regular expression: matching text is ignored by the drift check",
+    "title": "a caption shown above the block",
+}
+EXEC_FENCE_HINT = re.compile(r"^\s*(`{3,}|~{3,})[^\n]*\bexec=")
+_md = MarkdownIt("commonmark")
+
+
+@dataclass(frozen=True)
+class Command:
+    line: int  # 1-based line of the `$ ` prompt in the page
+    display: str  # as written after the prompt, continuation lines included
+    shell: ShellCommand | None  # None in blocks that never run
+
+    @property
+    def text(self) -> str:
+        """The command on one line (continuations joined), as it is reported."""
+        return re.sub(r"\\\n\s*", "", self.display)
+
+
+@dataclass(frozen=True)
+class Block:
+    page: str
+    line: int  # 1-based line of the opening fence
+    end_line: int  # 1-based line of the closing fence
+    id: str
+    kind: Kind
+    lang: str
+    commands: tuple[Command, ...]
+    returncode: int = 0
+    timeout: float | None = None
+    show: bool = True
+    run: bool = True
+    reason: str | None = None
+    volatile: tuple[str, ...] = ()
+    title: str | None = None
+
+    def key(self) -> dict[str, object]:
+        """What, if changed, makes the block's recorded output stale."""
+        return {"id": self.id, "kind": self.kind, "returncode": self.returncode,
+                "commands": [c.text for c in self.commands]}
+
+
+@dataclass(frozen=True)
+class Page:
+    name: str  # path below docs/, e.g. "network/bridge.md"
+    blocks: tuple[Block, ...] = field(default_factory=tuple)
+
+    @property
+    def executed(self) -> tuple[Block, ...]:
+        return tuple(b for b in self.blocks if b.run)
+
+    @property
+    def commands(self) -> list[tuple[Block, Command]]:
+        return [(b, c) for b in self.executed for c in b.commands]
+
+    def digest(self, extra: dict[str, str] | None = None) -> str:
+        """A hash of everything that decides the page's outputs: its executed blocks, in order, and `extra`
+        (the content hashes of the images it uses)."""
+        payload = {"blocks": [b.key() for b in self.executed], "extra": extra or {}}
+        blob = json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()
+        return hashlib.sha256(blob).hexdigest()
+
+
+def parse_page(name: str, source: str) -> Page:
+    """All blocks of a page that opt in to execution, checked; raises PageError on the first problem."""
+    blocks: list[Block] = []
+    seen: dict[str, int] = {}
+    for token in _md.parse(source):
+        if token.type == "code_block" and token.map:
+            for offset, text in enumerate(token.content.splitlines()):
+                if EXEC_FENCE_HINT.match(text):
+                    raise PageError(name, token.map[0] + offset + 1,
+                                    "an exec block must not be indented (inside an admonition, list or tab): "
+                                    "move it to the top level of the page")
+        if token.type != "fence" or not token.map or "exec=" not in token.info:
+            continue
+        line = token.map[0] + 1
+        if token.level > 0:
+            raise PageError(name, line, "an exec block must be at the top level of the page, not inside a list "
+                                        "or quote")
+        block = _block(name, line, token.map[1], token.info, token.content)
+        if block.id in seen:
+            raise PageError(name, line, f"duplicate block id '{block.id}' (first used on line {seen[block.id]})")
+        seen[block.id] = line
+        blocks.append(block)
+    return Page(name=name, blocks=tuple(blocks))
+
+
+def parse_file(path: Path, name: str) -> Page:
+    try:
+        source = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise PageError(name, 1, f"the page is not valid UTF-8 ({exc.reason} at byte {exc.start})") from None
+    return parse_page(name, source)
+
+
+def _block(page: str, line: int, end: int, info: str, content: str) -> Block:
+    lang, _, rest = info.strip().partition(" ")
+    if "=" in lang:
+        raise PageError(page, line, f"the fence needs a language before its options, e.g. ```console {info.strip()}")
+    options: dict[str, str] = {}
+    pos = 0
+    while pos < len(rest):
+        if rest[pos:].strip() == "":
+            break
+        m = OPTION.match(rest, pos)
+        if not m:
+            raise PageError(page, line, f"cannot read the fence options at «{rest[pos:].strip()}»: "
+                                        'write them as key="value"')
+        key = m.group("key")
+        value = next(v for v in (m.group("dq"), m.group("sq"), m.group("bare")) if v is not None)
+        if key not in OPTIONS:
+            close = difflib.get_close_matches(key, OPTIONS, n=1)
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            raise PageError(page, line, f"unknown block option '{key}'{hint}; known options: "
+                                        + ", ".join(OPTIONS))
+        if key in options:
+            raise PageError(page, line, f"option '{key}' is given twice")
+        options[key] = value
+        pos = m.end()
+
+    def choice(key: str, allowed: tuple[str, ...], default: str) -> str:
+        value = options.get(key, default)
+        if value not in allowed:
+            raise PageError(page, line, f"{key}=\"{value}\" is not allowed: use one of "
+                                        + ", ".join(f'"{a}"' for a in allowed))
+        return value
+
+    kind = choice("exec", ("docker", "host"), "docker")
+    block_id = options.get("id")
+    if block_id is None:
+        raise PageError(page, line, 'an exec block needs an id, e.g. id="bridge-three" (it names the recording)')
+    if not BLOCK_ID.fullmatch(block_id):
+        raise PageError(page, line, f"id=\"{block_id}\" is not allowed: use lowercase letters, digits and '-'")
+    try:
+        returncode = int(options.get("returncode", "0"))
+        if not 0 <= returncode <= 255:
+            raise ValueError
+    except ValueError:
+        raise PageError(page, line, f"returncode=\"{options['returncode']}\" must be a whole number from 0 to 255") \
+            from None
+    timeout = None
+    if "timeout" in options:
+        try:
+            timeout = float(options["timeout"])
+            if not 0 < timeout <= 600:
+                raise ValueError
+        except ValueError:
+            raise PageError(page, line, f"timeout=\"{options['timeout']}\" must be a number of seconds "
+                                        "above 0 and at most 600") from None
+    show = choice("show", ("yes", "no"), "yes") == "yes"
+    run = choice("run", ("yes", "no"), "yes") == "yes"
+    reason = options.get("reason")
+    if not run and not reason:
+        raise PageError(page, line, 'run="no" needs reason="..." saying why the reader sees it but it is not run')
+    if run and reason:
+        raise PageError(page, line, 'reason="..." only goes with run="no"')
+    if not run and not show:
+        raise PageError(page, line, 'a block with run="no" and show="no" does nothing: remove it')
+    volatile = ()
+    if "volatile" in options:
+        try:
+            re.compile(options["volatile"])
+        except re.error as exc:
+            raise PageError(page, line, f"volatile=\"{options['volatile']}\" is not a valid regular expression: "
+                                        f"{exc}") from None
+        volatile = (options["volatile"],)
+
+    commands = _commands(page, line, content, parse_shell=run)
+    return Block(page=page, line=line, end_line=end, id=block_id, kind=kind,  # type: ignore[arg-type]
+                 lang=lang, commands=commands, returncode=returncode, timeout=timeout, show=show, run=run,
+                 reason=reason, volatile=volatile, title=options.get("title"))
+
+
+def _commands(page: str, fence_line: int, content: str, *, parse_shell: bool) -> tuple[Command, ...]:
+    lines = content.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    commands: list[Command] = []
+    i = 0
+    while i < len(lines):
+        number = fence_line + 1 + i
+        text = lines[i]
+        if not text.strip():
+            i += 1
+            continue
+        if not text.startswith("$ "):
+            raise PageError(page, number, "an exec block holds only commands, each starting with '$ ' "
+                                          f"(found «{text.strip()[:60]}»); outputs are recorded for you")
+        display = [text[2:]]
+        while display[-1].endswith("\\"):
+            i += 1
+            if i >= len(lines):
+                raise PageError(page, number, "the last line ends with '\\' but no line follows")
+            display.append(lines[i])
+        joined = "\n".join(display)
+        shell = None
+        if parse_shell:
+            try:
+                shell = parse(re.sub(r"\\\n\s*", " ", joined))
+            except ShellSyntaxError as exc:
+                raise PageError(page, number, f"{exc.message} (in «{joined.strip()[:80]}»)") from None
+        commands.append(Command(line=number, display=joined, shell=shell))
+        i += 1
+    if not commands:
+        raise PageError(page, fence_line, "the exec block is empty: add '$ ' commands or remove the block")
+    return tuple(commands)

@@ -1,0 +1,77 @@
+"""The project's settings, read once from `[tool.docexec]` in pyproject.toml."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import DocexecError
+
+
+@dataclass(frozen=True)
+class Allowance:
+    """A use of a refused flag or host command that the project allows, with the reason it is needed."""
+
+    page: str
+    match: str  # the exact argument (docker flag with its value) or host command line allowed
+    reason: str
+
+
+@dataclass(frozen=True)
+class Config:
+    root: Path
+    docs_dir: Path
+    snippets_dir: Path
+    images_dir: Path
+    workdir: Path
+    default_timeout: float = 30.0
+    max_output_bytes: int = 256 * 1024
+    memory_limit: str = "256m"
+    pids_limit: int = 256
+    allow: tuple[Allowance, ...] = field(default_factory=tuple)
+
+    def page_name(self, path: Path) -> str:
+        """A page's stable name: its path below docs_dir, with forward slashes."""
+        return path.resolve().relative_to(self.docs_dir.resolve()).as_posix()
+
+
+def find_root(start: Path | None = None) -> Path:
+    """The nearest folder upwards from `start` that holds a pyproject.toml with a [tool.docexec] table."""
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        candidate = folder / "pyproject.toml"
+        if candidate.is_file() and "[tool.docexec]" in candidate.read_text(encoding="utf-8"):
+            return folder
+    raise DocexecError(f"no pyproject.toml with a [tool.docexec] table above {here}")
+
+
+def load_config(root: Path | None = None) -> Config:
+    root = find_root(root)
+    with open(root / "pyproject.toml", "rb") as fh:
+        table = tomllib.load(fh).get("tool", {}).get("docexec", {})
+    known = {"docs_dir", "snippets_dir", "images_dir", "workdir", "default_timeout", "max_output_bytes",
+             "memory_limit", "pids_limit", "allow"}
+    unknown = sorted(set(table) - known)
+    if unknown:
+        raise DocexecError(f"pyproject.toml: unknown [tool.docexec] settings: {', '.join(unknown)}")
+    allow = []
+    for i, entry in enumerate(table.get("allow", [])):
+        try:
+            allow.append(Allowance(page=entry["page"], match=entry["match"], reason=entry["reason"]))
+        except (KeyError, TypeError):
+            raise DocexecError(
+                f"pyproject.toml: [[tool.docexec.allow]] entry {i + 1} needs page, match and reason"
+            ) from None
+    return Config(
+        root=root,
+        docs_dir=root / table.get("docs_dir", "docs"),
+        snippets_dir=root / table.get("snippets_dir", "snippets"),
+        images_dir=root / table.get("images_dir", "images"),
+        workdir=Path(table.get("workdir", "/tmp/docexec-work")),
+        default_timeout=float(table.get("default_timeout", 30)),
+        max_output_bytes=int(table.get("max_output_bytes", 256 * 1024)),
+        memory_limit=str(table.get("memory_limit", "256m")),
+        pids_limit=int(table.get("pids_limit", 256)),
+        allow=tuple(allow),
+    )

@@ -1,0 +1,177 @@
+"""Everything the engine asks the Docker daemon directly (through the SDK), as opposed to the commands of a page,
+which always go through the docker CLI like a reader's would."""
+
+from __future__ import annotations
+
+import os
+import platform
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import docker
+import docker.errors
+
+from .errors import DaemonUnavailable, RefusedToRecord
+from .images import ImageSpec
+
+LABEL = "io.docexec.run"  # on every container, network and volume a page creates; value: the run's id
+IMAGE_LABEL = "io.docexec.image"  # on lesson images; value: the content hash they were built from
+DEFAULT_BRIDGE_SUBNET = "172.17.0.0/16"
+
+
+@dataclass
+class Daemon:
+    client: docker.DockerClient
+    _engine: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def connect(cls, timeout: float = 10) -> Daemon:
+        """Connect and ping once; DaemonUnavailable says where it looked."""
+        where = os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock")
+        try:
+            client = docker.from_env(timeout=timeout)
+            client.ping()
+        except Exception as exc:  # the SDK raises several kinds for "nobody answers"
+            raise DaemonUnavailable(f"no Docker daemon answers at {where} ({type(exc).__name__})") from None
+        return cls(client)
+
+    def close(self) -> None:
+        self.client.close()
+
+    # ----------------------------------------------------------------------------------------------
+    # facts for the recordings
+
+    def engine(self) -> dict[str, str]:
+        """Versions and host facts written beside each recording (asked once per process)."""
+        if not self._engine:
+            v = self.client.version()
+            info = self.client.info()
+            client_version = ""
+            docker_cli = shutil.which("docker")
+            if docker_cli:
+                done = subprocess.run([docker_cli, "version", "--format", "{{.Client.Version}}"],
+                                      capture_output=True, text=True, timeout=20, check=False)
+                client_version = done.stdout.strip()
+            self._engine = {
+                "engine": str(v.get("Version", "")),
+                "api": str(v.get("ApiVersion", "")),
+                "client": client_version,
+                "kernel": str(info.get("KernelVersion", platform.release())),
+                "os": str(info.get("OperatingSystem", "")),
+                "storage_driver": str(info.get("Driver", "")),
+                "cgroup": str(info.get("CgroupVersion", "")),
+            }
+        return self._engine
+
+    # ----------------------------------------------------------------------------------------------
+    # objects the engine created
+
+    def remove_labelled(self, run_id: str | None = None) -> list[str]:
+        """Remove containers, networks and volumes carrying LABEL (only those of `run_id` if given).
+        Returns what was removed, as 'kind name' strings."""
+        selector = f"{LABEL}={run_id}" if run_id else LABEL
+        removed: list[str] = []
+        for c in self.client.containers.list(all=True, filters={"label": selector}):
+            _ignore_missing(c.remove, force=True, v=True)
+            removed.append(f"container {c.name}")
+        for n in self.client.networks.list(filters={"label": selector}):
+            _ignore_missing(n.remove)
+            removed.append(f"network {n.name}")
+        for vol in self.client.volumes.list(filters={"label": selector}):
+            _ignore_missing(vol.remove, force=True)
+            removed.append(f"volume {vol.name}")
+        return removed
+
+    def volume_names(self) -> set[str]:
+        return {v.name for v in self.client.volumes.list() if v.name}
+
+    def remove_new_anonymous_volumes(self, before: set[str]) -> list[str]:
+        """Anonymous volumes that appeared during the page and are no longer used: a page's containers made them
+        (`-v /data`), and `docker rm` without -v leaves them behind."""
+        removed = []
+        for vol in self.client.volumes.list(filters={"dangling": True}):
+            name = vol.name or ""
+            if name not in before and len(name) == 64 and all(ch in "0123456789abcdef" for ch in name):
+                _ignore_missing(vol.remove, force=True)
+                removed.append(f"volume {name}")
+        return removed
+
+    def owns(self, kind: str, name: str, run_id: str) -> bool:
+        """Whether the object `name` exists and was created by run `run_id`."""
+        getter = {"container": self.client.containers, "network": self.client.networks,
+                  "volume": self.client.volumes}[kind]
+        try:
+            obj: Any = getter.get(name)
+        except docker.errors.NotFound:
+            return True  # docker itself will say it does not exist
+        labels = obj.attrs.get("Config", {}).get("Labels") if kind == "container" else obj.attrs.get("Labels")
+        return bool(labels) and labels.get(LABEL) == run_id
+
+    def volume_exists(self, name: str) -> bool:
+        try:
+            self.client.volumes.get(name)
+            return True
+        except docker.errors.NotFound:
+            return False
+
+    def create_volume(self, name: str, run_id: str) -> None:
+        self.client.volumes.create(name=name, labels={LABEL: run_id})
+
+    # ----------------------------------------------------------------------------------------------
+    # checks before a page is recorded
+
+    def preflight(self) -> None:
+        """Refuse to record when the engine's state would make a page's outputs wrong."""
+        foreign = [c for c in self.client.containers.list(filters={"network": "bridge"})
+                   if LABEL not in (c.labels or {})]
+        if foreign:
+            names = ", ".join(sorted(c.name or c.short_id for c in foreign))
+            raise RefusedToRecord(
+                f"container(s) not created by docexec are running on the default bridge ({names}): they hold "
+                "addresses, so the page's recorded addresses (172.17.0.2, ...) would be wrong. Stop them, or "
+                "record against another daemon (DOCKER_HOST); the build keeps using the recordings.")
+        bridge = self.client.networks.get("bridge")
+        configs = (bridge.attrs.get("IPAM") or {}).get("Config") or []
+        subnets = [c.get("Subnet") for c in configs]
+        if subnets != [DEFAULT_BRIDGE_SUBNET]:
+            raise RefusedToRecord(
+                f"the default bridge uses {subnets}, the lessons assume {DEFAULT_BRIDGE_SUBNET} "
+                "(Docker's default; check 'bip' in /etc/docker/daemon.json)")
+
+    def ensure_image(self, spec: ImageSpec) -> bool:
+        """Build `spec` unless an image with the same content hash is there. Returns True if it built."""
+        digest = spec.digest()
+        try:
+            image = self.client.images.get(spec.tag)
+            labels = image.labels or {}
+            if labels.get(IMAGE_LABEL) == digest:
+                return False
+            if IMAGE_LABEL not in labels:
+                raise RefusedToRecord(
+                    f"an image tagged {spec.tag} exists that docexec did not build (from a registry?); the "
+                    f"lessons' outputs depend on the one built from {spec.folder}. Remove or retag it "
+                    f"(docker image tag {spec.tag} {spec.tag.split(':')[0]}:mine && docker image rm {spec.tag}).")
+        except docker.errors.ImageNotFound:
+            pass
+        with tempfile.TemporaryDirectory(prefix="docexec-image-") as tmp:
+            context = Path(tmp)
+            shutil.copytree(spec.folder, context, dirs_exist_ok=True)
+            for dest, source in spec.host_files.items():
+                shutil.copy2(source, context / dest)
+            self.client.images.build(path=str(context), tag=spec.tag, labels={IMAGE_LABEL: digest},
+                                     rm=True, forcerm=True, pull=False)
+        return True
+
+
+def _ignore_missing(action: Any, **kwargs: Any) -> None:
+    try:
+        action(**kwargs)
+    except docker.errors.NotFound:
+        pass
+    except docker.errors.APIError as exc:
+        if exc.status_code not in (404, 409):
+            raise

@@ -1,0 +1,195 @@
+"""The engine's front door for the MkDocs hook, the CLI and the pytest plugin: pages, their status, recording."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from . import recording
+from .blocks import Page, parse_file, parse_page
+from .config import Config
+from .daemon import LABEL, Daemon
+from .errors import DaemonUnavailable, DocexecError, RefusedToRecord
+from .images import ImageSpec, load_images
+from .normalize import normalize, scrub_label
+from .recording import CommandRecord, PageRecording
+from .runner import Session
+
+Mode = Literal["auto", "force", "offline"]
+MODES: tuple[Mode, ...] = ("auto", "force", "offline")
+
+
+@dataclass
+class BuildStats:
+    recorded: list[str] = field(default_factory=list)
+    from_recordings: list[str] = field(default_factory=list)
+    stale: list[str] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        parts = [f"{len(self.recorded)} page(s) run and recorded",
+                 f"{len(self.from_recordings)} from recordings"]
+        if self.stale:
+            parts.append(f"{len(self.stale)} stale ({', '.join(self.stale)})")
+        if self.missing:
+            parts.append(f"{len(self.missing)} never recorded ({', '.join(self.missing)})")
+        return "docexec: " + ", ".join(parts)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    page: Page
+    recording: PageRecording | None
+    status: recording.Status
+    ran: bool
+    changed: tuple[Path, ...] = ()
+    reason: str = ""  # why a stale page was not recorded
+
+
+class Project:
+    def __init__(self, config: Config, *, mode: Mode = "auto",
+                 notify: Callable[[str], None] = print) -> None:
+        if mode not in MODES:
+            raise DocexecError(f"unknown mode '{mode}': use one of {', '.join(MODES)}")
+        self.config, self.mode, self.notify = config, mode, notify
+        self.images: list[ImageSpec] = load_images(config.images_dir)
+        self.stats = BuildStats()
+        self._daemon: Daemon | None = None
+        self._daemon_error: DaemonUnavailable | None = None
+        self._image_digests: dict[str, tuple[tuple[float, ...], str]] = {}
+
+    # ----------------------------------------------------------------------------------------------
+    # pages
+
+    def page_paths(self) -> list[Path]:
+        return sorted(self.config.docs_dir.rglob("*.md"))
+
+    def load_page(self, name: str, source: str | None = None) -> Page:
+        if source is None:
+            return parse_file(self.config.docs_dir / name, name)
+        return parse_page(name, source)
+
+    def pages(self) -> list[Page]:
+        """Every page under docs/ that has executable blocks."""
+        found = []
+        for path in self.page_paths():
+            page = parse_file(path, self.config.page_name(path))
+            if page.blocks:
+                found.append(page)
+        return found
+
+    def digest(self, page: Page) -> str:
+        words = [w.plain for _, c in page.commands if c.shell for w in c.shell.words() if w.is_plain]
+        return page.digest({spec.tag: self._image_digest(spec) for spec in self.images if spec.used_by(words)})
+
+    def _image_digest(self, spec: ImageSpec) -> str:
+        files = [p for p in spec.folder.rglob("*") if p.is_file()] + list(spec.host_files.values())
+        stamp = tuple(p.stat().st_mtime if p.exists() else -1.0 for p in files)
+        cached = self._image_digests.get(spec.tag)
+        if cached and cached[0] == stamp:
+            return cached[1]
+        value = spec.digest()
+        self._image_digests[spec.tag] = (stamp, value)
+        return value
+
+    def status(self, page: Page) -> recording.Status:
+        return recording.status(self.config.snippets_dir, page, self.digest(page))
+
+    # ----------------------------------------------------------------------------------------------
+    # the daemon, asked at most once per build
+
+    def daemon(self) -> Daemon:
+        if self._daemon is None and self._daemon_error is None:
+            try:
+                self._daemon = Daemon.connect()
+            except DaemonUnavailable as exc:
+                self._daemon_error = exc
+        if self._daemon_error is not None:
+            raise self._daemon_error
+        assert self._daemon is not None
+        return self._daemon
+
+    def close(self) -> None:
+        if self._daemon is not None:
+            self._daemon.close()
+            self._daemon = None
+
+    # ----------------------------------------------------------------------------------------------
+    # recording
+
+    @contextmanager
+    def session(self, page: Page) -> Iterator[Session]:
+        with Session(page, self.config, self.daemon(), self.images, notify=self.notify) as session:
+            yield session
+
+    def record(self, page: Page) -> Outcome:
+        """Run every block of the page now and write the recording (only when the whole page succeeded)."""
+        digest = self.digest(page)
+        old = recording.load(self.config.snippets_dir, page) if self.status(page) != "missing" else None
+        results: dict[str, list[CommandRecord]] = {}
+        with self.session(page) as session:
+            for block in page.executed:
+                outputs = []
+                for command in block.commands:
+                    result = session.run(block, command)
+                    output = scrub_label(result.output, LABEL)
+                    outputs.append(CommandRecord(command.text, output, result.returncode, result.duration))
+                results[block.id] = outputs
+        engine = self.daemon().engine()
+        if old is not None and old.engine == engine and _same(old, results, page):
+            # Only volatile fields moved: keep the reviewed files, refresh the hash if the page changed.
+            results = old.blocks
+            recorded = old.recorded
+        else:
+            recorded = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        changed = recording.write(self.config.snippets_dir, page, digest, results, engine, recorded)
+        self.stats.recorded.append(page.name)
+        return Outcome(page, recording.load(self.config.snippets_dir, page), "current", True, tuple(changed))
+
+    def ensure(self, page: Page) -> Outcome:
+        """What a build does with a page: use a current recording, or run the page when the mode and the daemon
+        allow it; a page that cannot be run keeps its (stale) recording."""
+        status = self.status(page)
+        if not page.executed:
+            return Outcome(page, None, "current", False)
+        if self.mode == "force" or (self.mode == "auto" and status != "current"):
+            try:
+                return self.record(page)
+            except DaemonUnavailable as exc:
+                if self.mode == "force":
+                    raise
+                reason = str(exc)
+            except RefusedToRecord as exc:
+                reason = str(exc)
+        else:
+            reason = "offline mode" if status != "current" else ""
+        stored = recording.load(self.config.snippets_dir, page)
+        if status == "current":
+            self.stats.from_recordings.append(page.name)
+        elif status == "stale":
+            self.stats.stale.append(page.name)
+        else:
+            self.stats.missing.append(page.name)
+        return Outcome(page, stored, status, False, reason=reason)
+
+
+def _same(old: PageRecording, new: dict[str, list[CommandRecord]], page: Page) -> bool:
+    for block in page.executed:
+        before, after = old.blocks.get(block.id), new.get(block.id)
+        if before is None or after is None or len(before) != len(after):
+            return False
+        for a, b in zip(before, after, strict=True):
+            if a.command != b.command or a.returncode != b.returncode:
+                return False
+            if normalize(a.output, block.volatile) != normalize(b.output, block.volatile):
+                return False
+    return True
+
+
+def elapsed(start: float) -> str:
+    return f"{time.monotonic() - start:.1f} s"

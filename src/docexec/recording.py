@@ -1,0 +1,181 @@
+"""Recorded outputs under snippets/: one transcript per block, one metadata file per page.
+
+    snippets/network/bridge/bridge-three.txt     $ docker run ...  then its output, for each command
+    snippets/network/bridge/_page.json           page hash, exit codes, durations, engine, date
+
+Transcripts are plain UTF-8, meant to be read in `git diff`. The metadata counts each command's output lines, so
+a transcript is split back into outputs exactly, whatever the output contains.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from .blocks import Block, Page
+from .errors import RecordingError
+
+FORMAT = 1
+META = "_page.json"
+Status = Literal["current", "stale", "missing"]
+
+
+@dataclass(frozen=True)
+class CommandRecord:
+    command: str
+    output: str
+    returncode: int
+    duration: float
+
+
+@dataclass(frozen=True)
+class PageRecording:
+    page: str
+    digest: str
+    recorded: str
+    engine: dict[str, str]
+    blocks: dict[str, list[CommandRecord]]
+
+
+def page_folder(snippets_dir: Path, page: str) -> Path:
+    return snippets_dir / page.removesuffix(".md")
+
+
+def transcript(block: Block, records: list[CommandRecord]) -> str:
+    parts = []
+    for command, record in zip(block.commands, records, strict=True):
+        parts.append(f"$ {command.display}\n")
+        parts.append(_with_newline(record.output))
+    return "".join(parts)
+
+
+def _with_newline(text: str) -> str:
+    return text if not text or text.endswith("\n") else text + "\n"
+
+
+def read_meta(snippets_dir: Path, page: str) -> dict[str, object] | None:
+    path = page_folder(snippets_dir, page) / META
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as exc:
+        raise RecordingError(f"{path}: unreadable ({exc}); record the page again") from None
+    return data if isinstance(data, dict) else None
+
+
+def status(snippets_dir: Path, page: Page, digest: str) -> Status:
+    meta = read_meta(snippets_dir, page.name)
+    if meta is None:
+        return "missing"
+    folder = page_folder(snippets_dir, page.name)
+    if meta.get("hash") != digest or meta.get("format") != FORMAT:
+        return "stale"
+    if any(not (folder / f"{b.id}.txt").is_file() for b in page.executed):
+        return "missing"
+    return "current"
+
+
+def load(snippets_dir: Path, page: Page) -> PageRecording | None:
+    """The page's recording, split per command; None when there is none. Raises RecordingError when the files
+    do not agree with each other (edited by hand in a way that changed their line structure)."""
+    meta = read_meta(snippets_dir, page.name)
+    if meta is None:
+        return None
+    folder = page_folder(snippets_dir, page.name)
+    blocks_meta = meta.get("blocks")
+    if not isinstance(blocks_meta, dict):
+        raise RecordingError(f"{folder / META}: has no blocks; record the page again")
+    blocks: dict[str, list[CommandRecord]] = {}
+    for block in page.executed:
+        entries = blocks_meta.get(block.id)
+        path = folder / f"{block.id}.txt"
+        if not isinstance(entries, list) or not path.is_file():
+            continue
+        lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+        records, pos = [], 0
+        for entry in entries:
+            prompt_lines = entry["command_lines"]
+            output_lines = entry["output_lines"]
+            head = "".join(lines[pos:pos + prompt_lines])
+            if not head.startswith("$ "):
+                raise RecordingError(f"{path}: line {pos + 1} should be the command «$ {entry['command']}»; "
+                                     "the transcript's lines no longer match its metadata: record the page again")
+            pos += prompt_lines
+            output = "".join(lines[pos:pos + output_lines])
+            pos += output_lines
+            records.append(CommandRecord(entry["command"], output, int(entry["returncode"]),
+                                         float(entry.get("duration", 0.0))))
+        if pos != len(lines):
+            raise RecordingError(f"{path}: has {len(lines) - pos} more lines than its metadata describes; "
+                                 "record the page again")
+        blocks[block.id] = records
+    return PageRecording(page=page.name, digest=str(meta.get("hash")), recorded=str(meta.get("recorded")),
+                         engine=dict(meta.get("engine") or {}),  # type: ignore[call-overload]
+                         blocks=blocks)
+
+
+def line_of_output(block: Block, records: list[CommandRecord], index: int) -> int:
+    """1-based line in the block's transcript where command `index`'s output starts."""
+    line = 1
+    for n, (command, record) in enumerate(zip(block.commands, records, strict=False)):
+        line += command.display.count("\n") + 1
+        if n == index:
+            return line
+        line += len(_with_newline(record.output).splitlines())
+    return line
+
+
+def write(snippets_dir: Path, page: Page, digest: str, results: dict[str, list[CommandRecord]],
+          engine: dict[str, str], recorded: str) -> list[Path]:
+    """Write the page's transcripts, then its metadata, each atomically; remove transcripts of blocks that are
+    gone. Returns the files whose content changed."""
+    folder = page_folder(snippets_dir, page.name)
+    folder.mkdir(parents=True, exist_ok=True)
+    changed: list[Path] = []
+    blocks_meta: dict[str, list[dict[str, object]]] = {}
+    for block in page.executed:
+        records = results[block.id]
+        if _write_if_changed(folder / f"{block.id}.txt", transcript(block, records)):
+            changed.append(folder / f"{block.id}.txt")
+        blocks_meta[block.id] = [
+            {"command": r.command, "returncode": r.returncode, "duration": round(r.duration, 3),
+             "command_lines": c.display.count("\n") + 1,
+             "output_lines": len(_with_newline(r.output).splitlines())}
+            for c, r in zip(block.commands, records, strict=True)
+        ]
+    keep = {f"{b.id}.txt" for b in page.executed} | {META}
+    for stray in folder.iterdir():
+        if stray.name not in keep and stray.suffix == ".txt":
+            stray.unlink()
+            changed.append(stray)
+    meta = {"format": FORMAT, "page": page.name, "hash": digest, "recorded": recorded, "engine": engine,
+            "blocks": blocks_meta}
+    if _write_if_changed(folder / META, json.dumps(meta, indent=2, ensure_ascii=False) + "\n"):
+        changed.append(folder / META)
+    return changed
+
+
+def _write_if_changed(path: Path, text: str) -> bool:
+    """Atomic replace, skipped when the content is the same (so `mkdocs serve` sees no change)."""
+    try:
+        if path.read_text(encoding="utf-8") == text:
+            return False
+    except FileNotFoundError:
+        pass
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return True

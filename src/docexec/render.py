@@ -1,0 +1,86 @@
+"""Turn a page's executable blocks into terminal transcripts (HTML that Material for MkDocs styles as code).
+
+Nothing here depends on MkDocs: it rewrites Markdown text, replacing each exec fence with a raw HTML block.
+The wrapper's `data-copy` holds only the commands, which is what Material's copy button copies.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Iterable
+
+from .blocks import Block, Page
+from .recording import CommandRecord, PageRecording
+
+
+def render_page(markdown: str, page: Page, stored: PageRecording | None, *, stale: bool = False) -> str:
+    lines = markdown.split("\n")
+    for block in sorted(page.blocks, key=lambda b: b.line, reverse=True):
+        records = stored.blocks.get(block.id) if stored else None
+        replacement = render_block(block, records, stored, stale=stale) if block.show else ""
+        lines[block.line - 1:block.end_line] = ["", replacement, ""]
+    text = "\n".join(lines)
+    if stored is not None and page.executed:
+        text = _after_title(text, page_note(stored, stale=stale))
+    return text
+
+
+def page_note(stored: PageRecording, *, stale: bool) -> str:
+    engine = stored.engine
+    text = (f"本页所有命令输出均为真实运行结果：录制于 {stored.recorded[:10]}，"
+            f"Docker Engine {engine.get('engine', '?')}（API {engine.get('api', '?')}），"
+            f"客户端 {engine.get('client', '?')}，存储驱动 {engine.get('storage_driver', '?')}。")
+    if stale:
+        text += "本页命令在录制后有改动，输出尚待重新录制。"
+    return f'<p class="docexec-page-source">{html.escape(text)}</p>'
+
+
+def render_block(block: Block, records: list[CommandRecord] | None, stored: PageRecording | None,
+                 *, stale: bool = False) -> str:
+    commands = "\n".join(c.display for c in block.commands)
+    body: list[str] = []
+    for n, command in enumerate(block.commands):
+        body.append(f'<span class="gp">$ </span><span class="docexec-cmd">{_escape(command.display)}</span>\n')
+        record = records[n] if records and n < len(records) else None
+        if record is not None and record.output:
+            output = record.output if record.output.endswith("\n") else record.output + "\n"
+            body.append(f'<span class="go">{_escape(output)}</span>')
+    code = "".join(body).rstrip("\n")
+    attrs = f'class="docexec" id="run-{block.id}" data-copy="{_escape(commands)}"'
+    parts = [f"<div {attrs}>"]
+    if block.title:
+        parts.append(f'<p class="docexec-title">{html.escape(block.title)}</p>')
+    parts.append(f'<div class="language-console highlight"><pre><span></span><code>{code}</code></pre></div>')
+    parts.append(f'<p class="docexec-source">{html.escape(_source_note(block, records, stored, stale))}</p>')
+    parts.append("</div>")
+    return "\n".join(parts)
+
+
+def _source_note(block: Block, records: list[CommandRecord] | None, stored: PageRecording | None,
+                 stale: bool) -> str:
+    if not block.run:
+        return f"未执行：{block.reason}"
+    if records is None or stored is None:
+        return "尚无录制输出：运行 nox -s record 录制本页"
+    codes = _codes(block, records)
+    note = f"真实输出 · Docker Engine {stored.engine.get('engine', '?')} · 录制于 {stored.recorded[:10]}{codes}"
+    return note + (" · 命令已改动，输出待重新录制" if stale else "")
+
+
+def _codes(block: Block, records: Iterable[CommandRecord]) -> str:
+    codes = sorted({r.returncode for r in records})
+    return "" if codes == [0] else " · 退出码 " + "、".join(str(c) for c in codes)
+
+
+def _after_title(text: str, note: str) -> str:
+    lines = text.split("\n")
+    for i, line in enumerate(lines):
+        if line.startswith("# "):
+            lines[i + 1:i + 1] = ["", note, ""]
+            return "\n".join(lines)
+    return note + "\n\n" + text
+
+
+def _escape(text: str) -> str:
+    """HTML-escape, keeping tabs: Python-Markdown expands literal tabs even inside raw HTML."""
+    return html.escape(text).replace("\t", "&#9;")

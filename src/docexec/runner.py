@@ -1,0 +1,385 @@
+"""Run one page as one session: its commands in order, on a real daemon, and clean up whatever happens.
+
+Page text never reaches a shell: each command line is parsed by `shellwords`, checked by `policy`, and its
+programs are started directly, connected by pipes when the line has `|`.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import subprocess
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from types import FrameType, TracebackType
+
+from .blocks import Block, Command, Page
+from .config import Config
+from .daemon import LABEL, Daemon
+from .errors import CommandFailed, DocexecError, PageError
+from .images import ImageSpec
+from .lock import DaemonLock
+from .policy import UNKNOWN, DockerCall, Refused, check_argv, iter_options
+from .shellwords import ShellCommand, expand
+
+TERMINAL_COLUMNS = 80
+OWNED_TARGETS = {  # verbs that change an object: the page must have created it
+    "container stop": "container", "container kill": "container", "container rm": "container",
+    "container restart": "container", "container pause": "container", "container unpause": "container",
+    "container rename": "container", "container exec": "container", "container cp": "container",
+    "network rm": "network", "volume rm": "volume",
+}
+
+
+@dataclass(frozen=True)
+class Result:
+    output: str
+    returncode: int
+    duration: float
+    timed_out: bool = False
+    truncated: bool = False
+
+
+class Interrupted(DocexecError):
+    """SIGTERM or SIGHUP arrived while a page was running; cleanup has run."""
+
+
+class Session:
+    """A page's run. Use as a context manager: entering takes the daemon lock, removes leftovers of killed runs,
+    checks the engine and builds missing images; leaving removes everything the page created."""
+
+    def __init__(self, page: Page, config: Config, daemon: Daemon, images: Sequence[ImageSpec] = (),
+                 *, notify: Callable[[str], None] = print) -> None:
+        self.page, self.config, self.daemon, self.images = page, config, daemon, images
+        self.notify = notify
+        self.run_id = uuid.uuid4().hex[:16]
+        self.variables: dict[str, str] = {}
+        self.workdir = config.workdir / re.sub(r"[^A-Za-z0-9_.-]+", "-", page.name.removesuffix(".md"))
+        self._lock = DaemonLock(purpose=f"recording {page.name}", notify=notify)
+        self._volumes_before: set[str] = set()
+        self._old_handlers: dict[int, object] = {}
+        self._docker_config = ""
+
+    # ----------------------------------------------------------------------------------------------
+    # lifecycle
+
+    def __enter__(self) -> Session:
+        self._lock.__enter__()
+        try:
+            self._install_signal_handlers()
+            leftovers = self.daemon.remove_labelled()
+            if leftovers:
+                self.notify(f"docexec: removed {len(leftovers)} objects left by an interrupted run: "
+                            + ", ".join(leftovers))
+            self.daemon.preflight()
+            words = [w.plain for _, c in self.page.commands if c.shell for w in c.shell.words() if w.is_plain]
+            for spec in self.images:
+                if spec.used_by(words) and self.daemon.ensure_image(spec):
+                    self.notify(f"docexec: built image {spec.tag} from {spec.folder}")
+            self._volumes_before = self.daemon.volume_names()
+            shutil.rmtree(self.workdir, ignore_errors=True)
+            self.workdir.mkdir(parents=True)
+            self._docker_config = tempfile.mkdtemp(prefix="docexec-cli-")
+            self.variables = {"PWD": str(self.workdir)}
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Remove what the page created. Safe to call twice; never touches objects of other runs."""
+        try:
+            self.daemon.remove_labelled(self.run_id)
+            self.daemon.remove_new_anonymous_volumes(self._volumes_before)
+        finally:
+            shutil.rmtree(self.workdir, ignore_errors=True)
+            if self._docker_config:
+                shutil.rmtree(self._docker_config, ignore_errors=True)
+            self._restore_signal_handlers()
+            self._lock.__exit__(None, None, None)
+
+    def _install_signal_handlers(self) -> None:
+        if threading.current_thread() is not threading.main_thread():
+            return
+
+        def interrupted(signum: int, frame: FrameType | None) -> None:
+            raise Interrupted(f"stopped by {signal.Signals(signum).name} while running {self.page.name}")
+
+        for sig in (signal.SIGTERM, signal.SIGHUP):
+            self._old_handlers[sig] = signal.signal(sig, interrupted)
+
+    def _restore_signal_handlers(self) -> None:
+        for sig, handler in self._old_handlers.items():
+            signal.signal(sig, handler)  # type: ignore[arg-type]
+        self._old_handlers.clear()
+
+    # ----------------------------------------------------------------------------------------------
+    # running
+
+    def run_block(self, block: Block) -> list[Result]:
+        return [self.run(block, command) for command in block.commands]
+
+    def run(self, block: Block, command: Command, *, check: bool = True) -> Result:
+        """Run one command; with `check`, an exit code other than the block's raises CommandFailed."""
+        assert command.shell is not None, "blocks with run=\"no\" are never run"
+        timeout = block.timeout or self.config.default_timeout
+        start = time.monotonic()
+        try:
+            result = self._execute(block, command, command.shell, timeout)
+        except Refused as exc:
+            raise PageError(self.page.name, command.line, exc.message) from None
+        except KeyError as exc:
+            raise PageError(self.page.name, command.line,
+                            f"${exc.args[0]} is not set: assign it first with {exc.args[0]}=$(command)") from None
+        result = Result(result.output, result.returncode, time.monotonic() - start, result.timed_out,
+                        result.truncated)
+        if check and (result.timed_out or result.returncode != block.returncode):
+            raise CommandFailed(self.page.name, command.line, command.text, block.returncode,
+                                None if result.timed_out else result.returncode, result.output,
+                                timed_out=result.timed_out, timeout=timeout)
+        return result
+
+    def _execute(self, block: Block, command: Command, shell: ShellCommand, timeout: float) -> Result:
+        deadline = time.monotonic() + timeout
+        notes: list[str] = []  # stderr of $(...) goes to the terminal, as in a shell
+        status = [0]
+
+        def substitute(inner: ShellCommand) -> str:
+            argvs = self._argvs(block, inner, substitute)
+            res = self._pipeline(argvs, max(0.1, deadline - time.monotonic()), split_stdout=True)
+            if res.timed_out:
+                raise _SubstitutionTimedOut(res)
+            notes.append(res.output)
+            status[0] = res.returncode
+            return res.stdout
+
+        try:
+            if shell.assign:
+                self.variables[shell.assign] = "\n".join(
+                    expand(shell.stages[0][0], self.variables, substitute))
+                return Result("".join(notes), status[0], 0.0)
+            argvs = self._argvs(block, shell, substitute)
+        except _SubstitutionTimedOut as exc:
+            return Result("".join(notes) + exc.result.output, 124, 0.0, timed_out=True)
+        res = self._pipeline(argvs, max(0.1, deadline - time.monotonic()), split_stdout=False)
+        return Result("".join(notes) + res.output, res.returncode, 0.0, res.timed_out, res.truncated)
+
+    def _argvs(self, block: Block, shell: ShellCommand,
+               substitute: Callable[[ShellCommand], str]) -> list[list[str]]:
+        """Expand, check and prepare every stage of a pipeline."""
+        argvs = []
+        for n, stage in enumerate(shell.stages):
+            argv = [arg for word in stage for arg in expand(word, self.variables, substitute)]
+            call = check_argv(argv, kind=block.kind, page=self.page.name, config=self.config, stage=n)
+            if call is not None:
+                argv = self._prepare_docker(argv, call)
+            argvs.append(argv)
+        return argvs
+
+    def _prepare_docker(self, argv: list[str], call: DockerCall) -> list[str]:
+        """Track what the command creates (a label the page does not show) and check what it changes."""
+        kind = OWNED_TARGETS.get(call.verb)
+        if kind:
+            targets = list(call.positionals[:1]) if call.verb in ("container exec", "container rename") else \
+                [p.split(":", 1)[0] for p in call.positionals if ":" in p] if call.verb == "container cp" else \
+                list(call.positionals)
+            for target in targets:
+                if not self.daemon.owns(kind, target, self.run_id):
+                    raise Refused(f"{kind} '{target}' was not created by this page: pages only change what they "
+                                  "create")
+        if call.verb in ("network connect", "network disconnect") and len(call.positionals) >= 2:
+            if not self.daemon.owns("container", call.positionals[1], self.run_id):
+                raise Refused(f"container '{call.positionals[1]}' was not created by this page")
+        extra: list[str] = []
+        if call.verb in ("container run", "container create"):
+            options = iter_options(argv, call)
+            flags = {flag for flag, _ in options}
+            extra = ["--label", f"{LABEL}={self.run_id}", "--pull", "never"]
+            if not flags & {"-m", "--memory"}:
+                extra += ["--memory", self.config.memory_limit]
+            if "--pids-limit" not in flags:
+                extra += ["--pids-limit", str(self.config.pids_limit)]
+            for name in _named_volumes(options):
+                if not self.daemon.volume_exists(name):
+                    self.daemon.create_volume(name, self.run_id)
+        elif call.verb in ("network create", "volume create"):
+            extra = ["--label", f"{LABEL}={self.run_id}"]
+        if not extra:
+            return argv
+        at = call.verb_index + 1
+        return [*argv[:at], *extra, *argv[at:]]
+
+    def _environment(self) -> dict[str, str]:
+        env = {
+            "PATH": os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin"),
+            "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "TERM": "dumb", "NO_COLOR": "1",
+            "COLUMNS": str(TERMINAL_COLUMNS), "LINES": "24",
+            "HOME": str(self.workdir), "PWD": str(self.workdir),
+            "DOCKER_CONFIG": self._docker_config, "DOCKER_CLI_HINTS": "false",
+        }
+        for name in ("DOCKER_HOST", "DOCKER_TLS_VERIFY", "DOCKER_CERT_PATH", "DOCKER_API_VERSION"):
+            if name in os.environ:
+                env[name] = os.environ[name]
+        return env
+
+    def _pipeline(self, argvs: list[list[str]], timeout: float, *, split_stdout: bool) -> _PipeResult:
+        return run_pipeline(argvs, env=self._environment(), cwd=self.workdir, timeout=timeout,
+                            limit=self.config.max_output_bytes, split_stdout=split_stdout)
+
+
+class _SubstitutionTimedOut(Exception):
+    def __init__(self, result: _PipeResult) -> None:
+        self.result = result
+
+
+def _named_volumes(options: list[tuple[str, str | None]]) -> list[str]:
+    names = []
+    for flag, value in options:
+        if not value or UNKNOWN in value:
+            continue
+        if flag in ("-v", "--volume"):
+            source = value.split(":", 1)[0]
+            if ":" in value and source and not source.startswith(("/", ".")):
+                names.append(source)
+        elif flag == "--mount":
+            fields = dict(f.partition("=")[::2] for f in value.split(","))
+            source = fields.get("source") or fields.get("src")
+            if fields.get("type", "volume") == "volume" and source:
+                names.append(source)
+    return names
+
+
+# --------------------------------------------------------------------------------------------------
+# processes
+
+
+@dataclass(frozen=True)
+class _PipeResult:
+    output: str  # what a terminal would show (stdout and stderr, interleaved)
+    stdout: str  # with split_stdout: the last stage's stdout alone
+    returncode: int
+    timed_out: bool
+    truncated: bool
+
+
+def run_pipeline(argvs: list[list[str]], *, env: dict[str, str], cwd: Path, timeout: float, limit: int,
+                 split_stdout: bool = False) -> _PipeResult:
+    """Start `argvs` connected by pipes, in one process group, with no terminal and no stdin.
+    At the deadline the whole group is killed and what was printed so far is kept."""
+    term_r, term_w = os.pipe()
+    out_r, out_w = os.pipe() if split_stdout else (None, term_w)
+    readers = [_Reader(term_r, limit)] + ([_Reader(out_r, limit)] if out_r is not None else [])
+    for reader in readers:
+        reader.thread.start()
+    procs: list[subprocess.Popen[bytes]] = []
+    previous: int | None = None
+    try:
+        for n, argv in enumerate(argvs):
+            last = n == len(argvs) - 1
+            read_end, write_end = (None, out_w) if last else os.pipe()
+            try:
+                procs.append(subprocess.Popen(
+                    argv, stdin=previous if previous is not None else subprocess.DEVNULL, stdout=write_end,
+                    stderr=term_w, env=env, cwd=cwd, process_group=0 if n == 0 else procs[0].pid,
+                    close_fds=True))
+            except FileNotFoundError:
+                if procs:
+                    _kill_group(procs[0].pid)
+                raise DocexecError(f"'{argv[0]}' is not installed on this machine") from None
+            finally:
+                if previous is not None:
+                    os.close(previous)
+                if not last:
+                    os.close(write_end)
+            previous = read_end
+    finally:
+        os.close(term_w)
+        if out_r is not None:
+            os.close(out_w)
+        if previous is not None:
+            os.close(previous)
+    deadline = time.monotonic() + timeout
+    timed_out = False
+    for proc in procs:
+        try:
+            proc.wait(timeout=max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            timed_out = True
+            break
+    if timed_out:
+        _kill_group(procs[0].pid)
+        for proc in procs:
+            proc.wait()
+    for r in readers:
+        r.thread.join(timeout=5)
+    code = procs[-1].returncode
+    if code < 0:
+        code = 128 - code
+    term = readers[0]
+    return _PipeResult(output=term.text(), stdout=readers[1].text() if len(readers) > 1 else "",
+                       returncode=124 if timed_out else code, timed_out=timed_out,
+                       truncated=any(r.truncated for r in readers))
+
+
+def _kill_group(pgid: int) -> None:
+    try:
+        os.killpg(pgid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
+class _Reader:
+    """Drain a pipe in a thread, keeping at most `limit` bytes."""
+
+    def __init__(self, fd: int, limit: int) -> None:
+        self.fd, self.limit = fd, limit
+        self.chunks: list[bytes] = []
+        self.size = 0
+        self.total = 0
+        self.thread = threading.Thread(target=self._drain, daemon=True)
+
+    def _drain(self) -> None:
+        with open(self.fd, "rb", buffering=0, closefd=True) as pipe:
+            while chunk := pipe.read(65536):
+                self.total += len(chunk)
+                room = self.limit - self.size
+                if room > 0:
+                    self.chunks.append(chunk[:room])
+                    self.size += min(room, len(chunk))
+
+    @property
+    def truncated(self) -> bool:
+        return self.total > self.limit
+
+    def text(self) -> str:
+        text = clean_output(b"".join(self.chunks))
+        if self.truncated:
+            text += f"\n[docexec: output cut at {self.limit} of {self.total} bytes]\n"
+        return text
+
+
+_ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-Z\\-_]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def clean_output(data: bytes) -> str:
+    """Bytes as a reader's terminal would show them, as UTF-8 text: invalid bytes become U+FFFD, colour and other
+    escape sequences are removed, carriage returns are resolved, other control characters are made visible."""
+    text = data.decode("utf-8", errors="replace")
+    text = _ANSI.sub("", text)
+    text = text.replace("\r\n", "\n")
+    text = "\n".join(line.rsplit("\r", 1)[-1] for line in text.split("\n"))
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
