@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 
 from .config import Config
+from .shellwords import ShellCommand
 
 UNKNOWN = "\0"  # a word whose value is only known at run time
 
@@ -37,8 +38,10 @@ class DockerCall:
     positionals: tuple[str, ...]
 
 
-def check_argv(argv: Sequence[str], *, kind: str, page: str, config: Config, stage: int = 0) -> DockerCall | None:
-    """Raise Refused unless the page may run `argv` (stage > 0: it reads a pipe)."""
+def check_argv(argv: Sequence[str], *, kind: str, page: str, config: Config, stage: int = 0,
+               line: str = "") -> DockerCall | None:
+    """Raise Refused unless the page may run `argv` (stage > 0: it reads a pipe). `line` is the command as the
+    page writes it: an allowance may name the whole line."""
     if not argv:
         raise Refused("empty command")
     _check_addresses(argv)
@@ -47,22 +50,36 @@ def check_argv(argv: Sequence[str], *, kind: str, page: str, config: Config, sta
         _check_filter(argv)
         return None
     if program == "docker":
-        return _allowed(page, config, lambda: check_docker(argv, config))
+        return _allowed(page, config, line, lambda: check_docker(argv, config))
     if program == UNKNOWN:
         raise Refused("the program name must be written out, not come from $(...) or a variable")
     if kind == "docker":
         raise Refused(f"'{program}' is not docker: put host commands in a block with exec=\"host\"")
-    _allowed(page, config, lambda: _check_host(argv, config))
+    _allowed(page, config, line, lambda: _check_host(argv, config))
     return None
 
 
-def _allowed(page: str, config: Config, check):  # type: ignore[no-untyped-def]
+def _allowed(page: str, config: Config, line: str, check):  # type: ignore[no-untyped-def]
     try:
         return check()
     except Refused as exc:
-        if exc.match is not None and any(a.page == page and a.match == exc.match for a in config.allow):
-            return None
+        for a in config.allow:
+            if a.page == page and (a.match == line or (exc.match is not None and a.match == exc.match)):
+                return None
         raise
+
+
+def check_static(command: ShellCommand, *, kind: str, page: str, config: Config, line: str) -> None:
+    """Check a parsed command before anything runs; words known only at run time stand as UNKNOWN."""
+    for n, stage in enumerate(command.stages):
+        if command.assign:
+            break
+        argv = [w.plain if w.is_plain else UNKNOWN for w in stage]
+        check_argv(argv, kind=kind, page=page, config=config, stage=n, line=line)
+    for word in command.words():
+        for subst in word.substitutions():
+            check_static(subst.command, kind="host" if kind == "host" else "docker", page=page, config=config,
+                         line=line)
 
 
 # --------------------------------------------------------------------------------------------------

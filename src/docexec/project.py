@@ -12,9 +12,10 @@ from typing import Literal
 
 from . import recording
 from .blocks import Page, parse_file, parse_page
+from .policy import Refused, check_static
 from .config import Config
 from .daemon import LABEL, Daemon
-from .errors import DaemonUnavailable, DocexecError, RefusedToRecord
+from .errors import DaemonUnavailable, DocexecError, PageError, RefusedToRecord
 from .images import ImageSpec, load_images
 from .normalize import normalize, scrub_label
 from .recording import CommandRecord, PageRecording
@@ -70,15 +71,21 @@ class Project:
         return sorted(self.config.docs_dir.rglob("*.md"))
 
     def load_page(self, name: str, source: str | None = None) -> Page:
-        if source is None:
-            return parse_file(self.config.docs_dir / name, name)
-        return parse_page(name, source)
+        """Parse a page and check every command it would run; PageError names the first problem."""
+        page = parse_file(self.config.docs_dir / name, name) if source is None else parse_page(name, source)
+        for block, command in page.commands:
+            assert command.shell is not None
+            try:
+                check_static(command.shell, kind=block.kind, page=name, config=self.config, line=command.text)
+            except Refused as exc:
+                raise PageError(name, command.line, f"{exc.message} (in «{command.text[:80]}»)") from None
+        return page
 
     def pages(self) -> list[Page]:
         """Every page under docs/ that has executable blocks."""
         found = []
         for path in self.page_paths():
-            page = parse_file(path, self.config.page_name(path))
+            page = self.load_page(self.config.page_name(path))
             if page.blocks:
                 found.append(page)
         return found

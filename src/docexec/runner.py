@@ -66,6 +66,7 @@ class Session:
         self._volumes_before: set[str] = set()
         self._old_handlers: dict[int, object] = {}
         self._docker_config = ""
+        self._line = ""
 
     # ----------------------------------------------------------------------------------------------
     # lifecycle
@@ -133,6 +134,7 @@ class Session:
     def run(self, block: Block, command: Command, *, check: bool = True) -> Result:
         """Run one command; with `check`, an exit code other than the block's raises CommandFailed."""
         assert command.shell is not None, "blocks with run=\"no\" are never run"
+        self._line = command.text
         timeout = block.timeout or self.config.default_timeout
         start = time.monotonic()
         try:
@@ -181,7 +183,8 @@ class Session:
         argvs = []
         for n, stage in enumerate(shell.stages):
             argv = [arg for word in stage for arg in expand(word, self.variables, substitute)]
-            call = check_argv(argv, kind=block.kind, page=self.page.name, config=self.config, stage=n)
+            call = check_argv(argv, kind=block.kind, page=self.page.name, config=self.config, stage=n,
+                              line=self._line)
             if call is not None:
                 argv = self._prepare_docker(argv, call)
             argvs.append(argv)
