@@ -84,8 +84,9 @@ class Block:
 
 @dataclass(frozen=True)
 class Page:
-    name: str  # path below docs/, e.g. "network/bridge.md"
+    name: str  # path below docs/, e.g. "modes/bridge.md": names the recording
     blocks: tuple[Block, ...] = field(default_factory=tuple)
+    where: str = ""  # the path people see in messages, e.g. "docs/modes/bridge.md"
 
     @property
     def executed(self) -> tuple[Block, ...]:
@@ -103,8 +104,18 @@ class Page:
         return hashlib.sha256(blob).hexdigest()
 
 
-def parse_page(name: str, source: str) -> Page:
-    """All blocks of a page that opt in to execution, checked; raises PageError on the first problem."""
+def parse_page(name: str, source: str, where: str = "") -> Page:
+    """All blocks of a page that opt in to execution, checked; raises PageError on the first problem.
+    `where` is the page's path as messages show it (default: `name`)."""
+    try:
+        return _parse_page(name, source, where or name)
+    except PageError as exc:
+        if exc.page == name and where:
+            raise PageError(where, exc.line, exc.message) from None
+        raise
+
+
+def _parse_page(name: str, source: str, where: str) -> Page:
     blocks: list[Block] = []
     seen: dict[str, int] = {}
     for token in _md.parse(source):
@@ -125,15 +136,16 @@ def parse_page(name: str, source: str) -> Page:
             raise PageError(name, line, f"duplicate block id '{block.id}' (first used on line {seen[block.id]})")
         seen[block.id] = line
         blocks.append(block)
-    return Page(name=name, blocks=tuple(blocks))
+    return Page(name=name, blocks=tuple(blocks), where=where)
 
 
-def parse_file(path: Path, name: str) -> Page:
+def parse_file(path: Path, name: str, where: str = "") -> Page:
     try:
         source = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
-        raise PageError(name, 1, f"the page is not valid UTF-8 ({exc.reason} at byte {exc.start})") from None
-    return parse_page(name, source)
+        raise PageError(where or name, 1, f"the page is not valid UTF-8 ({exc.reason} at byte {exc.start})") \
+            from None
+    return parse_page(name, source, where)
 
 
 def _block(page: str, line: int, end: int, info: str, content: str) -> Block:

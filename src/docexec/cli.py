@@ -36,7 +36,9 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("status", help="show which recordings are current")
     rec = sub.add_parser("record", help="run pages now and write their recordings")
     rec.add_argument("pages", nargs="*", help="pages (paths or names below docs/); default: all")
-    sub.add_parser("clean", help="remove objects left by interrupted runs")
+    cln = sub.add_parser("clean", help="remove objects left by interrupted runs")
+    cln.add_argument("--check", action="store_true",
+                     help="remove nothing; fail if any container, network or volume of a run is left")
     args = parser.parse_args(argv)
     try:
         config = load_config()
@@ -106,7 +108,12 @@ def record(config: Config, args: argparse.Namespace) -> int:
 def clean(config: Config, args: argparse.Namespace) -> int:
     project = Project(config)
     with DaemonLock("docexec clean"):
-        removed = project.daemon().remove_labelled()
+        daemon = project.daemon()
+        if args.check:
+            left = daemon.labelled()
+            console.print(f"docexec: {len(left)} objects left by runs" + (": " + ", ".join(left) if left else ""))
+            return 1 if left else 0
+        removed = daemon.remove_labelled()
     console.print(f"removed {len(removed)} objects" + (": " + ", ".join(removed) if removed else ""))
     return 0
 

@@ -86,6 +86,12 @@ class Daemon:
             removed.append(f"volume {vol.name}")
         return removed
 
+    def labelled(self) -> list[str]:
+        """Containers, networks and volumes that carry LABEL, as 'kind name' strings."""
+        return ([f"container {c.name}" for c in self.client.containers.list(all=True, filters={"label": LABEL})]
+                + [f"network {n.name}" for n in self.client.networks.list(filters={"label": LABEL})]
+                + [f"volume {v.name}" for v in self.client.volumes.list(filters={"label": LABEL})])
+
     def volume_names(self) -> set[str]:
         return {v.name for v in self.client.volumes.list() if v.name}
 

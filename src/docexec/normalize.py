@@ -31,6 +31,10 @@ _SPAN = r"(?:Less than a second|About an? (?:second|minute|hour)|\d+ (?:seconds?
 
 # Order matters: longer, more specific shapes first.
 RULES: tuple[Rule, ...] = (
+    _rule("ifindex", r"(?m)^(\s*)(?!1: lo)\d+: (?=[\w.@-]+: <)", r"\1[N]: ",
+          "interface indexes at the start of `ip link`/`ip addr` lines (lo stays 1)"),
+    _rule("ifindex-oneline", r"(?m)^(?!1: lo)\d+: (?=[\w.@-]+(?:@[\w\[\]]+)?[: ] )", "[N]: ",
+          "interface indexes of `ip -o` lines"),
     _rule("digest", r"sha256:[0-9a-f]{64}", "sha256:[DIGEST]", "image and content digests"),
     _rule("overlay-dir", r"(/var/lib/docker/overlay2/)(?:[0-9a-f]{64}|[0-9a-z]{25,26})(-init)?",
           r"\1[LAYER]\2", "overlay2 layer directories"),
@@ -42,10 +46,6 @@ RULES: tuple[Rule, ...] = (
     _rule("bridge-name", r"\bbr-[0-9a-f]{12}\b", "br-[SHORT-ID]", "Linux bridges of user-defined networks"),
     _rule("veth-name", r"\bveth[0-9a-f]{7}\b", "veth[HOST]", "host ends of veth pairs"),
     _rule("ifindex-peer", r"@if\d+\b", "@if[N]", "the peer's interface index in `eth0@if17`"),
-    _rule("ifindex", r"(?m)^(\s*)(?!1: lo)\d+: (?=[\w.@-]+: <)", r"\1[N]: ",
-          "interface indexes at the start of `ip link`/`ip addr` lines (lo stays 1)"),
-    _rule("ifindex-oneline", r"(?m)^(?!1: lo)\d+: (?=[\w.@-]+(?:@[\w\[\]]+)?[: ] )", "[N]: ",
-          "interface indexes of `ip -o` lines"),
     _rule("ping-time", r"time=\d+(?:\.\d+)? ms", "time=[T] ms", "round-trip time of one ping"),
     _rule("ping-rtt", r"round-trip min/avg/max = [\d.]+/[\d.]+/[\d.]+ ms", "round-trip min/avg/max = [RTT] ms",
           "ping's round-trip summary"),
@@ -57,6 +57,8 @@ RULES: tuple[Rule, ...] = (
     _rule("ago", rf"\b{_SPAN} ago\b", "[TIME] ago", "`5 seconds ago`"),
     _rule("iso-date", r"\b\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?: ?(?:Z|[+-]\d{2}:?\d{2})(?: [A-Z]{3,4})?)?",
           "[DATE]", "timestamps in inspect, ps and volume output"),
+    _rule("ctime-date", rf"\b(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) {_MONTH} [ \d]\d \d\d:\d\d:\d\d \d{{4}}\b", "[DATE]",
+          "dates like `Fri Nov 27 21:14:38 2026` (iptables-save)"),
     _rule("ls-date", rf"\b{_MONTH} [ \d]\d (?:\d\d:\d\d|  \d{{4}}| \d{{4}})\b", "[DATE]", "dates in `ls -l`"),
     _rule("proc-pid", r"/proc/\d+/", "/proc/[PID]/", "process paths on the host"),
     _rule("random-mac", r"(?i)\b(?!02:42:)[0-9a-f][26ae](?::[0-9a-f]{2}){5}\b", "[MAC]",
@@ -77,15 +79,15 @@ def normalize(text: str, extra: Iterable[str] = ()) -> str:
     return text
 
 
-def scrub_label(text: str, label: str) -> str:
-    """Remove the engine's tracking label from an output, as if it had never been added: the page shows only
-    what the reader would see running the same commands."""
-    key = re.escape(label)
-    value = r"[0-9a-f]{16}"
-    text = re.sub(rf'"Labels": \{{\s*"{key}": "{value}"\s*\}}', '"Labels": {}', text)
-    text = re.sub(rf'(?m)^\s*"{key}": "{value}",\n', "", text)
-    text = re.sub(rf',(\n\s*)"{key}": "{value}"(\n)', r"\2", text)
-    text = re.sub(rf'"{key}":"{value}",?', "", text).replace(",}", "}")
-    text = re.sub(rf"\s?{key}:{value}", "", text).replace("map[ ", "map[")
-    text = re.sub(rf",?{key}={value}", "", text)
+def scrub_labels(text: str, labels: Iterable[str]) -> str:
+    """Remove the engine's own labels from an output, as if they had never been added: the page shows only what
+    a reader would see running the same commands (with Docker Hub's busybox, say)."""
+    for label in labels:
+        key, value = re.escape(label), r"[0-9a-f]{16,64}"
+        text = re.sub(rf'"Labels": \{{\s*"{key}": "{value}"\s*\}}', '"Labels": {}', text)
+        text = re.sub(rf'(?m)^\s*"{key}": "{value}",\n', "", text)
+        text = re.sub(rf',(\n\s*)"{key}": "{value}"(\n)', r"\2", text)
+        text = re.sub(rf'"{key}":"{value}",?', "", text).replace(",}", "}")
+        text = re.sub(rf"\s?{key}:{value}", "", text).replace("map[ ", "map[")
+        text = re.sub(rf",?{key}={value}", "", text)
     return text

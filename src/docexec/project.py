@@ -14,10 +14,10 @@ from . import recording
 from .blocks import Page, parse_file, parse_page
 from .policy import Refused, check_static
 from .config import Config
-from .daemon import LABEL, Daemon
+from .daemon import IMAGE_LABEL, LABEL, Daemon
 from .errors import DaemonUnavailable, DocexecError, PageError, RefusedToRecord
 from .images import ImageSpec, load_images
-from .normalize import normalize, scrub_label
+from .normalize import normalize, scrub_labels
 from .recording import CommandRecord, PageRecording
 from .runner import Session
 
@@ -72,13 +72,15 @@ class Project:
 
     def load_page(self, name: str, source: str | None = None) -> Page:
         """Parse a page and check every command it would run; PageError names the first problem."""
-        page = parse_file(self.config.docs_dir / name, name) if source is None else parse_page(name, source)
+        path = self.config.docs_dir / name
+        where = path.relative_to(self.config.root).as_posix() if path.is_relative_to(self.config.root) else name
+        page = parse_file(path, name, where) if source is None else parse_page(name, source, where)
         for block, command in page.commands:
             assert command.shell is not None
             try:
                 check_static(command.shell, kind=block.kind, page=name, config=self.config, line=command.text)
             except Refused as exc:
-                raise PageError(name, command.line, f"{exc.message} (in «{command.text[:80]}»)") from None
+                raise PageError(where, command.line, f"{exc.message} (in «{command.text[:80]}»)") from None
         return page
 
     def pages(self) -> list[Page]:
@@ -144,7 +146,7 @@ class Project:
                 outputs = []
                 for command in block.commands:
                     result = session.run(block, command)
-                    output = scrub_label(result.output, LABEL)
+                    output = scrub_labels(result.output, (LABEL, IMAGE_LABEL))
                     outputs.append(CommandRecord(command.text, output, result.returncode, result.duration))
                 results[block.id] = outputs
         engine = self.daemon().engine()

@@ -140,14 +140,14 @@ class Session:
         try:
             result = self._execute(block, command, command.shell, timeout)
         except Refused as exc:
-            raise PageError(self.page.name, command.line, exc.message) from None
+            raise PageError(self.page.where or self.page.name, command.line, exc.message) from None
         except KeyError as exc:
-            raise PageError(self.page.name, command.line,
+            raise PageError(self.page.where or self.page.name, command.line,
                             f"${exc.args[0]} is not set: assign it first with {exc.args[0]}=$(command)") from None
         result = Result(result.output, result.returncode, time.monotonic() - start, result.timed_out,
                         result.truncated)
         if check and (result.timed_out or result.returncode != block.returncode):
-            raise CommandFailed(self.page.name, command.line, command.text, block.returncode,
+            raise CommandFailed(self.page.where or self.page.name, command.line, command.text, block.returncode,
                                 None if result.timed_out else result.returncode, result.output,
                                 timed_out=result.timed_out, timeout=timeout)
         return result

@@ -1,0 +1,76 @@
+"""Tasks: `./nox -l` lists them. Every session installs the pinned dependencies from pyproject.toml."""
+
+from __future__ import annotations
+
+import os
+
+import nox
+
+nox.options.default_venv_backend = "venv"
+nox.options.reuse_venv = "yes"
+nox.options.sessions = ["tests"]
+
+DOCS = ".[docs]"
+ALL = ".[docs,test]"
+
+
+def _install(session: nox.Session, spec: str) -> None:
+    session.install("--quiet", "--disable-pip-version-check", "-e", spec)
+
+
+@nox.session
+def docs(session: nox.Session) -> None:
+    """Build the site into site/ (runs pages whose recordings are stale when a daemon answers)."""
+    _install(session, DOCS)
+    session.run("mkdocs", "build", *session.posargs, env={"NO_MKDOCS_2_WARNING": "1"})
+
+
+@nox.session
+def serve(session: nox.Session) -> None:
+    """Build and serve the site with live reload on http://127.0.0.1:8000/ (no daemon needed)."""
+    _install(session, DOCS)
+    session.run("mkdocs", "serve", *(session.posargs or ["-a", "127.0.0.1:8000"]),
+                env={"NO_MKDOCS_2_WARNING": "1"})
+
+
+@nox.session
+def record(session: nox.Session) -> None:
+    """Run pages now on the daemon and write their recordings: all pages, or those given (docs/x.md ...)."""
+    if os.environ.get("CI", "").lower() == "true":
+        session.error("recording is refused when CI=true: run it locally and commit the reviewed diff")
+    _install(session, DOCS)
+    session.run("docexec", "record", *session.posargs)
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """ruff, mypy on the engine, and a check of every page's blocks (no daemon needed)."""
+    _install(session, ALL)
+    session.run("ruff", "check", "src", "hooks", "tests", "noxfile.py", "benchmarks")
+    session.run("mypy")
+    session.run("docexec", "lint")
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """The whole suite: lint, engine unit tests, the drift check of every page, site and browser tests."""
+    lint(session)
+    session.run("pytest", *session.posargs, env={"NO_MKDOCS_2_WARNING": "1"})
+    if os.environ.get("CI", "").lower() == "true" or _daemon_answers(session):
+        session.run("docexec", "clean", "--check")
+    session.run("git", "diff", "--exit-code", "--stat", "--", "snippets", external=True)
+
+
+def _daemon_answers(session: nox.Session) -> bool:
+    try:
+        session.run("docker", "info", "--format", "{{.ServerVersion}}", external=True, silent=True)
+    except nox.command.CommandFailed:
+        return False
+    return True
+
+
+@nox.session(default=False)
+def bench(session: nox.Session) -> None:
+    """Benchmarks of issue #7: warm build, recording overhead, one-page rebuild (needs a daemon)."""
+    _install(session, ALL)
+    session.run("python", "benchmarks/bench.py", *session.posargs, env={"NO_MKDOCS_2_WARNING": "1"})

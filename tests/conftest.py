@@ -1,0 +1,53 @@
+from __future__ import annotations
+
+import os
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from docexec.config import Config, load_config
+from docexec.errors import DaemonUnavailable
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def config() -> Config:
+    return load_config(ROOT)
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").lower() == "true"
+
+
+@pytest.fixture(scope="session")
+def daemon():  # type: ignore[no-untyped-def]
+    """The real Docker daemon; skipped on a laptop without one, a failure when CI=true."""
+    from docexec.daemon import Daemon
+
+    try:
+        d = Daemon.connect()
+    except DaemonUnavailable as exc:
+        if in_ci():
+            pytest.fail(f"CI=true and {exc}")
+        pytest.skip(str(exc))
+    yield d
+    d.close()
+
+
+@pytest.fixture
+def make_project(tmp_path: Path):  # type: ignore[no-untyped-def]
+    """A throwaway docexec project with the repository's lesson image and the given pages."""
+
+    def make(pages: dict[str, str], extra_config: str = "") -> Config:
+        (tmp_path / "docs").mkdir(exist_ok=True)
+        (tmp_path / "pyproject.toml").write_text(
+            f'[tool.docexec]\nimages_dir = "{ROOT / "images"}"\nworkdir = "{tmp_path / "work"}"\n{extra_config}')
+        for name, text in pages.items():
+            path = tmp_path / "docs" / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(textwrap.dedent(text).lstrip(), encoding="utf-8")
+        return load_config(tmp_path)
+
+    return make

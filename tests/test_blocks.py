@@ -1,0 +1,106 @@
+"""Finding and checking executable fences."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from docexec.blocks import parse_page
+from docexec.errors import PageError
+
+
+def page(text: str):  # type: ignore[no-untyped-def]
+    return parse_page("p.md", textwrap.dedent(text).lstrip())
+
+
+def error(text: str) -> PageError:
+    with pytest.raises(PageError) as info:
+        page(text)
+    return info.value
+
+
+def test_a_block_with_commands_and_continuation() -> None:
+    p = page('''
+        # Title
+
+        ```console exec="docker" id="three" returncode="1" timeout="5"
+        $ docker run -d --name a busybox \\
+            sleep 1d
+        $ docker ps
+        ```
+
+        ```console
+        $ not executed, an ordinary block
+        ```
+        ''')
+    (block,) = p.blocks
+    assert (block.id, block.kind, block.returncode, block.timeout, block.line, block.end_line) == \
+        ("three", "docker", 1, 5.0, 3, 7)
+    assert [c.line for c in block.commands] == [4, 6]
+    assert block.commands[0].text == "docker run -d --name a busybox sleep 1d"
+    assert block.commands[0].display == "docker run -d --name a busybox \\\n    sleep 1d"
+
+
+def test_the_digest_changes_with_commands_not_with_prose() -> None:
+    a = page('```console exec="docker" id="x"\n$ docker ps\n```\n')
+    b = page('Some prose.\n\n```console exec="docker" id="x" show="no"\n$ docker ps\n```\n')
+    c = page('```console exec="docker" id="x"\n$ docker ps -a\n```\n')
+    assert a.digest() == b.digest()
+    assert a.digest() != c.digest()
+    assert a.digest({"busybox:latest": "1"}) != a.digest({"busybox:latest": "2"})
+
+
+@pytest.mark.parametrize(("fence", "message"), [
+    ('```console exec="docker"', "needs an id"),
+    ('```console exec="docker" id="Bad_Id"', "lowercase letters"),
+    ('```console exec="python" id="x"', 'use one of "docker", "host"'),
+    ('```console exec="docker" id="x" retruncode="1"', "did you mean 'returncode'"),
+    ('```console exec="docker" id="x" returncode="one"', "whole number from 0 to 255"),
+    ('```console exec="docker" id="x" returncode="300"', "whole number from 0 to 255"),
+    ('```console exec="docker" id="x" timeout="0"', "above 0 and at most 600"),
+    ('```console exec="docker" id="x" show="maybe"', 'use one of "yes", "no"'),
+    ('```console exec="docker" id="x" run="no"', 'needs reason="..."'),
+    ('```console exec="docker" id="x" reason="why"', "only goes with run"),
+    ('```console exec="docker" id="x" id="y"', "given twice"),
+    ('```console exec="docker" id="x" volatile="(unclosed"', "not a valid regular expression"),
+    ('```console exec="docker" id="x" garbage', "cannot read the fence options"),
+    ('```exec="docker" id="x"', "needs a language"),
+])
+def test_bad_fence_headers_name_the_line(fence: str, message: str) -> None:
+    err = error(f"# t\n\n{fence}\n$ docker ps\n```\n")
+    assert err.line == 3
+    assert message in err.message
+    assert str(err).startswith("p.md:3: ")
+
+
+def test_duplicate_ids_point_at_both_blocks() -> None:
+    err = error('```console exec="docker" id="x"\n$ docker ps\n```\n\n```console exec="docker" id="x"\n$ docker ps\n```\n')
+    assert (err.line, "first used on line 1") == (5, err.message[err.message.index("first"):-1])
+
+
+def test_empty_block_and_output_lines_are_refused() -> None:
+    assert "empty" in error('```console exec="docker" id="x"\n\n```\n').message
+    err = error('```console exec="docker" id="x"\n$ docker ps\nCONTAINER ID   IMAGE\n```\n')
+    assert err.line == 3 and "outputs are recorded for you" in err.message
+
+
+def test_shell_syntax_errors_name_the_command_line() -> None:
+    err = error('# t\n```console exec="docker" id="x"\n$ docker ps\n$ docker ps; rm -rf /\n```\n')
+    assert err.line == 4 and "';' runs two commands" in err.message
+
+
+def test_indented_and_nested_exec_blocks_are_refused() -> None:
+    assert "must not be indented" in error('!!! note\n\n    ```console exec="docker" id="x"\n    $ docker ps\n    ```\n').message
+    assert "top level" in error('- item\n\n  ```console exec="docker" id="x"\n  $ docker ps\n  ```\n').message
+
+
+def test_run_no_blocks_are_not_parsed_as_shell() -> None:
+    p = page('```console exec="host" id="x" run="no" reason="it writes into /var/lib/docker"\n'
+             '$ sudo cp f /var/lib/docker/x > /dev/null; echo done\n```\n')
+    assert not p.executed and p.blocks[0].reason == "it writes into /var/lib/docker"
+
+
+def test_tilde_fences_and_single_quoted_options() -> None:
+    p = page("~~~console exec='docker' id='x'\n$ docker ps\n~~~\n")
+    assert p.blocks[0].id == "x"
