@@ -34,6 +34,7 @@ def check(config: Config, *argv: str, kind: str = "host", page: str = "p.md", li
     "cat /proc/42/root/etc/hostname",
     "curl -s http://127.0.0.1:8080/",
     "mkdir -p site",
+    "docker run -d -v /anon busybox",
 ])
 def test_allowed(config: Config, argv: str) -> None:
     check(config, *argv.split())

@@ -200,7 +200,7 @@ def _dangerous(flag: str, value: str | None, config: Config) -> str | None:
         return f"{flag} gives the container a host device"
     if flag == "--security-opt" and value is not None and not value.startswith("no-new-privileges"):
         return f"--security-opt {value} weakens the container's confinement"
-    if flag in ("-v", "--volume") and value is not None:
+    if flag in ("-v", "--volume") and value is not None and ":" in value:  # without ':' it is anonymous
         source = value.split(":", 1)[0]
         if source.startswith("/") or source.startswith("."):
             return _bind_source(source, config)

@@ -67,6 +67,7 @@ class Session:
         self._old_handlers: dict[int, object] = {}
         self._docker_config = ""
         self._line = ""
+        self._signal = 0
 
     # ----------------------------------------------------------------------------------------------
     # lifecycle
@@ -111,14 +112,28 @@ class Session:
             self._lock.__exit__(None, None, None)
 
     def _install_signal_handlers(self) -> None:
+        """SIGINT, SIGTERM and SIGHUP stop the running command (its whole process group) and then the page, at a
+        point where cleanup can run. Only the main thread can install handlers; elsewhere a killed run leaves
+        labelled objects that the next run removes."""
         if threading.current_thread() is not threading.main_thread():
             return
 
         def interrupted(signum: int, frame: FrameType | None) -> None:
-            raise Interrupted(f"stopped by {signal.Signals(signum).name} while running {self.page.name}")
+            self._signal = signum
+            if _ACTIVE:
+                for pgid in list(_ACTIVE):
+                    _kill_group(pgid)
+            else:
+                self._raise_if_interrupted()
 
-        for sig in (signal.SIGTERM, signal.SIGHUP):
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
             self._old_handlers[sig] = signal.signal(sig, interrupted)
+
+    def _raise_if_interrupted(self) -> None:
+        if self._signal:
+            signum, self._signal = self._signal, 0
+            raise Interrupted(f"stopped by {signal.Signals(signum).name} while running {self.page.name}; "
+                              "everything the page created was removed")
 
     def _restore_signal_handlers(self) -> None:
         for sig, handler in self._old_handlers.items():
@@ -144,6 +159,7 @@ class Session:
         except KeyError as exc:
             raise PageError(self.page.where or self.page.name, command.line,
                             f"${exc.args[0]} is not set: assign it first with {exc.args[0]}=$(command)") from None
+        self._raise_if_interrupted()
         result = Result(result.output, result.returncode, time.monotonic() - start, result.timed_out,
                         result.truncated)
         if check and (result.timed_out or result.returncode != block.returncode):
@@ -296,6 +312,8 @@ def run_pipeline(argvs: list[list[str]], *, env: dict[str, str], cwd: Path, time
                     argv, stdin=previous if previous is not None else subprocess.DEVNULL, stdout=write_end,
                     stderr=term_w, env=env, cwd=cwd, process_group=0 if n == 0 else procs[0].pid,
                     close_fds=True))
+                if n == 0:
+                    _ACTIVE.add(procs[0].pid)
             except FileNotFoundError:
                 if procs:
                     _kill_group(procs[0].pid)
@@ -326,6 +344,7 @@ def run_pipeline(argvs: list[list[str]], *, env: dict[str, str], cwd: Path, time
             proc.wait()
     for r in readers:
         r.thread.join(timeout=5)
+    _ACTIVE.discard(procs[0].pid)
     code = procs[-1].returncode
     if code < 0:
         code = 128 - code
@@ -333,6 +352,9 @@ def run_pipeline(argvs: list[list[str]], *, env: dict[str, str], cwd: Path, time
     return _PipeResult(output=term.text(), stdout=readers[1].text() if len(readers) > 1 else "",
                        returncode=124 if timed_out else code, timed_out=timed_out,
                        truncated=any(r.truncated for r in readers))
+
+
+_ACTIVE: set[int] = set()  # process groups of running commands, killed when the page is interrupted
 
 
 def _kill_group(pgid: int) -> None:

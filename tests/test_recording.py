@@ -1,0 +1,110 @@
+"""Recordings on disk: transcripts that read back exactly, staleness, atomic and minimal writes."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from docexec import recording
+from docexec.blocks import parse_page
+from docexec.errors import RecordingError
+from docexec.recording import CommandRecord
+
+PAGE = parse_page("a/b.md", '```console exec="docker" id="x"\n$ docker ps\n$ docker exec web \\\n  cat /f\n```\n')
+ENGINE = {"engine": "20.10.24", "client": "28.2.2"}
+TRICKY = "$ docker ps\nlooks like a command\n\nno newline at the end"
+
+
+def results(second: str = TRICKY) -> dict[str, list[CommandRecord]]:
+    return {"x": [CommandRecord("docker ps", "NAMES\n", 0, 0.1),
+                  CommandRecord("docker exec web cat /f", second, 1, 0.2)]}
+
+
+def test_round_trip_keeps_outputs_exact_even_when_they_look_like_commands(tmp_path: Path) -> None:
+    recording.write(tmp_path, PAGE, "h1", results(), ENGINE, "2026-11-27T00:00:00Z")
+    text = (tmp_path / "a" / "b" / "x.txt").read_text()
+    assert text == "$ docker ps\nNAMES\n$ docker exec web \\\n  cat /f\n" + TRICKY + "\n"
+    stored = recording.load(tmp_path, PAGE)
+    assert stored is not None
+    assert [r.output for r in stored.blocks["x"]] == ["NAMES\n", TRICKY + "\n"]
+    assert [r.returncode for r in stored.blocks["x"]] == [0, 1]
+    assert stored.engine == ENGINE
+
+
+def test_status_follows_the_hash_and_the_files(tmp_path: Path) -> None:
+    assert recording.status(tmp_path, PAGE, "h1") == "missing"
+    recording.write(tmp_path, PAGE, "h1", results(), ENGINE, "2026-11-27T00:00:00Z")
+    assert recording.status(tmp_path, PAGE, "h1") == "current"
+    assert recording.status(tmp_path, PAGE, "h2") == "stale"
+    (tmp_path / "a" / "b" / "x.txt").unlink()
+    assert recording.status(tmp_path, PAGE, "h1") == "missing"
+
+
+def test_unchanged_content_is_not_rewritten(tmp_path: Path) -> None:
+    recording.write(tmp_path, PAGE, "h1", results(), ENGINE, "2026-11-27T00:00:00Z")
+    before = {p: p.stat().st_mtime_ns for p in (tmp_path / "a" / "b").iterdir()}
+    assert recording.write(tmp_path, PAGE, "h1", results(), ENGINE, "2026-11-27T00:00:00Z") == []
+    assert {p: p.stat().st_mtime_ns for p in (tmp_path / "a" / "b").iterdir()} == before
+    changed = recording.write(tmp_path, PAGE, "h1", results("other\n"), ENGINE, "2026-11-27T00:00:00Z")
+    assert [p.name for p in changed] == ["x.txt", "_page.json"]
+
+
+def test_files_are_readable_and_no_temp_file_is_left(tmp_path: Path) -> None:
+    recording.write(tmp_path, PAGE, "h1", results(), ENGINE, "2026-11-27T00:00:00Z")
+    folder = tmp_path / "a" / "b"
+    assert sorted(p.name for p in folder.iterdir()) == ["_page.json", "x.txt"]
+    assert oct((folder / "x.txt").stat().st_mode & 0o777) == "0o644"
+
+
+def test_a_failed_write_leaves_the_old_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    recording.write(tmp_path, PAGE, "h1", results(), ENGINE, "2026-11-27T00:00:00Z")
+    old = (tmp_path / "a" / "b" / "x.txt").read_text()
+
+    def boom(*args: object) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(os, "replace", boom)
+    with pytest.raises(OSError):
+        recording.write(tmp_path, PAGE, "h1", results("new\n"), ENGINE, "2026-11-27T00:00:00Z")
+    assert (tmp_path / "a" / "b" / "x.txt").read_text() == old
+    assert sorted(p.name for p in (tmp_path / "a" / "b").iterdir()) == ["_page.json", "x.txt"]
+
+
+def test_transcripts_of_removed_blocks_are_deleted(tmp_path: Path) -> None:
+    recording.write(tmp_path, PAGE, "h1", results(), ENGINE, "2026-11-27T00:00:00Z")
+    (tmp_path / "a" / "b" / "gone.txt").write_text("$ docker ps\n")
+    changed = recording.write(tmp_path, PAGE, "h1", results(), ENGINE, "2026-11-27T00:00:00Z")
+    assert [p.name for p in changed] == ["gone.txt"]
+    assert not (tmp_path / "a" / "b" / "gone.txt").exists()
+
+
+def test_a_transcript_edited_out_of_shape_is_reported(tmp_path: Path) -> None:
+    recording.write(tmp_path, PAGE, "h1", results(), ENGINE, "2026-11-27T00:00:00Z")
+    path = tmp_path / "a" / "b" / "x.txt"
+    path.write_text(path.read_text() + "one more line\n")
+    with pytest.raises(RecordingError, match="more lines than its metadata"):
+        recording.load(tmp_path, PAGE)
+    path.write_text("NAMES\n" + path.read_text())
+    with pytest.raises(RecordingError, match="should be the command"):
+        recording.load(tmp_path, PAGE)
+    (tmp_path / "a" / "b" / "_page.json").write_text("{not json")
+    with pytest.raises(RecordingError, match="unreadable"):
+        recording.load(tmp_path, PAGE)
+
+
+def test_metadata_holds_what_the_issue_asks_for(tmp_path: Path) -> None:
+    recording.write(tmp_path, PAGE, "h1", results(), ENGINE, "2026-11-27T00:00:00Z")
+    meta = json.loads((tmp_path / "a" / "b" / "_page.json").read_text())
+    assert meta["hash"] == "h1" and meta["engine"] == ENGINE and meta["recorded"].startswith("2026")
+    assert [c["returncode"] for c in meta["blocks"]["x"]] == [0, 1]
+    assert all("duration" in c for c in meta["blocks"]["x"])
+
+
+def test_line_of_output_points_into_the_transcript() -> None:
+    block = PAGE.blocks[0]
+    records = results()["x"]
+    assert recording.line_of_output(block, records, 0) == 2
+    assert recording.line_of_output(block, records, 1) == 5

@@ -1,0 +1,80 @@
+"""The transcript HTML: commands and outputs escaped, copy text holds only commands."""
+
+from __future__ import annotations
+
+import html
+import re
+
+from docexec.blocks import parse_page
+from docexec.recording import CommandRecord, PageRecording
+from docexec.render import render_page
+
+SOURCE = """# 标题
+
+Intro.
+
+```console exec="docker" id="x" title="三个容器"
+$ docker ps --format '{{.Names}}\\t{{.Status}}'
+$ docker exec web sh -c 'echo "<b>" && cat /f'
+```
+
+```console exec="host" id="no" run="no" reason="会改写宿主机文件"
+$ sudo cp f /var/lib/docker/x
+```
+
+```console exec="docker" id="setup" show="no"
+$ docker network create lab
+```
+
+After.
+"""
+
+
+def stored() -> PageRecording:
+    return PageRecording(
+        page="p.md", digest="h", recorded="2026-11-27T21:00:00Z",
+        engine={"engine": "20.10.24", "api": "1.41", "client": "28.2.2", "storage_driver": "overlay2"},
+        blocks={"x": [CommandRecord("", "web\tUp 1 second\n", 0, 0.1), CommandRecord("", "<b> & 'q'\n", 0, 0.1)],
+                "setup": [CommandRecord("", "abc\n", 0, 0.1)]})
+
+
+def test_blocks_become_transcripts() -> None:
+    page = parse_page("p.md", SOURCE)
+    out = render_page(SOURCE, page, stored())
+    assert "```console exec" not in out and "Intro." in out and "After." in out
+    assert "&lt;b&gt; &amp; &#x27;q&#x27;" in out
+    assert "web&#9;Up 1 second" in out, "tabs must survive Python-Markdown"
+    assert "三个容器" in out
+    assert "未执行：会改写宿主机文件" in out
+    assert "docker network create lab" not in out, "show=no blocks are run but not shown"
+    assert "录制于 2026-11-27" in out and "Docker Engine 20.10.24" in out
+
+
+def test_copy_text_is_only_the_commands() -> None:
+    page = parse_page("p.md", SOURCE)
+    out = render_page(SOURCE, page, stored())
+    copies = [html.unescape(m) for m in re.findall(r'data-copy="([^"]*)"', out)]
+    assert copies[0] == "docker ps --format '{{.Names}}\\t{{.Status}}'\ndocker exec web sh -c 'echo \"<b>\" && cat /f'"
+
+
+def test_the_page_note_follows_the_title() -> None:
+    page = parse_page("p.md", SOURCE)
+    lines = render_page(SOURCE, page, stored()).split("\n")
+    assert lines[0] == "# 标题"
+    assert "docexec-page-source" in lines[2]
+
+
+def test_missing_recordings_still_show_the_commands() -> None:
+    page = parse_page("p.md", SOURCE)
+    out = render_page(SOURCE, page, None)
+    assert "docker ps --format" in out and "尚无录制输出" in out
+
+
+def test_rendered_markdown_builds_to_the_expected_html() -> None:
+    import markdown
+
+    page = parse_page("p.md", SOURCE)
+    built = markdown.markdown(render_page(SOURCE, page, stored()), extensions=["md_in_html"])
+    code = re.search(r"<code>(.*?)</code>", built, re.S)
+    assert code is not None
+    assert '<span class="go">web\tUp 1 second\n</span>' in code.group(1).replace("&#9;", "\t")

@@ -1,0 +1,197 @@
+"""The engine on the real daemon: one page as one session, and nothing left behind, whatever happens."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from docexec.daemon import LABEL, Daemon
+from docexec.errors import CommandFailed, PageError, RefusedToRecord
+from docexec.project import Project
+
+pytestmark = pytest.mark.docker
+
+
+def project_for(make_project, text: str, **kw) -> tuple[Project, object]:  # type: ignore[no-untyped-def]
+    config = make_project({"p.md": text}, **kw)
+    project = Project(config, mode="force", notify=lambda m: None)
+    return project, project.load_page("p.md")
+
+
+NAMES = {"container web", "container slow", "container victim", "network lab", "network killme", "volume data",
+         "volume killvol"}
+
+
+def leftovers(daemon: Daemon) -> list[str]:
+    """What these tests' pages created and left (other people may be recording on the same daemon)."""
+    return sorted(set(daemon.labelled()) & NAMES)
+
+
+def test_a_page_runs_in_order_and_is_cleaned_up(daemon: Daemon, make_project) -> None:  # type: ignore[no-untyped-def]
+    project, page = project_for(make_project, '''
+        ```console exec="host" id="a"
+        $ docker network create --subnet 172.30.77.0/24 lab
+        $ docker run -d --name web --network lab -v data:/data -v /anon busybox sleep 1d
+        $ CID=$(docker inspect -f '{{.Id}}' web)
+        $ docker exec web sh -c 'echo hi > /data/x'
+        $ docker inspect -f '{{.Name}} {{.State.Running}}' "$CID"
+        $ docker exec web cat /data/x
+        $ docker network inspect -f '{{range .IPAM.Config}}{{.Subnet}}{{end}} {{.Labels}}' lab
+        $ docker inspect -f '{{json .Config.Labels}}' web
+        $ docker volume inspect -f '{{.Labels}}' data
+        $ docker ps --format '{{.Names}}' | grep -c web
+        $ nsenter -t $(docker inspect -f '{{.State.Pid}}' web) -n ip -o addr show eth0 | cut -d ' ' -f 2,7
+        ```
+        ''')
+    outcome = project.record(page)  # type: ignore[arg-type]
+    assert outcome.recording is not None
+    outputs = [r.output for r in outcome.recording.blocks["a"]]
+    assert outputs[2] == ""  # an assignment prints nothing
+    assert outputs[4] == "/web true\n"
+    assert outputs[5] == "hi\n"
+    assert outputs[6] == "172.30.77.0/24 map[]\n", "the tracking label must not show"
+    assert outputs[7] == "{}\n"
+    assert outputs[8] == "map[]\n"
+    assert outputs[9] == "1\n"
+    assert outputs[10] == "eth0 172.30.77.2/24\n"
+    assert leftovers(daemon) == []
+    assert "data" not in daemon.volume_names()
+
+
+def test_a_failing_command_stops_the_page_and_cleans_up(daemon: Daemon, make_project) -> None:  # type: ignore[no-untyped-def]
+    project, page = project_for(make_project, '''
+        ```console exec="docker" id="a"
+        $ docker run -d --name web busybox sleep 1d
+        $ docker exec web ls /nope
+        $ docker ps
+        ```
+        ''')
+    with pytest.raises(CommandFailed) as info:
+        project.record(page)  # type: ignore[arg-type]
+    err = info.value
+    assert (err.page, err.line, err.expected, err.actual) == ("docs/p.md", 3, 0, 1)
+    assert "No such file or directory" in err.output
+    assert "docs/p.md:3: command exited with 1, the page expects 0" in str(err)
+    assert leftovers(daemon) == []
+    assert not (project.config.snippets_dir / "p").exists(), "a failed page writes no recording"
+
+
+def test_a_timeout_kills_the_command_and_keeps_what_it_printed(daemon: Daemon, make_project) -> None:  # type: ignore[no-untyped-def]
+    project, page = project_for(make_project, '''
+        ```console exec="docker" id="a" timeout="2"
+        $ docker run --name slow busybox sh -c 'echo started; sleep 60'
+        ```
+        ''')
+    start = time.monotonic()
+    with pytest.raises(CommandFailed) as info:
+        project.record(page)  # type: ignore[arg-type]
+    assert time.monotonic() - start < 15
+    assert info.value.timed_out and "started" in info.value.output
+    assert "timed out after 2 s" in str(info.value)
+    assert leftovers(daemon) == []
+
+
+def test_expected_failures_and_pipes(daemon: Daemon, make_project) -> None:  # type: ignore[no-untyped-def]
+    project, page = project_for(make_project, '''
+        ```console exec="docker" id="fails" returncode="1"
+        $ docker network create --subnet 172.17.0.0/16 clash
+        ```
+
+        ```console exec="docker" id="pipe"
+        $ docker run --rm busybox sh -c 'seq 1 50' | tail -n 2
+        ```
+        ''')
+    outcome = project.record(page)  # type: ignore[arg-type]
+    assert outcome.recording is not None
+    (clash,) = outcome.recording.blocks["fails"]
+    assert clash.returncode == 1 and "overlaps" in clash.output
+    assert outcome.recording.blocks["pipe"][0].output == "49\n50\n"
+    assert leftovers(daemon) == []
+
+
+def test_objects_the_page_did_not_create_are_not_touched(daemon: Daemon, make_project) -> None:  # type: ignore[no-untyped-def]
+    foreign = daemon.client.containers.run("busybox:latest", "sleep 1d", name="not-mine", detach=True,
+                                           network_mode="none")
+    try:
+        for command in ("docker rm -f not-mine", "docker exec not-mine ls", "docker stop not-mine"):
+            project, page = project_for(make_project, f'```console exec="docker" id="a"\n$ {command}\n```\n')
+            with pytest.raises(PageError, match="was not created by this page"):
+                project.record(page)  # type: ignore[arg-type]
+        foreign.reload()
+        assert foreign.status == "running"
+    finally:
+        foreign.remove(force=True)
+
+
+def test_a_foreign_container_on_the_default_bridge_refuses_recording(daemon: Daemon, make_project) -> None:  # type: ignore[no-untyped-def]
+    foreign = daemon.client.containers.run("busybox:latest", "sleep 1d", name="squatter", detach=True)
+    try:
+        project, page = project_for(make_project, '```console exec="docker" id="a"\n$ docker ps\n```\n')
+        with pytest.raises(RefusedToRecord, match="squatter"):
+            project.record(page)  # type: ignore[arg-type]
+        # A build keeps using the recordings instead of failing.
+        project.mode = "auto"
+        outcome = project.ensure(page)  # type: ignore[arg-type]
+        assert outcome.status == "missing" and "squatter" in outcome.reason
+    finally:
+        foreign.remove(force=True)
+
+
+SLOW_PAGE = '''
+```console exec="docker" id="a"
+$ docker network create --subnet 172.30.78.0/24 killme
+$ docker run -d --name victim --network killme -v killvol:/v busybox sleep 1d
+$ docker exec victim sleep 30
+```
+'''
+
+
+def _start_recording(config_root: Path) -> subprocess.Popen[bytes]:
+    proc = subprocess.Popen([sys.executable, "-m", "docexec", "record"], cwd=config_root,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    return proc
+
+
+def _wait_for(daemon: Daemon, name: str, timeout: float = 20) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if any(c.name == name for c in daemon.client.containers.list(filters={"label": LABEL})):
+            time.sleep(0.5)
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"{name} never started")
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_sigterm_and_sigint_clean_up(daemon: Daemon, make_project, sig: int) -> None:  # type: ignore[no-untyped-def]
+    config = make_project({"p.md": SLOW_PAGE})
+    proc = _start_recording(config.root)
+    _wait_for(daemon, "victim")
+    proc.send_signal(sig)
+    out, _ = proc.communicate(timeout=30)
+    assert proc.returncode != 0, out
+    assert leftovers(daemon) == [], out
+    assert "killvol" not in daemon.volume_names()
+    assert not (config.snippets_dir / "p").exists()
+
+
+def test_sigkill_leftovers_are_removed_by_the_next_run(daemon: Daemon, make_project) -> None:  # type: ignore[no-untyped-def]
+    config = make_project({"p.md": SLOW_PAGE})
+    proc = _start_recording(config.root)
+    _wait_for(daemon, "victim")
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.communicate(timeout=10)
+    left = leftovers(daemon)
+    assert "container victim" in left and "network killme" in left and "volume killvol" in left
+    # The lock died with the process; the next session finds and removes the leftovers, and only those.
+    project = Project(config, mode="force", notify=lambda m: None)
+    page = project.load_page("p.md")
+    with project.session(page):
+        assert leftovers(daemon) == []
+    assert leftovers(daemon) == []
