@@ -62,7 +62,7 @@ def on_page_markdown(markdown: str, *, page: Page, config: MkDocsConfig, files: 
         log.warning(f"{parsed.name}: has no recorded outputs ({outcome.reason or 'not recorded'})")
     for path in outcome.changed:
         log.info(f"docexec: wrote {path.relative_to(_project.config.root)}")
-    return render_page(markdown, parsed, outcome.recording, stale=outcome.status == "stale")
+    return render_page(markdown, parsed, outcome.stored, stale=outcome.status == "stale")
 
 
 # One line on what the build did.

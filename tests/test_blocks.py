@@ -75,7 +75,8 @@ def test_bad_fence_headers_name_the_line(fence: str, message: str) -> None:
 
 
 def test_duplicate_ids_point_at_both_blocks() -> None:
-    err = error('```console exec="docker" id="x"\n$ docker ps\n```\n\n```console exec="docker" id="x"\n$ docker ps\n```\n')
+    block = '```console exec="docker" id="x"\n$ docker ps\n```\n'
+    err = error(block + "\n" + block)
     assert (err.line, "first used on line 1") == (5, err.message[err.message.index("first"):-1])
 
 
@@ -91,7 +92,8 @@ def test_shell_syntax_errors_name_the_command_line() -> None:
 
 
 def test_indented_and_nested_exec_blocks_are_refused() -> None:
-    assert "must not be indented" in error('!!! note\n\n    ```console exec="docker" id="x"\n    $ docker ps\n    ```\n').message
+    indented = '!!! note\n\n    ```console exec="docker" id="x"\n    $ docker ps\n    ```\n'
+    assert "must not be indented" in error(indented).message
     assert "top level" in error('- item\n\n  ```console exec="docker" id="x"\n  $ docker ps\n  ```\n').message
 
 

@@ -50,8 +50,8 @@ def test_a_page_runs_in_order_and_is_cleaned_up(daemon: Daemon, make_project) ->
         ```
         ''')
     outcome = project.record(page)  # type: ignore[arg-type]
-    assert outcome.recording is not None
-    outputs = [r.output for r in outcome.recording.blocks["a"]]
+    assert outcome.stored is not None
+    outputs = [r.output for r in outcome.stored.blocks["a"]]
     assert outputs[2] == ""  # an assignment prints nothing
     assert outputs[4] == "/web true\n"
     assert outputs[5] == "hi\n"
@@ -108,10 +108,10 @@ def test_expected_failures_and_pipes(daemon: Daemon, make_project) -> None:  # t
         ```
         ''')
     outcome = project.record(page)  # type: ignore[arg-type]
-    assert outcome.recording is not None
-    (clash,) = outcome.recording.blocks["fails"]
+    assert outcome.stored is not None
+    (clash,) = outcome.stored.blocks["fails"]
     assert clash.returncode == 1 and "overlaps" in clash.output
-    assert outcome.recording.blocks["pipe"][0].output == "49\n50\n"
+    assert outcome.stored.blocks["pipe"][0].output == "49\n50\n"
     assert leftovers(daemon) == []
 
 

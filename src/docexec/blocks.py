@@ -211,7 +211,7 @@ def _block(page: str, line: int, end: int, info: str, content: str) -> Block:
         raise PageError(page, line, 'reason="..." only goes with run="no"')
     if not run and not show:
         raise PageError(page, line, 'a block with run="no" and show="no" does nothing: remove it')
-    volatile = ()
+    volatile: tuple[str, ...] = ()
     if "volatile" in options:
         try:
             re.compile(options["volatile"])

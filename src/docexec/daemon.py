@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import platform
 import shutil
+import socket
 import subprocess
 import tempfile
 from dataclasses import dataclass, field
@@ -29,13 +30,26 @@ class Daemon:
     _engine: dict[str, str] = field(default_factory=dict)
 
     @classmethod
-    def connect(cls, timeout: float = 10) -> Daemon:
+    def connect(cls, timeout: int = 10) -> Daemon:
         """Connect and ping once; DaemonUnavailable says where it looked."""
         where = os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock")
+        if where.startswith("unix://"):
+            # The SDK leaks a socket when it cannot reach a unix socket; ask first, closing what we open.
+            probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            probe.settimeout(timeout)
+            try:
+                probe.connect(where.removeprefix("unix://"))
+            except OSError as exc:
+                raise DaemonUnavailable(f"no Docker daemon answers at {where} ({exc.strerror or exc})") from None
+            finally:
+                probe.close()
+        client = None
         try:
             client = docker.from_env(timeout=timeout)
             client.ping()
         except Exception as exc:  # the SDK raises several kinds for "nobody answers"
+            if client is not None:
+                client.close()
             raise DaemonUnavailable(f"no Docker daemon answers at {where} ({type(exc).__name__})") from None
         return cls(client)
 
@@ -108,8 +122,8 @@ class Daemon:
 
     def owns(self, kind: str, name: str, run_id: str) -> bool:
         """Whether the object `name` exists and was created by run `run_id`."""
-        getter = {"container": self.client.containers, "network": self.client.networks,
-                  "volume": self.client.volumes}[kind]
+        getter: Any = {"container": self.client.containers, "network": self.client.networks,
+                       "volume": self.client.volumes}[kind]
         try:
             obj: Any = getter.get(name)
         except docker.errors.NotFound:

@@ -28,7 +28,8 @@ class CommandFailed(DocexecError):
         self.expected, self.actual, self.output = expected, actual, output
         self.timed_out = timed_out
         if timed_out:
-            head = f"{page}:{line}: command timed out after {timeout:g} s (set timeout=\"N\" on the block if it needs longer)"
+            head = (f"{page}:{line}: command timed out after {timeout:g} s "
+                    '(set timeout="N" on the block if it needs longer)')
         else:
             head = f"{page}:{line}: command exited with {actual}, the page expects {expected}"
         shown = output if len(output) <= 4000 else output[:4000] + "\n[... cut ...]"

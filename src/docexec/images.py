@@ -42,7 +42,7 @@ class ImageSpec:
 
 
 def load_images(images_dir: Path) -> list[ImageSpec]:
-    specs = []
+    specs: list[ImageSpec] = []
     if not images_dir.is_dir():
         return specs
     for folder in sorted(p for p in images_dir.iterdir() if p.is_dir()):

@@ -50,7 +50,8 @@ def check_argv(argv: Sequence[str], *, kind: str, page: str, config: Config, sta
         _check_filter(argv)
         return None
     if program == "docker":
-        return _allowed(page, config, line, lambda: check_docker(argv, config))
+        call: DockerCall | None = _allowed(page, config, line, lambda: check_docker(argv, config))
+        return call
     if program == UNKNOWN:
         raise Refused("the program name must be written out, not come from $(...) or a variable")
     if kind == "docker":
@@ -308,8 +309,8 @@ def _nsenter(args: list[str], config: Config) -> str | None:
         return "nsenter needs a command to run"
     if inner[0] not in ("ip", "cat", "ls", "hostname", "readlink", "ss"):
         return f"'{inner[0]}' is not allowed inside nsenter (ip, cat, ls, hostname, readlink, ss)"
-    rule = HOST[inner[0]]
-    return rule(inner[1:], config)
+    problem: str | None = HOST[inner[0]](inner[1:], config)
+    return problem
 
 
 def _reads_only(*refused: str):  # type: ignore[no-untyped-def]
@@ -325,9 +326,9 @@ def _mkdir(args: list[str], config: Config) -> str | None:
     for a in args:
         if a.startswith("-") and a not in ("-p", "-v"):
             return f"option '{a}' is not allowed"
-        if not a.startswith("-") and a != UNKNOWN and (a.startswith("/") or ".." in a.split("/")):
-            if not (a.startswith(str(config.workdir) + "/")):
-                return "mkdir only makes folders below the page's working directory (use a relative path)"
+        outside = a.startswith("/") or ".." in a.split("/")
+        if not a.startswith("-") and a != UNKNOWN and outside and not a.startswith(str(config.workdir) + "/"):
+            return "mkdir only makes folders below the page's working directory (use a relative path)"
     return None
 
 
@@ -338,11 +339,11 @@ def _sysctl(args: list[str], config: Config) -> str | None:
 
 
 def _curl(args: list[str], config: Config) -> str | None:
+    allowed = {"-s", "-S", "-sS", "-i", "-I", "--max-time", "-m", "--silent", "--show-error", "--head",
+               "--include", "--connect-timeout"}
     for a in args:
-        if a.startswith("-") and a not in ("-s", "-S", "-sS", "-i", "-I", "--max-time", "-m", "--silent",
-                                             "--show-error", "--head", "--include", "--connect-timeout"):
-            if not a.isdigit():
-                return f"option '{a}' is not allowed"
+        if a.startswith("-") and a not in allowed:
+            return f"option '{a}' is not allowed"
     urls = [a for a in args if "://" in a]
     if not urls:
         return "curl needs an http:// URL of this machine"

@@ -12,12 +12,12 @@ from typing import Literal
 
 from . import recording
 from .blocks import Page, parse_file, parse_page
-from .policy import Refused, check_static
 from .config import Config
 from .daemon import IMAGE_LABEL, LABEL, Daemon
 from .errors import DaemonUnavailable, DocexecError, PageError, RefusedToRecord
 from .images import ImageSpec, load_images
 from .normalize import normalize, scrub_labels
+from .policy import Refused, check_static
 from .recording import CommandRecord, PageRecording
 from .runner import Session
 
@@ -45,7 +45,7 @@ class BuildStats:
 @dataclass(frozen=True)
 class Outcome:
     page: Page
-    recording: PageRecording | None
+    stored: PageRecording | None
     status: recording.Status
     ran: bool
     changed: tuple[Path, ...] = ()

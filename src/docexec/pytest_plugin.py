@@ -68,10 +68,14 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "docexec: a command of an executable documentation page")
     if config.getoption("--docexec-update") and _in_ci():
         raise pytest.UsageError("--docexec-update is refused when CI=true: recordings change only by review")
-    try:
+    with contextlib.suppress(DocexecError):  # not a docexec project: collect nothing
         config.stash[_KEY] = _State(load_config(Path(config.rootpath)))
-    except DocexecError:
-        pass  # not a docexec project: collect nothing
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    state = config.stash.get(_KEY, None)
+    if state is not None:
+        state.project.close()
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
@@ -171,9 +175,9 @@ class RecordingItem(pytest.Item):
         status = state.project.status(parent.page)
         if status != "current":
             raise RecordingError(
-                f"{parent.page.name}: recording is {status} "
-                + ("(the page's commands changed since it was recorded)" if status == "stale" else "")
-                + " — run `nox -s record -- " + f"docs/{parent.page.name}` and review the diff")
+                f"{parent.page.where}: recording is {status}"
+                + (" (the page's commands changed since it was recorded)" if status == "stale" else "")
+                + f" — run `nox -s record -- {parent.page.where}` and review the diff")
         recording.load(state.config.snippets_dir, parent.page)
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
@@ -251,8 +255,11 @@ class CommandItem(pytest.Item):
             drift_text = drift.diff
             if drift.diff:
                 problems.append("output differs from the recording")
+        # Only a command that did not do what the page expects makes the rest of the page meaningless;
+        # an output that drifted leaves the session as the page describes it.
+        page_file._done[key] = problems[0] if problems and (result.timed_out or
+                                                          result.returncode != self.block.returncode) else None
         if problems:
-            page_file._done[key] = "; ".join(problems)
             body = f"{page_file.page.where}:{self.command.line}: " + "; ".join(problems)
             body += f"\n  $ {self.command.text}\n"
             if drift_text:
@@ -260,7 +267,6 @@ class CommandItem(pytest.Item):
             elif output:
                 body += "".join(f"  | {ln}\n" for ln in output.splitlines()[:60])
             raise DriftFailure(body)
-        page_file._done[key] = None
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
         if isinstance(excinfo.value, (DriftFailure, DocexecError, CommandFailed)):

@@ -6,6 +6,7 @@ programs are started directly, connected by pipes when the line has `|`.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -217,9 +218,9 @@ class Session:
                 if not self.daemon.owns(kind, target, self.run_id):
                     raise Refused(f"{kind} '{target}' was not created by this page: pages only change what they "
                                   "create")
-        if call.verb in ("network connect", "network disconnect") and len(call.positionals) >= 2:
-            if not self.daemon.owns("container", call.positionals[1], self.run_id):
-                raise Refused(f"container '{call.positionals[1]}' was not created by this page")
+        connects = call.verb in ("network connect", "network disconnect") and len(call.positionals) >= 2
+        if connects and not self.daemon.owns("container", call.positionals[1], self.run_id):
+            raise Refused(f"container '{call.positionals[1]}' was not created by this page")
         extra: list[str] = []
         if call.verb in ("container run", "container create"):
             options = iter_options(argv, call)
@@ -273,9 +274,9 @@ def _named_volumes(options: list[tuple[str, str | None]]) -> list[str]:
                 names.append(source)
         elif flag == "--mount":
             fields = dict(f.partition("=")[::2] for f in value.split(","))
-            source = fields.get("source") or fields.get("src")
-            if fields.get("type", "volume") == "volume" and source:
-                names.append(source)
+            named = fields.get("source") or fields.get("src")
+            if fields.get("type", "volume") == "volume" and named:
+                names.append(named)
     return names
 
 
@@ -358,10 +359,8 @@ _ACTIVE: set[int] = set()  # process groups of running commands, killed when the
 
 
 def _kill_group(pgid: int) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(pgid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
 
 
 class _Reader:

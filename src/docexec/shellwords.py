@@ -189,7 +189,7 @@ class _Parser:
                 flush(False)
                 part, i = self.dollar(i, quoted=False)
                 parts.append(part)
-            elif c in REFUSED or c == "#" and not buf and not parts:
+            elif c in REFUSED or (c == "#" and not buf and not parts):
                 raise ShellSyntaxError(REFUSED.get(c, "comments are not allowed in a command"), i)
             else:
                 buf.append(c)

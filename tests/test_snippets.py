@@ -1,0 +1,27 @@
+"""Orphans and gaps: every recording belongs to a block of a page, and every executed block has one."""
+
+from __future__ import annotations
+
+from docexec import recording
+from docexec.config import Config
+from docexec.project import Project
+
+
+def test_no_orphan_recordings(config: Config) -> None:
+    project = Project(config, mode="offline")
+    expected = set()
+    for page in project.pages():
+        folder = recording.page_folder(config.snippets_dir, page.name)
+        if page.executed:
+            expected.add(folder / recording.META)
+        expected.update(folder / f"{b.id}.txt" for b in page.executed)
+    present = {p for p in config.snippets_dir.rglob("*") if p.is_file()}
+    orphans = sorted(str(p.relative_to(config.root)) for p in present - expected)
+    assert not orphans, "recordings that no block of any page uses (delete them): " + ", ".join(orphans)
+
+
+def test_every_executed_block_has_a_current_recording(config: Config) -> None:
+    project = Project(config, mode="offline")
+    problems = [f"{page.where}: {project.status(page)}" for page in project.pages()
+                if page.executed and project.status(page) != "current"]
+    assert not problems, "pages to record again with `nox -s record -- PAGE`: " + "; ".join(problems)
