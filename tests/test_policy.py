@@ -122,3 +122,16 @@ def test_an_allowance_names_page_and_use(config: Config) -> None:
         check(allowed, *["ip", "link", "add", "veth-h", "type", "veth", "peer", "name", "veth-c"], page="other.md")
     with pytest.raises(Refused):  # another capability
         check(allowed, *["docker", "run", "--cap-add", "SYS_ADMIN", "busybox"], page="caps.md")
+
+
+def test_static_checks_keep_the_text_around_expansions(config: Config) -> None:
+    from docexec.policy import check_static
+    from docexec.shellwords import parse
+
+    line = "nsenter --net=$(docker inspect -f '{{.NetworkSettings.SandboxKey}}' box) ip route"
+    check_static(parse(line), kind="host", page="p.md", config=config, line=line)
+
+
+def test_t_means_timeout_for_stop_and_restart(config: Config) -> None:
+    check(config, *"docker stop -t 1 master".split())
+    check(config, *"docker restart -t 1 master".split())

@@ -107,8 +107,8 @@ def record(config: Config, args: argparse.Namespace) -> int:
 
 def clean(config: Config, args: argparse.Namespace) -> int:
     project = Project(config)
-    with DaemonLock("docexec clean"):
-        daemon = project.daemon()
+    daemon = project.daemon()
+    with DaemonLock(daemon.identity(), "docexec clean"):
         if args.check:
             left = daemon.labelled()
             console.print(f"docexec: {len(left)} objects left by runs" + (": " + ", ".join(left) if left else ""))

@@ -56,12 +56,25 @@ class Daemon:
     def close(self) -> None:
         self.client.close()
 
+    def answers(self) -> bool:
+        """Whether the daemon still answers (asked after a command failed unexpectedly)."""
+        try:
+            return bool(self.client.ping())
+        except Exception:  # any transport error means no
+            return False
+
     # ----------------------------------------------------------------------------------------------
     # facts for the recordings
 
+    def identity(self) -> str:
+        """The daemon's own ID: the same whichever socket or proxy it is reached through."""
+        if "id" not in self._engine:
+            self._engine["id"] = str(self.client.info().get("ID", "")) or os.environ.get("DOCKER_HOST", "local")
+        return self._engine["id"]
+
     def engine(self) -> dict[str, str]:
         """Versions and host facts written beside each recording (asked once per process)."""
-        if not self._engine:
+        if "engine" not in self._engine:
             v = self.client.version()
             info = self.client.info()
             client_version = ""
@@ -71,6 +84,7 @@ class Daemon:
                                       capture_output=True, text=True, timeout=20, check=False)
                 client_version = done.stdout.strip()
             self._engine = {
+                **({"id": self._engine["id"]} if "id" in self._engine else {}),
                 "engine": str(v.get("Version", "")),
                 "api": str(v.get("ApiVersion", "")),
                 "client": client_version,
@@ -79,7 +93,7 @@ class Daemon:
                 "storage_driver": str(info.get("Driver", "")),
                 "cgroup": str(info.get("CgroupVersion", "")),
             }
-        return self._engine
+        return {k: v for k, v in self._engine.items() if k != "id"}
 
     # ----------------------------------------------------------------------------------------------
     # objects the engine created

@@ -1,5 +1,5 @@
 """One recording at a time per Docker daemon: `mkdocs serve` and the tests would otherwise shift each other's
-addresses. The lock file sits in the temp folder, named after the daemon, so every clone shares it."""
+addresses. The lock file sits in the temp folder, named after the daemon's ID, so every clone shares it."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import os
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 
@@ -17,15 +18,16 @@ from filelock import FileLock, Timeout
 from .errors import DocexecError
 
 
-def lock_path() -> Path:
-    where = os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock")
-    key = hashlib.sha256(where.encode()).hexdigest()[:12]
+def lock_path(daemon_id: str) -> Path:
+    """One lock per daemon, whichever way it is reached (socket path, DOCKER_HOST, a proxy)."""
+    key = hashlib.sha256(daemon_id.encode()).hexdigest()[:12]
     return Path(tempfile.gettempdir()) / f"docexec-{key}.lock"
 
 
 class DaemonLock:
-    def __init__(self, purpose: str, wait: float = 600, notify=print) -> None:  # type: ignore[no-untyped-def]
-        self.path = lock_path()
+    def __init__(self, daemon_id: str, purpose: str, wait: float = 600,
+                 notify: Callable[[str], None] = print) -> None:
+        self.path = lock_path(daemon_id)
         self.info = self.path.with_suffix(".holder")
         self.purpose = purpose
         self.wait = wait

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 
 from .config import Config
-from .shellwords import ShellCommand
+from .shellwords import Literal, ShellCommand, Word
 
 UNKNOWN = "\0"  # a word whose value is only known at run time
 
@@ -70,12 +70,20 @@ def _allowed(page: str, config: Config, line: str, check):  # type: ignore[no-un
         raise
 
 
+def _static_text(word: Word) -> str:
+    """A word's text as far as it is known before running: `--net=$(...)` stays `--net=` + UNKNOWN."""
+    if word.is_plain:
+        return word.plain
+    known = "".join(p.text if isinstance(p, Literal) else UNKNOWN for p in word.parts)
+    return UNKNOWN if known.strip(UNKNOWN) == "" else known
+
+
 def check_static(command: ShellCommand, *, kind: str, page: str, config: Config, line: str) -> None:
     """Check a parsed command before anything runs; words known only at run time stand as UNKNOWN."""
     for n, stage in enumerate(command.stages):
         if command.assign:
             break
-        argv = [w.plain if w.is_plain else UNKNOWN for w in stage]
+        argv = [_static_text(w) for w in stage]
         check_argv(argv, kind=kind, page=page, config=config, stage=n, line=line)
     for word in command.words():
         for subst in word.substitutions():
@@ -175,7 +183,8 @@ def check_docker(argv: Sequence[str], config: Config) -> DockerCall:
                       + ", ".join(sorted({v.split()[-1] for v in (*FLAGS, *SIMPLE_VERBS)})))
     options = iter_options(argv, call)
     for flag, value in options:
-        if flag in ("-t", "--tty") or (flag == "--interactive" and verb == "container start"):
+        wants_tty = flag in ("-t", "--tty") and verb in ("container run", "container create", "container exec")
+        if wants_tty or (flag == "--interactive" and verb == "container start"):
             raise Refused(f"'{flag}' needs a terminal, which a recorded page does not have: start the container with "
                           "-d and run commands in it with `docker exec NAME COMMAND`")
         if flag == "--net":

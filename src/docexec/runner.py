@@ -24,7 +24,7 @@ from types import FrameType, TracebackType
 from .blocks import Block, Command, Page
 from .config import Config
 from .daemon import LABEL, Daemon
-from .errors import CommandFailed, DocexecError, PageError
+from .errors import CommandFailed, DaemonUnavailable, DocexecError, PageError
 from .images import ImageSpec
 from .lock import DaemonLock
 from .policy import UNKNOWN, DockerCall, Refused, check_argv, iter_options
@@ -63,7 +63,7 @@ class Session:
         self.run_id = uuid.uuid4().hex[:16]
         self.variables: dict[str, str] = {}
         self.workdir = config.workdir / re.sub(r"[^A-Za-z0-9_.-]+", "-", page.name.removesuffix(".md"))
-        self._lock = DaemonLock(purpose=f"recording {page.name}", notify=notify)
+        self._lock = DaemonLock(daemon.identity(), purpose=f"recording {page.name}", notify=notify)
         self._volumes_before: set[str] = set()
         self._old_handlers: dict[int, object] = {}
         self._docker_config = ""
@@ -92,19 +92,27 @@ class Session:
             self._docker_config = tempfile.mkdtemp(prefix="docexec-cli-")
             self.variables = {"PWD": str(self.workdir)}
         except BaseException:
-            self.close()
+            self.close(failing=True)
             raise
         return self
 
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
-        self.close()
+        self.close(failing=exc is not None)
 
-    def close(self) -> None:
-        """Remove what the page created. Safe to call twice; never touches objects of other runs."""
+    def close(self, *, failing: bool = False) -> None:
+        """Remove what the page created. Safe to call twice; never touches objects of other runs.
+        If the daemon no longer answers, say so (unless the page is already failing): the next run removes the
+        leftovers."""
         try:
             self.daemon.remove_labelled(self.run_id)
             self.daemon.remove_new_anonymous_volumes(self._volumes_before)
+        except Exception as exc:  # the SDK raises requests' and its own errors for a dead daemon
+            self.notify(f"docexec: could not remove what {self.page.name} created ({type(exc).__name__}); "
+                        "the next run removes it")
+            if not failing:
+                raise DaemonUnavailable(f"the Docker daemon stopped answering while {self.page.name} was cleaned "
+                                        "up; the next run removes what it left") from None
         finally:
             shutil.rmtree(self.workdir, ignore_errors=True)
             if self._docker_config:
@@ -163,6 +171,11 @@ class Session:
         self._raise_if_interrupted()
         result = Result(result.output, result.returncode, time.monotonic() - start, result.timed_out,
                         result.truncated)
+        if result.returncode not in (0, block.returncode) and not self.daemon.answers():
+            raise DaemonUnavailable(
+                f"{self.page.where or self.page.name}:{command.line}: the Docker daemon stopped answering while "
+                f"running «{command.text}». Nothing was recorded; the previous recordings are untouched, and what "
+                "the page created is removed by the next run once the daemon is back.")
         if check and (result.timed_out or result.returncode != block.returncode):
             raise CommandFailed(self.page.where or self.page.name, command.line, command.text, block.returncode,
                                 None if result.timed_out else result.returncode, result.output,
@@ -318,6 +331,8 @@ def run_pipeline(argvs: list[list[str]], *, env: dict[str, str], cwd: Path, time
             except FileNotFoundError:
                 if procs:
                     _kill_group(procs[0].pid)
+                if not cwd.is_dir():
+                    raise DocexecError(f"the page's working directory {cwd} disappeared while it ran") from None
                 raise DocexecError(f"'{argv[0]}' is not installed on this machine") from None
             finally:
                 if previous is not None:

@@ -1,0 +1,147 @@
+"""Fixtures of the browser tests: the site built once per session, served on 127.0.0.1, and headless Chromium.
+
+Without Chromium (or the playwright package) the tests that need a browser are skipped with one reason, except
+when CI=true: there they fail. The tests that only read the built files run anyway.
+"""
+
+from __future__ import annotations
+
+import os
+import urllib.parse
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .sitekit import DESKTOP, PHONE, ROOT, Build, Server, build_site, chromium_missing, launch, serve, site_prefix
+
+SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "browser: builds the site and checks it as a reader's browser shows it")
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").lower() == "true"
+
+
+def doc_pages() -> list[str]:
+    """URL paths of the pages under docs/ (directory URLs), as the build should produce them."""
+    found = []
+    docs = ROOT / "docs"
+    for path in sorted(docs.rglob("*.md")):
+        rel = path.relative_to(docs).as_posix()
+        if rel.startswith("assets/"):
+            continue  # not pages (exclude_docs)
+        stem = rel.removesuffix(".md")
+        if stem == "index" or stem.endswith("/index") or stem == "README" or stem.endswith("/README"):
+            found.append(stem.rsplit("index", 1)[0].rsplit("README", 1)[0])
+        else:
+            found.append(stem + "/")
+    return found
+
+
+def page_source(url_path: str) -> str:
+    """The Markdown file of a built page ("basics/veth/" -> "basics/veth.md")."""
+    if url_path in ("", "/"):
+        return "index.md"
+    stem = url_path.strip("/")
+    return f"{stem}/index.md" if (ROOT / "docs" / stem / "index.md").is_file() else f"{stem}.md"
+
+
+@pytest.fixture(scope="session")
+def site_build(tmp_path_factory: pytest.TempPathFactory) -> Build:
+    return build_site(tmp_path_factory.mktemp("browser") / "site")
+
+
+@pytest.fixture(scope="session")
+def site(site_build: Build) -> Path:
+    return site_build.site
+
+
+@pytest.fixture(scope="session")
+def server(site: Path) -> Iterator[Server]:
+    with serve(site, site_prefix()) as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    why = chromium_missing()
+    if why is not None:
+        if in_ci():
+            pytest.fail(f"CI=true and the browser tests cannot run: {why}")
+        pytest.skip(why)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = launch(playwright)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def desktop(browser: Any) -> Iterator[Any]:
+    context = browser.new_context(viewport=DESKTOP, locale="zh-CN")
+    yield context
+    context.close()
+
+
+@pytest.fixture
+def phone(browser: Any) -> Iterator[Any]:
+    context = browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True,
+                                  locale="zh-CN")
+    yield context
+    context.close()
+
+
+@dataclass
+class Visit:
+    """A page opened in a browser context, with everything it asked for and complained about."""
+
+    page: Any
+    requests: list[str] = field(default_factory=list)
+    console_errors: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)  # page errors, failed requests, HTTP errors
+
+    def foreign_requests(self, origin: str) -> list[str]:
+        return [u for u in self.requests
+                if urllib.parse.urlsplit(u).scheme not in ("data", "blob", "about")
+                and not (u == origin or u.startswith(origin + "/"))]
+
+
+def visit(context: Any, url: str, *, expect_status: int = 200) -> Visit:
+    """Open url, wait until the network is idle (search index, diagrams), and record what happened."""
+    page = context.new_page()
+    seen = Visit(page)
+    page.on("request", lambda r: seen.requests.append(r.url))
+
+    def on_console(message: Any) -> None:
+        where = message.location.get("url", "")
+        if message.type != "error" or (expect_status != 200 and where == url and "Failed to load" in message.text):
+            return  # the browser reports the expected status of the page itself as a console error
+        seen.console_errors.append(f"{message.text} ({where})")
+
+    page.on("console", on_console)
+    page.on("pageerror", lambda e: seen.problems.append(f"uncaught error: {e}"))
+    page.on("requestfailed", lambda r: seen.problems.append(f"request failed: {r.url} ({r.failure})"))
+
+    def on_response(response: Any) -> None:
+        if response.status >= 400 and not (response.url == url and response.status == expect_status):
+            seen.problems.append(f"HTTP {response.status}: {response.url}")
+
+    page.on("response", on_response)
+    response = page.goto(url, wait_until="load")
+    assert response is not None and response.status == expect_status, f"{url}: HTTP {response and response.status}"
+    page.wait_for_load_state("networkidle")
+    return seen
+
+
+def screenshot(page: Any, name: str, *, full_page: bool = False) -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=full_page)
+    return path

@@ -1,0 +1,93 @@
+"""Every page in a real browser: loads cleanly, asks only its own server, fits a phone, renders its diagrams."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .conftest import doc_pages, visit
+from .sitekit import PHONE, Server
+
+pytestmark = pytest.mark.browser
+
+PAGES = [*doc_pages(), "404.html"]
+
+
+def _built(site: Path, page: str) -> str:
+    path = site / (page if page.endswith(".html") else page + "index.html")
+    if not path.is_file():
+        pytest.fail(f"{page or 'index'}: docs/ has the page but the build wrote no {path.relative_to(site)}")
+    return path.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: p or "index")
+def test_page_loads_cleanly(page: str, site: Path, server: Server, desktop: Any) -> None:
+    html = _built(site, page)
+    seen = visit(desktop, server.url(page))
+    assert not seen.console_errors, f"console errors on {page or 'index'}: {seen.console_errors}"
+    assert not seen.problems, f"{page or 'index'}: {seen.problems}"
+    foreign = seen.foreign_requests(server.origin)
+    assert not foreign, f"{page or 'index'} asked another origin for: {foreign}"
+    mermaid_requested = any(u.endswith("/assets/javascripts/mermaid.min.js") for u in seen.requests)
+    has_diagram = 'class="mermaid"' in html
+    assert mermaid_requested == has_diagram, (
+        f"{page or 'index'}: diagrams={has_diagram} but mermaid.min.js requested={mermaid_requested}")
+    # The search index is fetched by Material's (patched) worker on every page: proof it started.
+    assert any(u.endswith("/search/search_index.json") for u in seen.requests), seen.requests
+
+
+def test_unknown_address_shows_the_404_page(server: Server, desktop: Any) -> None:
+    seen = visit(desktop, server.url("no/such/page/"), expect_status=404)
+    assert "页面不存在" in seen.page.title()
+    assert seen.page.locator("h1").inner_text().startswith("404")
+    assert not seen.console_errors, seen.console_errors
+    assert not seen.problems, seen.problems
+    assert not seen.foreign_requests(server.origin)
+    # Styled (the stylesheet resolved from a nested address) and linked back into the book.
+    assert seen.page.evaluate("getComputedStyle(document.querySelector('.md-header')).position") == "sticky"
+    home = seen.page.locator("article a", has_text="导读").first
+    home.click()
+    seen.page.wait_for_load_state("load")
+    assert seen.page.url == server.base
+
+
+@pytest.mark.parametrize("page", doc_pages(), ids=lambda p: p or "index")
+def test_phone_shows_outputs_without_page_overflow(page: str, site: Path, server: Server, phone: Any) -> None:
+    html = _built(site, page)
+    seen = visit(phone, server.url(page))
+    width = seen.page.evaluate("document.scrollingElement.scrollWidth")
+    assert width <= PHONE["width"], f"{page or 'index'}: the page is {width}px wide on a {PHONE['width']}px phone"
+    if 'class="docexec"' not in html:
+        return
+    # Wide transcripts scroll inside their own block.
+    blocks = seen.page.evaluate("""() => [...document.querySelectorAll('.docexec pre > code')].map(c => ({
+        scroll: c.scrollWidth, client: c.clientWidth, overflow: getComputedStyle(c).overflowX,
+        right: c.getBoundingClientRect().right}))""")
+    assert blocks, "no transcript rendered"
+    for block in blocks:
+        assert block["right"] <= PHONE["width"] + 0.5, block
+        if block["scroll"] > block["client"]:
+            assert block["overflow"] in ("auto", "scroll"), block
+
+
+def test_mermaid_diagrams_render_as_svg(site: Path, server: Server, desktop: Any) -> None:
+    with_diagrams = [p for p in doc_pages() if 'class="mermaid"' in _built(site, p)]
+    if not with_diagrams:
+        pytest.skip("no page has a ```mermaid diagram yet")
+    for page in with_diagrams:
+        expected = _built(site, page).count('class="mermaid"')
+        seen = visit(desktop, server.url(page))
+        # Material swaps each <pre class="mermaid"> for a <div class="mermaid"> holding the SVG in a closed
+        # shadow root: its rendered height tells that a diagram is there.
+        seen.page.wait_for_function(
+            f"document.querySelectorAll('div.mermaid').length >= {expected}", timeout=20_000)
+        heights = seen.page.evaluate(
+            "[...document.querySelectorAll('div.mermaid')].map(e => e.getBoundingClientRect().height)")
+        assert len(heights) == expected, f"{page}: {len(heights)} of {expected} diagrams rendered"
+        assert all(h > 50 for h in heights), f"{page}: diagram heights {heights}"
+        assert not seen.page.locator("pre.mermaid").count(), f"{page}: a diagram stayed as text"
+        assert not seen.console_errors, f"{page}: {seen.console_errors}"
+        assert not seen.foreign_requests(server.origin), f"{page}: {seen.foreign_requests(server.origin)}"
+        assert not any("unpkg.com" in u for u in seen.requests)
