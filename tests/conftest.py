@@ -36,6 +36,24 @@ def daemon():  # type: ignore[no-untyped-def]
     d.close()
 
 
+@pytest.fixture(autouse=True)
+def _close_projects(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    """Close every Project a test made (each holds a Docker client), so no socket is left to the collector."""
+    from docexec.project import Project
+
+    made: list[Project] = []
+    original = Project.__init__
+
+    def tracking(self: Project, *args: object, **kwargs: object) -> None:
+        original(self, *args, **kwargs)  # type: ignore[arg-type]
+        made.append(self)
+
+    monkeypatch.setattr(Project, "__init__", tracking)
+    yield
+    for project in made:
+        project.close()
+
+
 @pytest.fixture
 def make_project(tmp_path: Path):  # type: ignore[no-untyped-def]
     """A throwaway docexec project with the repository's lesson image and the given pages."""

@@ -133,5 +133,5 @@ def test_static_checks_keep_the_text_around_expansions(config: Config) -> None:
 
 
 def test_t_means_timeout_for_stop_and_restart(config: Config) -> None:
-    check(config, *"docker stop -t 1 master".split())
-    check(config, *"docker restart -t 1 master".split())
+    check(config, *["docker", "stop", "-t", "1", "master"])
+    check(config, *["docker", "restart", "-t", "1", "master"])

@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 
 from . import recording
 from .blocks import Page
@@ -44,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
         config = load_config()
         return {"lint": lint, "status": status, "record": record, "clean": clean}[args.command](config, args)
     except DocexecError as exc:
-        console.print(f"[red]error:[/red] {exc}")
+        console.print(f"[red]error:[/red] {escape(str(exc))}")
         return 1
     except KeyboardInterrupt:
         console.print("[red]interrupted[/red]: the page's containers, networks and volumes were removed")
@@ -98,7 +99,7 @@ def record(config: Config, args: argparse.Namespace) -> int:
             diff = list(difflib.unified_diff(old, new, f"a/{name}", f"b/{name}", n=1))
             for line in diff or ["  (only volatile fields changed)\n"]:
                 style = "green" if line.startswith("+") else "red" if line.startswith("-") else "dim"
-                console.print(f"[{style}]{line.rstrip()}[/{style}]", markup=True)
+                console.print(f"[{style}]{escape(line.rstrip())}[/{style}]")
         del outcome
     project.close()
     console.print(f"recorded {len(pages)} page(s) in {time.monotonic() - total:.1f} s")
@@ -119,17 +120,19 @@ def clean(config: Config, args: argparse.Namespace) -> int:
 
 
 def _select(project: Project, config: Config, wanted: list[str]) -> list[Page]:
-    pages = project.pages()
+    """The pages to record; only those are parsed, so a broken page elsewhere does not block them."""
     if not wanted:
-        return pages
-    by_name = {p.name: p for p in pages}
+        return project.pages()
     chosen = []
     for item in wanted:
         path = Path(item)
         name = config.page_name(path) if path.exists() else item.removeprefix("docs/")
-        if name not in by_name:
-            raise DocexecError(f"{item}: not a page with exec blocks under {config.docs_dir}")
-        chosen.append(by_name[name])
+        if not (config.docs_dir / name).is_file():
+            raise DocexecError(f"{item}: no such page under {config.docs_dir}")
+        page = project.load_page(name)
+        if not page.executed:
+            raise DocexecError(f"{item}: has no exec blocks to record")
+        chosen.append(page)
     return chosen
 
 

@@ -27,22 +27,16 @@ DEFAULT_BRIDGE_SUBNET = "172.17.0.0/16"
 @dataclass
 class Daemon:
     client: docker.DockerClient
+    where: str = ""
     _engine: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def connect(cls, timeout: int = 10) -> Daemon:
         """Connect and ping once; DaemonUnavailable says where it looked."""
         where = os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock")
-        if where.startswith("unix://"):
-            # The SDK leaks a socket when it cannot reach a unix socket; ask first, closing what we open.
-            probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            probe.settimeout(timeout)
-            try:
-                probe.connect(where.removeprefix("unix://"))
-            except OSError as exc:
-                raise DaemonUnavailable(f"no Docker daemon answers at {where} ({exc.strerror or exc})") from None
-            finally:
-                probe.close()
+        problem = _unix_socket_problem(where, timeout)
+        if problem:
+            raise DaemonUnavailable(f"no Docker daemon answers at {where} ({problem})")
         client = None
         try:
             client = docker.from_env(timeout=timeout)
@@ -51,13 +45,15 @@ class Daemon:
             if client is not None:
                 client.close()
             raise DaemonUnavailable(f"no Docker daemon answers at {where} ({type(exc).__name__})") from None
-        return cls(client)
+        return cls(client, where)
 
     def close(self) -> None:
         self.client.close()
 
     def answers(self) -> bool:
         """Whether the daemon still answers (asked after a command failed unexpectedly)."""
+        if _unix_socket_problem(self.where, 5):
+            return False
         try:
             return bool(self.client.ping())
         except Exception:  # any transport error means no
@@ -199,6 +195,22 @@ class Daemon:
             self.client.images.build(path=str(context), tag=spec.tag, labels={IMAGE_LABEL: digest},
                                      rm=True, forcerm=True, pull=False)
         return True
+
+
+def _unix_socket_problem(where: str, timeout: float) -> str:
+    """Why a unix:// address does not answer ('' if it does or is not a unix socket). The SDK leaks a socket
+    when it cannot reach one, so ask first, closing what we open."""
+    if not where.startswith("unix://"):
+        return ""
+    probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    probe.settimeout(timeout)
+    try:
+        probe.connect(where.removeprefix("unix://"))
+    except OSError as exc:
+        return exc.strerror or str(exc)
+    finally:
+        probe.close()
+    return ""
 
 
 def _ignore_missing(action: Any, **kwargs: Any) -> None:

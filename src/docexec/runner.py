@@ -105,6 +105,8 @@ class Session:
         If the daemon no longer answers, say so (unless the page is already failing): the next run removes the
         leftovers."""
         try:
+            if not self.daemon.answers():
+                raise DaemonUnavailable("the Docker daemon does not answer")
             self.daemon.remove_labelled(self.run_id)
             self.daemon.remove_new_anonymous_volumes(self._volumes_before)
         except Exception as exc:  # the SDK raises requests' and its own errors for a dead daemon
