@@ -11,17 +11,21 @@ import subprocess
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-import docker
-import docker.errors
+from typing import TYPE_CHECKING, Any
 
 from .errors import DaemonUnavailable, RefusedToRecord
 from .images import ImageSpec
 
+if TYPE_CHECKING:
+    import docker
+
 LABEL = "io.docexec.run"  # on every container, network and volume a page creates; value: the run's id
 IMAGE_LABEL = "io.docexec.image"  # on lesson images; value: the content hash they were built from
 DEFAULT_BRIDGE_SUBNET = "172.17.0.0/16"
+
+
+# The SDK (and requests under it) is imported only when a daemon is needed: a build that only reads recordings
+# never pays for it.
 
 
 @dataclass
@@ -37,6 +41,8 @@ class Daemon:
         problem = _unix_socket_problem(where, timeout)
         if problem:
             raise DaemonUnavailable(f"no Docker daemon answers at {where} ({problem})")
+        import docker
+
         client = None
         try:
             client = docker.from_env(timeout=timeout)
@@ -132,6 +138,8 @@ class Daemon:
 
     def owns(self, kind: str, name: str, run_id: str) -> bool:
         """Whether the object `name` exists and was created by run `run_id`."""
+        import docker.errors
+
         getter: Any = {"container": self.client.containers, "network": self.client.networks,
                        "volume": self.client.volumes}[kind]
         try:
@@ -142,6 +150,8 @@ class Daemon:
         return bool(labels) and labels.get(LABEL) == run_id
 
     def volume_exists(self, name: str) -> bool:
+        import docker.errors
+
         try:
             self.client.volumes.get(name)
             return True
@@ -174,6 +184,8 @@ class Daemon:
 
     def ensure_image(self, spec: ImageSpec) -> bool:
         """Build `spec` unless an image with the same content hash is there. Returns True if it built."""
+        import docker.errors
+
         digest = spec.digest()
         try:
             image = self.client.images.get(spec.tag)
@@ -214,6 +226,8 @@ def _unix_socket_problem(where: str, timeout: float) -> str:
 
 
 def _ignore_missing(action: Any, **kwargs: Any) -> None:
+    import docker.errors
+
     try:
         action(**kwargs)
     except docker.errors.NotFound:

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from . import recording
 from .blocks import Page, parse_file, parse_page
@@ -19,7 +19,9 @@ from .images import ImageSpec, load_images
 from .normalize import normalize, scrub_labels
 from .policy import Refused, check_static
 from .recording import CommandRecord, PageRecording
-from .runner import Session
+
+if TYPE_CHECKING:
+    from .runner import Session
 
 Mode = Literal["auto", "force", "offline"]
 MODES: tuple[Mode, ...] = ("auto", "force", "offline")
@@ -133,6 +135,8 @@ class Project:
 
     @contextmanager
     def session(self, page: Page) -> Iterator[Session]:
+        from .runner import Session  # only recording needs processes, locks and the SDK
+
         with Session(page, self.config, self.daemon(), self.images, notify=self.notify) as session:
             yield session
 

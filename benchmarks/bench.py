@@ -1,0 +1,263 @@
+"""Benchmarks of issue #7, as ratios measured in one run on one machine.
+
+1. warm build: `mkdocs build` with every recording current, with the docexec hook against the same site with the
+   hook removed (the same pages, theme and extensions);
+2. recording: `docexec record` of the whole tutorial against a plain bash script that runs the same docker
+   commands in the same order, with the same image check and the same cleanup;
+3. serve: while `mkdocs serve --dirty` runs, change one command of one page; the time until the rebuilt page is
+   served, against that page's commands' own time.
+
+    python benchmarks/bench.py [--runs N] [--skip record,serve]
+
+Prints median and spread and writes benchmarks/results/latest.json and latest.md (shown on the 性能 page).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "src"))
+
+from docexec import recording  # noqa: E402
+from docexec.config import load_config  # noqa: E402
+from docexec.project import Project  # noqa: E402
+
+ENV = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
+BIN = Path(sys.executable).parent
+
+
+def timed(argv: list[str], **kw: object) -> float:
+    start = time.perf_counter()
+    subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, **kw)  # type: ignore[call-overload]
+    return time.perf_counter() - start
+
+
+def spread(values: list[float]) -> dict[str, float]:
+    return {"median": statistics.median(values), "min": min(values), "max": max(values), "n": len(values)}
+
+
+# --------------------------------------------------------------------------------------------------
+# 1. warm build
+
+
+def warm_build(runs: int) -> dict[str, object]:
+    config = load_config(ROOT)
+    project = Project(config, mode="offline")
+    stale = [p.name for p in project.pages() if project.status(p) != "current"]
+    if stale:
+        raise SystemExit(f"record these pages first, the warm build needs current recordings: {stale}")
+    text = (ROOT / "mkdocs.yml").read_text()
+    plain = re.sub(r"hooks:\n(  - .*\n)+", "", text)
+    assert plain != text
+    nohooks = ROOT / ".bench-nohooks.yml"
+    nohooks.write_text(plain)
+    out = Path(tempfile.mkdtemp())
+    try:
+        mkdocs = str(BIN / "mkdocs")
+        timed([mkdocs, "build", "-q", "-d", str(out / "w")], cwd=ROOT, env=ENV)  # warm caches (jieba, bytecode)
+        timed([mkdocs, "build", "-q", "-f", str(nohooks), "-d", str(out / "w")], cwd=ROOT, env=ENV)
+        with_hooks, without = [], []
+        for _ in range(runs):
+            with_hooks.append(timed([mkdocs, "build", "-q", "-d", str(out / "a")], cwd=ROOT, env=ENV))
+            without.append(timed([mkdocs, "build", "-q", "-f", str(nohooks), "-d", str(out / "b")], cwd=ROOT,
+                                 env=ENV))
+    finally:
+        nohooks.unlink()
+        shutil.rmtree(out, ignore_errors=True)
+    return {"with_hooks": spread(with_hooks), "without_hooks": spread(without),
+            "ratio": statistics.median(with_hooks) / statistics.median(without), "target": 1.10}
+
+
+# --------------------------------------------------------------------------------------------------
+# 2. recording overhead
+
+
+def shell_script(project: Project, workdir: Path) -> str:
+    """The tutorial as a plain bash script: each page's commands, as written, then its cleanup."""
+    lines = ["#!/bin/bash", "cd /", "export LC_ALL=C.UTF-8 DOCKER_CLI_HINTS=false",
+             "docker image inspect busybox:latest > /dev/null || exit 1"]
+    for page in project.pages():
+        if not page.executed:
+            continue
+        folder = workdir / page.name.replace("/", "-")
+        lines += [f"# {page.name}", f"rm -rf {folder}; mkdir -p {folder}; cd {folder}",
+                  "c0=$(docker ps -aq --no-trunc); n0=$(docker network ls -q --no-trunc); v0=$(docker volume ls -q)"]
+        for _, command in page.commands:
+            lines.append(command.text + " > /dev/null 2>&1")
+        lines += [
+            'docker ps -aq --no-trunc | grep -vxF -e "$c0" | xargs -r docker rm -fv > /dev/null',
+            'docker network ls -q --no-trunc | grep -vxF -e "$n0" | xargs -r docker network rm > /dev/null',
+            'docker volume ls -q | grep -vxF -e "$v0" | xargs -r docker volume rm > /dev/null',
+            f"cd /; rm -rf {folder}"]
+    return "\n".join(lines) + "\n"
+
+
+def recording_overhead(runs: int) -> dict[str, object]:
+    if os.environ.get("CI", "").lower() == "true":
+        return {"skipped": "recording is refused when CI=true"}
+    config = load_config(ROOT)
+    project = Project(config, mode="offline")
+    work = Path(tempfile.mkdtemp(prefix="bench-shell-"))
+    script = work / "tutorial.sh"
+    script.write_text(shell_script(project, work))
+    before = {p: p.read_bytes() for p in config.snippets_dir.rglob("*") if p.is_file()}
+    commands = sum(len(p.commands) for p in project.pages())
+    engine, shell = [], []
+    try:
+        for _ in range(runs):
+            shell.append(timed(["bash", str(script)]))
+            engine.append(timed([str(BIN / "docexec"), "record"], cwd=ROOT))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    after = {p: p.read_bytes() for p in config.snippets_dir.rglob("*") if p.is_file()}
+    changed = sorted(str(p.relative_to(ROOT)) for p in after if before.get(p) != after[p])
+    return {"commands": commands, "engine": spread(engine), "shell": spread(shell),
+            "ratio": statistics.median(engine) / statistics.median(shell), "target": 1.10,
+            "recordings_changed": changed}
+
+
+# --------------------------------------------------------------------------------------------------
+# 3. one page edited while mkdocs serve runs
+
+
+PAGE = "maintainers/writing.md"
+EDIT = ("echo 你好，Docker", "echo 你好，Docker 与 busybox")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _fetch(url: str) -> str:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as r:  # noqa: S310 (localhost only)
+            return str(r.read().decode("utf-8"))
+    except OSError:
+        return ""
+
+
+def serve_edit(runs: int) -> dict[str, object]:
+    if os.environ.get("CI", "").lower() == "true":
+        return {"skipped": "recording is refused when CI=true"}
+    config = load_config(ROOT)
+    page_path = config.docs_dir / PAGE
+    original = page_path.read_text()
+    assert EDIT[0] in original
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}/maintainers/writing/"
+    log = open(tempfile.mktemp(prefix="bench-serve-"), "w+")  # noqa: SIM115
+    server = subprocess.Popen([str(BIN / "mkdocs"), "serve", "--dirty", "-a", f"127.0.0.1:{port}"], cwd=ROOT,
+                              env=ENV, stdout=log, stderr=subprocess.STDOUT)
+    rebuild, commands = [], []
+    try:
+        deadline = time.monotonic() + 120
+        while EDIT[0] not in _fetch(url):
+            if time.monotonic() > deadline:
+                raise SystemExit("mkdocs serve did not come up")
+            time.sleep(0.2)
+        for n in range(runs * 2):
+            old, new = (EDIT[0], EDIT[1]) if n % 2 == 0 else (EDIT[1], EDIT[0])
+            time.sleep(1.5)  # let the watcher settle
+            start = time.perf_counter()
+            page_path.write_text(page_path.read_text().replace(old, new))
+            marker = new.split("echo ", 1)[1]
+            while True:
+                html = _fetch(url)
+                if marker in html and (old.split("echo ", 1)[1] not in html or marker.startswith(old[5:])) and \
+                        f"{marker}\n" in re.sub(r"<[^>]+>", "", html):
+                    break
+                if time.perf_counter() - start > 120:
+                    raise SystemExit("the page was not rebuilt")
+                time.sleep(0.05)
+            rebuild.append(time.perf_counter() - start)
+            meta = recording.read_meta(config.snippets_dir, PAGE) or {}
+            blocks = meta.get("blocks", {})
+            commands.append(sum(c["duration"] for b in blocks.values() for c in b))  # type: ignore[union-attr]
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+        page_path.write_text(original)
+        log.close()
+    over = [r - c for r, c in zip(rebuild, commands, strict=True)]
+    return {"page": PAGE, "rebuild": spread(rebuild), "commands": spread(commands), "overhead": spread(over),
+            "target": "rebuild <= commands + 1.0 s"}
+
+
+# --------------------------------------------------------------------------------------------------
+
+
+def machine() -> dict[str, str]:
+    docker = subprocess.run(["docker", "version", "--format", "{{.Server.Version}} / CLI {{.Client.Version}}"],
+                            capture_output=True, text=True, check=False).stdout.strip()
+    return {"python": platform.python_version(), "kernel": platform.release(), "cpus": str(os.cpu_count()),
+            "docker": docker, "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")}
+
+
+def report(results: dict[str, object]) -> str:
+    m = results["machine"]
+    assert isinstance(m, dict)
+    lines = [f"测量于 {m['date']}：{m['cpus']} 核，Linux {m['kernel']}，Python {m['python']}，"
+             f"Docker Engine {m['docker']}。", "",
+             "| 指标 | 中位数（最小–最大，次数） | 比值 | 目标 |", "|---|---|---|---|"]
+
+    def fmt(s: dict[str, float]) -> str:
+        return f"{s['median']:.2f} s（{s['min']:.2f}–{s['max']:.2f}，{int(s['n'])} 次）"
+
+    w = results.get("warm_build")
+    if isinstance(w, dict):
+        lines.append(f"| 热构建，带钩子 | {fmt(w['with_hooks'])} | {w['ratio']:.3f} | ≤ 1.10 |")
+        lines.append(f"| 热构建，去掉钩子 | {fmt(w['without_hooks'])} | | |")
+    r = results.get("recording")
+    if isinstance(r, dict) and "engine" in r:
+        lines.append(f"| 录制全书（{r['commands']} 条命令），docexec | {fmt(r['engine'])} | {r['ratio']:.3f} | ≤ 1.10 |")
+        lines.append(f"| 同样的命令，纯 bash 脚本 | {fmt(r['shell'])} | | |")
+    s = results.get("serve")
+    if isinstance(s, dict) and "rebuild" in s:
+        lines.append(f"| serve 中改动一页后重建（{s['page']}） | {fmt(s['rebuild'])} | | |")
+        lines.append(f"| 该页命令本身耗时 | {fmt(s['commands'])} | | |")
+        lines.append(f"| 重建减去命令耗时 | {fmt(s['overhead'])} | | ≤ 1.0 s |")
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--skip", default="", help="comma-separated: build,record,serve")
+    args = parser.parse_args()
+    skip = set(filter(None, args.skip.split(",")))
+    results: dict[str, object] = {"machine": machine()}
+    if "build" not in skip:
+        results["warm_build"] = warm_build(args.runs)
+        print("warm build:", json.dumps(results["warm_build"]))
+    if "record" not in skip:
+        results["recording"] = recording_overhead(max(1, args.runs // 2))
+        print("recording:", json.dumps(results["recording"]))
+    if "serve" not in skip:
+        results["serve"] = serve_edit(max(1, args.runs // 2))
+        print("serve:", json.dumps(results["serve"]))
+    out = ROOT / "benchmarks" / "results"
+    out.mkdir(exist_ok=True)
+    (out / "latest.json").write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
+    (out / "latest.md").write_text(report(results))
+    print(report(results))
+
+
+if __name__ == "__main__":
+    main()
