@@ -24,7 +24,7 @@ from types import FrameType, TracebackType
 from .blocks import Block, Command, Page
 from .config import Config
 from .daemon import LABEL, Daemon
-from .errors import CommandFailed, DaemonUnavailable, DocexecError, PageError
+from .errors import CommandFailed, DaemonUnavailable, DocexecError, PageError, RefusedToRecord
 from .images import ImageSpec
 from .lock import DaemonLock
 from .policy import UNKNOWN, DockerCall, Refused, check_argv, iter_options
@@ -82,6 +82,11 @@ class Session:
                 self.notify(f"docexec: removed {len(leftovers)} objects left by an interrupted run: "
                             + ", ".join(leftovers))
             self.daemon.preflight()
+            remote = self.daemon.where and not self.daemon.where.startswith("unix://")
+            if remote and any(b.kind == "host" for b in self.page.executed):
+                raise RefusedToRecord(
+                    f"{self.page.where}: has exec=\"host\" blocks, which look at the machine running the engine, "
+                    f"but the daemon is remote ({self.daemon.where}); record this page on the daemon's own host")
             words = [w.plain for _, c in self.page.commands if c.shell for w in c.shell.words() if w.is_plain]
             for spec in self.images:
                 if spec.used_by(words) and self.daemon.ensure_image(spec):
