@@ -6,7 +6,7 @@ import os
 
 import nox
 
-nox.options.default_venv_backend = "venv"
+nox.options.default_venv_backend = "virtualenv"
 nox.options.reuse_venv = "yes"
 nox.options.sessions = ["tests"]
 

@@ -159,15 +159,24 @@ def serve_edit(runs: int) -> dict[str, object]:
     config = load_config(ROOT)
     page_path = config.docs_dir / PAGE
     original = page_path.read_text()
+    folder = recording.page_folder(config.snippets_dir, PAGE)
+    recorded = {p: p.read_bytes() for p in folder.iterdir()}  # put back afterwards: the edits are not real
     assert EDIT[0] in original
     port = _free_port()
-    url = f"http://127.0.0.1:{port}/maintainers/writing/"
-    log = open(tempfile.mktemp(prefix="bench-serve-"), "w+")  # noqa: SIM115
+    log_path = Path(tempfile.mkdtemp(prefix="bench-serve-")) / "serve.log"
+    log = open(log_path, "w+")  # noqa: SIM115
     server = subprocess.Popen([str(BIN / "mkdocs"), "serve", "--dirty", "-a", f"127.0.0.1:{port}"], cwd=ROOT,
                               env=ENV, stdout=log, stderr=subprocess.STDOUT)
     rebuild, commands = [], []
     try:
         deadline = time.monotonic() + 120
+        url = ""
+        while not url:  # mkdocs serves below site_url's path: read where from its log
+            found = re.search(r"Serving on (http://\S+)", log_path.read_text())
+            url = found.group(1).rstrip("/") + "/maintainers/writing/" if found else ""
+            if time.monotonic() > deadline:
+                raise SystemExit("mkdocs serve did not come up")
+            time.sleep(0.2)
         while EDIT[0] not in _fetch(url):
             if time.monotonic() > deadline:
                 raise SystemExit("mkdocs serve did not come up")
@@ -194,6 +203,8 @@ def serve_edit(runs: int) -> dict[str, object]:
         server.terminate()
         server.wait(timeout=20)
         page_path.write_text(original)
+        for path, data in recorded.items():
+            path.write_bytes(data)
         log.close()
     over = [r - c for r, c in zip(rebuild, commands, strict=True)]
     return {"page": PAGE, "rebuild": spread(rebuild), "commands": spread(commands), "overhead": spread(over),

@@ -7,6 +7,7 @@ The wrapper's `data-copy` holds only the commands, which is what Material's copy
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Iterable
 
 from .blocks import Block, Page
@@ -46,12 +47,15 @@ def render_block(block: Block, records: list[CommandRecord] | None, stored: Page
             output = record.output if record.output.endswith("\n") else record.output + "\n"
             body.append(f'<span class="go">{_escape(output)}</span>')
     code = "".join(body).rstrip("\n")
-    attrs = f'class="docexec" id="run-{block.id}" data-copy="{_escape(commands)}"'
+    kind = "docexec docexec-not-run" if not block.run else "docexec"
+    attrs = f'class="{kind}" id="run-{block.id}" data-copy="{_escape(commands)}"'
     parts = [f"<div {attrs}>"]
     if block.title:
         parts.append(f'<p class="docexec-title">{html.escape(block.title)}</p>')
     parts.append(f'<div class="language-console highlight"><pre><span></span><code>{code}</code></pre></div>')
-    parts.append(f'<p class="docexec-source">{html.escape(_source_note(block, records, stored, stale))}</p>')
+    note = html.escape(_source_note(block, records, stored, stale))
+    note = re.sub(r"\d{4}-\d{2}-\d{2}", r'<span class="docexec-date">\g<0></span>', note)
+    parts.append(f'<p class="docexec-source">{note}</p>')
     parts.append("</div>")
     return "\n".join(parts)
 

@@ -7,6 +7,7 @@ when CI=true: there they fail. The tests that only read the built files run anyw
 from __future__ import annotations
 
 import os
+import re
 import urllib.parse
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -83,17 +84,24 @@ def browser() -> Iterator[Any]:
         chromium.close()
 
 
+def new_context(browser: Any, server: Server, **options: Any) -> Any:
+    """A browser context that can reach only the test server: any other request is recorded by the page's
+    listeners (and fails the test that checks them), then aborted here, so nothing leaves this machine."""
+    context = browser.new_context(locale="zh-CN", **options)
+    context.route(re.compile("^(?!" + re.escape(server.origin) + "/)[a-z]+://"), lambda route: route.abort())
+    return context
+
+
 @pytest.fixture
-def desktop(browser: Any) -> Iterator[Any]:
-    context = browser.new_context(viewport=DESKTOP, locale="zh-CN")
+def desktop(browser: Any, server: Server) -> Iterator[Any]:
+    context = new_context(browser, server, viewport=DESKTOP)
     yield context
     context.close()
 
 
 @pytest.fixture
-def phone(browser: Any) -> Iterator[Any]:
-    context = browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True,
-                                  locale="zh-CN")
+def phone(browser: Any, server: Server) -> Iterator[Any]:
+    context = new_context(browser, server, viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True)
     yield context
     context.close()
 
@@ -114,7 +122,19 @@ class Visit:
 
 
 def visit(context: Any, url: str, *, expect_status: int = 200) -> Visit:
-    """Open url, wait until the network is idle (search index, diagrams), and record what happened."""
+    """Open url, wait until the network is idle (search index, diagrams), and record what happened.
+
+    Chromium aborts requests in flight with ERR_NETWORK_CHANGED when a network interface comes or goes on the
+    machine (Docker creates and removes veth devices while pages are recorded): such a visit is made again."""
+    for _ in range(3):
+        seen = _visit_once(context, url, expect_status=expect_status)
+        if not any("ERR_NETWORK_CHANGED" in p for p in seen.problems + seen.console_errors):
+            return seen
+        seen.page.close()
+    return seen
+
+
+def _visit_once(context: Any, url: str, *, expect_status: int) -> Visit:
     page = context.new_page()
     seen = Visit(page)
     page.on("request", lambda r: seen.requests.append(r.url))

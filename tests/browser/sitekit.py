@@ -88,7 +88,7 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
 
     def send_head(self):  # type: ignore[no-untyped-def]
         path = Path(self.translate_path(self.path))
-        if path.is_dir() and not (path / "index.html").is_file() or not path.exists():
+        if (path.is_dir() and not (path / "index.html").is_file()) or not path.exists():
             return self._not_found()
         return super().send_head()
 

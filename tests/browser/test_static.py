@@ -1,0 +1,189 @@
+"""Checks of the built files themselves (no browser needed): links and anchors, page metadata, the search index,
+nothing from another origin in the markup, and the patched search worker being current."""
+
+from __future__ import annotations
+
+import json
+import re
+import urllib.parse
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from . import search_worker
+from .conftest import doc_pages
+from .sitekit import Build, pages, site_prefix
+
+pytestmark = pytest.mark.browser
+
+FAKE_ORIGIN = "http://site.invalid"
+
+
+class _Page(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.ids: set[str] = set()
+        self.links: list[tuple[str, str, dict[str, str | None]]] = []  # (tag, url, attrs)
+        self.metas: list[dict[str, str | None]] = []
+        self.lang: str | None = None
+        self.title = ""
+        self._in_title = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = dict(attrs)
+        if a.get("id"):
+            self.ids.add(a["id"] or "")
+        if tag == "a" and a.get("name"):
+            self.ids.add(a["name"] or "")
+        if tag == "html":
+            self.lang = a.get("lang")
+        if tag == "meta":
+            self.metas.append(a)
+        if tag == "title":
+            self._in_title = True
+        for attr in ("href", "src"):
+            value = a.get(attr)
+            if value is not None and tag in ("a", "link", "script", "img", "iframe", "source", "use"):
+                self.links.append((tag, value, a))
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "title":
+            self._in_title = False
+
+    def handle_data(self, data: str) -> None:
+        if self._in_title:
+            self.title += data
+
+
+@pytest.fixture(scope="module")
+def parsed(site_build: Build) -> dict[str, _Page]:
+    result = {}
+    for path in sorted(site_build.site.rglob("*.html")):
+        page = _Page()
+        page.feed(path.read_text(encoding="utf-8"))
+        result[path.relative_to(site_build.site).as_posix()] = page
+    return result
+
+
+def _target(site: Path, prefix: str, page_file: str, url: str) -> tuple[str | None, str] | None:
+    """(file below site, fragment) that a URL on page_file points to; None for another origin."""
+    page_url = FAKE_ORIGIN + prefix + page_file.removesuffix("index.html")
+    full = urllib.parse.urljoin(page_url, url)
+    parts = urllib.parse.urlsplit(full)
+    if f"{parts.scheme}://{parts.netloc}" != FAKE_ORIGIN:
+        return None
+    path = urllib.parse.unquote(parts.path)
+    fragment = urllib.parse.unquote(parts.fragment)
+    if not (path + "/").startswith(prefix):
+        return (None, fragment)
+    rel = path[len(prefix):]
+    if rel == "" or rel.endswith("/"):
+        rel += "index.html"
+    elif (site / rel).is_dir():
+        rel += "/index.html"
+    return (rel if (site / rel).is_file() else None, fragment)
+
+
+def test_no_broken_link_or_anchor(site_build: Build, parsed: dict[str, _Page]) -> None:
+    site, prefix = site_build.site, site_prefix()
+    broken = []
+    for page_file, page in parsed.items():
+        for tag, url, attrs in page.links:
+            if url.startswith(("mailto:", "javascript:", "data:", "tel:")) or attrs.get("rel") in ("canonical",):
+                continue
+            target = _target(site, prefix, page_file, url)
+            if target is None:
+                continue  # another origin: an ordinary outbound link (checked at run time by test_pages)
+            file, fragment = target
+            if file is None:
+                broken.append(f"{page_file}: <{tag}> {url} -> no such file")
+            elif fragment and file.endswith(".html") and fragment not in parsed[file].ids:
+                broken.append(f"{page_file}: <{tag}> {url} -> {file} has no id {fragment!r}")
+    assert not broken, f"{len(broken)} broken links:\n" + "\n".join(broken[:50])
+
+
+def test_search_results_point_at_existing_anchors(site_build: Build, parsed: dict[str, _Page]) -> None:
+    index = json.loads((site_build.site / "search" / "search_index.json").read_text(encoding="utf-8"))
+    broken = []
+    for doc in index["docs"]:
+        location = doc["location"]
+        target = _target(site_build.site, site_prefix(), "index.html", location)
+        assert target is not None, location
+        file, fragment = target
+        if file is None or (fragment and fragment not in parsed[file].ids):
+            broken.append(location)
+    assert not broken, broken
+
+
+def test_every_page_is_built_and_nothing_else(site_build: Build) -> None:
+    built = set(pages(site_build.site))
+    expected = {*doc_pages(), "404.html"}
+    assert expected <= built, f"not built: {sorted(expected - built)}"
+    assert built <= expected, f"built but not a page of docs/ (exclude_docs?): {sorted(built - expected)}"
+
+
+def test_page_metadata(site_build: Build, parsed: dict[str, _Page]) -> None:
+    for page_file, page in parsed.items():
+        assert page.lang == "zh", page_file
+        assert page.title.strip(), f"{page_file}: no <title>"
+        names = [m.get("name") for m in page.metas]
+        descriptions = [m.get("content") or "" for m in page.metas if m.get("name") == "description"]
+        assert len(descriptions) == 1 and descriptions[0].strip(), f"{page_file}: description {descriptions}"
+        assert "viewport" in names, page_file
+        if page_file != "404.html":
+            assert any(tag == "link" and a.get("rel") == "canonical" for tag, _, a in page.links), page_file
+    assert "页面不存在" in parsed["404.html"].title
+
+
+def test_nothing_from_another_origin_in_the_markup(parsed: dict[str, _Page]) -> None:
+    """Stylesheets, scripts, images, fonts: all from the site itself (outbound <a> links are fine)."""
+    for page_file, page in parsed.items():
+        for tag, url, attrs in page.links:
+            if tag == "a" or attrs.get("rel") in ("canonical", "alternate"):
+                continue
+            assert not re.match(r"^(https?:)?//", url), f"{page_file}: <{tag}> loads {url}"
+
+
+def test_build_log_has_no_theme_or_search_warning(site_build: Build) -> None:
+    bad = [line for line in site_build.log.splitlines()
+           if line.startswith(("WARNING", "ERROR")) and re.search(r"search|jieba|theme|template|overrides", line)]
+    assert not bad, bad
+
+
+def test_search_index_keeps_the_books_terms_whole(site_build: Build) -> None:
+    """jieba's user dictionary (docs/assets/search/jieba-userdict.txt) was loaded: 数据卷 is one word."""
+    text = (site_build.site / "search" / "search_index.json").read_text(encoding="utf-8")
+    index = json.loads(text)
+    words = " ".join(d["title"] + " " + d["text"] for d in index["docs"])
+    plain = words.replace("\u200b", "")
+    for term in ("数据卷", "命名空间"):
+        if term not in plain:
+            continue
+        assert "\u200b".join(term[:2]) + "\u200b" + term[2:] not in words, f"{term} was cut in two"
+        assert f"\u200b{term}" in words or words.startswith(term), f"{term} is not a word of the index"
+
+
+def test_patched_search_worker_is_current() -> None:
+    assert search_worker.main(["--check"]) == 0, "run: python tests/browser/search_worker.py"
+
+
+def test_book_navigation(site_build: Build, parsed: dict[str, _Page]) -> None:
+    """Sections in the sidebar, a table of contents on each lesson, previous/next at the foot of each page."""
+    without_prev, without_next = [], []
+    for page in doc_pages():
+        file = page + "index.html"
+        text = (site_build.site / file).read_text(encoding="utf-8")
+        assert "md-nav--primary" in text and "md-nav__item--section" in text, f"{file}: no book sections"
+        if "md-footer__link--prev" not in text:
+            without_prev.append(page)
+        if "md-footer__link--next" not in text:
+            without_next.append(page)
+        headings = re.findall(r'<h2 id="([^"]+)"', text)
+        if headings:
+            # Material writes the table of contents (nested <nav>s) in the right sidebar, before the content.
+            toc = text.split("md-nav--secondary", 1)[-1].split('class="md-content"', 1)[0]
+            missing = [h for h in headings if f'href="#{h}"' not in toc]
+            assert not missing, f"{file}: table of contents lacks {missing}"
+    assert without_prev == [""], f"pages without a previous-page link: {without_prev}"
+    assert len(without_next) == 1, f"pages without a next-page link: {without_next}"
