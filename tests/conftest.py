@@ -21,6 +21,12 @@ def in_ci() -> bool:
     return os.environ.get("CI", "").lower() == "true"
 
 
+def env_for_throwaway_recording() -> dict[str, str]:
+    """The environment for `docexec record` on a throwaway project in a temp folder. CI=true refuses recording
+    to protect the repository's reviewed recordings; these tests record nothing of the repository."""
+    return {k: v for k, v in os.environ.items() if k != "CI"}
+
+
 @pytest.fixture(scope="session")
 def daemon():  # type: ignore[no-untyped-def]
     """The real Docker daemon; skipped on a laptop without one, a failure when CI=true."""

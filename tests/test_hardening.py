@@ -18,6 +18,7 @@ from docexec.lock import DaemonLock
 from docexec.project import Project
 from docexec.runner import clean_output
 
+from .conftest import env_for_throwaway_recording
 from .daemon_proxy import DaemonProxy
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -131,9 +132,15 @@ def test_a_second_recording_waits_for_the_lock_and_says_who_holds_it(daemon: Dae
     config = make_project({"p.md": '```console exec="docker" id="a"\n$ docker ps --format "{{.Names}}"\n```\n'})
     with DaemonLock(daemon.identity(), "a test holding the lock"):
         proc = subprocess.Popen([sys.executable, "-m", "docexec", "record"], cwd=config.root,
-                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        time.sleep(3)
-        assert proc.poll() is None, "the second recording must wait"
+                                env=env_for_throwaway_recording(), stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, text=True)
+        try:
+            time.sleep(3)
+            assert proc.poll() is None, "the second recording must wait"
+        except BaseException:
+            proc.kill()
+            proc.communicate()
+            raise
     out, _ = proc.communicate(timeout=60)
     assert proc.returncode == 0, out
     assert f"held by pid {os.getpid()} (a test holding the lock)" in out

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -14,6 +15,8 @@ import pytest
 from docexec.daemon import LABEL, Daemon
 from docexec.errors import CommandFailed, PageError, RefusedToRecord
 from docexec.project import Project
+
+from .conftest import env_for_throwaway_recording
 
 pytestmark = pytest.mark.docker
 
@@ -153,9 +156,20 @@ $ docker exec victim sleep 30
 
 
 def _start_recording(config_root: Path) -> subprocess.Popen[bytes]:
-    proc = subprocess.Popen([sys.executable, "-m", "docexec", "record"], cwd=config_root,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    return proc
+    return subprocess.Popen([sys.executable, "-m", "docexec", "record"], cwd=config_root,
+                            env=env_for_throwaway_recording(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+
+
+@contextlib.contextmanager
+def recording_process(config_root: Path):  # type: ignore[no-untyped-def]
+    """A `docexec record` subprocess that is always reaped, even when the test fails."""
+    proc = _start_recording(config_root)
+    try:
+        yield proc
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.communicate(timeout=30)
 
 
 def _wait_for(daemon: Daemon, name: str, timeout: float = 20) -> None:
@@ -171,10 +185,10 @@ def _wait_for(daemon: Daemon, name: str, timeout: float = 20) -> None:
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
 def test_sigterm_and_sigint_clean_up(daemon: Daemon, make_project, sig: int) -> None:  # type: ignore[no-untyped-def]
     config = make_project({"p.md": SLOW_PAGE})
-    proc = _start_recording(config.root)
-    _wait_for(daemon, "victim")
-    proc.send_signal(sig)
-    out, _ = proc.communicate(timeout=30)
+    with recording_process(config.root) as proc:
+        _wait_for(daemon, "victim")
+        proc.send_signal(sig)
+        out, _ = proc.communicate(timeout=30)
     assert proc.returncode != 0, out
     assert leftovers(daemon) == [], out
     assert "killvol" not in daemon.volume_names()
@@ -183,10 +197,10 @@ def test_sigterm_and_sigint_clean_up(daemon: Daemon, make_project, sig: int) -> 
 
 def test_sigkill_leftovers_are_removed_by_the_next_run(daemon: Daemon, make_project) -> None:  # type: ignore[no-untyped-def]
     config = make_project({"p.md": SLOW_PAGE})
-    proc = _start_recording(config.root)
-    _wait_for(daemon, "victim")
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.communicate(timeout=10)
+    with recording_process(config.root) as proc:
+        _wait_for(daemon, "victim")
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.communicate(timeout=10)
     left = leftovers(daemon)
     assert "container victim" in left and "network killme" in left and "volume killvol" in left
     # The lock died with the process; the next session finds and removes the leftovers, and only those.
