@@ -85,7 +85,7 @@ def record(config: Config, args: argparse.Namespace) -> int:
         before = _transcripts(config, page)
         start = time.monotonic()
         with console.status(f"recording {page.name} ({len(page.commands)} commands)"):
-            outcome = project.record(page)
+            project.record(page)
         after = _transcripts(config, page)
         changed = [name for name in sorted(set(before) | set(after)) if before.get(name) != after.get(name)]
         took = time.monotonic() - start
@@ -100,7 +100,6 @@ def record(config: Config, args: argparse.Namespace) -> int:
             for line in diff or ["  (only volatile fields changed)\n"]:
                 style = "green" if line.startswith("+") else "red" if line.startswith("-") else "dim"
                 console.print(f"[{style}]{escape(line.rstrip())}[/{style}]")
-        del outcome
     project.close()
     console.print(f"recorded {len(pages)} page(s) in {time.monotonic() - total:.1f} s")
     return 0

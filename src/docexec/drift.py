@@ -16,9 +16,6 @@ class Drift:
     diff: str
     returncode: str
 
-    def __bool__(self) -> bool:
-        return bool(self.diff or self.returncode)
-
 
 def compare(expected: CommandRecord, actual_output: str, actual_code: int, *, volatile: tuple[str, ...] = (),
             where: str = "recording") -> Drift:

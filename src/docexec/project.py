@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -49,7 +48,6 @@ class Outcome:
     page: Page
     stored: PageRecording | None
     status: recording.Status
-    ran: bool
     changed: tuple[Path, ...] = ()
     reason: str = ""  # why a stale page was not recorded
 
@@ -162,14 +160,14 @@ class Project:
             recorded = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         changed = recording.write(self.config.snippets_dir, page, digest, results, engine, recorded)
         self.stats.recorded.append(page.name)
-        return Outcome(page, recording.load(self.config.snippets_dir, page), "current", True, tuple(changed))
+        return Outcome(page, recording.load(self.config.snippets_dir, page), "current", tuple(changed))
 
     def ensure(self, page: Page) -> Outcome:
         """What a build does with a page: use a current recording, or run the page when the mode and the daemon
         allow it; a page that cannot be run keeps its (stale) recording."""
         status = self.status(page)
         if not page.executed:
-            return Outcome(page, None, "current", False)
+            return Outcome(page, None, "current")
         if self.mode == "force" or (self.mode == "auto" and status != "current"):
             try:
                 return self.record(page)
@@ -188,7 +186,7 @@ class Project:
             self.stats.stale.append(page.name)
         else:
             self.stats.missing.append(page.name)
-        return Outcome(page, stored, status, False, reason=reason)
+        return Outcome(page, stored, status, reason=reason)
 
 
 def _same(old: PageRecording, new: dict[str, list[CommandRecord]], page: Page) -> bool:
@@ -203,6 +201,3 @@ def _same(old: PageRecording, new: dict[str, list[CommandRecord]], page: Page) -
                 return False
     return True
 
-
-def elapsed(start: float) -> str:
-    return f"{time.monotonic() - start:.1f} s"

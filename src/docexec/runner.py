@@ -159,9 +159,6 @@ class Session:
     # ----------------------------------------------------------------------------------------------
     # running
 
-    def run_block(self, block: Block) -> list[Result]:
-        return [self.run(block, command) for command in block.commands]
-
     def run(self, block: Block, command: Command, *, check: bool = True) -> Result:
         """Run one command; with `check`, an exit code other than the block's raises CommandFailed."""
         assert command.shell is not None, "blocks with run=\"no\" are never run"
