@@ -209,3 +209,34 @@ def test_sigkill_leftovers_are_removed_by_the_next_run(daemon: Daemon, make_proj
     with project.session(page):
         assert leftovers(daemon) == []
     assert leftovers(daemon) == []
+
+
+EXIT_WHILE_RUNNING = r"""
+import sys, threading, time
+from docexec.config import load_config
+from docexec.project import Project
+
+from pathlib import Path
+project = Project(load_config(Path(sys.argv[1])), mode="force", notify=lambda m: None)
+page = project.load_page("p.md")
+
+def build():  # like mkdocs serve: the rebuild runs in a daemon thread
+    project.record(page)
+
+threading.Thread(target=build, daemon=True).start()
+deadline = time.monotonic() + 30
+while time.monotonic() < deadline:
+    if any(c.name == "victim" for c in project.daemon().client.containers.list()):
+        break
+    time.sleep(0.1)
+print("main thread exits", flush=True)
+"""
+
+
+def test_a_page_still_running_in_a_thread_is_cleaned_up_at_exit(daemon: Daemon, make_project) -> None:  # type: ignore[no-untyped-def]
+    config = make_project({"p.md": SLOW_PAGE})
+    done = subprocess.run([sys.executable, "-c", EXIT_WHILE_RUNNING, str(config.root)], capture_output=True,
+                          text=True, timeout=60, env=env_for_throwaway_recording(), check=False)
+    assert "main thread exits" in done.stdout, done.stdout + done.stderr
+    assert leftovers(daemon) == []
+    assert not (config.snippets_dir / "p").exists()

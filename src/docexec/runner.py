@@ -6,6 +6,7 @@ programs are started directly, connected by pipes when the line has `|`.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
 import re
@@ -75,6 +76,7 @@ class Session:
 
     def __enter__(self) -> Session:
         self._lock.__enter__()
+        _OPEN.add(self)
         try:
             self._install_signal_handlers()
             leftovers = self.daemon.remove_labelled()
@@ -121,6 +123,7 @@ class Session:
                 raise DaemonUnavailable(f"the Docker daemon stopped answering while {self.page.name} was cleaned "
                                         "up; the next run removes what it left") from None
         finally:
+            _OPEN.discard(self)
             shutil.rmtree(self.workdir, ignore_errors=True)
             if self._docker_config:
                 shutil.rmtree(self._docker_config, ignore_errors=True)
@@ -273,6 +276,21 @@ class Session:
     def _pipeline(self, argvs: list[list[str]], timeout: float, *, split_stdout: bool) -> _PipeResult:
         return run_pipeline(argvs, env=self._environment(), cwd=self.workdir, timeout=timeout,
                             limit=self.config.max_output_bytes, split_stdout=split_stdout)
+
+
+_OPEN: set[Session] = set()  # sessions not yet closed, for the exit handler below
+
+
+@atexit.register
+def _close_open_sessions() -> None:
+    """The process is ending with a page still running: `mkdocs serve` runs rebuilds in a daemon thread, so after
+    Ctrl-C its main thread exits without unwinding that thread. Stop the page's commands and remove what it made."""
+    for pgid in list(_ACTIVE):
+        _kill_group(pgid)
+    for session in list(_OPEN):
+        with contextlib.suppress(Exception):
+            session.daemon.remove_labelled(session.run_id)
+        shutil.rmtree(session.workdir, ignore_errors=True)
 
 
 class _SubstitutionTimedOut(Exception):
