@@ -17,7 +17,7 @@ from mkdocs.exceptions import PluginError
 from docexec.config import load_config
 from docexec.errors import DocexecError
 from docexec.project import Project
-from docexec.render import render_page
+from docexec.render import Rendered, render_page
 
 if TYPE_CHECKING:
     from mkdocs.config.defaults import MkDocsConfig
@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("mkdocs.plugins.docexec")
 _project: Project | None = None
+_rendered: dict[str, Rendered] = {}  # transcripts waiting for their page's HTML
 
 # --------------------------------------------------------------------------------------------------
 # Hooks
@@ -62,7 +63,20 @@ def on_page_markdown(markdown: str, *, page: Page, config: MkDocsConfig, files: 
         log.warning(f"{parsed.name}: has no recorded outputs ({outcome.reason or 'not recorded'})")
     for path in outcome.changed:
         log.info(f"docexec: wrote {path.relative_to(_project.config.root)}")
-    return render_page(markdown, parsed, outcome.stored, stale=outcome.status == "stale")
+    rendered = render_page(markdown, parsed, outcome.stored, stale=outcome.status == "stale")
+    _rendered[page.file.src_uri] = rendered
+    return rendered.markdown
+
+
+# Put the transcripts into the converted page, where their placeholders are.
+def on_page_content(html: str, *, page: Page, config: MkDocsConfig, files: Files) -> str:
+    rendered = _rendered.pop(page.file.src_uri, None)
+    if rendered is None:
+        return html
+    try:
+        return rendered.fill(html)
+    except DocexecError as exc:
+        raise PluginError(f"{page.file.src_uri}: {exc}") from None
 
 
 # One line on what the build did.

@@ -38,9 +38,18 @@ def stored() -> PageRecording:
                 "setup": [CommandRecord("", "abc\n", 0, 0.1)]})
 
 
+def full(source: str, page, recording) -> str:  # type: ignore[no-untyped-def]
+    """The rendered Markdown with every transcript put in its place, as text to search."""
+    rendered = render_page(source, page, recording)
+    text = rendered.markdown
+    for token, fragment in rendered.fragments.items():
+        text = text.replace(token, fragment)
+    return text
+
+
 def test_blocks_become_transcripts() -> None:
     page = parse_page("p.md", SOURCE)
-    out = render_page(SOURCE, page, stored())
+    out = full(SOURCE, page, stored())
     assert "```console exec" not in out and "Intro." in out and "After." in out
     assert "&lt;b&gt; &amp; &#x27;q&#x27;" in out
     assert "web&#9;Up 1 second" in out, "tabs must survive Python-Markdown"
@@ -52,21 +61,21 @@ def test_blocks_become_transcripts() -> None:
 
 def test_copy_text_is_only_the_commands() -> None:
     page = parse_page("p.md", SOURCE)
-    out = render_page(SOURCE, page, stored())
+    out = full(SOURCE, page, stored())
     copies = [html.unescape(m) for m in re.findall(r'data-copy="([^"]*)"', out)]
     assert copies[0] == "docker ps --format '{{.Names}}\\t{{.Status}}'\ndocker exec web sh -c 'echo \"<b>\" && cat /f'"
 
 
 def test_the_page_note_follows_the_title() -> None:
     page = parse_page("p.md", SOURCE)
-    lines = render_page(SOURCE, page, stored()).split("\n")
+    lines = full(SOURCE, page, stored()).split("\n")
     assert lines[0] == "# 标题"
     assert "docexec-page-source" in lines[2]
 
 
 def test_missing_recordings_still_show_the_commands() -> None:
     page = parse_page("p.md", SOURCE)
-    out = render_page(SOURCE, page, None)
+    out = full(SOURCE, page, None)
     assert "docker ps --format" in out and "尚无录制输出" in out
 
 
@@ -74,7 +83,19 @@ def test_rendered_markdown_builds_to_the_expected_html() -> None:
     import markdown
 
     page = parse_page("p.md", SOURCE)
-    built = markdown.markdown(render_page(SOURCE, page, stored()), extensions=["md_in_html"])
+    rendered = render_page(SOURCE, page, stored())
+    built = rendered.fill(markdown.markdown(rendered.markdown, extensions=["md_in_html"]))
     code = re.search(r"<code>(.*?)</code>", built, re.S)
     assert code is not None
     assert '<span class="go">web\tUp 1 second\n</span>' in code.group(1).replace("&#9;", "\t")
+
+
+def test_a_lost_placeholder_is_an_error() -> None:
+    import pytest
+
+    from docexec.errors import DocexecError
+
+    page = parse_page("p.md", SOURCE)
+    rendered = render_page(SOURCE, page, stored())
+    with pytest.raises(DocexecError, match="placeholder"):
+        rendered.fill("<p>nothing here</p>")

@@ -1,6 +1,8 @@
 """Turn a page's executable blocks into terminal transcripts (HTML that Material for MkDocs styles as code).
 
-Nothing here depends on MkDocs: it rewrites Markdown text, replacing each exec fence with a raw HTML block.
+Nothing here depends on MkDocs. Each exec fence is replaced in the Markdown by a placeholder paragraph, and the
+transcript's HTML is spliced into the converted page afterwards (`Rendered.fill`): Python-Markdown never re-parses
+large HTML blocks, which would cost more than everything else the engine does in a build.
 The wrapper's `data-copy` holds only the commands, which is what Material's copy button copies.
 """
 
@@ -8,22 +10,50 @@ from __future__ import annotations
 
 import html
 import re
+import secrets
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 
 from .blocks import Block, Page
+from .errors import DocexecError
 from .recording import CommandRecord, PageRecording
 
 
-def render_page(markdown: str, page: Page, stored: PageRecording | None, *, stale: bool = False) -> str:
+@dataclass(frozen=True)
+class Rendered:
+    """A page's Markdown with a placeholder paragraph per transcript, and the HTML that replaces each."""
+
+    markdown: str
+    fragments: dict[str, str] = field(default_factory=dict)
+
+    def fill(self, html_text: str) -> str:
+        for token, fragment in self.fragments.items():
+            marker = f"<p>{token}</p>"
+            if marker not in html_text:
+                raise DocexecError(f"the placeholder of a transcript ({token}) was lost in the Markdown conversion; "
+                                   "is an exec block inside raw HTML?")
+            html_text = html_text.replace(marker, fragment, 1)
+        return html_text
+
+
+def render_page(markdown: str, page: Page, stored: PageRecording | None, *, stale: bool = False) -> Rendered:
     lines = markdown.split("\n")
+    nonce = secrets.token_hex(6)
+    fragments: dict[str, str] = {}
+
+    def placeholder(fragment: str) -> str:
+        token = f"docexec{nonce}x{len(fragments)}"
+        fragments[token] = fragment
+        return token
+
     for block in sorted(page.blocks, key=lambda b: b.line, reverse=True):
         records = stored.blocks.get(block.id) if stored else None
-        replacement = render_block(block, records, stored, stale=stale) if block.show else ""
+        replacement = placeholder(render_block(block, records, stored, stale=stale)) if block.show else ""
         lines[block.line - 1:block.end_line] = ["", replacement, ""]
     text = "\n".join(lines)
     if stored is not None and page.executed:
-        text = _after_title(text, page_note(stored, stale=stale))
-    return text
+        text = _after_title(text, placeholder(page_note(stored, stale=stale)))
+    return Rendered(text, fragments)
 
 
 def page_note(stored: PageRecording, *, stale: bool) -> str:
