@@ -13,17 +13,19 @@ GitHub shows it as an ordinary console block; the engine runs each `$ ` line and
 from __future__ import annotations
 
 import difflib
+import functools
 import hashlib
 import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
-
-from markdown_it import MarkdownIt
+from typing import TYPE_CHECKING, Literal
 
 from .errors import PageError
 from .shellwords import ShellCommand, ShellSyntaxError, parse
+
+if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
 
 Kind = Literal["docker", "host"]
 
@@ -44,8 +46,14 @@ OPTIONS = {
     "title": "a caption shown above the block",
 }
 EXEC_FENCE_HINT = re.compile(r"^\s*(`{3,}|~{3,})[^\n]*\bexec=")
-# Only block structure matters (where fences are), so inline parsing is switched off: it is most of the cost.
-_md = MarkdownIt("commonmark").disable("inline")
+
+@functools.cache
+def _markdown() -> MarkdownIt:
+    """Only block structure matters (where fences are), so inline parsing is switched off: it is most of the cost.
+    Imported on first use: a build whose pages all come from the page cache never loads it."""
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt("commonmark").disable("inline")
 
 
 @dataclass(frozen=True)
@@ -119,7 +127,7 @@ def parse_page(name: str, source: str, where: str = "") -> Page:
 def _parse_page(name: str, source: str, where: str) -> Page:
     blocks: list[Block] = []
     seen: dict[str, int] = {}
-    for token in _md.parse(source):
+    for token in _markdown().parse(source):
         if token.type == "code_block" and token.map:
             for offset, text in enumerate(token.content.splitlines()):
                 if EXEC_FENCE_HINT.match(text):

@@ -16,6 +16,7 @@ from .daemon import IMAGE_LABEL, LABEL, Daemon
 from .errors import DaemonUnavailable, DocexecError, PageError, RefusedToRecord
 from .images import ImageSpec, load_images
 from .normalize import normalize, scrub_labels
+from .pagecache import PageCache
 from .policy import Refused, check_static
 from .recording import CommandRecord, PageRecording
 
@@ -63,6 +64,7 @@ class Project:
         self._daemon: Daemon | None = None
         self._daemon_error: DaemonUnavailable | None = None
         self._image_digests: dict[str, tuple[tuple[float, ...], str]] = {}
+        self._page_cache = PageCache(config)
 
     # ----------------------------------------------------------------------------------------------
     # pages
@@ -71,16 +73,28 @@ class Project:
         return sorted(self.config.docs_dir.rglob("*.md"))
 
     def load_page(self, name: str, source: str | None = None) -> Page:
-        """Parse a page and check every command it would run; PageError names the first problem."""
+        """Parse a page and check every command it would run; PageError names the first problem.
+        Pages that parsed cleanly before, with the same text, engine and settings, come from the page cache."""
         path = self.config.docs_dir / name
         where = path.relative_to(self.config.root).as_posix() if path.is_relative_to(self.config.root) else name
-        page = parse_file(path, name, where) if source is None else parse_page(name, source, where)
+        if source is None:
+            try:
+                source = path.read_text(encoding="utf-8")
+            except UnicodeDecodeError:
+                parse_file(path, name, where)  # raises the PageError that names the bad byte
+                raise
+        key = self._page_cache.key(name, source)
+        cached = self._page_cache.get(key)
+        if cached is not None:
+            return cached
+        page = parse_page(name, source, where)
         for block, command in page.commands:
             assert command.shell is not None
             try:
                 check_static(command.shell, kind=block.kind, page=name, config=self.config, line=command.text)
             except Refused as exc:
                 raise PageError(where, command.line, f"{exc.message} (in «{command.text[:80]}»)") from None
+        self._page_cache.put(key, page)
         return page
 
     def pages(self) -> list[Page]:
@@ -124,6 +138,7 @@ class Project:
         return self._daemon
 
     def close(self) -> None:
+        self._page_cache.save()
         if self._daemon is not None:
             self._daemon.close()
             self._daemon = None
