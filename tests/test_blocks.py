@@ -59,6 +59,7 @@ def test_the_digest_changes_with_commands_not_with_prose() -> None:
     ('```console exec="docker" id="x" returncode="one"', "whole number from 0 to 255"),
     ('```console exec="docker" id="x" returncode="300"', "whole number from 0 to 255"),
     ('```console exec="docker" id="x" timeout="0"', "above 0 and at most 600"),
+    ('```console exec="docker" id="x" retry="120"', "above 0 and at most 60"),
     ('```console exec="docker" id="x" show="maybe"', 'use one of "yes", "no"'),
     ('```console exec="docker" id="x" run="no"', 'needs reason="..."'),
     ('```console exec="docker" id="x" reason="why"', "only goes with run"),

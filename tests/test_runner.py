@@ -27,8 +27,8 @@ def project_for(make_project, text: str, **kw) -> tuple[Project, object]:  # typ
     return project, project.load_page("p.md")
 
 
-NAMES = {"container web", "container slow", "container victim", "network lab", "network killme", "volume data",
-         "volume killvol"}
+NAMES = {"container web", "container slow", "container victim", "container late", "network lab", "network killme",
+         "volume data", "volume killvol"}
 
 
 def leftovers(daemon: Daemon) -> list[str]:
@@ -240,3 +240,25 @@ def test_a_page_still_running_in_a_thread_is_cleaned_up_at_exit(daemon: Daemon, 
     assert "main thread exits" in done.stdout, done.stdout + done.stderr
     assert leftovers(daemon) == []
     assert not (config.snippets_dir / "p").exists()
+
+
+LATE = '''
+```console exec="docker" id="start"
+$ docker run -d --name late busybox sh -c 'sleep 1; touch /ready; sleep 1d'
+```
+
+```console exec="docker" id="wait" {retry}
+$ docker exec late ls /ready
+```
+'''
+
+
+def test_retry_waits_for_something_that_finishes_asynchronously(
+        daemon: Daemon, make_project) -> None:  # type: ignore[no-untyped-def]
+    project, page = project_for(make_project, LATE.replace("{retry}", 'retry="10"'))
+    outcome = project.record(page)  # type: ignore[arg-type]
+    assert outcome.stored is not None
+    assert outcome.stored.blocks["wait"][0].output == "/ready\n"
+    project, page = project_for(make_project, LATE.replace("{retry}", ""))
+    with pytest.raises(CommandFailed, match="No such file"):
+        project.record(page)  # type: ignore[arg-type]

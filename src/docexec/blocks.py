@@ -44,6 +44,8 @@ OPTIONS = {
     "reason": 'why a run="no" block is not run; shown to the reader',
     "volatile": "a regular expression: matching text is ignored by the drift check",
     "title": "a caption shown above the block",
+    "retry": "seconds to keep re-running each command until it ends with the expected exit code (for something the "
+             "kernel or daemon finishes asynchronously); the last attempt is recorded",
 }
 EXEC_FENCE_HINT = re.compile(r"^\s*(`{3,}|~{3,})[^\n]*\bexec=")
 
@@ -84,6 +86,7 @@ class Block:
     reason: str | None = None
     volatile: tuple[str, ...] = ()
     title: str | None = None
+    retry: float | None = None
 
     def key(self) -> dict[str, object]:
         """What, if changed, makes the block's recorded output stale."""
@@ -211,6 +214,15 @@ def _block(page: str, line: int, end: int, info: str, content: str) -> Block:
         except ValueError:
             raise PageError(page, line, f"timeout=\"{options['timeout']}\" must be a number of seconds "
                                         "above 0 and at most 600") from None
+    retry = None
+    if "retry" in options:
+        try:
+            retry = float(options["retry"])
+            if not 0 < retry <= 60:
+                raise ValueError
+        except ValueError:
+            raise PageError(page, line, f"retry=\"{options['retry']}\" must be a number of seconds above 0 and at "
+                                        "most 60") from None
     show = choice("show", ("yes", "no"), "yes") == "yes"
     run = choice("run", ("yes", "no"), "yes") == "yes"
     reason = options.get("reason")
@@ -232,7 +244,7 @@ def _block(page: str, line: int, end: int, info: str, content: str) -> Block:
     commands = _commands(page, line, content, parse_shell=run)
     return Block(page=page, line=line, end_line=end, id=block_id, kind=kind,  # type: ignore[arg-type]
                  lang=lang, commands=commands, returncode=returncode, timeout=timeout, show=show, run=run,
-                 reason=reason, volatile=volatile, title=options.get("title"))
+                 reason=reason, volatile=volatile, title=options.get("title"), retry=retry)
 
 
 def _commands(page: str, fence_line: int, content: str, *, parse_shell: bool) -> tuple[Command, ...]:

@@ -170,6 +170,11 @@ class Session:
         start = time.monotonic()
         try:
             result = self._execute(block, command, command.shell, timeout)
+            while (block.retry and result.returncode != block.returncode and not result.timed_out
+                   and time.monotonic() - start < block.retry):
+                time.sleep(0.2)  # something finishes asynchronously (a namespace torn down, a server starting)
+                self._raise_if_interrupted()
+                result = self._execute(block, command, command.shell, timeout)
         except Refused as exc:
             raise PageError(self.page.where or self.page.name, command.line, exc.message) from None
         except KeyError as exc:
