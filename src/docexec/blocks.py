@@ -108,6 +108,10 @@ class Page:
     def commands(self) -> list[tuple[Block, Command]]:
         return [(b, c) for b in self.executed for c in b.commands]
 
+    def plain_words(self) -> list[str]:
+        """Every word of the executed commands that has no expansion (image names are found among them)."""
+        return [w.plain for _, c in self.commands if c.shell for w in c.shell.words() if w.is_plain]
+
     def digest(self, extra: dict[str, str] | None = None) -> str:
         """A hash of everything that decides the page's outputs: its executed blocks, in order, and `extra`
         (the content hashes of the images it uses)."""
@@ -205,24 +209,20 @@ def _block(page: str, line: int, end: int, info: str, content: str) -> Block:
     except ValueError:
         raise PageError(page, line, f"returncode=\"{options['returncode']}\" must be a whole number from 0 to 255") \
             from None
-    timeout = None
-    if "timeout" in options:
+    def seconds(key: str, maximum: float) -> float | None:
+        if key not in options:
+            return None
         try:
-            timeout = float(options["timeout"])
-            if not 0 < timeout <= 600:
+            value = float(options[key])
+            if not 0 < value <= maximum:
                 raise ValueError
         except ValueError:
-            raise PageError(page, line, f"timeout=\"{options['timeout']}\" must be a number of seconds "
-                                        "above 0 and at most 600") from None
-    retry = None
-    if "retry" in options:
-        try:
-            retry = float(options["retry"])
-            if not 0 < retry <= 60:
-                raise ValueError
-        except ValueError:
-            raise PageError(page, line, f"retry=\"{options['retry']}\" must be a number of seconds above 0 and at "
-                                        "most 60") from None
+            raise PageError(page, line, f"{key}=\"{options[key]}\" must be a number of seconds above 0 and at "
+                                        f"most {maximum:g}") from None
+        return value
+
+    timeout = seconds("timeout", 600)
+    retry = seconds("retry", 60)
     show = choice("show", ("yes", "no"), "yes") == "yes"
     run = choice("run", ("yes", "no"), "yes") == "yes"
     reason = options.get("reason")

@@ -33,6 +33,7 @@ class Daemon:
     client: docker.DockerClient
     where: str = ""
     _engine: dict[str, str] = field(default_factory=dict)
+    _info: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def connect(cls, timeout: int = 10) -> Daemon:
@@ -68,17 +69,21 @@ class Daemon:
     # ----------------------------------------------------------------------------------------------
     # facts for the recordings
 
+    def info(self) -> dict[str, Any]:
+        """`docker info`, asked once per daemon."""
+        if not self._info:
+            self._info = dict(self.client.info())
+        return self._info
+
     def identity(self) -> str:
         """The daemon's own ID: the same whichever socket or proxy it is reached through."""
-        if "id" not in self._engine:
-            self._engine["id"] = str(self.client.info().get("ID", "")) or os.environ.get("DOCKER_HOST", "local")
-        return self._engine["id"]
+        return str(self.info().get("ID", "")) or self.where or "local"
 
     def engine(self) -> dict[str, str]:
         """Versions and host facts written beside each recording (asked once per process)."""
-        if "engine" not in self._engine:
+        if not self._engine:
             v = self.client.version()
-            info = self.client.info()
+            info = self.info()
             client_version = ""
             docker_cli = shutil.which("docker")
             if docker_cli:
@@ -86,7 +91,6 @@ class Daemon:
                                       capture_output=True, text=True, timeout=20, check=False)
                 client_version = done.stdout.strip()
             self._engine = {
-                **({"id": self._engine["id"]} if "id" in self._engine else {}),
                 "engine": str(v.get("Version", "")),
                 "api": str(v.get("ApiVersion", "")),
                 "client": client_version,
@@ -95,7 +99,7 @@ class Daemon:
                 "storage_driver": str(info.get("Driver", "")),
                 "cgroup": str(info.get("CgroupVersion", "")),
             }
-        return {k: v for k, v in self._engine.items() if k != "id"}
+        return self._engine
 
     # ----------------------------------------------------------------------------------------------
     # objects the engine created

@@ -271,12 +271,10 @@ def _ip(args: list[str], config: Config) -> str | None:
     if obj not in IP_OBJECTS:
         return f"'ip {obj}' is not allowed; allowed objects: {', '.join(sorted(IP_OBJECTS))}"
     action = words[1] if len(words) > 1 else "show"
-    if action not in ("show", "list", "ls", "get") and action not in _IP_DEVICE_WORDS:
+    if action not in ("show", "list", "ls", "get", "dev"):
         return f"'ip {obj} {action}' changes the host; only show/list are allowed"
     return None
 
-
-_IP_DEVICE_WORDS = {"dev"}
 
 
 def _bridge(args: list[str], config: Config) -> str | None:
@@ -480,7 +478,7 @@ REFUSED_VERBS = {
     "container stats": "its output changes every second",
 }
 IP_OBJECTS = {"a", "addr", "address", "l", "link", "r", "route", "n", "neigh", "neighbor", "neighbour",
-              "netns", "-o"}
+              "netns"}
 HOST = {
     "ip": _ip,
     "bridge": _bridge,

@@ -12,10 +12,10 @@ from typing import TYPE_CHECKING, Literal
 from . import recording
 from .blocks import Page, parse_file, parse_page
 from .config import Config
-from .daemon import IMAGE_LABEL, LABEL, Daemon
+from .daemon import Daemon
 from .errors import DaemonUnavailable, DocexecError, PageError, RefusedToRecord
 from .images import ImageSpec, load_images
-from .normalize import normalize, scrub_labels
+from .normalize import normalize
 from .pagecache import PageCache
 from .policy import Refused, check_static
 from .recording import CommandRecord, PageRecording
@@ -107,7 +107,7 @@ class Project:
         return found
 
     def digest(self, page: Page) -> str:
-        words = [w.plain for _, c in page.commands if c.shell for w in c.shell.words() if w.is_plain]
+        words = page.plain_words()
         return page.digest({spec.tag: self._image_digest(spec) for spec in self.images if spec.used_by(words)})
 
     def _image_digest(self, spec: ImageSpec) -> str:
@@ -156,15 +156,15 @@ class Project:
     def record(self, page: Page) -> Outcome:
         """Run every block of the page now and write the recording (only when the whole page succeeded)."""
         digest = self.digest(page)
-        old = recording.load(self.config.snippets_dir, page) if self.status(page) != "missing" else None
+        had = recording.status(self.config.snippets_dir, page, digest) != "missing"
+        old = recording.load(self.config.snippets_dir, page) if had else None
         results: dict[str, list[CommandRecord]] = {}
         with self.session(page) as session:
             for block in page.executed:
                 outputs = []
                 for command in block.commands:
                     result = session.run(block, command)
-                    output = scrub_labels(result.output, (LABEL, IMAGE_LABEL))
-                    outputs.append(CommandRecord(command.text, output, result.returncode, result.duration))
+                    outputs.append(CommandRecord(command.text, result.output, result.returncode, result.duration))
                 results[block.id] = outputs
         engine = self.daemon().engine()
         if old is not None and old.engine == engine and _same(old, results, page):

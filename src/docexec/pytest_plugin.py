@@ -22,10 +22,8 @@ import pytest
 from . import recording
 from .blocks import Block, Command, Page
 from .config import Config, load_config
-from .daemon import IMAGE_LABEL, LABEL
 from .drift import compare
 from .errors import CommandFailed, DaemonUnavailable, DocexecError, PageError, RecordingError
-from .normalize import scrub_labels
 from .project import Project
 from .recording import PageRecording
 from .runner import Session
@@ -207,25 +205,19 @@ class CommandItem(pytest.Item):
         if self.config.getoption("--docexec-update"):
             return  # the page's recording item ran and recorded the whole page
         session = page_file.open_session()
-        # Commands run in page order; catch up on any that were deselected.
-        for block, command in page_file.page.commands:
-            key = (block.id, command.line)
-            if key in page_file._done:
-                if key == (self.block.id, self.command.line):
-                    break
-                continue
-            if (block, command) == (self.block, self.command):
-                break
-            failed = [k for k, v in page_file._done.items() if v]
-            if failed:
-                break
-            try:
-                session.run(block, command, check=True)
-                page_file._done[key] = None
-            except DocexecError as exc:
-                page_file._done[key] = str(exc)
-        earlier = next((v for v in page_file._done.values() if v), None)
         key = (self.block.id, self.command.line)
+        # Commands run in page order; catch up on any earlier ones that were deselected.
+        for block, command in page_file.page.commands:
+            earlier_key = (block.id, command.line)
+            if earlier_key == key or any(page_file._done.values()):
+                break
+            if earlier_key not in page_file._done:
+                try:
+                    session.run(block, command, check=True)
+                    page_file._done[earlier_key] = None
+                except DocexecError as exc:
+                    page_file._done[earlier_key] = str(exc)
+        earlier = next((v for v in page_file._done.values() if v), None)
         if earlier is not None:
             page_file._done[key] = "not run"
             raise DriftFailure(f"not run: an earlier command of this page failed:\n{earlier}")
@@ -234,7 +226,7 @@ class CommandItem(pytest.Item):
         except PageError as exc:
             page_file._done[key] = str(exc)
             raise
-        output = scrub_labels(result.output, (LABEL, IMAGE_LABEL))
+        output = result.output
         problems = []
         if result.timed_out:
             problems.append(f"timed out after {self.block.timeout or state.config.default_timeout:g} s")

@@ -24,10 +24,11 @@ from types import FrameType, TracebackType
 
 from .blocks import Block, Command, Page
 from .config import Config
-from .daemon import LABEL, Daemon
+from .daemon import IMAGE_LABEL, LABEL, Daemon
 from .errors import CommandFailed, DaemonUnavailable, DocexecError, PageError, RefusedToRecord
 from .images import ImageSpec
 from .lock import DaemonLock
+from .normalize import scrub_labels
 from .policy import UNKNOWN, DockerCall, Refused, check_argv, iter_options
 from .shellwords import ShellCommand, expand
 
@@ -89,7 +90,7 @@ class Session:
                 raise RefusedToRecord(
                     f"{self.page.where}: has exec=\"host\" blocks, which look at the machine running the engine, "
                     f"but the daemon is remote ({self.daemon.where}); record this page on the daemon's own host")
-            words = [w.plain for _, c in self.page.commands if c.shell for w in c.shell.words() if w.is_plain]
+            words = self.page.plain_words()
             for spec in self.images:
                 if spec.used_by(words) and self.daemon.ensure_image(spec):
                     self.notify(f"docexec: built image {spec.tag} from {spec.folder}")
@@ -181,8 +182,9 @@ class Session:
             raise PageError(self.page.where or self.page.name, command.line,
                             f"${exc.args[0]} is not set: assign it first with {exc.args[0]}=$(command)") from None
         self._raise_if_interrupted()
-        result = Result(result.output, result.returncode, time.monotonic() - start, result.timed_out,
-                        result.truncated)
+        # The output as a reader would see it: without the labels the engine added to track objects.
+        result = Result(scrub_labels(result.output, (LABEL, IMAGE_LABEL)), result.returncode,
+                        time.monotonic() - start, result.timed_out, result.truncated)
         if result.returncode not in (0, block.returncode) and not self.daemon.answers():
             raise DaemonUnavailable(
                 f"{self.page.where or self.page.name}:{command.line}: the Docker daemon stopped answering while "
