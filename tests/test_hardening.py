@@ -211,3 +211,33 @@ def test_labels_are_not_left_by_this_module(daemon: Daemon) -> None:  # type: ig
     left = [x for x in daemon.labelled() if x.split()[1] in ("doomed", "limited", "chosen")]
     assert not left
     assert LABEL == "io.docexec.run"
+
+
+class _FakeClient:
+    """Just enough of the SDK's client for Daemon.preflight."""
+
+    def __init__(self, root: str, subnet: str) -> None:
+        self._root, self._subnet = root, subnet
+        self.containers = self
+        self.networks = self
+
+    def list(self, **kwargs: object) -> list[object]:
+        return []
+
+    def get(self, name: str) -> object:
+        return type("Network", (), {"attrs": {"IPAM": {"Config": [{"Subnet": self._subnet}]}}})()
+
+    def info(self) -> dict[str, str]:
+        return {"DockerRootDir": self._root}
+
+
+@pytest.mark.parametrize(("root", "subnet", "message"), [
+    ("/srv/docker", "172.17.0.0/16", "keeps its data in /srv/docker"),
+    ("/var/lib/docker", "10.200.0.0/16", "the lessons assume 172.17.0.0/16"),
+])
+def test_an_engine_unlike_the_lessons_refuses_recording(root: str, subnet: str, message: str) -> None:
+    from docexec.errors import RefusedToRecord
+
+    with pytest.raises(RefusedToRecord, match=message):
+        Daemon(_FakeClient(root, subnet)).preflight()  # type: ignore[arg-type]
+    Daemon(_FakeClient("/var/lib/docker", "172.17.0.0/16")).preflight()  # type: ignore[arg-type]

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 LABEL = "io.docexec.run"  # on every container, network and volume a page creates; value: the run's id
 IMAGE_LABEL = "io.docexec.image"  # on lesson images; value: the content hash they were built from
 DEFAULT_BRIDGE_SUBNET = "172.17.0.0/16"
+DEFAULT_ROOT = "/var/lib/docker"
 
 
 # The SDK (and requests under it) is imported only when a daemon is needed: a build that only reads recordings
@@ -178,6 +179,11 @@ class Daemon:
                 f"container(s) not created by docexec are running on the default bridge ({names}): they hold "
                 "addresses, so the page's recorded addresses (172.17.0.2, ...) would be wrong. Stop them, or "
                 "record against another daemon (DOCKER_HOST); the build keeps using the recordings.")
+        root = str(self.info().get("DockerRootDir", DEFAULT_ROOT))
+        if root != DEFAULT_ROOT:
+            raise RefusedToRecord(
+                f"the daemon keeps its data in {root}; the lessons show paths under {DEFAULT_ROOT} (volumes, overlay2 "
+                "directories), so their outputs would be wrong. Record on a daemon with the default data-root.")
         bridge = self.client.networks.get("bridge")
         configs = (bridge.attrs.get("IPAM") or {}).get("Config") or []
         subnets = [c.get("Subnet") for c in configs]
