@@ -34,6 +34,9 @@ OPTION = re.compile(r"""(?x)
     =(?: "(?P<dq>[^"]*)" | '(?P<sq>[^']*)' | (?P<bare>[^\s"']+) )
 """)
 BLOCK_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")
+HOST_NAME = re.compile(r"[a-z][a-z0-9-]{0,62}")
+DEFAULT_HOST = "docker-host"  # the hostname of a page's only host
+MAX_HOSTS = 8
 OPTIONS = {
     "exec": 'what runs the commands: "docker" (the docker CLI) or "host" (read-only host tools, and docker)',
     "id": "a stable name, unique on the page: lowercase letters, digits and '-'",
@@ -44,6 +47,7 @@ OPTIONS = {
     "reason": 'why a run="no" block is not run; shown to the reader',
     "volatile": "a regular expression: matching text is ignored by the drift check",
     "title": "a caption shown above the block",
+    "host": "which of the page's hosts (front matter `hosts: [...]`) runs the block (default: the first)",
     "retry": "seconds to keep re-running each command until it ends with the expected exit code (for something the "
              "kernel or daemon finishes asynchronously); the last attempt is recorded",
 }
@@ -87,11 +91,15 @@ class Block:
     volatile: tuple[str, ...] = ()
     title: str | None = None
     retry: float | None = None
+    host: str | None = None  # None: the page's first host
 
     def key(self) -> dict[str, object]:
         """What, if changed, makes the block's recorded output stale."""
-        return {"id": self.id, "kind": self.kind, "returncode": self.returncode,
-                "commands": [c.text for c in self.commands]}
+        key: dict[str, object] = {"id": self.id, "kind": self.kind, "returncode": self.returncode,
+                                  "commands": [c.text for c in self.commands]}
+        if self.host:
+            key["host"] = self.host
+        return key
 
 
 @dataclass(frozen=True)
@@ -99,6 +107,7 @@ class Page:
     name: str  # path below docs/, e.g. "modes/bridge.md": names the recording
     blocks: tuple[Block, ...] = field(default_factory=tuple)
     where: str = ""  # the path people see in messages, e.g. "docs/modes/bridge.md"
+    hosts: tuple[str, ...] = (DEFAULT_HOST,)  # the Docker hosts of the page's lab, from its front matter
 
     @property
     def executed(self) -> tuple[Block, ...]:
@@ -115,7 +124,9 @@ class Page:
     def digest(self, extra: dict[str, str] | None = None) -> str:
         """A hash of everything that decides the page's outputs: its executed blocks, in order, and `extra`
         (the content hashes of the images it uses)."""
-        payload = {"blocks": [b.key() for b in self.executed], "extra": extra or {}}
+        payload: dict[str, object] = {"blocks": [b.key() for b in self.executed], "extra": extra or {}}
+        if self.hosts != (DEFAULT_HOST,):
+            payload["hosts"] = list(self.hosts)
         blob = json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()
         return hashlib.sha256(blob).hexdigest()
 
@@ -134,6 +145,7 @@ def parse_page(name: str, source: str, where: str = "") -> Page:
 def _parse_page(name: str, source: str, where: str) -> Page:
     blocks: list[Block] = []
     seen: dict[str, int] = {}
+    hosts = _front_matter_hosts(name, source)
     for token in _markdown().parse(source):
         if token.type == "code_block" and token.map:
             for offset, text in enumerate(token.content.splitlines()):
@@ -151,8 +163,44 @@ def _parse_page(name: str, source: str, where: str) -> Page:
         if block.id in seen:
             raise PageError(name, line, f"duplicate block id '{block.id}' (first used on line {seen[block.id]})")
         seen[block.id] = line
+        if block.host is not None and block.host not in hosts:
+            declared = f"the page's hosts are {', '.join(hosts)}" if hosts != (DEFAULT_HOST,) else \
+                "the page declares no hosts (front matter `hosts: [host1, host2]`)"
+            raise PageError(name, line, f"host=\"{block.host}\" is not a host of this page: {declared}")
         blocks.append(block)
-    return Page(name=name, blocks=tuple(blocks), where=where)
+    return Page(name=name, blocks=tuple(blocks), where=where, hosts=hosts)
+
+
+FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?\n)?---[ \t]*(?:\n|\Z)", re.S)
+
+
+def _front_matter_hosts(name: str, source: str) -> tuple[str, ...]:
+    """The `hosts:` list of the page's YAML front matter: the lab hosts its blocks run on."""
+    match = FRONT_MATTER.match(source)
+    if not match or "hosts" not in (match.group(1) or ""):
+        return (DEFAULT_HOST,)
+    import yaml
+
+    try:
+        meta = yaml.safe_load(match.group(1) or "")
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise PageError(name, 2 + (mark.line if mark else 0), f"the front matter is not valid YAML: {exc}") from None
+    if not isinstance(meta, dict) or "hosts" not in meta:
+        return (DEFAULT_HOST,)
+    line = 1 + next((n for n, text in enumerate(source.splitlines()) if text.startswith("hosts")), 0)
+    hosts = meta["hosts"]
+    if not isinstance(hosts, list) or not hosts or not all(isinstance(h, str) for h in hosts):
+        raise PageError(name, line, "hosts: must be a list of host names, e.g. hosts: [host1, host2]")
+    if len(hosts) > MAX_HOSTS:
+        raise PageError(name, line, f"hosts: at most {MAX_HOSTS} hosts on one page (a lab's LAN is 192.0.2.0/24)")
+    for host in hosts:
+        if not HOST_NAME.fullmatch(host):
+            raise PageError(name, line, f"hosts: '{host}' is not a valid host name: lowercase letters, digits and "
+                                        "'-', starting with a letter")
+    if len(set(hosts)) != len(hosts):
+        raise PageError(name, line, "hosts: a host name is given twice")
+    return tuple(hosts)
 
 
 def parse_file(path: Path, name: str, where: str = "") -> Page:
@@ -241,8 +289,11 @@ def _block(page: str, line: int, end: int, info: str, content: str) -> Block:
                                         f"{exc}") from None
         volatile = (options["volatile"],)
 
+    host = options.get("host")
+    if host is not None and not HOST_NAME.fullmatch(host):
+        raise PageError(page, line, f"host=\"{host}\" is not a valid host name")
     commands = _commands(page, line, content, parse_shell=run)
-    return Block(page=page, line=line, end_line=end, id=block_id, kind=kind,  # type: ignore[arg-type]
+    return Block(host=host, page=page, line=line, end_line=end, id=block_id, kind=kind,  # type: ignore[arg-type]
                  lang=lang, commands=commands, returncode=returncode, timeout=timeout, show=show, run=run,
                  reason=reason, volatile=volatile, title=options.get("title"), retry=retry)
 

@@ -2,8 +2,9 @@
 
     docexec lint                 parse every page and check every command (no daemon needed)
     docexec status               which pages are current, stale or never recorded
-    docexec record [PAGE ...]    run pages now and write their recordings (all pages by default)
-    docexec clean                remove containers, networks and volumes left by killed runs
+    docexec record [-j N] [PAGE ...]  run pages now, each in a lab of its own, N at a time, and write their
+                                      recordings (all pages by default)
+    docexec clean [--check]      remove labs (and shared-daemon objects) left by killed runs
 """
 
 from __future__ import annotations
@@ -11,20 +12,27 @@ from __future__ import annotations
 import argparse
 import difflib
 import os
+import signal
 import sys
+import threading
 import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from rich.console import Console
+from rich.live import Live
 from rich.markup import escape
+from rich.table import Table
 
-from . import recording
+from . import lab, recording
 from .blocks import Page
 from .config import Config, load_config
-from .errors import DocexecError
+from .errors import DaemonUnavailable, DocexecError
 from .lock import DaemonLock
 from .normalize import normalize
 from .project import Project
+from .runner import interrupt_all
 
 console = Console(highlight=False, soft_wrap=True)
 
@@ -37,6 +45,8 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("status", help="show which recordings are current")
     rec = sub.add_parser("record", help="run pages now and write their recordings")
     rec.add_argument("pages", nargs="*", help="pages (paths or names below docs/); default: all")
+    rec.add_argument("-j", "--jobs", type=int, default=0,
+                     help="pages recorded at once, each in its own lab (default: the number of cores)")
     cln = sub.add_parser("clean", help="remove objects left by interrupted runs")
     cln.add_argument("--check", action="store_true",
                      help="remove nothing; fail if any container, network or volume of a run is left")
@@ -78,43 +88,149 @@ def record(config: Config, args: argparse.Namespace) -> int:
         console.print("[red]error:[/red] recording is refused when CI=true: recordings change only by a person's "
                       "review (run `nox -s record` locally and commit the diff)")
         return 2
-    project = Project(config, mode="force", notify=lambda m: console.print(f"[dim]{m}[/dim]"))
+    project = Project(config, mode="force", notify=lambda m: console.print(f"[dim]{escape(m)}[/dim]"))
     pages = _select(project, config, args.pages)
+    jobs = max(1, args.jobs or os.cpu_count() or 1)
+    if project.hosts_mode() == "shared":
+        jobs = 1  # one shared daemon runs one page at a time
     total = time.monotonic()
-    for page in pages:
+    progress = RecordingProgress(pages, jobs)
+    failures: list[str] = []
+
+    def run(page: Page) -> tuple[Page, dict[str, str], float]:
         before = _transcripts(config, page)
         start = time.monotonic()
-        with console.status(f"recording {page.name} ({len(page.commands)} commands)"):
-            project.record(page)
-        after = _transcripts(config, page)
-        changed = [name for name in sorted(set(before) | set(after)) if before.get(name) != after.get(name)]
-        took = time.monotonic() - start
-        if not changed:
-            console.print(f"[green]unchanged[/green] {page.name} ({took:.1f} s)")
-            continue
-        console.print(f"[yellow]changed[/yellow]   {page.name} ({took:.1f} s): {', '.join(changed)}")
-        for name in changed:
-            old = normalize(before.get(name, "")).splitlines(keepends=True)
-            new = normalize(after.get(name, "")).splitlines(keepends=True)
-            diff = list(difflib.unified_diff(old, new, f"a/{name}", f"b/{name}", n=1))
-            for line in diff or ["  (only volatile fields changed)\n"]:
-                style = "green" if line.startswith("+") else "red" if line.startswith("-") else "dim"
-                console.print(f"[{style}]{escape(line.rstrip())}[/{style}]")
-    project.close()
-    console.print(f"recorded {len(pages)} page(s) in {time.monotonic() - total:.1f} s")
-    return 0
+        progress.started(page)
+        try:
+            project.record(page, progress=lambda text: progress.command(page, text))
+        finally:
+            progress.finished(page)
+        return page, before, time.monotonic() - start
+
+    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    for sig in previous:
+        signal.signal(sig, _raise_interrupt)
+    pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="docexec-lab")
+    try:
+        with progress:
+            futures = [pool.submit(run, page) for page in pages]
+            for future in futures:  # reported in page order, whatever order they finish in
+                try:
+                    page, before, took = future.result()
+                except DocexecError as exc:
+                    failures.append(str(exc))
+                    progress.print(f"[red]failed[/red]    {escape(str(exc))}")
+                    continue
+                _report(config, page, before, took, progress.print)
+    except KeyboardInterrupt:
+        interrupt_all(signal.SIGINT)
+        for future in futures:
+            future.cancel()
+        pool.shutdown(wait=True)
+        raise
+    finally:
+        pool.shutdown(wait=True)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        project.close()
+    console.print(f"recorded {len(pages) - len(failures)} of {len(pages)} page(s) in "
+                  f"{time.monotonic() - total:.1f} s ({jobs} at a time, "
+                  f"{'each in a lab' if project.hosts_mode() == 'lab' else 'on the shared daemon'})")
+    return 1 if failures else 0
+
+
+def _raise_interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def _report(config: Config, page: Page, before: dict[str, str], took: float, say: Callable[[str], None]) -> None:
+    after = _transcripts(config, page)
+    changed = [name for name in sorted(set(before) | set(after)) if before.get(name) != after.get(name)]
+    if not changed:
+        say(f"[green]unchanged[/green] {page.name} ({took:.1f} s)")
+        return
+    say(f"[yellow]changed[/yellow]   {page.name} ({took:.1f} s): {', '.join(changed)}")
+    for name in changed:
+        old = normalize(before.get(name, "")).splitlines(keepends=True)
+        new = normalize(after.get(name, "")).splitlines(keepends=True)
+        diff = list(difflib.unified_diff(old, new, f"a/{name}", f"b/{name}", n=1))
+        for line in diff or ["  (only volatile fields changed)\n"]:
+            style = "green" if line.startswith("+") else "red" if line.startswith("-") else "dim"
+            say(f"[{style}]{escape(line.rstrip())}[/{style}]")
+
+
+class RecordingProgress:
+    """Live progress in a terminal: pages done of all, and each running lab's page and current command.
+    Plain lines (one per page, as it finishes) when the output is not a terminal."""
+
+    def __init__(self, pages: list[Page], jobs: int) -> None:
+        self.total, self.jobs = len(pages), jobs
+        self.done = 0
+        self.running: dict[str, str] = {}
+        self._lock = threading.Lock()
+        self._live = Live(self._render(), console=console, transient=True, refresh_per_second=8) \
+            if console.is_terminal else None
+
+    def __enter__(self) -> RecordingProgress:
+        if self._live:
+            self._live.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._live:
+            self._live.__exit__(None, None, None)
+
+    def print(self, text: str) -> None:
+        console.print(text)
+
+    def started(self, page: Page) -> None:
+        self._update(page.name, "starting its lab")
+
+    def command(self, page: Page, text: str) -> None:
+        self._update(page.name, text)
+
+    def finished(self, page: Page) -> None:
+        with self._lock:
+            self.running.pop(page.name, None)
+            self.done += 1
+        self._refresh()
+
+    def _update(self, name: str, text: str) -> None:
+        with self._lock:
+            self.running[name] = text
+        self._refresh()
+
+    def _refresh(self) -> None:
+        if self._live:
+            self._live.update(self._render())
+
+    def _render(self) -> Table:
+        table = Table.grid(padding=(0, 1))
+        table.add_row(f"[bold]{self.done}/{self.total}[/bold] pages recorded", f"({self.jobs} at a time)")
+        with self._lock:
+            for name, text in self.running.items():
+                table.add_row(f"  [cyan]{escape(name)}[/cyan]", f"[dim]$ {escape(text[:90])}[/dim]")
+        return table
 
 
 def clean(config: Config, args: argparse.Namespace) -> int:
+    """Labs left by killed runs (their processes, cgroups and state), and the labelled objects of the shared
+    daemon when one answers."""
+    left: list[str] = []
+    if not lab.unsupported_reason():
+        left += lab.leftovers() if args.check else lab.sweep()
     project = Project(config)
-    daemon = project.daemon()
-    with DaemonLock(daemon.identity(), "docexec clean"):
-        if args.check:
-            left = daemon.labelled()
-            console.print(f"docexec: {len(left)} objects left by runs" + (": " + ", ".join(left) if left else ""))
-            return 1 if left else 0
-        removed = daemon.remove_labelled()
-    console.print(f"removed {len(removed)} objects" + (": " + ", ".join(removed) if removed else ""))
+    try:
+        daemon = project.daemon()
+    except DaemonUnavailable:
+        daemon = None
+    if daemon is not None:
+        with DaemonLock(daemon.identity(), "docexec clean"):
+            left += daemon.labelled() if args.check else daemon.remove_labelled()
+    if args.check:
+        console.print(f"docexec: {len(left)} objects left by runs" + (": " + ", ".join(left) if left else ""))
+        return 1 if left else 0
+    console.print(f"removed {len(left)} objects" + (": " + ", ".join(left) if left else ""))
     return 0
 
 

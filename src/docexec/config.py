@@ -25,6 +25,7 @@ class Config:
     snippets_dir: Path
     images_dir: Path
     workdir: Path
+    cache_dir: Path
     default_timeout: float = 30.0
     max_output_bytes: int = 256 * 1024
     memory_limit: str = "256m"
@@ -69,6 +70,7 @@ def load_config(root: Path | None = None) -> Config:
         snippets_dir=root / table.get("snippets_dir", "snippets"),
         images_dir=root / table.get("images_dir", "images"),
         workdir=Path(table.get("workdir", "/tmp/docexec-work")),
+        cache_dir=root / ".cache" / "docexec",
         default_timeout=float(table.get("default_timeout", 30)),
         max_output_bytes=int(table.get("max_output_bytes", 256 * 1024)),
         memory_limit=str(table.get("memory_limit", "256m")),

@@ -7,7 +7,6 @@ import os
 import platform
 import shutil
 import socket
-import subprocess
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,9 +36,11 @@ class Daemon:
     _info: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
-    def connect(cls, timeout: int = 10) -> Daemon:
-        """Connect and ping once; DaemonUnavailable says where it looked."""
-        where = os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock")
+    def connect(cls, where: str | None = None, timeout: int = 10) -> Daemon:
+        """Connect and ping once; DaemonUnavailable says where it looked. `where`: a daemon address (a lab's
+        socket); by default the one the docker CLI would use (DOCKER_HOST or the standard socket)."""
+        explicit = where is not None
+        where = where or os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock")
         problem = _unix_socket_problem(where, timeout)
         if problem:
             raise DaemonUnavailable(f"no Docker daemon answers at {where} ({problem})")
@@ -47,7 +48,8 @@ class Daemon:
 
         client = None
         try:
-            client = docker.from_env(timeout=timeout)
+            client = docker.DockerClient(base_url=where, timeout=timeout) if explicit else \
+                docker.from_env(timeout=timeout)
             client.ping()
         except Exception as exc:  # the SDK raises several kinds for "nobody answers"
             if client is not None:
@@ -81,20 +83,13 @@ class Daemon:
         return str(self.info().get("ID", "")) or self.where or "local"
 
     def engine(self) -> dict[str, str]:
-        """Versions and host facts written beside each recording (asked once per process)."""
+        """Versions and host facts written beside each recording (asked once per daemon)."""
         if not self._engine:
             v = self.client.version()
             info = self.info()
-            client_version = ""
-            docker_cli = shutil.which("docker")
-            if docker_cli:
-                done = subprocess.run([docker_cli, "version", "--format", "{{.Client.Version}}"],
-                                      capture_output=True, text=True, timeout=20, check=False)
-                client_version = done.stdout.strip()
             self._engine = {
                 "engine": str(v.get("Version", "")),
                 "api": str(v.get("ApiVersion", "")),
-                "client": client_version,
                 "kernel": str(info.get("KernelVersion", platform.release())),
                 "os": str(info.get("OperatingSystem", "")),
                 "storage_driver": str(info.get("Driver", "")),
@@ -217,6 +212,29 @@ class Daemon:
             self.client.images.build(path=str(context), tag=spec.tag, labels={IMAGE_LABEL: digest},
                                      rm=True, forcerm=True, pull=False)
         return True
+
+
+    def load_image(self, spec: ImageSpec, cache: Path) -> None:
+        """Give a fresh daemon (a lab's) the lesson image: loaded from a `docker save` tarball cached per content
+        hash, which is built (in this daemon) and saved the first time."""
+        tarball = cache / f"{spec.name}-{spec.digest()[:16]}.tar"
+        if tarball.is_file():
+            with open(tarball, "rb") as fh:
+                self.client.images.load(fh)
+            return
+        self.ensure_image(spec)
+        cache.mkdir(parents=True, exist_ok=True)
+        for old in cache.glob(f"{spec.name}-*.tar"):
+            old.unlink(missing_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=cache, prefix=f".{spec.name}-", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                for chunk in self.client.images.get(spec.tag).save(named=True):
+                    fh.write(chunk)
+            os.replace(tmp, tarball)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
 
 
 def _unix_socket_problem(where: str, timeout: float) -> str:

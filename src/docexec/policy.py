@@ -372,7 +372,8 @@ def _check_filter(argv: Sequence[str]) -> None:
 
 _IPV4 = re.compile(r"(?<![\w.])(\d{1,3}(?:\.\d{1,3}){3})(?![\w.])")
 _URL = re.compile(r"\b(?:https?|ftp)://([^/\s:'\"]+)")
-_LOCAL_NETS = [ipaddress.ip_network(n) for n in ("127.0.0.0/8", "172.16.0.0/12", "0.0.0.0/32")]
+# Loopback, Docker's networks, and a lab's LAN (192.0.2.0/24, a range reserved for documentation).
+_LOCAL_NETS = [ipaddress.ip_network(n) for n in ("127.0.0.0/8", "172.16.0.0/12", "0.0.0.0/32", "192.0.2.0/24")]
 _MASKS = re.compile(r"255\.\d+\.\d+\.\d+")
 
 
@@ -387,7 +388,7 @@ def _check_addresses(argv: Sequence[str]) -> None:
             if _MASKS.fullmatch(text) or any(address in net for net in _LOCAL_NETS):
                 continue
             raise Refused(f"{text} is outside this machine: lessons only talk between containers and this host "
-                          "(loopback, and Docker's 172.16.0.0/12 networks)")
+                          "(loopback, Docker's 172.16.0.0/12 networks, and the lab LAN 192.0.2.0/24)")
         for m in _URL.finditer(word):
             host = m.group(1)
             if "." in host and not _IPV4.fullmatch(host):

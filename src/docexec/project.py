@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -14,6 +15,8 @@ from .blocks import Page, parse_file, parse_page
 from .config import Config
 from .daemon import Daemon
 from .errors import DaemonUnavailable, DocexecError, PageError, RefusedToRecord
+from .hosts import Mode as HostsMode
+from .hosts import choose_mode
 from .images import ImageSpec, load_images
 from .normalize import normalize
 from .pagecache import PageCache
@@ -63,6 +66,7 @@ class Project:
         self.stats = BuildStats()
         self._daemon: Daemon | None = None
         self._daemon_error: DaemonUnavailable | None = None
+        self._hosts_mode: HostsMode | None = None
         self._image_digests: dict[str, tuple[tuple[float, ...], str]] = {}
         self._page_cache = PageCache(config)
 
@@ -124,9 +128,21 @@ class Project:
         return recording.status(self.config.snippets_dir, page, self.digest(page))
 
     # ----------------------------------------------------------------------------------------------
-    # the daemon, asked at most once per build
+    # where pages run: labs, or the shared daemon (asked at most once per build)
+
+    def hosts_mode(self) -> HostsMode:
+        """'lab' wherever labs can run; otherwise 'shared' (said once), or DaemonUnavailable when CI=true."""
+        if self._hosts_mode is None:
+            self._hosts_mode = choose_mode(self.notify)
+        return self._hosts_mode
+
+    def check_runnable(self) -> None:
+        """Raise DaemonUnavailable unless pages can run here (a lab, or a shared daemon that answers)."""
+        if self.hosts_mode() == "shared":
+            self.daemon()
 
     def daemon(self) -> Daemon:
+        """The shared daemon (fallback mode)."""
         if self._daemon is None and self._daemon_error is None:
             try:
                 self._daemon = Daemon.connect()
@@ -147,26 +163,33 @@ class Project:
     # recording
 
     @contextmanager
-    def session(self, page: Page) -> Iterator[Session]:
+    def session(self, page: Page, progress: Callable[[str], None] | None = None) -> Iterator[Session]:
+        from .hosts import Backend, LabBackend, SharedBackend
         from .runner import Session  # only recording needs processes, locks and the SDK
 
-        with Session(page, self.config, self.daemon(), self.images, notify=self.notify) as session:
+        backend: Backend
+        if self.hosts_mode() == "lab":
+            backend = LabBackend(page, self.config, self.images, self.notify)
+        else:
+            backend = SharedBackend(page, self.config, self.images, self.daemon(), uuid.uuid4().hex[:16],
+                                    self.notify)
+        with Session(page, self.config, backend, notify=self.notify, progress=progress) as session:
             yield session
 
-    def record(self, page: Page) -> Outcome:
+    def record(self, page: Page, progress: Callable[[str], None] | None = None) -> Outcome:
         """Run every block of the page now and write the recording (only when the whole page succeeded)."""
         digest = self.digest(page)
         had = recording.status(self.config.snippets_dir, page, digest) != "missing"
         old = recording.load(self.config.snippets_dir, page) if had else None
         results: dict[str, list[CommandRecord]] = {}
-        with self.session(page) as session:
+        with self.session(page, progress) as session:
             for block in page.executed:
                 outputs = []
                 for command in block.commands:
                     result = session.run(block, command)
                     outputs.append(CommandRecord(command.text, result.output, result.returncode, result.duration))
                 results[block.id] = outputs
-        engine = self.daemon().engine()
+            engine = session.engine()
         if old is not None and old.engine == engine and _same(old, results, page):
             # Only volatile fields moved: keep the reviewed files, refresh the hash if the page changed.
             results = old.blocks

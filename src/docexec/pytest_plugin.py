@@ -42,7 +42,7 @@ class _State:
         if not self.checked:
             self.checked = True
             try:
-                self.project.daemon()
+                self.project.check_runnable()
             except DaemonUnavailable as exc:
                 self.daemon_error = str(exc)
         return self.daemon_error is None
@@ -106,7 +106,12 @@ def pytest_report_header(config: pytest.Config) -> str | None:
     if state is None:
         return None
     mode = "update (re-record)" if config.getoption("--docexec-update") else "check"
-    return f"docexec: {mode}, pages in {state.config.docs_dir}, recordings in {state.config.snippets_dir}"
+    if state.daemon_ok():
+        where = "each page in a lab of its own" if state.project.hosts_mode() == "lab" else \
+            "on the shared Docker daemon (labs are not available here)"
+    else:
+        where = f"drift-check commands not run: {state.daemon_error}"
+    return f"docexec: {mode}, {where}; pages in {state.config.docs_dir}, recordings in {state.config.snippets_dir}"
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
@@ -131,11 +136,17 @@ class PageFile(pytest.File):
         self.page = state.project.load_page(name)
         if not self.page.executed:
             return
-        yield RecordingItem.from_parent(self, name="recording")
+        # One page is one session: with pytest-xdist (--dist loadgroup) all its items go to the same worker.
+        group = pytest.mark.xdist_group(f"docexec:{name}")
+        item: pytest.Item = RecordingItem.from_parent(self, name="recording")
+        item.add_marker(group)
+        yield item
         for block in self.page.executed:
             for n, command in enumerate(block.commands):
-                yield CommandItem.from_parent(self, name=f"{block.id}-L{command.line}", block=block,
-                                              command=command, index=n)
+                item = CommandItem.from_parent(self, name=f"{block.id}-L{command.line}", block=block,
+                                               command=command, index=n)
+                item.add_marker(group)
+                yield item
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
         if isinstance(excinfo.value, DocexecError):

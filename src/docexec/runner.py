@@ -8,16 +8,15 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import dataclasses
 import os
 import re
-import shutil
 import signal
 import subprocess
-import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType, TracebackType
@@ -25,14 +24,12 @@ from types import FrameType, TracebackType
 from .blocks import Block, Command, Page
 from .config import Config
 from .daemon import IMAGE_LABEL, LABEL, Daemon
-from .errors import CommandFailed, DaemonUnavailable, DocexecError, PageError, RefusedToRecord
-from .images import ImageSpec
-from .lock import DaemonLock
+from .errors import CommandFailed, DaemonUnavailable, DocexecError, PageError
+from .hosts import Backend, Host
 from .normalize import scrub_labels
 from .policy import UNKNOWN, DockerCall, Refused, check_argv, iter_options
 from .shellwords import ShellCommand, expand
 
-TERMINAL_COLUMNS = 80
 OWNED_TARGETS = {  # verbs that change an object: the page must have created it
     "container stop": "container", "container kill": "container", "container rm": "container",
     "container restart": "container", "container pause": "container", "container unpause": "container",
@@ -55,52 +52,46 @@ class Interrupted(DocexecError):
 
 
 class Session:
-    """A page's run. Use as a context manager: entering takes the daemon lock, removes leftovers of killed runs,
-    checks the engine and builds missing images; leaving removes everything the page created."""
+    """A page's run. Use as a context manager: entering makes the page's hosts (a lab, or the shared daemon with
+    its checks); leaving removes everything the page created."""
 
-    def __init__(self, page: Page, config: Config, daemon: Daemon, images: Sequence[ImageSpec] = (),
-                 *, notify: Callable[[str], None] = print) -> None:
-        self.page, self.config, self.daemon, self.images = page, config, daemon, images
+    def __init__(self, page: Page, config: Config, backend: Backend, *,
+                 notify: Callable[[str], None] = print, progress: Callable[[str], None] | None = None) -> None:
+        self.page, self.config, self.backend = page, config, backend
         self.notify = notify
-        self.run_id = uuid.uuid4().hex[:16]
+        self.progress = progress  # told each command as it starts (live progress of a recording)
+        self.run_id = getattr(backend, "run_id", "") or uuid.uuid4().hex[:16]
         self.variables: dict[str, str] = {}
-        self.workdir = config.workdir / re.sub(r"[^A-Za-z0-9_.-]+", "-", page.name.removesuffix(".md"))
-        self._lock = DaemonLock(daemon.identity(), purpose=f"recording {page.name}", notify=notify)
-        self._volumes_before: set[str] = set()
+        self.hosts: dict[str, Host] = {}
+        self.checks = config
         self._old_handlers: dict[int, object] = {}
-        self._docker_config = ""
         self._line = ""
         self._signal = 0
+
+    @property
+    def mode(self) -> str:
+        return self.backend.mode
+
+    def host(self, block: Block | None = None) -> Host:
+        """The host a block runs on: the one its host="..." names, or the page's first."""
+        name = block.host if block is not None and block.host else self.page.hosts[0]
+        return self.hosts[name]
 
     # ----------------------------------------------------------------------------------------------
     # lifecycle
 
     def __enter__(self) -> Session:
-        self._lock.__enter__()
         _OPEN.add(self)
         try:
             self._install_signal_handlers()
-            leftovers = self.daemon.remove_labelled()
-            if leftovers:
-                self.notify(f"docexec: removed {len(leftovers)} objects left by an interrupted run: "
-                            + ", ".join(leftovers))
-            self.daemon.preflight()
-            remote = self.daemon.where and not self.daemon.where.startswith("unix://")
-            if remote and any(b.kind == "host" for b in self.page.executed):
-                raise RefusedToRecord(
-                    f"{self.page.where}: has exec=\"host\" blocks, which look at the machine running the engine, "
-                    f"but the daemon is remote ({self.daemon.where}); record this page on the daemon's own host")
-            words = self.page.plain_words()
-            for spec in self.images:
-                if spec.used_by(words) and self.daemon.ensure_image(spec):
-                    self.notify(f"docexec: built image {spec.tag} from {spec.folder}")
-            self._volumes_before = self.daemon.volume_names()
-            shutil.rmtree(self.workdir, ignore_errors=True)
-            self.workdir.mkdir(parents=True)
-            self._docker_config = tempfile.mkdtemp(prefix="docexec-cli-")
-            self.variables = {"PWD": str(self.workdir)}
+            self._raise_if_interrupted()
+            self.hosts = self.backend.__enter__()
+            self.variables = {"PWD": self.host().workdir}
+            # The policy checks paths against the working folder the commands really get (/lab in a lab).
+            self.checks = dataclasses.replace(self.config, workdir=Path(self.host().workdir))
         except BaseException:
-            self.close(failing=True)
+            _OPEN.discard(self)
+            self._restore_signal_handlers()
             raise
         return self
 
@@ -109,32 +100,31 @@ class Session:
         self.close(failing=exc is not None)
 
     def close(self, *, failing: bool = False) -> None:
-        """Remove what the page created. Safe to call twice; never touches objects of other runs.
-        If the daemon no longer answers, say so (unless the page is already failing): the next run removes the
-        leftovers."""
+        """Remove what the page created. Safe to call twice; never touches objects of other runs."""
         try:
-            if not self.daemon.answers():
-                raise DaemonUnavailable("the Docker daemon does not answer")
-            self.daemon.remove_labelled(self.run_id)
-            self.daemon.remove_new_anonymous_volumes(self._volumes_before)
-        except Exception as exc:  # the SDK raises requests' and its own errors for a dead daemon
-            self.notify(f"docexec: could not remove what {self.page.name} created ({type(exc).__name__}); "
-                        "the next run removes it")
-            if not failing:
-                raise DaemonUnavailable(f"the Docker daemon stopped answering while {self.page.name} was cleaned "
-                                        "up; the next run removes what it left") from None
+            if _OPEN and self in _OPEN:
+                self.backend.close(failing=failing)
         finally:
             _OPEN.discard(self)
-            shutil.rmtree(self.workdir, ignore_errors=True)
-            if self._docker_config:
-                shutil.rmtree(self._docker_config, ignore_errors=True)
             self._restore_signal_handlers()
-            self._lock.__exit__(None, None, None)
+
+    def engine(self) -> dict[str, str]:
+        """Versions and facts written beside the recording: the first host's engine, the CLI that ran the
+        commands, and how the page ran (in a lab, or on the shared daemon)."""
+        host = self.host()
+        facts = dict(host.daemon.engine())
+        version = run_pipeline([host.wrap(["docker", "version", "--format", "{{.Client.Version}}"])], env=host.env,
+                               cwd=host.cwd, timeout=20, limit=4096, split_stdout=True)
+        facts["client"] = version.stdout.strip()
+        facts["mode"] = self.backend.mode
+        if len(self.page.hosts) > 1:
+            facts["hosts"] = ", ".join(self.page.hosts)
+        return facts
 
     def _install_signal_handlers(self) -> None:
         """SIGINT, SIGTERM and SIGHUP stop the running command (its whole process group) and then the page, at a
-        point where cleanup can run. Only the main thread can install handlers; elsewhere a killed run leaves
-        labelled objects that the next run removes."""
+        point where cleanup can run. Only the main thread can install handlers; pages run in other threads are
+        stopped through `interrupt_all` by whoever owns the main thread."""
         if threading.current_thread() is not threading.main_thread():
             return
 
@@ -150,8 +140,9 @@ class Session:
             self._old_handlers[sig] = signal.signal(sig, interrupted)
 
     def _raise_if_interrupted(self) -> None:
-        if self._signal:
-            signum, self._signal = self._signal, 0
+        signum = self._signal or _STOP[0]
+        if signum:
+            self._signal = 0
             raise Interrupted(f"stopped by {signal.Signals(signum).name} while running {self.page.name}; "
                               "everything the page created was removed")
 
@@ -167,6 +158,8 @@ class Session:
         """Run one command; with `check`, an exit code other than the block's raises CommandFailed."""
         assert command.shell is not None, "blocks with run=\"no\" are never run"
         self._line = command.text
+        if self.progress:
+            self.progress(command.text)
         timeout = block.timeout or self.config.default_timeout
         start = time.monotonic()
         try:
@@ -185,7 +178,7 @@ class Session:
         # The output as a reader would see it: without the labels the engine added to track objects.
         result = Result(scrub_labels(result.output, (LABEL, IMAGE_LABEL)), result.returncode,
                         time.monotonic() - start, result.timed_out, result.truncated)
-        if result.returncode not in (0, block.returncode) and not self.daemon.answers():
+        if result.returncode not in (0, block.returncode) and not self.host(block).daemon.answers():
             raise DaemonUnavailable(
                 f"{self.page.where or self.page.name}:{command.line}: the Docker daemon stopped answering while "
                 f"running «{command.text}». Nothing was recorded; the previous recordings are untouched, and what "
@@ -203,7 +196,7 @@ class Session:
 
         def substitute(inner: ShellCommand) -> str:
             argvs = self._argvs(block, inner, substitute)
-            res = self._pipeline(argvs, max(0.1, deadline - time.monotonic()), split_stdout=True)
+            res = self._pipeline(block, argvs, max(0.1, deadline - time.monotonic()), split_stdout=True)
             if res.timed_out:
                 raise _SubstitutionTimedOut(res)
             notes.append(res.output)
@@ -218,7 +211,7 @@ class Session:
             argvs = self._argvs(block, shell, substitute)
         except _SubstitutionTimedOut as exc:
             return Result("".join(notes) + exc.result.output, 124, 0.0, timed_out=True)
-        res = self._pipeline(argvs, max(0.1, deadline - time.monotonic()), split_stdout=False)
+        res = self._pipeline(block, argvs, max(0.1, deadline - time.monotonic()), split_stdout=False)
         return Result("".join(notes) + res.output, res.returncode, 0.0, res.timed_out, res.truncated)
 
     def _argvs(self, block: Block, shell: ShellCommand,
@@ -227,14 +220,14 @@ class Session:
         argvs = []
         for n, stage in enumerate(shell.stages):
             argv = [arg for word in stage for arg in expand(word, self.variables, substitute)]
-            call = check_argv(argv, kind=block.kind, page=self.page.name, config=self.config, stage=n,
+            call = check_argv(argv, kind=block.kind, page=self.page.name, config=self.checks, stage=n,
                               line=self._line)
             if call is not None:
-                argv = self._prepare_docker(argv, call)
+                argv = self._prepare_docker(self.host(block).daemon, argv, call)
             argvs.append(argv)
         return argvs
 
-    def _prepare_docker(self, argv: list[str], call: DockerCall) -> list[str]:
+    def _prepare_docker(self, daemon: Daemon, argv: list[str], call: DockerCall) -> list[str]:
         """Track what the command creates (a label the page does not show) and check what it changes."""
         kind = OWNED_TARGETS.get(call.verb)
         if kind:
@@ -242,11 +235,11 @@ class Session:
                 [p.split(":", 1)[0] for p in call.positionals if ":" in p] if call.verb == "container cp" else \
                 list(call.positionals)
             for target in targets:
-                if not self.daemon.owns(kind, target, self.run_id):
+                if not daemon.owns(kind, target, self.run_id):
                     raise Refused(f"{kind} '{target}' was not created by this page: pages only change what they "
                                   "create")
         connects = call.verb in ("network connect", "network disconnect") and len(call.positionals) >= 2
-        if connects and not self.daemon.owns("container", call.positionals[1], self.run_id):
+        if connects and not daemon.owns("container", call.positionals[1], self.run_id):
             raise Refused(f"container '{call.positionals[1]}' was not created by this page")
         extra: list[str] = []
         if call.verb in ("container run", "container create"):
@@ -258,8 +251,8 @@ class Session:
             if "--pids-limit" not in flags:
                 extra += ["--pids-limit", str(self.config.pids_limit)]
             for name in _named_volumes(options):
-                if not self.daemon.volume_exists(name):
-                    self.daemon.create_volume(name, self.run_id)
+                if not daemon.volume_exists(name):
+                    daemon.create_volume(name, self.run_id)
         elif call.verb in ("network create", "volume create"):
             extra = ["--label", f"{LABEL}={self.run_id}"]
         if not extra:
@@ -267,21 +260,10 @@ class Session:
         at = call.verb_index + 1
         return [*argv[:at], *extra, *argv[at:]]
 
-    def _environment(self) -> dict[str, str]:
-        env = {
-            "PATH": os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin"),
-            "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "TERM": "dumb", "NO_COLOR": "1",
-            "COLUMNS": str(TERMINAL_COLUMNS), "LINES": "24",
-            "HOME": str(self.workdir), "PWD": str(self.workdir),
-            "DOCKER_CONFIG": self._docker_config, "DOCKER_CLI_HINTS": "false",
-        }
-        for name in ("DOCKER_HOST", "DOCKER_TLS_VERIFY", "DOCKER_CERT_PATH", "DOCKER_API_VERSION"):
-            if name in os.environ:
-                env[name] = os.environ[name]
-        return env
-
-    def _pipeline(self, argvs: list[list[str]], timeout: float, *, split_stdout: bool) -> _PipeResult:
-        return run_pipeline(argvs, env=self._environment(), cwd=self.workdir, timeout=timeout,
+    def _pipeline(self, block: Block, argvs: list[list[str]], timeout: float, *,
+                  split_stdout: bool) -> _PipeResult:
+        host = self.host(block)
+        return run_pipeline([host.wrap(argv) for argv in argvs], env=host.env, cwd=host.cwd, timeout=timeout,
                             limit=self.config.max_output_bytes, split_stdout=split_stdout)
 
 
@@ -296,8 +278,18 @@ def _close_open_sessions() -> None:
         _kill_group(pgid)
     for session in list(_OPEN):
         with contextlib.suppress(Exception):
-            session.daemon.remove_labelled(session.run_id)
-        shutil.rmtree(session.workdir, ignore_errors=True)
+            session.backend.emergency_close()
+
+
+_STOP = [0]  # a signal number once the whole process has been asked to stop: every running page stops
+
+
+def interrupt_all(signum: int) -> None:
+    """Stop every page running in any thread: kill their running commands; each page then raises Interrupted at
+    its next safe point and removes what it created (for `docexec record -j`, whose pages run in threads)."""
+    _STOP[0] = signum
+    for pgid in list(_ACTIVE):
+        _kill_group(pgid)
 
 
 class _SubstitutionTimedOut(Exception):
