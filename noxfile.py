@@ -56,18 +56,10 @@ def lint(session: nox.Session) -> None:
 def tests(session: nox.Session) -> None:
     """The whole suite: lint, engine unit tests, the drift check of every page, site and browser tests."""
     lint(session)
-    session.run("pytest", *session.posargs, env={"NO_MKDOCS_2_WARNING": "1"})
-    if os.environ.get("CI", "").lower() == "true" or _daemon_answers(session):
-        session.run("docexec", "clean", "--check")
+    # pytest-xdist: one worker per core; each page (and each test module) stays on one worker, in labs of its own.
+    session.run("pytest", "-n", "auto", "--dist", "loadgroup", *session.posargs, env={"NO_MKDOCS_2_WARNING": "1"})
+    session.run("docexec", "clean", "--check")  # no lab, and (where one answers) no shared-daemon object left
     session.run("git", "diff", "--exit-code", "--stat", "--", "snippets", external=True)
-
-
-def _daemon_answers(session: nox.Session) -> bool:
-    try:
-        session.run("docker", "info", "--format", "{{.ServerVersion}}", external=True, silent=True)
-    except nox.command.CommandFailed:
-        return False
-    return True
 
 
 @nox.session(default=False)

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from docexec.config import Config, load_config
+from docexec.daemon import Daemon
 from docexec.errors import DaemonUnavailable
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -27,17 +28,81 @@ def env_for_throwaway_recording() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if k != "CI"}
 
 
+class Engine:
+    """Where these tests' pages run: in labs (the default wherever they can run) or on a shared daemon."""
+
+    def __init__(self, mode: str, daemon: Daemon | None = None) -> None:
+        self.mode, self.daemon = mode, daemon
+
+    def leftovers(self, names: set[str] | None = None) -> list[str]:
+        """What runs left behind: labs, their processes and cgroups; on a shared daemon, labelled objects (only
+        those named, if given: other people may be recording on the same daemon)."""
+        from docexec import lab
+
+        left = [item for item in lab.leftovers() if not any(keep in item for keep in _SHARED_LABS)]
+        if self.daemon is not None:
+            labelled = self.daemon.labelled()
+            left += sorted(set(labelled) & names) if names is not None else labelled
+        return left
+
+
+_SHARED_LABS: set[str] = set()  # labs that play a shared daemon: not left over, in use by a fixture
+
+
+def _skip_or_fail(reason: str) -> None:
+    if in_ci():
+        pytest.fail(f"CI=true and {reason}")
+    pytest.skip(reason)
+
+
 @pytest.fixture(scope="session")
-def daemon():  # type: ignore[no-untyped-def]
-    """The real Docker daemon; skipped on a laptop without one, a failure when CI=true."""
+def engine():  # type: ignore[no-untyped-def]
+    """Pages can run here: in labs, or on the shared daemon where labs cannot run. Skipped on a laptop with
+    neither, a failure when CI=true."""
     from docexec.daemon import Daemon
+    from docexec.hosts import choose_mode
 
     try:
+        mode = choose_mode()
+        if mode == "lab":
+            yield Engine("lab")
+            return
         d = Daemon.connect()
     except DaemonUnavailable as exc:
-        if in_ci():
-            pytest.fail(f"CI=true and {exc}")
-        pytest.skip(str(exc))
+        _skip_or_fail(str(exc))
+    yield Engine("shared", d)
+    d.close()
+
+
+@pytest.fixture(scope="module")
+def shared_lab():  # type: ignore[no-untyped-def]
+    """A lab whose Docker daemon plays the machine's shared daemon, for the tests of the shared-daemon mode
+    (the fallback where labs cannot run): they need a daemon that other things may share, and CI has none."""
+    from docexec.lab import Lab, unsupported_reason
+
+    reason = unsupported_reason()
+    if reason:
+        _skip_or_fail(reason)
+    from docexec.images import load_images
+
+    with Lab.for_hosts(["shared"], label="tests: a shared daemon") as made:
+        _SHARED_LABS.add(made.id)
+        d = Daemon.connect(f"unix://{made.host().socket}")
+        for spec in load_images(ROOT / "images"):
+            d.load_image(spec, ROOT / ".cache" / "docexec" / "images")
+        d.close()
+        yield made
+
+
+@pytest.fixture
+def daemon(shared_lab, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    """The shared-daemon mode, on `shared_lab`'s daemon: DOCEXEC_LAB=no and DOCKER_HOST pointing at it, for this
+    test and the processes it starts."""
+    from docexec.daemon import Daemon
+
+    monkeypatch.setenv("DOCEXEC_LAB", "no")
+    monkeypatch.setenv("DOCKER_HOST", f"unix://{shared_lab.host().socket}")
+    d = Daemon.connect()
     yield d
     d.close()
 
@@ -75,3 +140,14 @@ def make_project(tmp_path: Path):  # type: ignore[no-untyped-def]
         return load_config(tmp_path)
 
     return make
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """With pytest-xdist (--dist loadgroup, as `nox -s tests` runs it), a test module stays on one worker, and so
+    do all browser tests: they share fixtures that are costly to make twice (the built site, a shared lab)."""
+    for item in items:
+        path = Path(str(item.fspath))
+        if ROOT / "tests" not in path.parents:
+            continue  # pages under docs/ are grouped by the drift-check plugin, one group per page
+        group = "browser" if (ROOT / "tests" / "browser") in path.parents else path.stem
+        item.add_marker(pytest.mark.xdist_group(group))

@@ -107,3 +107,57 @@ def test_run_no_blocks_are_not_parsed_as_shell() -> None:
 def test_tilde_fences_and_single_quoted_options() -> None:
     p = page("~~~console exec='docker' id='x'\n$ docker ps\n~~~\n")
     assert p.blocks[0].id == "x"
+
+
+# --------------------------------------------------------------------------------------------------
+# several hosts: front matter `hosts:` and the block option host=
+
+
+def test_hosts_from_the_front_matter_and_blocks_choose_theirs() -> None:
+    p = page('''
+        ---
+        title: two hosts
+        hosts: [host1, host2]
+        ---
+        # t
+
+        ```console exec="docker" id="a"
+        $ docker ps
+        ```
+
+        ```console exec="docker" id="b" host="host2"
+        $ docker ps
+        ```
+        ''')
+    assert p.hosts == ("host1", "host2")
+    assert [b.host for b in p.blocks] == [None, "host2"]
+    assert [b.line for b in p.blocks] == [7, 11], "lines count the front matter"
+    single = page('```console exec="docker" id="a"\n$ docker ps\n```\n')
+    assert single.hosts == ("docker-host",)
+    assert single.digest() != p.digest(), "the hosts are part of what makes a recording current"
+
+
+def test_a_block_list_of_hosts_is_read_too() -> None:
+    assert page("---\nhosts:\n  - alpha\n  - beta\n---\n").hosts == ("alpha", "beta")
+
+
+@pytest.mark.parametrize(("front", "line", "message"), [
+    ("hosts: host1", 2, "must be a list of host names"),
+    ("hosts: []", 2, "must be a list of host names"),
+    ("title: x\nhosts: [Host_1]", 3, "'Host_1' is not a valid host name"),
+    ("hosts: [a1, a1]", 2, "a host name is given twice"),
+    ("hosts: [h1, h2, h3, h4, h5, h6, h7, h8, h9]", 2, "at most 8 hosts"),
+    ("hosts: [a, b\nx: [", 3, "the front matter is not valid YAML"),
+])
+def test_bad_hosts_name_the_line(front: str, line: int, message: str) -> None:
+    err = error(f"---\n{front}\n---\n")
+    assert err.line == line and message in err.message, (err.line, err.message)
+
+
+def test_a_block_on_an_unknown_host_names_its_line() -> None:
+    err = error('---\nhosts: [host1, host2]\n---\n\n```console exec="docker" id="a" host="host3"\n$ docker ps\n```\n')
+    assert (err.line, err.message) == (5, 'host="host3" is not a host of this page: the page\'s hosts are host1, host2')
+    err = error('```console exec="docker" id="a" host="host2"\n$ docker ps\n```\n')
+    assert "declares no hosts (front matter `hosts: [host1, host2]`)" in err.message
+    err = error('```console exec="docker" id="a" host="Host 2"\n$ docker ps\n```\n')
+    assert "is not a valid host name" in err.message

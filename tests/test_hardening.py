@@ -18,7 +18,7 @@ from docexec.lock import DaemonLock
 from docexec.project import Project
 from docexec.runner import clean_output
 
-from .conftest import env_for_throwaway_recording
+from .conftest import Engine, env_for_throwaway_recording
 from .daemon_proxy import DaemonProxy
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -42,7 +42,7 @@ def _run_page(make_project, text: str, **kw) -> Project:  # type: ignore[no-unty
 
 
 @pytest.mark.docker
-def test_huge_binary_and_cjk_outputs(daemon: Daemon, make_project) -> None:  # type: ignore[no-untyped-def]
+def test_huge_binary_and_cjk_outputs(engine: Engine, make_project) -> None:  # type: ignore[no-untyped-def]
     project = _run_page(make_project, '''
         ```console exec="docker" id="a"
         $ docker run --rm busybox sh -c 'yes 0123456789 | head -c 300000'
@@ -87,7 +87,7 @@ def test_the_daemon_stopping_mid_page_is_a_clear_error_and_costs_no_recording(
     before = {p.name: p.read_bytes() for p in (config.snippets_dir / "p").iterdir()}
     (config.docs_dir / "p.md").write_text(SLOW)
 
-    proxy = DaemonProxy(tmp_path / "docker.sock").start()
+    proxy = DaemonProxy(tmp_path / "docker.sock", daemon.where.removeprefix("unix://")).start()
     monkeypatch.setenv("DOCKER_HOST", proxy.url)
     project = Project(config, mode="force", notify=lambda m: None)
     page = project.load_page("p.md")
@@ -117,7 +117,7 @@ def test_the_daemon_stopping_mid_page_is_a_clear_error_and_costs_no_recording(
     assert {p.name: p.read_bytes() for p in (config.snippets_dir / "p").iterdir()} == before
     assert "container doomed" in daemon.labelled()
     # ... until the daemon is back: the next run removes it.
-    monkeypatch.delenv("DOCKER_HOST")
+    monkeypatch.setenv("DOCKER_HOST", daemon.where)
     with Project(config, mode="force", notify=lambda m: None).session(page):
         pass
     assert "container doomed" not in daemon.labelled()
@@ -152,7 +152,7 @@ def test_a_second_recording_waits_for_the_lock_and_says_who_holds_it(daemon: Dae
 
 
 @pytest.mark.docker
-def test_containers_get_memory_and_process_limits(daemon: Daemon, make_project) -> None:  # type: ignore[no-untyped-def]
+def test_containers_get_memory_and_process_limits(engine: Engine, make_project) -> None:  # type: ignore[no-untyped-def]
     project = _run_page(make_project, '''
         ```console exec="docker" id="a"
         $ docker run -d --name limited busybox sleep 1d
@@ -166,7 +166,7 @@ def test_containers_get_memory_and_process_limits(daemon: Daemon, make_project) 
     outputs = [r.output for r in outcome.stored.blocks["a"]]
     assert outputs[1] == f"{256 * 1024 * 1024} 256\n"
     assert outputs[3] == f"{64 * 1024 * 1024} 10\n", "a page's own limits win"
-    assert not any(n in daemon.labelled() for n in ("container limited", "container chosen"))
+    assert engine.leftovers({"container limited", "container chosen"}) == []
 
 
 # --------------------------------------------------------------------------------------------------

@@ -53,6 +53,7 @@ def test_items_are_named_after_page_block_and_line(project: pytest.Pytester) -> 
 
 def test_a_page_without_recording_fails_its_recording_item(project: pytest.Pytester,
                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DOCEXEC_LAB", "no")
     monkeypatch.setenv("DOCKER_HOST", "unix:///nonexistent")
     monkeypatch.delenv("CI", raising=False)
     result = project.runpytest("docs")
@@ -63,6 +64,7 @@ def test_a_page_without_recording_fails_its_recording_item(project: pytest.Pytes
 
 def test_without_a_daemon_in_ci_the_commands_fail(project: pytest.Pytester,
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DOCEXEC_LAB", "no")
     monkeypatch.setenv("DOCKER_HOST", "unix:///nonexistent")
     monkeypatch.setenv("CI", "true")
     result = project.runpytest("docs")
@@ -86,7 +88,7 @@ def test_a_malformed_page_is_a_clean_collection_error(project: pytest.Pytester) 
 
 
 @pytest.mark.docker
-def test_recorded_pages_pass_and_a_changed_address_fails(project: pytest.Pytester, daemon: object) -> None:
+def test_recorded_pages_pass_and_a_changed_address_fails(project: pytest.Pytester, engine: object) -> None:
     record(project)
     project.runpytest("docs").assert_outcomes(passed=4)
     snippet = project.path / "snippets" / "t" / "two.txt"
@@ -107,7 +109,7 @@ def test_recorded_pages_pass_and_a_changed_address_fails(project: pytest.Pyteste
 
 
 @pytest.mark.docker
-def test_a_changed_exit_code_fails(project: pytest.Pytester, daemon: object) -> None:
+def test_a_changed_exit_code_fails(project: pytest.Pytester, engine: object) -> None:
     record(project)
     meta = project.path / "snippets" / "t" / "_page.json"
     meta.write_text(meta.read_text().replace('"returncode": 0', '"returncode": 1', 1))
@@ -117,7 +119,7 @@ def test_a_changed_exit_code_fails(project: pytest.Pytester, daemon: object) -> 
 
 
 @pytest.mark.docker
-def test_a_command_that_now_fails_stops_the_rest_of_its_page(project: pytest.Pytester, daemon: object) -> None:
+def test_a_command_that_now_fails_stops_the_rest_of_its_page(project: pytest.Pytester, engine: object) -> None:
     record(project)
     page = project.path / "docs" / "t.md"
     page.write_text(PAGE.replace("ip addr show eth0", "ip addr show eth9"))
@@ -129,13 +131,13 @@ def test_a_command_that_now_fails_stops_the_rest_of_its_page(project: pytest.Pyt
 
 
 @pytest.mark.docker
-def test_selecting_one_command_runs_the_earlier_ones_first(project: pytest.Pytester, daemon: object) -> None:
+def test_selecting_one_command_runs_the_earlier_ones_first(project: pytest.Pytester, engine: object) -> None:
     record(project)
     project.runpytest("docs/t.md::two-L7").assert_outcomes(passed=1)
 
 
 @pytest.mark.docker
-def test_update_records_and_then_checks(project: pytest.Pytester, daemon: object,
+def test_update_records_and_then_checks(project: pytest.Pytester, engine: object,
                                         monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("CI", raising=False)
     project.runpytest("docs", "--docexec-update").assert_outcomes(passed=4)

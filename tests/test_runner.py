@@ -1,8 +1,10 @@
-"""The engine on the real daemon: one page as one session, and nothing left behind, whatever happens."""
+"""The engine on real Docker: one page as one session, in a lab of its own (or on the shared daemon), and nothing
+left behind, whatever happens."""
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import subprocess
@@ -12,11 +14,12 @@ from pathlib import Path
 
 import pytest
 
+from docexec import lab
 from docexec.daemon import LABEL, Daemon
 from docexec.errors import CommandFailed, PageError, RefusedToRecord
 from docexec.project import Project
 
-from .conftest import env_for_throwaway_recording
+from .conftest import Engine, env_for_throwaway_recording
 
 pytestmark = pytest.mark.docker
 
@@ -31,12 +34,24 @@ NAMES = {"container web", "container slow", "container victim", "container late"
          "volume data", "volume killvol"}
 
 
-def leftovers(daemon: Daemon) -> list[str]:
-    """What these tests' pages created and left (other people may be recording on the same daemon)."""
-    return sorted(set(daemon.labelled()) & NAMES)
+def leftovers(engine: Engine) -> list[str]:
+    """What these tests' pages left: labs, or (shared daemon) objects they created."""
+    return engine.leftovers(NAMES)
 
 
-def test_a_page_runs_in_order_and_is_cleaned_up(daemon: Daemon, make_project) -> None:  # type: ignore[no-untyped-def]
+def containers(engine: Engine) -> list[str]:
+    """Names of the containers running now: in every lab, or on the shared daemon."""
+    if engine.daemon is not None:
+        return [c.name or "" for c in engine.daemon.client.containers.list(filters={"label": LABEL})]
+    names = []
+    for socket in lab.running().values():
+        done = subprocess.run(["docker", "-H", f"unix://{socket}", "ps", "--format", "{{.Names}}"],
+                              capture_output=True, text=True, timeout=10, check=False)
+        names += done.stdout.split()
+    return names
+
+
+def test_a_page_runs_in_order_and_is_cleaned_up(engine: Engine, make_project) -> None:  # type: ignore[no-untyped-def]
     project, page = project_for(make_project, '''
         ```console exec="host" id="a"
         $ docker network create --subnet 172.30.77.0/24 lab
@@ -63,11 +78,10 @@ def test_a_page_runs_in_order_and_is_cleaned_up(daemon: Daemon, make_project) ->
     assert outputs[8] == "map[]\n"
     assert outputs[9] == "1\n"
     assert outputs[10] == "eth0 172.30.77.2/24\n"
-    assert leftovers(daemon) == []
-    assert "data" not in daemon.volume_names()
+    assert leftovers(engine) == []
 
 
-def test_a_failing_command_stops_the_page_and_cleans_up(daemon: Daemon, make_project) -> None:  # type: ignore[no-untyped-def]
+def test_a_failing_command_stops_the_page_and_cleans_up(engine: Engine, make_project) -> None:  # type: ignore[no-untyped-def]
     project, page = project_for(make_project, '''
         ```console exec="docker" id="a"
         $ docker run -d --name web busybox sleep 1d
@@ -81,11 +95,11 @@ def test_a_failing_command_stops_the_page_and_cleans_up(daemon: Daemon, make_pro
     assert (err.page, err.line, err.expected, err.actual) == ("docs/p.md", 3, 0, 1)
     assert "No such file or directory" in err.output
     assert "docs/p.md:3: command exited with 1, the page expects 0" in str(err)
-    assert leftovers(daemon) == []
+    assert leftovers(engine) == []
     assert not (project.config.snippets_dir / "p").exists(), "a failed page writes no recording"
 
 
-def test_a_timeout_kills_the_command_and_keeps_what_it_printed(daemon: Daemon, make_project) -> None:  # type: ignore[no-untyped-def]
+def test_a_timeout_kills_the_command_and_keeps_what_it_printed(engine: Engine, make_project) -> None:  # type: ignore[no-untyped-def]
     project, page = project_for(make_project, '''
         ```console exec="docker" id="a" timeout="2"
         $ docker run --name slow busybox sh -c 'echo started; sleep 60'
@@ -97,10 +111,10 @@ def test_a_timeout_kills_the_command_and_keeps_what_it_printed(daemon: Daemon, m
     assert time.monotonic() - start < 15
     assert info.value.timed_out and "started" in info.value.output
     assert "timed out after 2 s" in str(info.value)
-    assert leftovers(daemon) == []
+    assert leftovers(engine) == []
 
 
-def test_expected_failures_and_pipes(daemon: Daemon, make_project) -> None:  # type: ignore[no-untyped-def]
+def test_expected_failures_and_pipes(engine: Engine, make_project) -> None:  # type: ignore[no-untyped-def]
     project, page = project_for(make_project, '''
         ```console exec="docker" id="fails" returncode="1"
         $ docker network create --subnet 172.17.0.0/16 clash
@@ -115,7 +129,7 @@ def test_expected_failures_and_pipes(daemon: Daemon, make_project) -> None:  # t
     (clash,) = outcome.stored.blocks["fails"]
     assert clash.returncode == 1 and "overlaps" in clash.output
     assert outcome.stored.blocks["pipe"][0].output == "49\n50\n"
-    assert leftovers(daemon) == []
+    assert leftovers(engine) == []
 
 
 def test_objects_the_page_did_not_create_are_not_touched(daemon: Daemon, make_project) -> None:  # type: ignore[no-untyped-def]
@@ -172,47 +186,103 @@ def recording_process(config_root: Path):  # type: ignore[no-untyped-def]
         proc.communicate(timeout=30)
 
 
-def _wait_for(daemon: Daemon, name: str, timeout: float = 20) -> None:
+@pytest.fixture(params=["lab", "shared"])
+def either(request: pytest.FixtureRequest, engine: Engine) -> Engine:
+    """The same test in a lab and on the shared daemon (the fallback mode)."""
+    if request.param == "lab":
+        if engine.mode != "lab":
+            pytest.skip("labs cannot run here")
+        return engine
+    return Engine("shared", request.getfixturevalue("daemon"))
+
+
+def _wait_for(engine: Engine, name: str, timeout: float = 30) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if any(c.name == name for c in daemon.client.containers.list(filters={"label": LABEL})):
+        if name in containers(engine):
             time.sleep(0.5)
             return
         time.sleep(0.1)
     raise AssertionError(f"{name} never started")
 
 
+def _lab_of(pid: int) -> dict[str, object]:
+    """What the lab that process `pid` made consists of, seen from the machine: its processes (PID and start
+    time), its namespaces' inodes, its id. Other labs (tests run in parallel) are not looked at."""
+    for state_file in Path(lab.RUNTIME_DIR).glob("*/lab.json"):
+        state = json.loads(state_file.read_text())
+        if state.get("owner") != pid:
+            continue
+        namespaces = set()
+        for child in state["sandboxes"].values():  # each sandbox's PID 1: in the lab's own namespaces
+            for kind in ("net", "mnt", "pid"):
+                with contextlib.suppress(OSError):
+                    namespaces.add(os.readlink(f"/proc/{child}/ns/{kind}"))
+        namespaces -= {os.readlink(f"/proc/self/ns/{kind}") for kind in ("net", "mnt", "pid")}
+        assert namespaces, "the lab's namespaces could not be read"
+        return {"id": state["id"], "processes": state["processes"], "namespaces": namespaces}
+    raise AssertionError(f"process {pid} made no lab")
+
+
+def _gone(made: dict[str, object], timeout: float = 10) -> list[str]:
+    """What of the lab `made` still exists (namespaces are freed by the kernel asynchronously: allow a moment)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        alive = [f"process {p['pid']}" for p in made["processes"]  # type: ignore[attr-defined]
+                 if lab._start_time(p["pid"]) == p["start"]]
+        listed = subprocess.run(["lsns", "-n", "-o", "TYPE,NS"], capture_output=True, text=True, check=True).stdout
+        current = {f"{kind}:[{inode}]" for kind, inode in (line.split() for line in listed.splitlines())}
+        names = {f"{k}:[{i}]" for k, i in (n.rstrip("]").split(":[") for n in
+                                                                    made["namespaces"])}  # type: ignore[attr-defined]
+        left = alive + sorted(names & current)
+        left += [item for item in lab.leftovers() if str(made["id"]) in item]
+        left += [line for line in Path("/proc/mounts").read_text().splitlines() if str(made["id"]) in line]
+        if not left or time.monotonic() > deadline:
+            return left
+        time.sleep(0.2)
+
+
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
-def test_sigterm_and_sigint_clean_up(daemon: Daemon, make_project, sig: int) -> None:  # type: ignore[no-untyped-def]
+def test_sigterm_and_sigint_clean_up(either: Engine, make_project, sig: int) -> None:  # type: ignore[no-untyped-def]
     config = make_project({"p.md": SLOW_PAGE})
     with recording_process(config.root) as proc:
-        _wait_for(daemon, "victim")
+        _wait_for(either, "victim")
         proc.send_signal(sig)
         out, _ = proc.communicate(timeout=30)
     assert proc.returncode != 0, out
-    assert leftovers(daemon) == [], out
-    assert "killvol" not in daemon.volume_names()
+    assert leftovers(either) == [], out
+    if either.daemon is not None:
+        assert "killvol" not in either.daemon.volume_names()
     assert not (config.snippets_dir / "p").exists()
 
 
-def test_sigkill_leftovers_are_removed_by_the_next_run(daemon: Daemon, make_project) -> None:  # type: ignore[no-untyped-def]
+def test_sigkill_leftovers_are_removed_by_the_next_run(either: Engine, make_project) -> None:  # type: ignore[no-untyped-def]
     config = make_project({"p.md": SLOW_PAGE})
     with recording_process(config.root) as proc:
-        _wait_for(daemon, "victim")
+        _wait_for(either, "victim")
+        made = _lab_of(proc.pid) if either.daemon is None else {}
         os.kill(proc.pid, signal.SIGKILL)
         proc.communicate(timeout=10)
-    left = leftovers(daemon)
-    assert "container victim" in left and "network killme" in left and "volume killvol" in left
-    # The lock died with the process; the next session finds and removes the leftovers, and only those.
+    left = leftovers(either)
+    if either.daemon is not None:
+        assert "container victim" in left and "network killme" in left and "volume killvol" in left
+    else:
+        # The lab's processes died with the recorder (they are tied to it); its state and cgroups are left.
+        assert any(item.startswith("lab ") for item in left), left
+    # The next session finds and removes the leftovers, and only those.
     project = Project(config, mode="force", notify=lambda m: None)
     page = project.load_page("p.md")
     with project.session(page):
-        assert leftovers(daemon) == []
-    assert leftovers(daemon) == []
+        assert leftovers(either) == [] if either.daemon is not None else \
+            all(item.startswith(("lab ", "cgroup ")) for item in leftovers(either))
+    assert leftovers(either) == []
+    if either.daemon is None:  # its processes, namespaces, mounts, cgroups and state are all gone
+        assert _gone(made) == []
 
 
 EXIT_WHILE_RUNNING = r"""
-import sys, threading, time
+import subprocess, sys, threading, time
+from docexec import lab
 from docexec.config import load_config
 from docexec.project import Project
 
@@ -223,22 +293,30 @@ page = project.load_page("p.md")
 def build():  # like mkdocs serve: the rebuild runs in a daemon thread
     project.record(page)
 
+def victim_runs():
+    if project.hosts_mode() == "shared":
+        return any(c.name == "victim" for c in project.daemon().client.containers.list())
+    for socket in lab.running().values():
+        ps = subprocess.run(["docker", "-H", "unix://" + socket, "ps", "--format", "{{.Names}}"],
+                            capture_output=True, text=True)
+        if "victim" in ps.stdout.split():
+            return True
+    return False
+
 threading.Thread(target=build, daemon=True).start()
 deadline = time.monotonic() + 30
-while time.monotonic() < deadline:
-    if any(c.name == "victim" for c in project.daemon().client.containers.list()):
-        break
+while time.monotonic() < deadline and not victim_runs():
     time.sleep(0.1)
 print("main thread exits", flush=True)
 """
 
 
-def test_a_page_still_running_in_a_thread_is_cleaned_up_at_exit(daemon: Daemon, make_project) -> None:  # type: ignore[no-untyped-def]
+def test_a_page_still_running_in_a_thread_is_cleaned_up_at_exit(either: Engine, make_project) -> None:  # type: ignore[no-untyped-def]
     config = make_project({"p.md": SLOW_PAGE})
     done = subprocess.run([sys.executable, "-c", EXIT_WHILE_RUNNING, str(config.root)], capture_output=True,
                           text=True, timeout=60, env=env_for_throwaway_recording(), check=False)
     assert "main thread exits" in done.stdout, done.stdout + done.stderr
-    assert leftovers(daemon) == []
+    assert leftovers(either) == []
     assert not (config.snippets_dir / "p").exists()
 
 
@@ -253,8 +331,7 @@ $ docker exec late ls /ready
 '''
 
 
-def test_retry_waits_for_something_that_finishes_asynchronously(
-        daemon: Daemon, make_project) -> None:  # type: ignore[no-untyped-def]
+def test_retry_waits_for_something_that_finishes_asynchronously(engine: Engine, make_project) -> None:  # type: ignore[no-untyped-def]
     project, page = project_for(make_project, LATE.replace("{retry}", 'retry="10"'))
     outcome = project.record(page)  # type: ignore[arg-type]
     assert outcome.stored is not None

@@ -321,9 +321,10 @@ class Lab:
         except FileNotFoundError:
             state = {"id": self.id, "label": self.label, "owner": os.getpid(),
                      "cgroups": [str(base / self.cgroup_parent) for base in _own_cgroups()],
-                     "processes": []}
+                     "processes": [], "sandboxes": {}}
         for pid in (outer, child):
             state["processes"].append({"name": name, "pid": pid, "start": _start_time(pid)})
+        state["sandboxes"][name] = child
         tmp = path.with_suffix(".tmp")
         tmp.write_text(json.dumps(state, indent=1))
         tmp.replace(path)
@@ -416,13 +417,52 @@ def sweep(runtime_dir: Path = RUNTIME_DIR, notify: Callable[[str], None] | None 
     return removed
 
 
+def running(runtime_dir: Path = RUNTIME_DIR) -> dict[str, str]:
+    """The Docker sockets of every lab host that exists now, by "lab id/host name" (for tests and tools that
+    want to look inside a lab from outside)."""
+    found = {}
+    for state_file in sorted(runtime_dir.glob("*/lab.json")):
+        with contextlib.suppress(OSError, ValueError):
+            state = json.loads(state_file.read_text())
+            for name, pid in state.get("sandboxes", {}).items():
+                if name != "switch":
+                    found[f"{state_file.parent.name}/{name}"] = f"/proc/{pid}/root{SOCKET}"
+    return found
+
+
 def leftovers(runtime_dir: Path = RUNTIME_DIR) -> list[str]:
-    """Labs, lab processes and lab cgroups that exist now (for `docexec clean --check` and tests)."""
-    found = [f"lab {p.name}" for p in sorted(runtime_dir.iterdir())] if runtime_dir.is_dir() else []
+    """Labs, and lab cgroups, that exist now and are not in use by another live process: those a killed run left,
+    and those this process has not closed (for `docexec clean --check` and tests, which may run in parallel)."""
+    busy = set()
+    found = []
+    for folder in sorted(runtime_dir.iterdir()) if runtime_dir.is_dir() else []:
+        if _in_use_elsewhere(folder):
+            busy.add(folder.name.lstrip("."))
+        else:
+            found.append(f"lab {folder.name}")
     for base in _own_cgroups():
         with contextlib.suppress(OSError):
-            found += [f"cgroup {p}" for p in base.iterdir() if p.name.startswith(CGROUP_PREFIX)]
+            found += [f"cgroup {p}" for p in base.iterdir()
+                      if p.name.startswith(CGROUP_PREFIX) and p.name.removeprefix(CGROUP_PREFIX) not in busy]
     return found
+
+
+def _in_use_elsewhere(folder: Path) -> bool:
+    """Whether another live process holds the lab's lock."""
+    try:
+        fd = os.open(folder / "lock", os.O_RDWR)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        with contextlib.suppress(OSError, ValueError):
+            if json.loads((folder / "lab.json").read_text()).get("owner") == os.getpid():
+                return False  # this process's own lab
+        return True
+    finally:
+        os.close(fd)
+    return False
 
 
 # --------------------------------------------------------------------------------------------------

@@ -1,0 +1,186 @@
+"""Labs: a page's throwaway Docker hosts. Isolated from the machine (no uplink, none of its interfaces, files or
+processes), joined to each other by their LAN, gone after the page."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from docexec import lab
+from docexec.lab import Lab, LabHost
+from docexec.project import Project
+
+from .conftest import Engine
+
+pytestmark = pytest.mark.docker
+ROOT = Path(__file__).resolve().parent.parent
+ENV = {"PATH": lab.LAB_PATH, "LANG": "C.UTF-8", "HOME": "/root"}
+
+
+@pytest.fixture
+def labs(engine: Engine) -> None:
+    if engine.mode != "lab":
+        pytest.skip("labs cannot run here")
+
+
+@pytest.fixture
+def one(labs: None) -> Iterator[LabHost]:
+    with Lab.for_hosts(["docker-host"], label="tests") as made:
+        yield made.host()
+
+
+def run(host: LabHost, *argv: str, timeout: float = 30) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(host.command(list(argv)), capture_output=True, text=True, env=ENV, timeout=timeout,
+                          check=False)
+
+
+def load_busybox(host: LabHost) -> None:
+    from docexec.daemon import Daemon
+    from docexec.images import load_images
+
+    daemon = Daemon.connect(f"unix://{host.socket}")
+    try:
+        for spec in load_images(ROOT / "images"):
+            daemon.load_image(spec, ROOT / ".cache" / "docexec" / "images")
+    finally:
+        daemon.close()
+
+
+def test_a_lab_has_no_uplink(one: LabHost) -> None:
+    """Nothing in a lab can reach an address outside it: no default route, no device out; the host and a
+    container both fail at once. (198.51.100.1 is a documentation address: nothing answers there anyway.)"""
+    routes = run(one, "ip", "route").stdout
+    assert "default" not in routes
+    assert sorted(line.split()[0] for line in routes.splitlines()) == ["172.17.0.0/16", "192.0.2.0/24"]
+    done = run(one, "ip", "route", "get", "198.51.100.1")
+    assert done.returncode != 0 and "Network is unreachable" in done.stderr
+    done = run(one, "curl", "-sS", "-m", "2", "http://198.51.100.1/")
+    assert done.returncode == 7 and "after 0 ms" in done.stderr, done.stderr  # refused at once: no route
+    load_busybox(one)
+    done = run(one, "docker", "run", "--rm", "busybox", "ping", "-c", "1", "-W", "2", "198.51.100.1")
+    assert done.returncode == 1 and "100% packet loss" in done.stdout + done.stderr, done.stdout + done.stderr
+    # Names: the lab's own name server (on its switch) answers, and knows none.
+    done = run(one, "docker", "run", "--rm", "busybox", "nslookup", "-type=a", "example.org")
+    assert done.returncode == 1 and "192.0.2.254" in done.stdout and "NXDOMAIN" in done.stdout + done.stderr
+
+
+def test_a_lab_sees_only_itself(one: LabHost) -> None:
+    """Its interfaces, files, processes and environment are its own, not the machine's."""
+    links = [line.split(":")[1].strip().split("@")[0] for line in run(one, "ip", "-o", "link").stdout.splitlines()]
+    assert links == ["lo", "eth0", "docker0"]
+    assert run(one, "hostname").stdout == "docker-host\n"
+    assert run(one, "cat", "/etc/shadow").returncode != 0
+    assert run(one, "ls", "-A", "/root").stdout == ""
+    assert run(one, "ls", str(ROOT)).returncode != 0, "the repository is not visible"
+    commands = run(one, "ps", "-eo", "comm").stdout.split()[1:]
+    assert set(commands) <= {"bwrap", "dockerd", "containerd", "ps"}, commands
+    os.environ["DOCEXEC_TEST_SECRET"] = "s3cret"
+    try:
+        assert "s3cret" not in run(one, "cat", "/proc/1/environ").stdout
+        assert "s3cret" not in run(one, "cat", "/proc/2/environ").stdout
+    finally:
+        del os.environ["DOCEXEC_TEST_SECRET"]
+    assert run(one, "sh", "-c", "echo 1 > /proc/sys/kernel/ctrl-alt-del").returncode != 0, \
+        "kernel settings are the machine's: read-only in a lab"
+
+
+def test_an_extra_interface_on_the_machine_does_not_change_a_recording(
+        labs: None, make_project) -> None:  # type: ignore[no-untyped-def]
+    config = make_project({"p.md": '''
+        ```console exec="host" id="links"
+        $ ip -o link | cut -d: -f2
+        ```
+        '''})
+    subprocess.run(["ip", "link", "add", "docexec-t0", "type", "veth", "peer", "name", "docexec-t1"], check=True)
+    try:
+        project = Project(config, mode="force", notify=lambda m: None)
+        outcome = project.record(project.load_page("p.md"))
+    finally:
+        subprocess.run(["ip", "link", "del", "docexec-t0"], check=True)
+    assert outcome.stored is not None
+    assert outcome.stored.blocks["links"][0].output == " lo\n eth0@if101\n docker0\n"
+    assert outcome.stored.engine["mode"] == "lab"
+
+
+TWO_HOSTS = '''
+---
+hosts: [host1, host2]
+---
+# two hosts
+
+```console exec="host" id="one"
+$ hostname
+$ ip -4 -o addr show eth0 | cut -d' ' -f2,7
+$ docker run -d --name box busybox sleep 1d
+$ docker inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' box
+```
+
+```console exec="host" id="two" host="host2"
+$ hostname
+$ ip -4 -o addr show eth0 | cut -d' ' -f2,7
+$ docker run -d --name box busybox sleep 1d
+$ docker inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' box
+$ docker exec box ping -c 1 -W 2 192.0.2.1
+```
+
+```console exec="docker" id="across"
+$ docker exec box ping -c 1 -W 2 192.0.2.2
+```
+'''
+
+
+def test_a_page_with_two_hosts(labs: None, make_project) -> None:  # type: ignore[no-untyped-def]
+    """Each host has its own name, LAN address and Docker: both first containers get 172.17.0.2, and a container
+    reaches the other host over the LAN through its own."""
+    config = make_project({"p.md": TWO_HOSTS})
+    project = Project(config, mode="force", notify=lambda m: None)
+    page = project.load_page("p.md")
+    assert page.hosts == ("host1", "host2")
+    outcome = project.record(page)
+    assert outcome.stored is not None
+    one = [r.output for r in outcome.stored.blocks["one"]]
+    two = [r.output for r in outcome.stored.blocks["two"]]
+    assert one[0] == "host1\n" and two[0] == "host2\n"
+    assert one[1] == "eth0 192.0.2.1/24\n" and two[1] == "eth0 192.0.2.2/24\n"
+    assert one[3] == two[3] == "172.17.0.2\n"
+    assert "1 packets received" in two[4]
+    assert "1 packets received" in outcome.stored.blocks["across"][0].output
+    assert outcome.stored.engine["hosts"] == "host1, host2"
+    assert lab.leftovers() == [] or all("tests: a shared daemon" not in x for x in lab.leftovers())
+
+
+def test_hosts_know_each_other_by_name(labs: None) -> None:
+    with Lab.for_hosts(["host1", "host2", "host3"], label="tests") as made:
+        assert run(made.host("host3"), "getent", "hosts", "host1").stdout.split() == ["192.0.2.1", "host1"]
+        assert run(made.host("host1"), "curl", "-sS", "-m", "2", "http://host2:1/").returncode == 7  # refused
+        assert run(made.host("host2"), "ip", "neigh").stdout.startswith("192.0.2.1 dev eth0 lladdr")
+
+
+def test_sweep_leaves_a_lab_in_use_alone(one: LabHost) -> None:
+    assert lab.sweep() == []
+    assert run(one, "docker", "info", "--format", "{{.ServerVersion}}").returncode == 0
+
+
+def test_a_lab_that_cannot_start_says_why(labs: None, tmp_path: Path) -> None:
+    broken = tmp_path / "bin"
+    broken.mkdir()
+    (broken / "dockerd").write_text("#!/bin/sh\necho 'dockerd: no such engine' >&2\nexit 3\n")
+    (broken / "dockerd").chmod(0o755)
+    made = Lab.for_hosts(["docker-host"], lab.LabSettings(engine_path=(broken,), start_timeout=10))
+    with pytest.raises(lab.LabError, match=r"dockerd on docker-host stopped.*no such engine"):
+        made.start()
+    assert not made.state_dir.exists()
+
+
+def test_the_shared_fallback_refuses_a_page_with_two_hosts(daemon, make_project) -> None:  # type: ignore[no-untyped-def]
+    from docexec.errors import RefusedToRecord
+
+    config = make_project({"p.md": textwrap.dedent(TWO_HOSTS)})
+    project = Project(config, mode="force", notify=lambda m: None)
+    with pytest.raises(RefusedToRecord, match=r"docs/p.md: has 2 hosts .*only a lab can give"):
+        project.record(project.load_page("p.md"))
