@@ -3,11 +3,18 @@
 1. warm build: `mkdocs build` with every recording current, with the docexec hook against the same site with the
    hook removed (the same pages, theme and extensions);
 2. recording: `docexec record` of the whole tutorial against a plain bash script that runs the same docker
-   commands in the same order, with the same image check and the same cleanup;
+   commands in the same order, with the same image check and the same cleanup (both on one shared daemon);
 3. serve: while `mkdocs serve --dirty` runs, change one command of one page; the time until the rebuilt page is
-   served, against that page's commands' own time.
+   served, against that page's commands' own time;
+4. labs (issue #10): recording the whole book with labs, two pages at a time (`docexec record -j 2`), against the
+   sequential recording on one shared daemon (`DOCEXEC_LAB=no docexec record -j 1`); and what one lab costs a
+   page: start (sandbox, LAN, dockerd), image load, teardown.
 
-    python benchmarks/bench.py [--runs N] [--skip record,serve]
+Recording benchmarks need a shared daemon for their baselines: one that answers is used; otherwise the benchmark
+starts dockerd for the run and stops it afterwards. Its containers are given a name server on docker0 that knows
+no names (as a lab's does), so no lookup leaves the machine.
+
+    python benchmarks/bench.py [--runs N] [--skip build,record,serve,labs]
 
 Prints median and spread and writes benchmarks/results/latest.json and latest.md (shown on the 性能 page).
 """
@@ -15,6 +22,7 @@ Prints median and spread and writes benchmarks/results/latest.json and latest.md
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import json
 import os
@@ -28,12 +36,13 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
-from docexec import recording  # noqa: E402
+from docexec import lab, recording  # noqa: E402
 from docexec.config import load_config  # noqa: E402
 from docexec.project import Project  # noqa: E402
 
@@ -107,9 +116,73 @@ def shell_script(project: Project, workdir: Path) -> str:
     return "\n".join(lines) + "\n"
 
 
+SOCKET = Path("/var/run/docker.sock")
+
+
+@contextlib.contextmanager
+def shared_daemon() -> Iterator[None]:
+    """A daemon at the standard socket, as the shared-daemon mode expects: the one running, or one started now
+    (stopped afterwards) whose containers ask a name server on docker0 that answers every name with NXDOMAIN."""
+    env = {**ENV, "DOCKER_HOST": f"unix://{SOCKET}"}
+    if subprocess.run(["docker", "info"], capture_output=True, env=env, check=False).returncode == 0:
+        yield
+        return
+    machine = _machine_network()
+    fresh = not Path("/var/lib/docker").exists()
+    log = open(tempfile.gettempdir() + "/docexec-bench-dockerd.log", "wb")  # noqa: SIM115
+    dockerd = subprocess.Popen(["dockerd", "--dns", "172.17.0.1"], stdout=log, stderr=subprocess.STDOUT)
+    names = None
+    try:
+        deadline = time.monotonic() + 30
+        while subprocess.run(["docker", "info"], capture_output=True, env=env, check=False).returncode != 0:
+            if time.monotonic() > deadline or dockerd.poll() is not None:
+                raise SystemExit("the benchmark's dockerd did not start: see " + log.name)
+            time.sleep(0.2)
+        names = subprocess.Popen([sys.executable, "-c", lab.NAME_SERVER.replace('"0.0.0.0"', '"172.17.0.1"')])
+        yield
+    finally:
+        if names is not None:
+            names.kill()
+            names.wait()
+        dockerd.terminate()
+        dockerd.wait(timeout=60)
+        log.close()
+        _restore_machine_network(machine, fresh)
+
+
+def _machine_network() -> dict[str, str]:
+    """What a dockerd started on this machine changes and leaves behind when it stops."""
+    return {"iptables": subprocess.run(["iptables-save"], capture_output=True, text=True, check=True).stdout,
+            "ip_forward": Path("/proc/sys/net/ipv4/ip_forward").read_text(),
+            "docker0": str(Path("/sys/class/net/docker0").exists())}
+
+
+def _restore_machine_network(before: dict[str, str], fresh: bool) -> None:
+    """Leave the machine as the benchmark found it: its rules, forwarding, no docker0, no data of ours."""
+    for table in ("filter", "nat"):
+        subprocess.run(["iptables", "-t", table, "-F"], check=False)
+        subprocess.run(["iptables", "-t", table, "-X"], check=False)
+    subprocess.run(["iptables", "-P", "FORWARD", "ACCEPT"], check=False)
+    if before["iptables"].strip():
+        subprocess.run(["iptables-restore"], input=before["iptables"], text=True, check=False)
+    Path("/proc/sys/net/ipv4/ip_forward").write_text(before["ip_forward"])
+    if before["docker0"] == "False":
+        subprocess.run(["ip", "link", "del", "docker0"], check=False)
+    for folder in ("/run/docker/netns/default",):
+        subprocess.run(["umount", folder], capture_output=True, check=False)
+    if fresh:
+        for folder in ("/var/lib/docker", "/run/docker", "/run/containerd"):
+            shutil.rmtree(folder, ignore_errors=True)
+
+
 def recording_overhead(runs: int) -> dict[str, object]:
     if os.environ.get("CI", "").lower() == "true":
         return {"skipped": "recording is refused when CI=true"}
+    with shared_daemon():
+        return _recording_overhead(runs)
+
+
+def _recording_overhead(runs: int) -> dict[str, object]:
     config = load_config(ROOT)
     project = Project(config, mode="offline")
     work = Path(tempfile.mkdtemp(prefix="bench-shell-"))
@@ -121,14 +194,78 @@ def recording_overhead(runs: int) -> dict[str, object]:
     try:
         for _ in range(runs):
             shell.append(timed(["bash", str(script)]))
-            engine.append(timed([str(BIN / "docexec"), "record"], cwd=ROOT))
+            engine.append(timed([str(BIN / "docexec"), "record", "-j", "1"], cwd=ROOT, env=SHARED))
+            restore(before)  # the shared daemon's host is not a lab: its outputs are not the book's
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    after = {p: p.read_bytes() for p in config.snippets_dir.rglob("*") if p.is_file()}
-    changed = sorted(str(p.relative_to(ROOT)) for p in after if before.get(p) != after[p])
     return {"commands": commands, "engine": spread(engine), "shell": spread(shell),
-            "ratio": statistics.median(engine) / statistics.median(shell), "target": 1.10,
-            "recordings_changed": changed}
+            "ratio": statistics.median(engine) / statistics.median(shell), "target": 1.10}
+
+
+SHARED = {**ENV, "DOCEXEC_LAB": "no", "DOCKER_HOST": f"unix://{SOCKET}"}
+
+
+def snippets() -> dict[Path, bytes]:
+    return {p: p.read_bytes() for p in (ROOT / "snippets").rglob("*") if p.is_file()}
+
+
+def restore(before: dict[Path, bytes]) -> None:
+    for path in set(snippets()) - set(before):
+        path.unlink()
+    for path, data in before.items():
+        if not path.exists() or path.read_bytes() != data:
+            path.write_bytes(data)
+
+
+# --------------------------------------------------------------------------------------------------
+# 4. labs
+
+
+def labs(runs: int) -> dict[str, object]:
+    if os.environ.get("CI", "").lower() == "true":
+        return {"skipped": "recording is refused when CI=true"}
+    reason = lab.unsupported_reason()
+    if reason:
+        return {"skipped": reason}
+    before = snippets()
+    in_labs, shared, changed = [], [], set()
+    with shared_daemon():
+        for _ in range(runs):
+            shared.append(timed([str(BIN / "docexec"), "record", "-j", "1"], cwd=ROOT, env=SHARED))
+            restore(before)
+            in_labs.append(timed([str(BIN / "docexec"), "record", "-j", "2"], cwd=ROOT, env=ENV))
+            changed |= {str(p.relative_to(ROOT)) for p, data in snippets().items() if before.get(p) != data}
+            restore(before)
+    return {"labs_j2": spread(in_labs), "shared_j1": spread(shared),
+            "ratio": statistics.median(in_labs) / statistics.median(shared), "target": 0.7,
+            "one_lab": one_lab_cost(max(5, runs * 3)), "recordings_changed": sorted(changed)}
+
+
+def one_lab_cost(runs: int) -> dict[str, object]:
+    """What a lab adds to a page: make it (sandbox, LAN, dockerd answering), load the lesson image, destroy it."""
+    from docexec.daemon import Daemon
+    from docexec.images import load_images
+
+    config = load_config(ROOT)
+    images = load_images(config.images_dir)
+    start, load, stop = [], [], []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        made = lab.Lab.for_hosts(["docker-host"], label="benchmark")
+        made.start()
+        t1 = time.perf_counter()
+        daemon = Daemon.connect(f"unix://{made.host().socket}")
+        for spec in images:
+            daemon.load_image(spec, config.cache_dir / "images")
+        daemon.close()
+        t2 = time.perf_counter()
+        made.close()
+        t3 = time.perf_counter()
+        start.append(t1 - t0)
+        load.append(t2 - t1)
+        stop.append(t3 - t2)
+    total = [a + b + c for a, b, c in zip(start, load, stop, strict=True)]
+    return {"start": spread(start), "image_load": spread(load), "teardown": spread(stop), "total": spread(total)}
 
 
 # --------------------------------------------------------------------------------------------------
@@ -215,8 +352,10 @@ def serve_edit(runs: int) -> dict[str, object]:
 
 
 def machine() -> dict[str, str]:
-    docker = subprocess.run(["docker", "version", "--format", "{{.Server.Version}} / CLI {{.Client.Version}}"],
-                            capture_output=True, text=True, check=False).stdout.strip()
+    engine = subprocess.run(["dockerd", "--version"], capture_output=True, text=True, check=False).stdout.split()
+    cli = subprocess.run(["docker", "version", "--format", "{{.Client.Version}}"],
+                         capture_output=True, text=True, check=False).stdout.strip()
+    docker = f"{engine[2].rstrip(',') if len(engine) > 2 else '?'} / CLI {cli}"
     return {"python": platform.python_version(), "kernel": platform.release(), "cpus": str(os.cpu_count()),
             "docker": docker, "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")}
 
@@ -240,6 +379,16 @@ def report(results: dict[str, object]) -> str:
         name = f"录制全书（{r['commands']} 条命令），docexec"
         lines.append(f"| {name} | {fmt(r['engine'])} | {r['ratio']:.3f} | ≤ 1.10 |")
         lines.append(f"| 同样的命令，纯 bash 脚本 | {fmt(r['shell'])} | | |")
+    la = results.get("labs")
+    if isinstance(la, dict) and "labs_j2" in la:
+        lines.append(f"| 录制全书，每页一个实验主机，两页并行（-j 2） | {fmt(la['labs_j2'])} "
+                     f"| {la['ratio']:.3f} | ≤ 0.7 |")
+        lines.append(f"| 录制全书，共享守护进程，逐页（-j 1） | {fmt(la['shared_j1'])} | | |")
+        one = la["one_lab"]
+        lines.append(f"| 每页一个实验主机的代价：启动 + 载入镜像 + 销毁 | {fmt(one['total'])} | | |")
+        lines.append(f"| 其中启动（沙箱、局域网、dockerd 应答） | {fmt(one['start'])} | | |")
+        lines.append(f"| 其中载入课程镜像 | {fmt(one['image_load'])} | | |")
+        lines.append(f"| 其中销毁 | {fmt(one['teardown'])} | | |")
     s = results.get("serve")
     if isinstance(s, dict) and "rebuild" in s:
         lines.append(f"| serve 中改动一页后重建（{s['page']}） | {fmt(s['rebuild'])} | | |")
@@ -264,6 +413,9 @@ def main() -> None:
     if "serve" not in skip:
         results["serve"] = serve_edit(max(1, args.runs // 2))
         print("serve:", json.dumps(results["serve"]))
+    if "labs" not in skip:
+        results["labs"] = labs(max(1, args.runs // 2))
+        print("labs:", json.dumps(results["labs"]))
     out = ROOT / "benchmarks" / "results"
     out.mkdir(exist_ok=True)
     (out / "latest.json").write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")

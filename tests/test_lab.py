@@ -89,21 +89,30 @@ def test_a_lab_sees_only_itself(one: LabHost) -> None:
         "kernel settings are the machine's: read-only in a lab"
 
 
-def test_an_extra_interface_on_the_machine_does_not_change_a_recording(
+def test_the_machines_interfaces_and_forwarding_do_not_change_a_recording(
         labs: None, make_project) -> None:  # type: ignore[no-untyped-def]
+    """An extra interface on the machine, and forwarding switched on there (as a system dockerd leaves it): a
+    lab still looks like a freshly booted host, where Docker switches forwarding on and the FORWARD policy to
+    DROP."""
     config = make_project({"p.md": '''
         ```console exec="host" id="links"
         $ ip -o link | cut -d: -f2
+        $ iptables -S FORWARD | head -n 1
         ```
         '''})
+    forwarding = Path("/proc/sys/net/ipv4/ip_forward")
+    before = forwarding.read_text()
     subprocess.run(["ip", "link", "add", "docexec-t0", "type", "veth", "peer", "name", "docexec-t1"], check=True)
     try:
+        forwarding.write_text("1\n")
         project = Project(config, mode="force", notify=lambda m: None)
         outcome = project.record(project.load_page("p.md"))
     finally:
+        forwarding.write_text(before)
         subprocess.run(["ip", "link", "del", "docexec-t0"], check=True)
     assert outcome.stored is not None
     assert outcome.stored.blocks["links"][0].output == " lo\n eth0@if101\n docker0\n"
+    assert outcome.stored.blocks["links"][1].output == "-P FORWARD DROP\n"
     assert outcome.stored.engine["mode"] == "lab"
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +32,9 @@ class Config:
     memory_limit: str = "256m"
     pids_limit: int = 256
     allow: tuple[Allowance, ...] = field(default_factory=tuple)
+    # Folders whose dockerd, containerd, runc and docker a lab uses before the machine's (another Docker version);
+    # DOCEXEC_ENGINE_PATH (folders separated by ':') overrides it.
+    engine_path: tuple[Path, ...] = ()
 
     def page_name(self, path: Path) -> str:
         """A page's stable name: its path below docs_dir, with forward slashes."""
@@ -52,7 +56,7 @@ def load_config(root: Path | None = None) -> Config:
     with open(root / "pyproject.toml", "rb") as fh:
         table = tomllib.load(fh).get("tool", {}).get("docexec", {})
     known = {"docs_dir", "snippets_dir", "images_dir", "workdir", "default_timeout", "max_output_bytes",
-             "memory_limit", "pids_limit", "allow"}
+             "memory_limit", "pids_limit", "allow", "engine_path"}
     unknown = sorted(set(table) - known)
     if unknown:
         raise DocexecError(f"pyproject.toml: unknown [tool.docexec] settings: {', '.join(unknown)}")
@@ -76,4 +80,18 @@ def load_config(root: Path | None = None) -> Config:
         memory_limit=str(table.get("memory_limit", "256m")),
         pids_limit=int(table.get("pids_limit", 256)),
         allow=tuple(allow),
+        engine_path=_engine_path(root, table.get("engine_path", [])),
     )
+
+
+def _engine_path(root: Path, configured: object) -> tuple[Path, ...]:
+    override = os.environ.get("DOCEXEC_ENGINE_PATH")
+    folders = override.split(":") if override is not None else configured
+    if not isinstance(folders, list) or not all(isinstance(f, str) for f in folders):
+        raise DocexecError("pyproject.toml: [tool.docexec] engine_path must be a list of folders")
+    paths = tuple(root / f for f in folders if f)
+    for path in paths:
+        if not path.is_dir():
+            raise DocexecError(f"engine_path: {path} is not a folder (it should hold dockerd, containerd, runc and "
+                               "docker of the engine to run in labs)")
+    return paths

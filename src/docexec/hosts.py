@@ -12,7 +12,7 @@ import re
 import shutil
 import tempfile
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
@@ -40,14 +40,14 @@ class Host:
     wrap: Callable[[Sequence[str]], list[str]] = list  # how to start argv so that it runs on this host
 
 
-def choose_mode(notify: Callable[[str], None] | None = None) -> Mode:
+def choose_mode(notify: Callable[[str], None] | None = None, settings: LabSettings | None = None) -> Mode:
     """DOCEXEC_LAB=yes|no|auto (default auto: a lab wherever one can run). CI=true means yes."""
     wanted = os.environ.get("DOCEXEC_LAB", "auto").lower()
     if wanted not in ("yes", "no", "auto"):
         raise DocexecError(f"DOCEXEC_LAB={wanted}: use yes, no or auto")
     if wanted == "no":
         return "shared"
-    reason = unsupported_reason()
+    reason = unsupported_reason(settings)
     if not reason:
         return "lab"
     if wanted == "yes" or os.environ.get("CI", "").lower() == "true":
@@ -82,11 +82,11 @@ class LabBackend(Backend):
     config: Config
     images: Sequence[ImageSpec]
     notify: Callable[[str], None] = print
-    settings: LabSettings = field(default_factory=LabSettings)
     mode: Mode = "lab"
 
     def __post_init__(self) -> None:
         self.hosts = {}
+        self.settings = LabSettings(engine_path=self.config.engine_path)
         self.lab = Lab.for_hosts(self.page.hosts, self.settings, label=self.page.name)
 
     def __enter__(self) -> dict[str, Host]:

@@ -307,6 +307,10 @@ class Lab:
         # No duplicate address detection: a fresh host's IPv6 link-local addresses would be "tentative" for their
         # first second, which outputs would show or not depending on timing.
         lines += [f"echo 0 > /proc/sys/net/ipv6/conf/{conf}/accept_dad" for conf in ("all", "default")]
+        # A new network namespace starts with this machine's forwarding settings; a freshly booted host has them
+        # off, and Docker, which then switches forwarding on itself, also sets the FORWARD policy to DROP.
+        lines += ["echo 0 > /proc/sys/net/ipv4/ip_forward"]
+        lines += [f"echo 0 > /proc/sys/net/ipv6/conf/{conf}/forwarding" for conf in ("all", "default")]
         lines += ["ip link set lo up",
                   "echo 0 > /proc/sys/net/ipv6/conf/eth0/accept_dad",
                   f"ip addr add {host.address}/{LAN.prefixlen} dev eth0", "ip link set eth0 up",

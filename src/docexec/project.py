@@ -18,6 +18,7 @@ from .errors import DaemonUnavailable, DocexecError, PageError, RefusedToRecord
 from .hosts import Mode as HostsMode
 from .hosts import choose_mode
 from .images import ImageSpec, load_images
+from .lab import LabSettings
 from .normalize import normalize
 from .pagecache import PageCache
 from .policy import Refused, check_static
@@ -133,7 +134,7 @@ class Project:
     def hosts_mode(self) -> HostsMode:
         """'lab' wherever labs can run; otherwise 'shared' (said once), or DaemonUnavailable when CI=true."""
         if self._hosts_mode is None:
-            self._hosts_mode = choose_mode(self.notify)
+            self._hosts_mode = choose_mode(self.notify, LabSettings(engine_path=self.config.engine_path))
         return self._hosts_mode
 
     def check_runnable(self) -> None:
