@@ -381,11 +381,11 @@ def report(results: dict[str, object]) -> str:
         lines.append(f"| 同样的命令，纯 bash 脚本 | {fmt(r['shell'])} | | |")
     la = results.get("labs")
     if isinstance(la, dict) and "labs_j2" in la:
-        lines.append(f"| 录制全书，每页一个实验主机，两页并行（-j 2） | {fmt(la['labs_j2'])} "
+        lines.append(f"| 录制全书，每页一台实验主机，两页并行（-j 2） | {fmt(la['labs_j2'])} "
                      f"| {la['ratio']:.3f} | ≤ 0.7 |")
         lines.append(f"| 录制全书，共享守护进程，逐页（-j 1） | {fmt(la['shared_j1'])} | | |")
         one = la["one_lab"]
-        lines.append(f"| 每页一个实验主机的代价：启动 + 载入镜像 + 销毁 | {fmt(one['total'])} | | |")
+        lines.append(f"| 每页一台实验主机的代价：启动 + 载入镜像 + 销毁 | {fmt(one['total'])} | | |")
         lines.append(f"| 其中启动（沙箱、局域网、dockerd 应答） | {fmt(one['start'])} | | |")
         lines.append(f"| 其中载入课程镜像 | {fmt(one['image_load'])} | | |")
         lines.append(f"| 其中销毁 | {fmt(one['teardown'])} | | |")

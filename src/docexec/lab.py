@@ -1,13 +1,15 @@
 """Labs: throwaway Docker hosts, one per page, destroyed after it.
 
-A lab host is a bubblewrap sandbox with its own network, mount, PID, UTS and IPC namespaces and a new, minimal
-root file system: the machine's program folders read-only, a generated /etc (no secrets, nothing of this
-machine), fresh /proc and /sys, and empty tmpfs folders for /var/lib/docker, /run, /tmp and the page's working
-folder. Its own dockerd (and the containerd that dockerd starts) runs inside, on the lab's /run/docker.sock.
+A lab host is a bubblewrap sandbox with its own network, mount, PID, UTS, IPC and cgroup namespaces and a new,
+minimal root file system: the machine's program folders read-only, a generated /etc (plus a few package data
+files such as ld.so.cache and protocols; no secrets, no keys), fresh /proc and /sys, and empty tmpfs folders for
+/var/lib/docker, /run, /tmp and the page's working folder. Its own dockerd (and the containerd that dockerd
+starts) runs inside, on the lab's /run/docker.sock.
 
 Every host of a lab has an `eth0` on one virtual LAN (192.0.2.0/24, reserved for documentation): a Linux bridge
-in a namespace of its own (the "switch"), with nothing else attached. The first host is 192.0.2.1, the second
-.2, and so on. Nothing in a lab can reach an address outside it: there is no route out and no device out.
+in a namespace of its own (the "switch"), which also answers at .254 as the hosts' name server. The first host is
+192.0.2.1, the second .2, and so on. Nothing in a lab can reach an address outside it: there is no route out and
+no device out.
 
 Cleanup does not depend on the recorder living: each sandbox's first process is PID 1 of the lab's PID
 namespace, so killing it kills dockerd, containerd, the shims and every container at once; the namespaces and
@@ -34,7 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .blocks import MAX_HOSTS
-from .errors import DocexecError
+from .errors import DaemonUnavailable
 
 RUNTIME_DIR = Path("/run/docexec/labs")
 LAN = ipaddress.ip_network("192.0.2.0/24")
@@ -59,8 +61,9 @@ while True:
 PORT_INDEX = 100  # switch port n has interface index 100 + n
 
 
-class LabError(DocexecError):
-    """A lab could not be made, or could not be reached."""
+class LabError(DaemonUnavailable):
+    """A lab could not be made, or could not be reached: like a daemon that does not answer, a build keeps the
+    recordings (with a warning) and CI fails."""
 
 
 @dataclass(frozen=True)
