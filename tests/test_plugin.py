@@ -62,6 +62,26 @@ def test_a_page_without_recording_fails_its_recording_item(project: pytest.Pytes
                                  "docexec: 3 drift-check commands not run: no Docker daemon answers*"])
 
 
+def test_where_labs_cannot_run_the_drift_check_is_not_run_on_another_daemon(
+        project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, daemon: object) -> None:
+    """A shared daemon answers (as on a laptop with Docker Desktop), but the recordings come from labs: the
+    commands are deselected with one line saying why, instead of failing on that machine's hostname."""
+    from docexec import hosts, lab
+
+    monkeypatch.setenv("DOCEXEC_LAB", "auto")
+    monkeypatch.delenv("CI", raising=False)
+    for module in (hosts, lab):
+        monkeypatch.setattr(module, "unsupported_reason", lambda settings=None: "labs need root")
+    monkeypatch.setattr("docexec.pytest_plugin.unsupported_reason", lambda settings=None: "labs need root")
+    record_env = {**env_for_throwaway_recording(), "DOCEXEC_LAB": "yes"}
+    subprocess.run([sys.executable, "-m", "docexec", "record"], cwd=project.path, env=record_env, check=True,
+                   capture_output=True, timeout=300)
+    result = project.runpytest("docs")
+    result.assert_outcomes(passed=1, deselected=3)
+    result.stdout.fnmatch_lines(["docexec: 3 drift-check commands not run: labs need root; the recordings were "
+                                 "made in labs*"])
+
+
 def test_without_a_daemon_in_ci_the_commands_fail(project: pytest.Pytester,
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DOCEXEC_LAB", "no")

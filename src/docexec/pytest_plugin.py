@@ -24,6 +24,7 @@ from .blocks import Block, Command, Page
 from .config import Config, load_config
 from .drift import compare
 from .errors import CommandFailed, DaemonUnavailable, DocexecError, PageError, RecordingError
+from .lab import unsupported_reason
 from .project import Project
 from .recording import PageRecording
 from .runner import Session
@@ -43,6 +44,11 @@ class _State:
             self.checked = True
             try:
                 self.project.check_runnable()
+                if self.project.hosts_mode() == "shared" and os.environ.get("DOCEXEC_LAB", "auto") == "auto":
+                    # The book's recordings come from labs: checking them against another machine's daemon would
+                    # report its hostname and interfaces as drift. DOCEXEC_LAB=no asks for that check anyway.
+                    self.daemon_error = (f"{unsupported_reason()}; the recordings were made in labs, so the drift "
+                                         "check needs one (DOCEXEC_LAB=no checks against the shared daemon anyway)")
             except DaemonUnavailable as exc:
                 self.daemon_error = str(exc)
         return self.daemon_error is None
