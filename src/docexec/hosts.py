@@ -107,9 +107,9 @@ class LabBackend(Backend):
         return self.hosts
 
     def close(self, *, failing: bool = False) -> None:
-        for host in self.hosts.values():
+        hosts, self.hosts = list(self.hosts.values()), {}
+        for host in hosts:
             host.daemon.close()
-        self.hosts = {}
         self.lab.close()
 
 

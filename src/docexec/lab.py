@@ -30,6 +30,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -133,6 +134,8 @@ class Lab:
     _procs: list[subprocess.Popen[bytes]] = field(default_factory=list)
     _switch_pid: int = 0
     _lock_fd: int = -1
+    _closing: threading.Lock = field(default_factory=threading.Lock)
+    _closed: bool = False
 
     @classmethod
     def for_hosts(cls, names: Sequence[str], settings: LabSettings | None = None, label: str = "") -> Lab:
@@ -238,6 +241,8 @@ class Lab:
             os.close(args_r)
             log.close()
         self._procs.append(proc)
+        if self._closed:
+            raise LabError("the lab was closed while it was being made (the process is exiting)")
         with os.fdopen(info_r, "rb") as info:
             data = info.read()
         try:
@@ -358,7 +363,14 @@ class Lab:
 
     def close(self) -> None:
         """Destroy the lab: kill every process in it, wait for them, remove its cgroups and state. Safe to call
-        twice, and from a signal handler's aftermath."""
+        twice, and from two threads at once (a page's own cleanup and the exit handler of a process whose main
+        thread ends while the page runs in another): the second waits until the first has finished."""
+        with self._closing:
+            if not self._closed:
+                self._destroy()
+                self._closed = True
+
+    def _destroy(self) -> None:
         for proc in self._procs:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(proc.pid, signal.SIGKILL)  # bwrap and its sandbox (a session of their own)
@@ -371,10 +383,15 @@ class Lab:
             _wait_gone(host.pid)
         self._procs.clear()
         _remove_cgroups([base / self.cgroup_parent for base in _own_cgroups()])
+        # Out of sight in one step (a hidden name, as while it was made), then removed: `sweep` and `leftovers`
+        # running at the same time never see half a state folder.
+        gone = self.settings.runtime_dir / f".gone-{self.id}"
+        with contextlib.suppress(FileNotFoundError):
+            self.state_dir.rename(gone)
         if self._lock_fd >= 0:
             os.close(self._lock_fd)
             self._lock_fd = -1
-        shutil.rmtree(self.state_dir, ignore_errors=True)
+        shutil.rmtree(gone, ignore_errors=True)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -389,15 +406,15 @@ def sweep(runtime_dir: Path = RUNTIME_DIR, notify: Callable[[str], None] | None 
     if not runtime_dir.is_dir():
         return removed
     for folder in sorted(runtime_dir.iterdir()):
-        if folder.name.startswith("."):  # being made
-            if time.time() - folder.stat().st_mtime > 60:
+        if folder.name.startswith("."):  # being made or removed; left behind if its maker was killed then
+            if _age(folder) > 60:
                 shutil.rmtree(folder, ignore_errors=True)
             continue
         lock = folder / "lock"
         try:
             fd = os.open(lock, os.O_RDWR)
         except OSError:
-            if time.time() - folder.stat().st_mtime > 60:  # half-made and abandoned
+            if _age(folder) > 60:  # half-made and abandoned
                 shutil.rmtree(folder, ignore_errors=True)
             continue
         try:
@@ -443,7 +460,9 @@ def leftovers(runtime_dir: Path = RUNTIME_DIR) -> list[str]:
     busy = set()
     found = []
     for folder in sorted(runtime_dir.iterdir()) if runtime_dir.is_dir() else []:
-        if _in_use_elsewhere(folder):
+        if folder.name.startswith(".") and _age(folder) < 60:
+            busy.add(folder.name.split("-")[-1].lstrip("."))  # being made or being removed right now
+        elif _in_use_elsewhere(folder):
             busy.add(folder.name.lstrip("."))
         else:
             found.append(f"lab {folder.name}")
@@ -474,6 +493,14 @@ def _in_use_elsewhere(folder: Path) -> bool:
 
 # --------------------------------------------------------------------------------------------------
 # helpers
+
+
+def _age(folder: Path) -> float:
+    """Seconds since the folder was made, renamed or changed (0 if it is already gone)."""
+    try:
+        return time.time() - folder.stat().st_ctime
+    except FileNotFoundError:
+        return 0.0
 
 
 def _run(argv: list[str]) -> None:
