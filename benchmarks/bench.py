@@ -139,6 +139,7 @@ def shared_daemon() -> Iterator[None]:
                 raise SystemExit("the benchmark's dockerd did not start: see " + log.name)
             time.sleep(0.2)
         names = subprocess.Popen([sys.executable, "-c", lab.NAME_SERVER.replace('"0.0.0.0"', '"172.17.0.1"')])
+        _load_images(f"unix://{SOCKET}")  # a new daemon has none; the bash script does not build them
         yield
     finally:
         if names is not None:
@@ -148,6 +149,19 @@ def shared_daemon() -> Iterator[None]:
         dockerd.wait(timeout=60)
         log.close()
         _restore_machine_network(machine, fresh)
+
+
+def _load_images(where: str) -> None:
+    from docexec.daemon import Daemon
+    from docexec.images import load_images
+
+    config = load_config(ROOT)
+    daemon = Daemon.connect(where)
+    try:
+        for spec in load_images(config.images_dir):
+            daemon.load_image(spec, config.cache_dir / "images")
+    finally:
+        daemon.close()
 
 
 def _machine_network() -> dict[str, str]:
@@ -243,21 +257,13 @@ def labs(runs: int) -> dict[str, object]:
 
 def one_lab_cost(runs: int) -> dict[str, object]:
     """What a lab adds to a page: make it (sandbox, LAN, dockerd answering), load the lesson image, destroy it."""
-    from docexec.daemon import Daemon
-    from docexec.images import load_images
-
-    config = load_config(ROOT)
-    images = load_images(config.images_dir)
     start, load, stop = [], [], []
     for _ in range(runs):
         t0 = time.perf_counter()
         made = lab.Lab.for_hosts(["docker-host"], label="benchmark")
         made.start()
         t1 = time.perf_counter()
-        daemon = Daemon.connect(f"unix://{made.host().socket}")
-        for spec in images:
-            daemon.load_image(spec, config.cache_dir / "images")
-        daemon.close()
+        _load_images(f"unix://{made.host().socket}")
         t2 = time.perf_counter()
         made.close()
         t3 = time.perf_counter()

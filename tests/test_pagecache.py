@@ -59,3 +59,18 @@ def test_a_corrupt_cache_is_ignored(make_project) -> None:  # type: ignore[no-un
     cache.parent.mkdir(parents=True)
     cache.write_bytes(b"not a pickle")
     assert Project(config, mode="offline").load_page("p.md").blocks[0].id == "a"
+
+
+def test_entries_of_other_engine_code_or_settings_are_dropped(make_project) -> None:  # type: ignore[no-untyped-def]
+    """They can never be hit again; kept, they made every warm build unpickle a cache grown by each change."""
+    config = make_project({"p.md": PAGE})
+    cache = config.root / ".cache" / "docexec" / "pages.pickle"
+    first = Project(config, mode="offline")
+    first.load_page("p.md")
+    first.close()
+    size = cache.stat().st_size
+    for n in range(5):  # five other settings, as five edits of the engine would give
+        other = Project(dataclasses.replace(config, default_timeout=100.0 + n), mode="offline")
+        other.load_page("p.md")
+        other.close()
+    assert cache.stat().st_size < 2 * size

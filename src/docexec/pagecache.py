@@ -64,7 +64,7 @@ class PageCache:
             fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".pages.", suffix=".tmp")
             try:
                 with os.fdopen(fd, "wb") as fh:
-                    pickle.dump(entries, fh, protocol=pickle.HIGHEST_PROTOCOL)
+                    pickle.dump({"salt": self._salt, "entries": entries}, fh, protocol=pickle.HIGHEST_PROTOCOL)
                 os.replace(tmp, self.path)
             finally:
                 Path(tmp).unlink(missing_ok=True)
@@ -75,7 +75,10 @@ class PageCache:
             try:
                 with open(self.path, "rb") as fh:
                     loaded = pickle.load(fh)
-                self._entries = loaded if isinstance(loaded, dict) else {}
+                # Entries made by other engine code or settings can never be hit again: they are dropped, so the
+                # cache does not grow with every change of the engine.
+                fresh = isinstance(loaded, dict) and loaded.get("salt") == self._salt
+                self._entries = dict(loaded["entries"]) if fresh else {}
             except Exception:  # missing, truncated or from another Python: start empty
                 self._entries = {}
         return self._entries

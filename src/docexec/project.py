@@ -15,16 +15,14 @@ from .blocks import Page, parse_file, parse_page
 from .config import Config
 from .daemon import Daemon
 from .errors import DaemonUnavailable, DocexecError, PageError, RefusedToRecord
-from .hosts import Mode as HostsMode
-from .hosts import choose_mode
 from .images import ImageSpec, load_images
-from .lab import LabSettings
 from .normalize import normalize
 from .pagecache import PageCache
 from .policy import Refused, check_static
 from .recording import CommandRecord, PageRecording
 
 if TYPE_CHECKING:
+    from .hosts import Mode as HostsMode
     from .runner import Session
 
 Mode = Literal["auto", "force", "offline"]
@@ -134,6 +132,9 @@ class Project:
     def hosts_mode(self) -> HostsMode:
         """'lab' wherever labs can run; otherwise 'shared' (said once), or DaemonUnavailable when CI=true."""
         if self._hosts_mode is None:
+            from .hosts import choose_mode  # labs, locks and processes only matter when a page runs
+            from .lab import LabSettings
+
             self._hosts_mode = choose_mode(self.notify, LabSettings(engine_path=self.config.engine_path))
         return self._hosts_mode
 
