@@ -35,6 +35,9 @@ class Config:
     # Folders whose dockerd, containerd, runc and docker a lab uses before the machine's (another Docker version);
     # DOCEXEC_ENGINE_PATH (folders separated by ':') overrides it.
     engine_path: tuple[Path, ...] = ()
+    # Whether the page runs in a lab, where every path and change is the lab's own (the default, and what the
+    # static lint assumes); the shared-daemon fallback checks its commands with False.
+    isolated: bool = True
 
     def page_name(self, path: Path) -> str:
         """A page's stable name: its path below docs_dir, with forward slashes."""

@@ -60,6 +60,22 @@ while True:
         s.sendto(q[:2] + bytes([0x81 | (q[2] & 0x01), 0x83]) + q[4:6] + bytes(6) + q[12:], peer)
 """
 PORT_INDEX = 100  # switch port n has interface index 100 + n
+PROC_READ_ONLY = ("/proc/sysrq-trigger", "/proc/irq", "/proc/bus", "/proc/fs", "/proc/asound")
+PROC_MASKED = ("/proc/kcore", "/proc/keys", "/proc/timer_list", "/proc/sched_debug", "/proc/kallsyms")
+# What a lab may use of the machine: devices (cgroup v1 `devices`: the character devices a Docker host and its
+# containers use; block devices may be made but never opened, so no container, however privileged, reaches a
+# disk of the machine), memory (its tmpfs folders included) and processes.
+LAB_DEVICES = ("c *:* m", "b *:* m", "c 1:3 rwm", "c 1:5 rwm", "c 1:7 rwm", "c 1:8 rwm", "c 1:9 rwm",
+               "c 5:0 rwm", "c 5:1 rwm", "c 5:2 rwm", "c 136:* rwm", "c 10:200 rwm")
+# Capabilities that act on the machine as a whole, not on a namespace: no process in a lab, however it was
+# started (a container given --cap-add through the lab's Docker socket, say), ever has them.
+LAB_CAPS_DROPPED = ("CAP_SYS_MODULE", "CAP_SYS_BOOT", "CAP_SYS_TIME", "CAP_SYS_RAWIO", "CAP_SYSLOG",
+                    "CAP_MAC_ADMIN", "CAP_MAC_OVERRIDE", "CAP_WAKE_ALARM", "CAP_BLOCK_SUSPEND", "CAP_AUDIT_CONTROL",
+                    "CAP_LINUX_IMMUTABLE")
+_DROP_CAPS = ("setpriv", "--bounding-set", ",".join("-" + c.lower().removeprefix("cap_") for c in LAB_CAPS_DROPPED),
+              "--")
+LAB_MEMORY = 4 * 1024**3
+LAB_PIDS = 4096
 
 
 class LabError(DaemonUnavailable):
@@ -120,7 +136,7 @@ class LabHost:
         """`argv` as started from this machine so that it runs inside the host: in its namespaces, its root
         file system and its working folder."""
         return ["nsenter", f"--target={self.pid}", "--mount", "--net", "--pid", "--uts", "--ipc", "--cgroup",
-                "--root", f"--wd=/proc/{self.pid}/root{workdir}", "--", *argv]
+                "--root", f"--wd=/proc/{self.pid}/root{workdir}", "--", *_DROP_CAPS, *argv]
 
 
 @dataclass
@@ -135,6 +151,7 @@ class Lab:
     _switch_pid: int = 0
     _lock_fd: int = -1
     _closing: threading.Lock = field(default_factory=threading.Lock)
+    _cgroups: list[Path] = field(default_factory=list)
     _closed: bool = False
 
     @classmethod
@@ -190,6 +207,7 @@ class Lab:
             raise
 
     def _start(self) -> None:
+        self._cgroups = _make_lab_cgroups(self.cgroup_parent)
         self._switch_pid = self._sandbox("switch", ["python3", "-c", NAME_SERVER], net_only=True)
         switch = f"--net=/proc/{self._switch_pid}/ns/net"
         _run(["nsenter", switch, "ip", "link", "add", "lan", "type", "bridge"])
@@ -234,8 +252,14 @@ class Lab:
         os.write(args_w, b"".join(o.encode() + b"\0" for o in options))
         os.close(args_w)
         try:
-            proc = subprocess.Popen(["bwrap", "--args", "0", "--", *argv], stdin=args_r, stdout=log,
-                                    stderr=subprocess.STDOUT, pass_fds=fds, start_new_session=True)
+            # A shell joins the lab's cgroups, then becomes bubblewrap: the sandbox is made inside them, so its
+            # cgroup namespace is rooted there (the lab sees and changes no other cgroup), and the lab's device
+            # and resource limits hold for everything in it.
+            join = 'while [ "$1" != -- ]; do echo $$ > "$1"; shift; done; shift; exec "$@"'
+            procs = [str(folder / "cgroup.procs") for folder in self._cgroups]
+            proc = subprocess.Popen(["/bin/sh", "-c", join, "lab", *procs, "--", *_DROP_CAPS, "bwrap", "--args", "0",
+                                     "--", *argv], stdin=args_r, stdout=log, stderr=subprocess.STDOUT, pass_fds=fds,
+                                    start_new_session=True)
         finally:
             os.close(info_w)
             os.close(args_r)
@@ -280,9 +304,7 @@ class Lab:
             args += ["--ro-bind", str(etc / filename), f"/etc/{filename}"]
         if not net_only:
             (etc / "init.sh").write_text(self._init_script(self.host(name)))
-            # The containers' cgroups go below one folder per lab, which `sweep` can find and remove.
-            (etc / "daemon.json").write_text(json.dumps({"cgroup-parent": f"/{self.cgroup_parent}/{name}"}) + "\n")
-            args += ["--ro-bind", str(etc / "daemon.json"), "/etc/docker/daemon.json"]
+
         for n, folder in enumerate(self.settings.engine_path):
             args += ["--ro-bind", str(folder), f"/opt/docexec/engine/{n}"]
         args += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/run", "--symlink", "../run", "/var/run",
@@ -306,11 +328,16 @@ class Lab:
 
     def _init_script(self, host: LabHost) -> str:
         """What PID 2 of a host runs: its own /sys and cgroup mounts, the LAN address, then dockerd."""
-        lines = ["set -e", "mount -t sysfs sysfs /sys",
-                 # Kernel settings are the machine's, so /proc/sys is read-only, except the network settings,
-                 # which belong to the lab's own network namespace (Docker writes some).
+        # /sys shows the lab's own network devices; read-only, like the kernel's settings in /proc/sys, which are
+        # the machine's, except the network settings, which belong to the lab's own network namespace (Docker
+        # writes some). Files that act on the whole machine are read-only or hidden, as Docker does in containers.
+        lines = ["set -e", "mount -t sysfs -o ro,nosuid,nodev,noexec sysfs /sys",
                  "mount --bind /proc/sys /proc/sys", "mount -o remount,bind,ro /proc/sys",
                  "mount --bind /proc/sys/net /proc/sys/net", "mount -o remount,bind,rw /proc/sys/net"]
+        for path in PROC_READ_ONLY:
+            lines.append(f"if [ -e {path} ]; then mount --bind {path} {path} && mount -o remount,bind,ro {path}; fi")
+        for path in PROC_MASKED:
+            lines.append(f"if [ -e {path} ]; then mount --bind /dev/null {path}; fi")
         lines += _cgroup_mounts()
         # No duplicate address detection: a fresh host's IPv6 link-local addresses would be "tentative" for their
         # first second, which outputs would show or not depending on timing.
@@ -595,6 +622,27 @@ def _cgroup_mounts() -> list[str]:
         elif fstype == "cgroup2":
             lines.append(f"mkdir -p {point} && mount -t cgroup2 cgroup2 {point}")
     return lines
+
+
+def _make_lab_cgroups(name: str) -> list[Path]:
+    """The lab's own cgroup in each hierarchy, below this process's, with the lab's device and resource limits."""
+    made = []
+    for base in _own_cgroups():
+        folder = base / name
+        folder.mkdir()
+        made.append(folder)
+        if (folder / "cpuset.cpus").exists():  # a new v1 cpuset is empty: no process may join it until set
+            for knob in ("cpuset.cpus", "cpuset.mems"):
+                (folder / knob).write_text((base / knob).read_text())
+        if (folder / "devices.deny").exists():
+            (folder / "devices.deny").write_text("a")
+            for rule in LAB_DEVICES:
+                (folder / "devices.allow").write_text(rule)
+        for knob, value in (("memory.limit_in_bytes", LAB_MEMORY), ("memory.max", LAB_MEMORY),
+                            ("pids.max", LAB_PIDS)):
+            if (folder / knob).exists():
+                (folder / knob).write_text(str(value))
+    return made
 
 
 def _remove_cgroups(tops: list[Path]) -> None:

@@ -7,6 +7,7 @@ Refused uses may be allowed for one page by `[[tool.docexec.allow]]` in pyprojec
 
 from __future__ import annotations
 
+import difflib
 import ipaddress
 import re
 from collections.abc import Sequence
@@ -14,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 
 from .config import Config
+from .docker_flags import OPTIONS
+from .hostcmds import HostRefused, Where, check_filter, check_host
 from .shellwords import Literal, ShellCommand, Word
 
 UNKNOWN = "\0"  # a word whose value is only known at run time
@@ -96,6 +99,9 @@ def check_static(command: ShellCommand, *, kind: str, page: str, config: Config,
 
 
 def parse_docker(argv: Sequence[str]) -> DockerCall:
+    """Split a docker command line into its verb, options and positional arguments. Fail closed: an option that
+    the verb's table (docker_flags.OPTIONS, the CLIs' own --help) does not list is refused, with the nearest
+    spelling it does list, so no option is ever mistaken for a value or let through unread."""
     i = 1
     if i < len(argv) and argv[i].startswith("-"):
         raise Refused(f"global docker option '{argv[i]}' is not supported: the engine chooses the daemon "
@@ -110,86 +116,96 @@ def parse_docker(argv: Sequence[str]) -> DockerCall:
         verb, i = f"{word} {sub}", i + 1
     else:
         verb = SHORTHANDS.get(word, word)
-    bools, values = FLAGS.get(verb, (set(), set()))
-    j = i + 1
-    positionals: list[str] = []
-    options_end = len(argv)
-    while j < len(argv):
-        arg = argv[j]
-        if arg == "--":
-            options_end = j + 1
-            positionals.extend(argv[j + 1:])
-            break
-        if arg.startswith("--") and len(arg) > 2:
-            name = arg.split("=", 1)[0]
-            if "=" not in arg and name not in bools and verb in FLAGS:
-                j += 1  # the flag's value
-        elif arg.startswith("-") and len(arg) > 1 and arg != UNKNOWN:
-            for k, letter in enumerate(arg[1:]):
-                if f"-{letter}" in values:
-                    if k == len(arg) - 2:
-                        j += 1
-                    break
-        else:
-            if verb in STOP_AT_FIRST_POSITIONAL:
-                options_end = j
-                positionals.extend(argv[j:])
-                break
-            positionals.append(arg)
-        j += 1
-    return DockerCall(verb=verb, verb_index=i, options_end=min(options_end, len(argv)),
-                      positionals=tuple(positionals))
+    if verb in REFUSED_VERBS:
+        raise Refused(f"'docker {verb}' is refused: {REFUSED_VERBS[verb]}")
+    if verb not in OPTIONS:
+        raise Refused(f"'docker {verb}' is not supported by the lesson engine; supported: "
+                      + ", ".join(sorted(v for v in OPTIONS if v not in REFUSED_VERBS)))
+    _, positionals, options_end = _walk(argv, verb, i + 1)
+    return DockerCall(verb=verb, verb_index=i, options_end=options_end, positionals=tuple(positionals))
 
 
 def iter_options(argv: Sequence[str], call: DockerCall) -> list[tuple[str, str | None]]:
-    """The verb's options as (flag, value) pairs; short clusters like -dit become -d, -i, -t."""
-    bools, values = FLAGS.get(call.verb, (set(), set()))
-    out: list[tuple[str, str | None]] = []
-    j = call.verb_index + 1
-    while j < call.options_end:
+    """The verb's options as (long name, value) pairs, whichever spelling the page used: `-dit` gives --detach,
+    --interactive, --tty; `-p8080:80` and `--publish=8080:80` both give ("--publish", "8080:80")."""
+    options, _, _ = _walk(argv, call.verb, call.verb_index + 1)
+    return [(long, value) for long, value, _ in options]
+
+
+Option = tuple[str, str | None, str]  # long name, value, the spelling the page used
+
+
+def _walk(argv: Sequence[str], verb: str, j: int) -> tuple[list[Option], list[str], int]:
+    table = OPTIONS[verb]
+    shorts = {short: long for long, (short, _, since) in sorted(table.items(), key=lambda kv: kv[1][2] == "20.10")
+              if short}  # where a long name changed (--time, --timeout: -t), the one both CLIs have wins
+    options: list[Option] = []
+    positionals: list[str] = []
+    while j < len(argv):
         arg = argv[j]
+        if arg == "--":
+            positionals.extend(argv[j + 1:])
+            return options, positionals, j + 1
         if arg.startswith("--") and len(arg) > 2:
             name, eq, value = arg.partition("=")
-            if eq:
-                out.append((name, value))
-            elif name in bools:
-                out.append((name, None))
-            else:
-                out.append((name, argv[j + 1] if j + 1 < len(argv) else None))
-                j += 1
+            if name not in table:
+                raise Refused(_unknown_option(verb, name, table, shorts))
+            if table[name][1] and not eq:
+                value, j = (argv[j + 1] if j + 1 < len(argv) else ""), j + 1
+            options.append((name, value if table[name][1] else None, name))
         elif arg.startswith("-") and len(arg) > 1 and arg != UNKNOWN:
             for k, letter in enumerate(arg[1:]):
-                flag = f"-{letter}"
-                if flag in values:
-                    rest = arg[k + 2:]
-                    if rest:
-                        out.append((flag, rest.removeprefix("=")))
-                    else:
-                        out.append((flag, argv[j + 1] if j + 1 < len(argv) else None))
-                        j += 1
+                long = shorts.get(f"-{letter}")
+                if long is None:
+                    raise Refused(_unknown_option(verb, f"-{letter}", table, shorts))
+                if table[long][1]:  # takes a value: the rest of the cluster, or the next word
+                    rest = arg[k + 2:].removeprefix("=")
+                    if not rest:
+                        rest, j = (argv[j + 1] if j + 1 < len(argv) else ""), j + 1
+                    options.append((long, rest, f"-{letter}"))
                     break
-                out.append((flag, None))
+                options.append((long, None, f"-{letter}"))
+        elif verb in STOP_AT_FIRST_POSITIONAL:
+            positionals.extend(argv[j:])
+            return options, positionals, j
+        else:
+            positionals.append(arg)
         j += 1
-    return out
+    return options, positionals, len(argv)
+
+
+def _unknown_option(verb: str, name: str, table: dict[str, tuple[str, bool, str]], shorts: dict[str, str]) -> str:
+    if name in ("--help", "-h") and name not in shorts:
+        return f"'{name}': {REFUSED_OPTIONS['--help']}"
+    spellings = [*table, *shorts]
+    close = [OLD_SPELLINGS[name]] if name in OLD_SPELLINGS else \
+        difflib.get_close_matches(name, spellings, n=1, cutoff=0.6)
+    hint = f" (did you mean '{close[0]}'?)" if close else ""
+    return f"'docker {verb}' has no option '{name}'{hint}"
 
 
 def check_docker(argv: Sequence[str], config: Config) -> DockerCall:
     call = parse_docker(argv)
     verb = call.verb
-    if verb in REFUSED_VERBS:
-        raise Refused(f"'docker {verb}' is refused: {REFUSED_VERBS[verb]}")
-    if verb not in FLAGS and verb not in SIMPLE_VERBS:
-        raise Refused(f"'docker {verb}' is not supported by the lesson engine; supported: "
-                      + ", ".join(sorted({v.split()[-1] for v in (*FLAGS, *SIMPLE_VERBS)})))
-    options = iter_options(argv, call)
-    for flag, value in options:
-        wants_tty = flag in ("-t", "--tty") and verb in ("container run", "container create", "container exec")
-        if wants_tty or (flag == "--interactive" and verb == "container start"):
-            raise Refused(f"'{flag}' needs a terminal, which a recorded page does not have: start the container with "
-                          "-d and run commands in it with `docker exec NAME COMMAND`")
-        if flag == "--net":
-            raise Refused("write --network: --net is the old spelling")
-        if flag == "--pull" and verb in ("container run", "container create") and value != "never":
+    options, _, _ = _walk(argv, verb, call.verb_index + 1)
+    for flag, value, spelled in options:
+        short, _, since = OPTIONS[verb][flag]
+        if spelled == short and short in _SHORTS_OF_OLD.get(verb, ()) and short in _SHORTS_OF_NEW.get(verb, ()):
+            since = "20.10"  # a short option both CLIs have (-t of docker stop: --time there, --timeout here)
+        if since == "28":
+            hint = f": write {short}, which both have" if short and short in _SHORTS_OF_OLD.get(verb, ()) else ""
+            raise Refused(f"'{flag}' exists only in docker CLI 28 and later; Debian's docker.io (CLI 20.10) stops "
+                          f"with 'unknown flag'{hint}")
+        if since == "20.10-only":
+            hint = f": write {short}" if short else ""
+            raise Refused(f"'{flag}' is deprecated: newer docker CLIs print a warning{hint}")
+        reason = REFUSED_OPTIONS.get(flag)
+        if reason and (flag, verb) not in _ALLOWED_IN:
+            raise Refused(f"'{flag}' is refused: {reason}", match=f"{flag} {value}" if value is not None else flag)
+        if flag == "--interactive" and verb == "container start":
+            raise Refused("'--interactive' needs a terminal, which a recorded page does not have: start the "
+                          "container with -d and run commands in it with `docker exec NAME COMMAND`")
+        if flag == "--pull" and value != "never":
             raise Refused("--pull would contact a registry: lesson images are built from this repository")
         danger = _dangerous(flag, value, config)
         if danger:
@@ -200,25 +216,43 @@ def check_docker(argv: Sequence[str], config: Config) -> DockerCall:
 
 
 def _dangerous(flag: str, value: str | None, config: Config) -> str | None:
-    if flag == "--privileged":
-        return "--privileged gives the container the whole host"
+    """Refusals that depend on an option's value (its long name; UNKNOWN parts are checked again at run time)."""
+    if value is None or value == UNKNOWN:
+        return None
     if flag in ("--pid", "--ipc", "--userns", "--uts", "--cgroupns") and value == "host":
-        return f"{flag}=host shares the host's {flag[2:]} namespace with the container"
-    if flag in ("--cap-add",):
-        return f"--cap-add {value} widens what the container may do to the host"
-    if flag in ("--device", "--device-cgroup-rule"):
-        return f"{flag} gives the container a host device"
-    if flag == "--security-opt" and value is not None and not value.startswith("no-new-privileges"):
+        return f"{flag}=host shares the machine's {flag[2:]} namespace with the container"
+    if flag == "--security-opt" and not value.startswith("no-new-privileges"):
         return f"--security-opt {value} weakens the container's confinement"
-    if flag in ("-v", "--volume") and value is not None and ":" in value:  # without ':' it is anonymous
+    if flag == "--volume" and ":" in value:  # without ':' it is an anonymous volume
         source = value.split(":", 1)[0]
         if source.startswith("/") or source.startswith("."):
             return _bind_source(source, config)
-    if flag == "--mount" and value is not None:
+    if flag == "--mount":
         fields = dict(f.partition("=")[::2] for f in value.split(","))
+        if any(k.startswith("volume-opt") for k in fields) or "volume-driver" in fields:
+            return "--mount with volume-opt/volume-driver can mount any folder of the machine as a volume"
         source = fields.get("source") or fields.get("src") or ""
         if fields.get("type") == "bind" and source:
             return _bind_source(source, config)
+    if flag == "--opt" and (value.startswith("device=") or "bind" in value):
+        return f"--opt {value}: volume options can mount any folder of the machine"
+    if flag == "--log-driver" and value not in ("json-file", "local", "none"):
+        return f"--log-driver {value} would send the container's output elsewhere: use json-file or local"
+    if flag == "--log-opt" and value.partition("=")[0] not in ("max-size", "max-file", "compress", "mode",
+                                                                 "max-buffer-size", "labels", "env", "tag"):
+        return f"--log-opt {value}: only max-size, max-file, compress, mode, max-buffer-size, labels, env, tag"
+    if flag in ("--env-file", "--label-file", "--cidfile"):
+        return _page_file(flag, value, config)
+    return None
+
+
+def _page_file(flag: str, value: str, config: Config) -> str | None:
+    if UNKNOWN in value:
+        return None
+    path = PurePosixPath(value)
+    outside = path.is_absolute() and PurePosixPath(config.workdir) not in path.parents and not config.isolated
+    if ".." in path.parts or outside:
+        return f"{flag} {value}: files of the page must be below its working directory (use a relative path)"
     return None
 
 
@@ -230,10 +264,12 @@ def _bind_source(source: str, config: Config) -> str | None:
         return None  # docker itself refuses relative -v sources; --mount resolves them against the cwd
     if ".." in path.parts:
         return f"bind mount source {source}: '..' is not allowed"
-    if path == PurePosixPath(config.workdir) or PurePosixPath(config.workdir) in path.parents:
-        return None
-    return (f"bind mount of {source}: pages may only bind-mount folders below their working directory "
-            "(write \"$PWD\"/NAME)")
+    if path.parts[1:2] and path.parts[1] in ("proc", "sys", "dev"):
+        return f"bind mount of {source}: /proc, /sys and /dev are the kernel's, not files of a host"
+    if config.isolated or path == PurePosixPath(config.workdir) or PurePosixPath(config.workdir) in path.parents:
+        return None  # in a lab, every folder is the lab's own
+    return (f"bind mount of {source}: on the shared daemon pages may only bind-mount folders below their working "
+            "directory (write \"$PWD\"/NAME); in a lab any folder of the lab")
 
 
 def _check_cp(positionals: Sequence[str], config: Config) -> None:
@@ -253,117 +289,17 @@ def _check_cp(positionals: Sequence[str], config: Config) -> None:
 
 
 def _check_host(argv: Sequence[str], config: Config) -> None:
-    program, args = argv[0], list(argv[1:])
-    rule = HOST.get(program)
-    if rule is None:
-        raise Refused(f"'{program}' is not an allowed host command; allowed: {', '.join(sorted(HOST))}",
-                      match=" ".join(argv))
-    problem = rule(args, config)
-    if problem:
-        raise Refused(f"{program}: {problem}", match=" ".join(argv))
-
-
-def _ip(args: list[str], config: Config) -> str | None:
-    words = [a for a in args if not a.startswith("-")]
-    if not words:
-        return None
-    obj = words[0]
-    if obj not in IP_OBJECTS:
-        return f"'ip {obj}' is not allowed; allowed objects: {', '.join(sorted(IP_OBJECTS))}"
-    action = words[1] if len(words) > 1 else "show"
-    if action not in ("show", "list", "ls", "get", "dev"):
-        return f"'ip {obj} {action}' changes the host; only show/list are allowed"
-    return None
-
-
-
-def _bridge(args: list[str], config: Config) -> str | None:
-    words = [a for a in args if not a.startswith("-")]
-    if words and words[0] not in ("link", "fdb", "vlan", "mdb"):
-        return f"'bridge {words[0]}' is not allowed"
-    if len(words) > 1 and words[1] not in ("show", "list", "dev"):
-        return f"'bridge {words[0]} {words[1]}' changes the host; only show is allowed"
-    return None
-
-
-def _iptables(args: list[str], config: Config) -> str | None:
-    listing = {"-S", "-L", "--list", "--list-rules"}
-    if not listing & set(args):
-        return "only listing (-S, -L) is allowed"
-    allowed = listing | {"-t", "--table", "-n", "--numeric", "-v", "--verbose", "--line-numbers", "-w", "-x"}
-    for a in args:
-        if a.startswith("-") and a not in allowed:
-            return f"option '{a}' is not allowed"
-    return None
-
-
-def _iptables_save(args: list[str], config: Config) -> str | None:
-    bad = [a for a in args if a not in ("-t", "-c") and a.startswith("-")]
-    return f"option '{bad[0]}' is not allowed" if bad else None
-
-
-def _nsenter(args: list[str], config: Config) -> str | None:
-    i = 0
-    while i < len(args) and args[i].startswith("-"):
-        if args[i] in ("-t", "--target"):
-            i += 1
-        elif args[i] not in ("-n", "--net", "-u", "--uts", "-i", "--ipc", "-p", "--pid") and not \
-                args[i].startswith("--net=") and not args[i].startswith("--uts="):
-            return f"option '{args[i]}' is not allowed (only -t PID, -n/--net, -u, -i, -p)"
-        i += 1
-    inner = args[i:]
-    if not inner:
-        return "nsenter needs a command to run"
-    if inner[0] not in ("ip", "cat", "ls", "hostname", "readlink", "ss"):
-        return f"'{inner[0]}' is not allowed inside nsenter (ip, cat, ls, hostname, readlink, ss)"
-    problem: str | None = HOST[inner[0]](inner[1:], config)
-    return problem
-
-
-def _reads_only(*refused: str):  # type: ignore[no-untyped-def]
-    def rule(args: list[str], config: Config) -> str | None:
-        for a in args:
-            if a in refused or any(a.startswith(r + "=") for r in refused if r.startswith("--")):
-                return f"option '{a}' is not allowed"
-        return None
-    return rule
-
-
-def _mkdir(args: list[str], config: Config) -> str | None:
-    for a in args:
-        if a.startswith("-") and a not in ("-p", "-v"):
-            return f"option '{a}' is not allowed"
-        outside = a.startswith("/") or ".." in a.split("/")
-        if not a.startswith("-") and a != UNKNOWN and outside and not a.startswith(str(config.workdir) + "/"):
-            return "mkdir only makes folders below the page's working directory (use a relative path)"
-    return None
-
-
-def _sysctl(args: list[str], config: Config) -> str | None:
-    if any("=" in a or a in ("-w", "--write", "-p", "--load", "--system") for a in args):
-        return "only reading is allowed"
-    return None
-
-
-def _curl(args: list[str], config: Config) -> str | None:
-    allowed = {"-s", "-S", "-sS", "-i", "-I", "--max-time", "-m", "--silent", "--show-error", "--head",
-               "--include", "--connect-timeout"}
-    for a in args:
-        if a.startswith("-") and a not in allowed:
-            return f"option '{a}' is not allowed"
-    urls = [a for a in args if "://" in a]
-    if not urls:
-        return "curl needs an http:// URL of this machine"
-    return None
+    try:
+        check_host(argv, Where(str(config.workdir), config.isolated))
+    except HostRefused as exc:
+        raise Refused(exc.message, match=" ".join(argv)) from None
 
 
 def _check_filter(argv: Sequence[str]) -> None:
-    program = argv[0]
-    if program not in FILTERS:
-        raise Refused(f"'{program}' cannot read a pipe here; allowed after '|': {', '.join(sorted(FILTERS))}")
-    bad = FILTERS[program] & set(argv[1:])
-    if bad:
-        raise Refused(f"'{program} {sorted(bad)[0]}' is not allowed after a pipe")
+    try:
+        check_filter(argv)
+    except HostRefused as exc:
+        raise Refused(exc.message) from None
 
 
 # --------------------------------------------------------------------------------------------------
@@ -375,24 +311,81 @@ _URL = re.compile(r"\b(?:https?|ftp)://([^/\s:'\"]+)")
 # Loopback, Docker's networks, and a lab's LAN (192.0.2.0/24, a range reserved for documentation).
 _LOCAL_NETS = [ipaddress.ip_network(n) for n in ("127.0.0.0/8", "172.16.0.0/12", "0.0.0.0/32", "192.0.2.0/24")]
 _MASKS = re.compile(r"255\.\d+\.\d+\.\d+")
+_LOCAL_NETS6 = [ipaddress.ip_network(n) for n in ("::1/128", "::/128", "fe80::/10", "fc00::/7", "2001:db8::/32")]
+NETWORK_TOOLS = {"ping", "ping6", "wget", "curl", "nc", "netcat", "nslookup", "host", "dig", "telnet",
+                 "traceroute", "traceroute6", "arping", "ssh", "ftpget", "ftpput", "tftp", "ntpd", "whois", "rdate"}
+_NAME = re.compile(r"(?=.*[a-zA-Z])[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+\.?")  # example.org, www.example.org.
+_FILE = re.compile(r"\.(html?|txt|conf|json|log|sh|tar|gz|md)$")
 
 
 def _check_addresses(argv: Sequence[str]) -> None:
-    for word in argv:
-        for m in _IPV4.finditer(word):
-            text = m.group(1)
-            try:
-                address = ipaddress.ip_address(text)
-            except ValueError:
-                continue
-            if _MASKS.fullmatch(text) or any(address in net for net in _LOCAL_NETS):
-                continue
-            raise Refused(f"{text} is outside this machine: lessons only talk between containers and this host "
-                          "(loopback, Docker's 172.16.0.0/12 networks, and the lab LAN 192.0.2.0/24)")
-        for m in _URL.finditer(word):
+    """Every address a command names is one of this lab or machine: IPv4 in any notation inet_aton takes
+    (8.8.8.8, 134744072, 0x08080808, 8.8.2056, 010.010.010.010), IPv6, URLs, and the names that network tools
+    (ping, wget, nc, nslookup, ...) are given, also inside `sh -c '...'`. In a lab nothing outside is reachable
+    anyway; this keeps pages honest where they run on a shared daemon, and their outputs free of timeouts."""
+    tokens = [token for word in argv for token in re.split(r"[\s;|&()<>'\"`]+", word) if token]
+    after_tool = False
+    for token in tokens:
+        for part in (token.split(":") if token.count(":") == 1 else [token]):  # db:203.0.113.5, 8.8.8.8:53
+            _check_token(part, any_notation=after_tool)
+        for m in re.finditer(r"://\[([0-9a-fA-F:.%]+)\]", token):  # http://[2001:db8::1]/
+            _check_token(m.group(1), any_notation=True)
+        for m in _URL.finditer(token):
             host = m.group(1)
             if "." in host and not _IPV4.fullmatch(host):
                 raise Refused(f"{host} is outside this machine: lessons only talk between containers and this host")
+        if after_tool and _NAME.fullmatch(token) and not _FILE.search(token):
+            raise Refused(f"'{token}' is a name outside this lab: lessons only name their own containers, networks "
+                          "and hosts (names without dots)")
+        after_tool = after_tool or token.rsplit("/", 1)[-1] in NETWORK_TOOLS
+
+
+def _check_token(token: str, *, any_notation: bool) -> None:
+    """Dotted quads and IPv6 anywhere; other IPv4 notations (172.17 is 172.0.0.17 to inet_aton, 134744072 is
+    8.8.8.8) only where a network tool reads them, since elsewhere they are ordinary patterns and numbers."""
+    candidate = token.split("/", 1)[0] if "/" in token and not token.startswith("/") else token  # 8.8.8.8/32
+    dotted_quad = re.fullmatch(r"\d{1,3}(\.\d{1,3}){3}", candidate) is not None
+    address = (_ipv4_any_notation(candidate) if any_notation or dotted_quad else None) or _ipv6(candidate)
+    if address is None or _MASKS.fullmatch(candidate):
+        return
+    local = _LOCAL_NETS if isinstance(address, ipaddress.IPv4Address) else _LOCAL_NETS6
+    if any(address in net for net in local):
+        return
+    shown = f"{candidate} ({address})" if str(address) != candidate else candidate
+    raise Refused(f"{shown} is outside this machine: lessons only talk between containers and this host "
+                  "(loopback, Docker's 172.16.0.0/12 networks, and the lab LAN 192.0.2.0/24)")
+
+
+def _ipv4_any_notation(text: str) -> ipaddress.IPv4Address | None:
+    """What inet_aton (and so ping or wget) makes of `text`: dotted quads, fewer parts, hex and octal. Plain
+    numbers below 16777216 (1.0.0.0) are taken as numbers (sleep 3600, head -c 300000)."""
+    parts = text.split(".")
+    if not 1 <= len(parts) <= 4 or not all(re.fullmatch(r"0[xX][0-9a-fA-F]+|\d+", p) for p in parts):
+        return None
+    try:
+        values = [int(p, 16) if p[:2].lower() == "0x" else int(p, 8) if len(p) > 1 and p[0] == "0" else int(p)
+                  for p in parts]
+    except ValueError:
+        return None
+    if len(parts) == 1 and values[0] < 1 << 24 and not text.lower().startswith("0x"):
+        return None
+    limits = {1: [32], 2: [8, 24], 3: [8, 8, 16], 4: [8, 8, 8, 8]}[len(parts)]
+    number = 0
+    for value, bits in zip(values, limits, strict=True):
+        if value >= 1 << bits:
+            return None
+        number = (number << bits) | value
+    return ipaddress.IPv4Address(number)
+
+
+def _ipv6(text: str) -> ipaddress.IPv6Address | None:
+    text = text.strip("[]").split("%", 1)[0]
+    if text.count(":") < 2:
+        return None
+    try:
+        return ipaddress.IPv6Address(text)
+    except ValueError:
+        return None
 
 
 # --------------------------------------------------------------------------------------------------
@@ -413,47 +406,35 @@ SHORTHANDS = {
     "export": "container export", "history": "image history", "update": "container update",
 }
 STOP_AT_FIRST_POSITIONAL = {"container run", "container create", "container exec"}
-_RUN_BOOLS = {"--detach", "--interactive", "--tty", "--rm", "--privileged", "--init", "--read-only",
-              "--publish-all", "--no-healthcheck", "--oom-kill-disable", "--disable-content-trust",
-              "--sig-proxy", "--help", "--quiet", "--use-api-socket"}
-_RUN_SHORT_VALUES = {"-a", "-c", "-e", "-h", "-l", "-m", "-p", "-u", "-v", "-w"}
-FLAGS: dict[str, tuple[set[str], set[str]]] = {
-    "container run": (_RUN_BOOLS, _RUN_SHORT_VALUES),
-    "container create": (_RUN_BOOLS, _RUN_SHORT_VALUES),
-    "container exec": ({"--detach", "--interactive", "--tty", "--privileged", "--help"}, {"-e", "-u", "-w"}),
-    "container start": ({"--attach", "--interactive", "--help"}, set()),
-    "container stop": (set(), {"-t", "-s"}),
-    "container restart": (set(), {"-t", "-s"}),
-    "container kill": (set(), {"-s"}),
-    "container rm": ({"--force", "--volumes", "--link"}, set()),
-    "container ls": ({"--all", "--latest", "--no-trunc", "--quiet", "--size"}, {"-f", "-n"}),
-    "container cp": ({"--archive", "--follow-link", "--quiet"}, set()),
-    "container diff": (set(), set()),
-    "container logs": ({"--details", "--follow", "--timestamps"}, {"-n"}),
-    "container top": (set(), set()),
-    "container port": (set(), set()),
-    "container inspect": ({"--size"}, {"-f"}),
-    "container pause": (set(), set()),
-    "container unpause": (set(), set()),
-    "container rename": (set(), set()),
-    "container wait": (set(), set()),
-    "container stats": ({"--all", "--no-stream", "--no-trunc"}, set()),
-    "network create": ({"--attachable", "--internal", "--ingress", "--ipv6", "--config-only"}, {"-d", "-o"}),
-    "network ls": ({"--no-trunc", "--quiet"}, {"-f"}),
-    "network inspect": ({"--verbose"}, {"-f"}),
-    "network connect": (set(), set()),
-    "network disconnect": ({"--force"}, {"-f"}),
-    "network rm": ({"--force"}, set()),
-    "volume create": (set(), {"-d", "-o"}),
-    "volume ls": ({"--quiet", "--cluster"}, {"-f"}),
-    "volume inspect": (set(), {"-f"}),
-    "volume rm": ({"--force"}, set()),
-    "image ls": ({"--all", "--digests", "--no-trunc", "--quiet", "--tree"}, {"-f"}),
-    "image inspect": (set(), {"-f"}),
-    "image history": ({"--human", "--no-trunc", "--quiet"}, {"-H"}),
-    "inspect": ({"--size"}, {"-f"}),
+_SHORTS_OF_OLD = {verb: {s for s, _, since in table.values() if s and since != "28"} for verb, table in OPTIONS.items()}
+_SHORTS_OF_NEW = {verb: {s for s, _, since in table.values() if s and since != "20.10-only"}
+                  for verb, table in OPTIONS.items()}
+_TERMINAL = ("needs a terminal, which a recorded page does not have: start the container with -d and run commands "
+             "in it with `docker exec NAME COMMAND`")
+_DEVICE = "it gives the container a host device"
+# Options refused whatever their value: they reach past the container (devices, the kernel, the Docker socket),
+# need a terminal, depend on the machine, or print what differs between CLI versions.
+REFUSED_OPTIONS = {
+    "--privileged": "it gives the container the whole host: every device and capability of the machine",
+    "--cap-add": "it widens what the container may do to the machine",
+    "--device": _DEVICE, "--device-cgroup-rule": _DEVICE, "--gpus": _DEVICE,
+    "--device-read-bps": _DEVICE, "--device-read-iops": _DEVICE, "--device-write-bps": _DEVICE,
+    "--device-write-iops": _DEVICE, "--blkio-weight-device": _DEVICE,
+    "--cgroup-parent": "it places the container in cgroups outside Docker's own",
+    "--runtime": "another container runtime makes outputs depend on the machine",
+    "--storage-opt": "storage driver options depend on the machine",
+    "--volume-driver": "volume plugins are not installed in labs",
+    "--use-api-socket": "it gives the container the Docker socket, and with it the whole host",
+    "--tty": _TERMINAL, "--detach-keys": _TERMINAL,
+    "--help": "help texts change between CLI versions: quote the part that matters in prose",
+    "--kubeconfig": "Kubernetes is not part of these lessons",
+    "--checkpoint": "checkpoints are experimental", "--checkpoint-dir": "checkpoints are experimental",
+    "--isolation": "isolation modes exist only on Windows",
+    "--platform": "another platform's image would have to be pulled",
+    "--disable-content-trust": "content trust concerns registries, which lessons never contact",
 }
-SIMPLE_VERBS = {"version", "info", "system info", "system df"}
+_ALLOWED_IN: set[tuple[str, str]] = set()  # (option, verb) exceptions to REFUSED_OPTIONS
+OLD_SPELLINGS = {"--net": "--network", "--net-alias": "--network-alias"}  # hidden aliases both CLIs still take
 REFUSED_VERBS = {
     "image pull": "it needs a registry, and lessons never contact the internet",
     "image push": "it needs a registry, and lessons never contact the internet",
@@ -477,37 +458,4 @@ REFUSED_VERBS = {
     "system prune": "it removes objects the page did not create",
     "container update": "not needed by the lessons",
     "container stats": "its output changes every second",
-}
-IP_OBJECTS = {"a", "addr", "address", "l", "link", "r", "route", "n", "neigh", "neighbor", "neighbour",
-              "netns"}
-HOST = {
-    "ip": _ip,
-    "bridge": _bridge,
-    "iptables": _iptables,
-    "ip6tables": _iptables,
-    "iptables-save": _iptables_save,
-    "nsenter": _nsenter,
-    "cat": _reads_only(),
-    "ls": _reads_only(),
-    "stat": _reads_only(),
-    "readlink": _reads_only(),
-    "realpath": _reads_only(),
-    "head": _reads_only(),
-    "tail": _reads_only("-f", "--follow", "-F"),
-    "grep": _reads_only(),
-    "wc": _reads_only(),
-    "hostname": lambda args, config: "only reading the name is allowed" if args else None,
-    "uname": _reads_only(),
-    "id": _reads_only(),
-    "echo": _reads_only(),
-    "ss": _reads_only("-K", "--kill"),
-    "sysctl": _sysctl,
-    "mkdir": _mkdir,
-    "curl": _curl,
-    "du": _reads_only(),
-    "find": _reads_only("-delete", "-exec", "-execdir", "-ok", "-okdir", "-fprint", "-fprintf", "-fls"),
-}
-FILTERS: dict[str, set[str]] = {
-    "grep": set(), "head": set(), "tail": {"-f", "--follow", "-F"}, "sort": {"-o", "--output"},
-    "uniq": set(), "wc": set(), "cut": set(), "tr": set(), "column": set(),
 }

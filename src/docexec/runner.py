@@ -88,7 +88,8 @@ class Session:
             self.hosts = self.backend.__enter__()
             self.variables = {"PWD": self.host().workdir}
             # The policy checks paths against the working folder the commands really get (/lab in a lab).
-            self.checks = dataclasses.replace(self.config, workdir=Path(self.host().workdir))
+            self.checks = dataclasses.replace(self.config, workdir=Path(self.host().workdir),
+                                              isolated=self.backend.mode == "lab")
         except BaseException:
             _OPEN.discard(self)
             self._restore_signal_handlers()
@@ -246,7 +247,7 @@ class Session:
             options = iter_options(argv, call)
             flags = {flag for flag, _ in options}
             extra = ["--label", f"{LABEL}={self.run_id}", "--pull", "never"]
-            if not flags & {"-m", "--memory"}:
+            if "--memory" not in flags:
                 extra += ["--memory", self.config.memory_limit]
             if "--pids-limit" not in flags:
                 extra += ["--pids-limit", str(self.config.pids_limit)]
@@ -302,7 +303,7 @@ def _named_volumes(options: list[tuple[str, str | None]]) -> list[str]:
     for flag, value in options:
         if not value or UNKNOWN in value:
             continue
-        if flag in ("-v", "--volume"):
+        if flag == "--volume":
             source = value.split(":", 1)[0]
             if ":" in value and source and not source.startswith(("/", ".")):
                 names.append(source)

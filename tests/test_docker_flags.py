@@ -1,0 +1,52 @@
+"""The docker option table the lint parses with (src/docexec/docker_flags.py) against the CLIs themselves: every
+option that a docker CLI on this machine lists is in the table, with the same short name and the same arity, so a
+new CLI's option is never parsed as a value; and an option the table says every supported CLI has, each has."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+
+import pytest
+
+from docexec.docker_flags import OPTIONS
+
+from .docker_help import options_of
+
+
+def _clis() -> list[str]:
+    found = {shutil.which("docker") or "", "/usr/bin/docker", "/usr/local/bin/docker"}
+    return sorted(path for path in found if path and os.access(path, os.X_OK))
+
+
+def _version(cli: str) -> str:
+    done = subprocess.run([cli, "--version"], capture_output=True, text=True, timeout=30, check=False)
+    return done.stdout.strip()
+
+
+@pytest.mark.parametrize("cli", _clis() or [pytest.param("docker", marks=pytest.mark.skip("no docker CLI here"))])
+def test_every_option_of_the_cli_is_in_the_table(cli: str) -> None:
+    problems = []
+    for verb, table in OPTIONS.items():
+        listed = options_of(cli, verb)
+        expected = any(since == "20.10" for _, _, since in table.values())
+        assert listed or not expected, f"{cli} {verb} --help listed no options: did its help format change?"
+        for name, (short, value) in listed.items():
+            if name not in table:
+                problems.append(f"{verb} {name}: unknown to docker_flags.py")
+            elif table[name][:2] != (short, value):
+                problems.append(f"{verb} {name}: the table says {table[name][:2]}, the CLI {(short, value)}")
+        for name, (_, _, since) in table.items():
+            if since == "20.10" and name not in listed:
+                problems.append(f"{verb} {name}: the table says every supported CLI has it; this one does not")
+    assert not problems, (f"{_version(cli)} ({cli}) disagrees with src/docexec/docker_flags.py; regenerate it with "
+                          "tests/docker_help.py and classify new options in policy.REFUSED_OPTIONS:\n  "
+                          + "\n  ".join(problems))
+
+
+def test_the_table_knows_the_verbs_the_lint_supports() -> None:
+    from docexec.policy import REFUSED_VERBS, STOP_AT_FIRST_POSITIONAL
+
+    assert set(OPTIONS) >= STOP_AT_FIRST_POSITIONAL
+    assert not set(OPTIONS) & set(REFUSED_VERBS)
