@@ -257,9 +257,11 @@ class Lab:
             # and resource limits hold for everything in it.
             join = 'while [ "$1" != -- ]; do echo $$ > "$1"; shift; done; shift; exec "$@"'
             procs = [str(folder / "cgroup.procs") for folder in self._cgroups]
+            # bubblewrap's own PID 1 keeps the environment it was started with (--clearenv is for the command):
+            # it gets nothing of this machine's, which a page could otherwise read in /proc/1/environ.
             proc = subprocess.Popen(["/bin/sh", "-c", join, "lab", *procs, "--", *_DROP_CAPS, "bwrap", "--args", "0",
                                      "--", *argv], stdin=args_r, stdout=log, stderr=subprocess.STDOUT, pass_fds=fds,
-                                    start_new_session=True)
+                                    start_new_session=True, env={"PATH": LAB_PATH, "LANG": "C.UTF-8"})
         finally:
             os.close(info_w)
             os.close(args_r)

@@ -432,6 +432,7 @@ REFUSED_OPTIONS = {
     "--isolation": "isolation modes exist only on Windows",
     "--platform": "another platform's image would have to be pulled",
     "--disable-content-trust": "content trust concerns registries, which lessons never contact",
+    "--follow": "it never ends, and a page's command must (show what was logged so far, without -f)",
 }
 _ALLOWED_IN: set[tuple[str, str]] = set()  # (option, verb) exceptions to REFUSED_OPTIONS
 OLD_SPELLINGS = {"--net": "--network", "--net-alias": "--network-alias"}  # hidden aliases both CLIs still take
