@@ -241,6 +241,14 @@ def _curl(positionals: list[str], options: list[tuple[str, str | None]], where: 
     return None
 
 
+def _tcpdump(positionals: list[str], options: list[tuple[str, str | None]], where: Where) -> str | None:
+    if not where.isolated:
+        return "capturing is only allowed in a lab (on the shared daemon it would show the machine's traffic)"
+    if not any(flag == "-c" for flag, _ in options):
+        return "give -c N: a capture must end by itself"
+    return None
+
+
 FIND_PRIMARIES = {"-name": 1, "-iname": 1, "-path": 1, "-type": 1, "-maxdepth": 1, "-mindepth": 1, "-size": 1,
                   "-newer": 1, "-user": 1, "-group": 1, "-perm": 1, "-links": 1, "-inum": 1, "-empty": 0,
                   "-print": 0, "-print0": 0, "-ls": 0, "-xdev": 0, "-mount": 0, "-o": 0, "-a": 0, "-not": 0,
@@ -298,6 +306,9 @@ HOST: dict[str, Program] = {
     "ss": Program(_opts("-l -t -u -n -p -a -4 -6 -x -H -e -o -i -m")),
     "sysctl": Program(_opts("-n -e -N -w -q"), check=_sysctl),
     "mkdir": Program(_opts("-p -v"), check=_mkdir),
+    # Debian's tcpdump, on a lab host's own interfaces; it never writes or reads capture files (-w, -r).
+    "tcpdump": Program(_opts("-i= -n -nn -c= -e -l -q -t -tt -v -vv -p -Q= --direction= -s= -A -X"),
+                       check=_tcpdump),
     "curl": Program(_opts("-s --silent -S --show-error -i --include -I --head -f --fail -m= --max-time= "
                           "--connect-timeout= -4 -6 -H= --header="), check=_curl),
 }

@@ -319,8 +319,9 @@ class Lab:
     def _etc_files(self, name: str) -> dict[str, str]:
         hosts = "".join(f"{h.address}\t{h.name}\n" for h in self.hosts)
         return {
-            "passwd": "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n",
-            "group": "root:x:0:\ndocker:x:999:\nnogroup:x:65534:\n",
+            "passwd": "root:x:0:0:root:/root:/bin/sh\ntcpdump:x:104:104::/nonexistent:/usr/sbin/nologin\n"
+                      "nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n",
+            "group": "root:x:0:\ntcpdump:x:104:\ndocker:x:999:\nnogroup:x:65534:\n",
             "nsswitch.conf": "passwd: files\ngroup: files\nshadow: files\nhosts: files\nnetworks: files\n"
                              "protocols: files\nservices: files\n",
             "hosts": f"127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n{hosts}",
