@@ -206,6 +206,8 @@ class RecordingProgress:
 
     def _render(self) -> Table:
         table = Table.grid(padding=(0, 1))
+        table.add_column(no_wrap=True)
+        table.add_column(no_wrap=True, overflow="ellipsis")  # one line per lab, whatever the terminal's width
         table.add_row(f"[bold]{self.done}/{self.total}[/bold] pages recorded", f"({self.jobs} at a time)")
         with self._lock:
             for name, text in self.running.items():
