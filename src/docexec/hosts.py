@@ -96,7 +96,7 @@ class LabBackend(Backend):
             used = [spec for spec in self.images if spec.used_by(words)]
             for lab_host in self.lab.hosts:
                 daemon = Daemon.connect(f"unix://{lab_host.socket}")
-                env = {**_BASE_ENV, "PATH": self.lab._lab_path(), "HOME": "/root", "PWD": WORKDIR,
+                env = {**_BASE_ENV, "PATH": self.lab.path, "HOME": "/root", "PWD": WORKDIR,
                        "DOCKER_CONFIG": "/root/.docker"}
                 self.hosts[lab_host.name] = Host(lab_host.name, daemon, WORKDIR, Path("/"), env, lab_host.command)
                 for spec in used:

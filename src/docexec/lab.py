@@ -248,7 +248,7 @@ class Lab:
                    *(["--block-fd", str(gate)] if gate is not None else []),
                    "--unshare-net", "--unshare-pid", "--unshare-uts", "--unshare-ipc", "--unshare-cgroup",
                    "--hostname", name, "--die-with-parent", "--new-session", "--cap-add", "ALL", "--clearenv",
-                   "--setenv", "PATH", self._lab_path(), "--setenv", "LANG", "C.UTF-8", "--setenv", "HOME", "/root"]
+                   "--setenv", "PATH", self.path, "--setenv", "LANG", "C.UTF-8", "--setenv", "HOME", "/root"]
         os.write(args_w, b"".join(o.encode() + b"\0" for o in options))
         os.close(args_w)
         try:
@@ -279,7 +279,9 @@ class Lab:
         self._save_state(name, proc.pid, child)
         return child
 
-    def _lab_path(self) -> str:
+    @property
+    def path(self) -> str:
+        """PATH inside the lab: the engine folders first (see LabSettings.engine_path)."""
         inside = [f"/opt/docexec/engine/{n}" for n, _ in enumerate(self.settings.engine_path)]
         return ":".join([*inside, self.settings.path])
 
