@@ -193,3 +193,49 @@ def test_the_shared_fallback_refuses_a_page_with_two_hosts(daemon, make_project)
     project = Project(config, mode="force", notify=lambda m: None)
     with pytest.raises(RefusedToRecord, match=r"docs/p.md: has 2 hosts .*only a lab can give"):
         project.record(project.load_page("p.md"))
+
+
+def test_the_lab_keeps_to_its_share_of_the_kernel(one: LabHost) -> None:
+    """What holds even for a command the lint would refuse (run here directly, past the lint): no machine-wide
+    capability, no block device of the machine, read-only /sys and kernel settings, Docker's /proc protections,
+    cgroups rooted at the lab's own, with its limits."""
+    load_busybox(one)
+    status = run(one, "grep", "CapBnd", "/proc/self/status").stdout.split()[1]
+    assert not int(status, 16) & (1 << 16), "CAP_SYS_MODULE is out of the bounding set"
+    done = run(one, "docker", "run", "--rm", "--cap-add", "SYS_MODULE", "busybox", "true")
+    assert done.returncode != 0 and "unable to apply caps" in done.stderr, done.stderr
+    done = run(one, "docker", "run", "--rm", "--privileged", "busybox", "true")
+    assert done.returncode != 0 and "devices.allow" in done.stderr, done.stderr
+    # A block device node made in a container: neither the container nor the host's own commands may open it.
+    assert run(one, "docker", "run", "-d", "--name", "box", "busybox", "sh", "-c",
+               "mknod /blk b 7 0; sleep 1d").returncode == 0
+    pid = run(one, "docker", "inspect", "-f", "{{.State.Pid}}", "box").stdout.strip()
+    for _ in range(50):
+        if run(one, "ls", f"/proc/{pid}/root/blk").returncode == 0:
+            break
+    done = run(one, "head", "-c", "16", f"/proc/{pid}/root/blk")
+    assert done.returncode != 0 and "Operation not permitted" in done.stderr, done.stderr
+    assert "Operation not permitted" in run(one, "docker", "exec", "box", "head", "-c", "16", "/blk").stderr
+    # Read-only kernel interfaces; hidden ones.
+    assert "Read-only file system" in run(one, "touch", "/sys/kernel/docexec").stderr
+    value = Path("/proc/sys/kernel/ctrl-alt-del").read_text().strip()  # written back as it is, if it could be
+    done = run(one, "sysctl", "-w", f"kernel.ctrl-alt-del={value}")
+    assert done.returncode != 0 and ("Read-only" in done.stderr or "permission denied" in done.stderr)
+    ro = [line.split()[5] for line in run(one, "cat", "/proc/self/mountinfo").stdout.splitlines()
+          if line.split()[4] == "/proc/sys"]
+    assert ro and ro[-1].startswith("ro"), "/proc/sys is mounted read-only"
+    mounts = {line.split()[4]: line.split()[5] for line in run(one, "cat", "/proc/self/mountinfo").stdout.splitlines()}
+    for path in lab.PROC_READ_ONLY:  # those this kernel has (sysrq-trigger, irq, bus, fs, asound)
+        if Path(path).exists():
+            assert mounts.get(path, "").startswith("ro"), f"{path} is read-only in a lab"
+    for path in lab.PROC_MASKED:  # kcore, keys, timer_list, sched_debug, kallsyms
+        if Path(path).exists():
+            assert run(one, "head", "-c", "64", path).stdout == "", f"{path} is hidden in a lab"
+    # cgroups: the lab's own namespace, containers at /docker/<id> as on a real host, the lab's limits.
+    assert run(one, "cat", "/proc/self/cgroup").stdout.splitlines()[0].endswith(":/")
+    assert ":/docker/" in run(one, "cat", f"/proc/{pid}/cgroup").stdout
+    folders = {p.parts[4]: p for p in one.cgroups if len(p.parts) > 4}
+    if "memory" in folders:
+        assert (folders["memory"] / "memory.limit_in_bytes").read_text().strip() == str(lab.LAB_MEMORY)
+    if "pids" in folders:
+        assert (folders["pids"] / "pids.max").read_text().strip() == str(lab.LAB_PIDS)

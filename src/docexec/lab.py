@@ -75,6 +75,12 @@ LAB_CAPS_DROPPED = ("CAP_SYS_MODULE", "CAP_SYS_BOOT", "CAP_SYS_TIME", "CAP_SYS_R
 _DROP_CAPS = ("setpriv", "--bounding-set", ",".join("-" + c.lower().removeprefix("cap_") for c in LAB_CAPS_DROPPED),
               "--")
 LAB_MEMORY = 4 * 1024**3
+
+
+def _join_cgroups(procs: Sequence[str]) -> list[str]:
+    """A shell that moves itself into the given cgroups (their cgroup.procs files), then becomes the command."""
+    join = 'while [ "$1" != -- ]; do echo $$ > "$1"; shift; done; shift; exec "$@"'
+    return ["/bin/sh", "-c", join, "lab", *procs, "--"]
 LAB_PIDS = 4096
 
 
@@ -126,6 +132,7 @@ class LabHost:
     name: str
     address: str  # on the lab LAN
     pid: int = 0
+    cgroups: tuple[Path, ...] = ()  # the lab's cgroups, as this machine names them
 
     @property
     def socket(self) -> str:
@@ -133,10 +140,12 @@ class LabHost:
         return f"/proc/{self.pid}/root{SOCKET}"
 
     def command(self, argv: Sequence[str], workdir: str = WORKDIR) -> list[str]:
-        """`argv` as started from this machine so that it runs inside the host: in its namespaces, its root
-        file system and its working folder."""
-        return ["nsenter", f"--target={self.pid}", "--mount", "--net", "--pid", "--uts", "--ipc", "--cgroup",
-                "--root", f"--wd=/proc/{self.pid}/root{workdir}", "--", *_DROP_CAPS, *argv]
+        """`argv` as started from this machine so that it runs inside the host: in its cgroups (so the lab's
+        device rules and limits hold for it too), its namespaces, its root file system and its working folder,
+        without the machine-wide capabilities."""
+        procs = [str(folder / "cgroup.procs") for folder in self.cgroups]
+        return [*_join_cgroups(procs), "nsenter", f"--target={self.pid}", "--mount", "--net", "--pid", "--uts",
+                "--ipc", "--cgroup", "--root", f"--wd=/proc/{self.pid}/root{workdir}", "--", *_DROP_CAPS, *argv]
 
 
 @dataclass
@@ -218,6 +227,7 @@ class Lab:
             gate_r, gate_w = os.pipe()
             try:
                 host.pid = self._sandbox(host.name, ["/bin/sh", INIT], gate=gate_r)
+                host.cgroups = tuple(self._cgroups)
             finally:
                 os.close(gate_r)
             gates.append(gate_w)
@@ -255,12 +265,11 @@ class Lab:
             # A shell joins the lab's cgroups, then becomes bubblewrap: the sandbox is made inside them, so its
             # cgroup namespace is rooted there (the lab sees and changes no other cgroup), and the lab's device
             # and resource limits hold for everything in it.
-            join = 'while [ "$1" != -- ]; do echo $$ > "$1"; shift; done; shift; exec "$@"'
             procs = [str(folder / "cgroup.procs") for folder in self._cgroups]
             # bubblewrap's own PID 1 keeps the environment it was started with (--clearenv is for the command):
             # it gets nothing of this machine's, which a page could otherwise read in /proc/1/environ.
-            proc = subprocess.Popen(["/bin/sh", "-c", join, "lab", *procs, "--", *_DROP_CAPS, "bwrap", "--args", "0",
-                                     "--", *argv], stdin=args_r, stdout=log, stderr=subprocess.STDOUT, pass_fds=fds,
+            proc = subprocess.Popen([*_join_cgroups(procs), *_DROP_CAPS, "bwrap", "--args", "0", "--", *argv],
+                                    stdin=args_r, stdout=log, stderr=subprocess.STDOUT, pass_fds=fds,
                                     start_new_session=True, env={"PATH": LAB_PATH, "LANG": "C.UTF-8"})
         finally:
             os.close(info_w)
