@@ -49,8 +49,9 @@ def on_config(config: MkDocsConfig) -> MkDocsConfig:
 # Replace each exec fence with its transcript; run the page first if its recording is missing or stale.
 def on_page_markdown(markdown: str, *, page: Page, config: MkDocsConfig, files: Files) -> str:
     assert _project is not None
+    source, cut = _page_source(markdown, page)
     try:
-        parsed = _project.load_page(page.file.src_uri, markdown)
+        parsed = _project.load_page(page.file.src_uri, source)
         if not parsed.blocks:
             return markdown
         outcome = _project.ensure(parsed)
@@ -63,9 +64,22 @@ def on_page_markdown(markdown: str, *, page: Page, config: MkDocsConfig, files: 
         log.warning(f"{parsed.name}: has no recorded outputs ({outcome.reason or 'not recorded'})")
     for path in outcome.changed:
         log.info(f"docexec: wrote {path.relative_to(_project.config.root)}")
-    rendered = render_page(markdown, parsed, outcome.stored, stale=outcome.status == "stale")
+    rendered = render_page("\n" * cut + markdown, parsed, outcome.stored, stale=outcome.status == "stale")
+    rendered = Rendered(rendered.markdown[cut:], rendered.fragments)
     _rendered[page.file.src_uri] = rendered
     return rendered.markdown
+
+
+def _page_source(markdown: str, page: Page) -> tuple[str, int]:
+    """The page as the engine reads it (front matter included), and how many lines MkDocs cut off its start.
+    MkDocs strips the YAML front matter and the blank lines after it before this hook, but the engine needs the
+    front matter's `hosts:`, and its block line numbers count from the file's first line."""
+    raw = page.file.content_string
+    if markdown and raw.endswith(markdown) and raw != markdown:
+        head = raw[:len(raw) - len(markdown)]
+        if head.endswith("\n"):
+            return raw, head.count("\n")
+    return markdown, 0
 
 
 # Put the transcripts into the converted page, where their placeholders are.
