@@ -150,4 +150,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if ROOT / "tests" not in path.parents:
             continue  # pages under docs/ are grouped by the drift-check plugin, one group per page
         group = "browser" if (ROOT / "tests" / "browser") in path.parents else path.stem
+        if group in ("test_lab", "test_hostile"):  # one changes the machine, the other compares it before/after
+            group = "machine"
         item.add_marker(pytest.mark.xdist_group(group))

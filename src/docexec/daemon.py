@@ -8,6 +8,7 @@ import platform
 import shutil
 import socket
 import tempfile
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -46,16 +47,23 @@ class Daemon:
             raise DaemonUnavailable(f"no Docker daemon answers at {where} ({problem})")
         import docker
 
-        client = None
-        try:
-            client = docker.DockerClient(base_url=where, timeout=timeout) if explicit else \
-                docker.from_env(timeout=timeout)
-            client.ping()
-        except Exception as exc:  # the SDK raises several kinds for "nobody answers"
-            if client is not None:
-                client.close()
-            raise DaemonUnavailable(f"no Docker daemon answers at {where} ({type(exc).__name__})") from None
-        return cls(client, where)
+        # A lab's daemon has just started: under load its API may still refuse a first request or two.
+        attempts = 10 if explicit else 1
+        for attempt in range(attempts):
+            client = None
+            try:
+                client = docker.DockerClient(base_url=where, timeout=timeout) if explicit else \
+                    docker.from_env(timeout=timeout)
+                client.ping()
+                return cls(client, where)
+            except Exception as exc:  # the SDK raises several kinds for "nobody answers"
+                if client is not None:
+                    client.close()
+                if attempt + 1 == attempts:
+                    raise DaemonUnavailable(f"no Docker daemon answers at {where} ({type(exc).__name__}: "
+                                            f"{str(exc)[:200]})") from None
+                time.sleep(0.3)
+        raise AssertionError("unreachable")
 
     def close(self) -> None:
         self.client.close()

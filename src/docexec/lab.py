@@ -32,7 +32,7 @@ import socket
 import subprocess
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -472,7 +472,10 @@ def sweep(runtime_dir: Path = RUNTIME_DIR, notify: Callable[[str], None] | None 
                     _kill(int(proc["pid"]))
             for proc in state.get("processes", []):
                 _wait_gone(int(proc["pid"]), proc["start"])
-            _remove_cgroups([Path(p) for p in state.get("cgroups", [])])
+            # Whatever the state says, the lab's cgroups hold every process it had, even one started a moment
+            # before the recorder died and so never written down: they go, then the cgroups.
+            _remove_cgroups({Path(p) for p in state.get("cgroups", [])}
+                            | {base / f"{CGROUP_PREFIX}{folder.name}" for base in _own_cgroups()})
             shutil.rmtree(folder, ignore_errors=True)
             removed.append(f"lab {folder.name}" + (f" ({state['label']})" if state.get("label") else ""))
         finally:
@@ -555,7 +558,7 @@ def _socket_answers(path: str) -> bool:
     probe.settimeout(2)
     try:
         probe.connect(path)
-        probe.sendall(b"GET /_ping HTTP/1.0\r\n\r\n")
+        probe.sendall(b"GET /version HTTP/1.0\r\n\r\n")  # not /_ping: it answers before the API is ready
         return b" 200 " in probe.recv(64)
     except OSError:
         return False
@@ -659,11 +662,16 @@ def _make_lab_cgroups(name: str) -> list[Path]:
     return made
 
 
-def _remove_cgroups(tops: list[Path]) -> None:
-    """Remove the cgroup folders dockerd made for a lab's containers (empty once their processes are gone)."""
-    for top in tops:
-        if not top.name.startswith(CGROUP_PREFIX) or not top.is_dir():
-            continue
+def _remove_cgroups(tops: Iterable[Path]) -> None:
+    """Kill every process still in a lab's cgroups (only a lab's: the folders are named docexec-lab-<id>), then
+    remove the folders: the lab's own and those dockerd made for its containers."""
+    folders = [top for top in tops if top.name.startswith(CGROUP_PREFIX) and top.is_dir()]
+    for top in folders:
+        for procs in top.rglob("cgroup.procs"):
+            with contextlib.suppress(OSError, ValueError):
+                for pid in procs.read_text().split():
+                    _kill(int(pid))
+    for top in folders:
         for folder in sorted((p for p in top.rglob("*") if p.is_dir()), key=lambda p: -len(p.parts)):
             _rmdir(folder)
         _rmdir(top)
