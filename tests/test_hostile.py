@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import secrets
 import subprocess
 from collections.abc import Iterator
@@ -128,7 +129,8 @@ def machine() -> dict[str, object]:
         "canary": sorted((p.name, _hash(p)) for p in CANARY.iterdir()),
         "links": sorted(line.split(":")[1].strip() for line in _run("ip", "-o", "link").splitlines()),
         "routes": _run("ip", "route"),
-        "iptables": [line for line in _run("iptables-save").splitlines() if not line.startswith("#")],
+        "iptables": [re.sub(r"\[\d+:\d+\]", "[]", line) for line in _run("iptables-save").splitlines()
+                     if not line.startswith("#")],  # the rules, not the machine's own packet counters
         "sysctl": {k: Path(f"/proc/sys/{k}").read_text() for k in
                    ("kernel/hostname", "kernel/core_pattern", "kernel/shm_rmid_forced", "net/ipv4/ip_forward",
                     "kernel/ctrl-alt-del")},

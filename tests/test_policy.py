@@ -123,7 +123,7 @@ def test_refused(config: Config, argv: str, message: str) -> None:
 
 @pytest.mark.parametrize(("argv", "message"), [
     ("ip link add x type dummy", "changes the host"),
-    ("ip route add 192.0.2.0/24 dev eth0", "changes the host"),
+    ("ip route add 172.30.0.0/24 dev eth0", "changes the host"),
     ("iptables -t nat -A DOCKER -j ACCEPT", "only listing"),
     ("iptables -I DOCKER-USER -j ACCEPT", "only listing"),
     ("nsenter -t 42 -m -n ip addr", "not allowed on the shared daemon's host"),
@@ -137,6 +137,7 @@ def test_refused(config: Config, argv: str, message: str) -> None:
     ("docker run -v /var/run/docker.sock:/var/run/docker.sock busybox", "bind-mount"),
     ("docker run --mount type=bind,source=/etc,target=/x busybox", "bind-mount"),
     ("docker run --env-file /etc/environment busybox", "working directory"),
+    ("docker exec m ping -c 1 192.0.2.1", "192.0.2.1 is outside"),  # no lab LAN there: anybody's network
 ])
 def test_refused_only_on_the_shared_daemon(config: Config, argv: str, message: str) -> None:
     """A lab is thrown away and all of it is the page's; the machine behind a shared daemon is not."""

@@ -47,7 +47,7 @@ def check_argv(argv: Sequence[str], *, kind: str, page: str, config: Config, sta
     page writes it: an allowance may name the whole line."""
     if not argv:
         raise Refused("empty command")
-    _check_addresses(argv)
+    _check_addresses(argv, lan=config.isolated)
     program = argv[0]
     if stage > 0:
         _check_filter(argv)
@@ -311,6 +311,7 @@ _URL = re.compile(r"\b(?:https?|ftp)://([^/\s:'\"]+)")
 # Loopback, Docker's networks, and a lab's LAN (192.0.2.0/24, a range reserved for documentation).
 _LOCAL_NETS = [ipaddress.ip_network(n) for n in ("127.0.0.0/8", "172.16.0.0/12", "0.0.0.0/32", "192.0.2.0/24")]
 _MASKS = re.compile(r"255\.\d+\.\d+\.\d+")
+_LAB_LAN = ipaddress.ip_network("192.0.2.0/24")
 _LOCAL_NETS6 = [ipaddress.ip_network(n) for n in ("::1/128", "::/128", "fe80::/10", "fc00::/7", "2001:db8::/32")]
 NETWORK_TOOLS = {"ping", "ping6", "wget", "curl", "nc", "netcat", "nslookup", "host", "dig", "telnet",
                  "traceroute", "traceroute6", "arping", "ssh", "ftpget", "ftpput", "tftp", "ntpd", "whois", "rdate"}
@@ -318,7 +319,7 @@ _NAME = re.compile(r"(?=.*[a-zA-Z])[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+\.?")  # examp
 _FILE = re.compile(r"\.(html?|txt|conf|json|log|sh|tar|gz|md)$")
 
 
-def _check_addresses(argv: Sequence[str]) -> None:
+def _check_addresses(argv: Sequence[str], *, lan: bool = True) -> None:
     """Every address a command names is one of this lab or machine: IPv4 in any notation inet_aton takes
     (8.8.8.8, 134744072, 0x08080808, 8.8.2056, 010.010.010.010), IPv6, URLs, and the names that network tools
     (ping, wget, nc, nslookup, ...) are given, also inside `sh -c '...'`. In a lab nothing outside is reachable
@@ -327,9 +328,9 @@ def _check_addresses(argv: Sequence[str]) -> None:
     after_tool = False
     for token in tokens:
         for part in (token.split(":") if token.count(":") == 1 else [token]):  # db:203.0.113.5, 8.8.8.8:53
-            _check_token(part, any_notation=after_tool)
+            _check_token(part, any_notation=after_tool, lan=lan)
         for m in re.finditer(r"://\[([0-9a-fA-F:.%]+)\]", token):  # http://[2001:db8::1]/
-            _check_token(m.group(1), any_notation=True)
+            _check_token(m.group(1), any_notation=True, lan=lan)
         for m in _URL.finditer(token):
             host = m.group(1)
             if "." in host and not _IPV4.fullmatch(host):
@@ -340,7 +341,7 @@ def _check_addresses(argv: Sequence[str]) -> None:
         after_tool = after_tool or token.rsplit("/", 1)[-1] in NETWORK_TOOLS
 
 
-def _check_token(token: str, *, any_notation: bool) -> None:
+def _check_token(token: str, *, any_notation: bool, lan: bool) -> None:
     """Dotted quads and IPv6 anywhere; other IPv4 notations (172.17 is 172.0.0.17 to inet_aton, 134744072 is
     8.8.8.8) only where a network tool reads them, since elsewhere they are ordinary patterns and numbers."""
     candidate = token.split("/", 1)[0] if "/" in token and not token.startswith("/") else token  # 8.8.8.8/32
@@ -349,8 +350,8 @@ def _check_token(token: str, *, any_notation: bool) -> None:
     if address is None or _MASKS.fullmatch(candidate):
         return
     local = _LOCAL_NETS if isinstance(address, ipaddress.IPv4Address) else _LOCAL_NETS6
-    if any(address in net for net in local):
-        return
+    if any(address in net for net in local) and (lan or address not in _LAB_LAN):
+        return  # the lab LAN only where there is a lab: elsewhere 192.0.2.0/24 may be anybody's network
     shown = f"{candidate} ({address})" if str(address) != candidate else candidate
     raise Refused(f"{shown} is outside this machine: lessons only talk between containers and this host "
                   "(loopback, Docker's 172.16.0.0/12 networks, and the lab LAN 192.0.2.0/24)")
