@@ -46,6 +46,7 @@ sys.path.insert(0, str(ROOT / "src"))
 from docexec import lab, recording  # noqa: E402
 from docexec.blocks import Page  # noqa: E402
 from docexec.config import load_config  # noqa: E402
+from docexec.daemon import load_lesson_images  # noqa: E402
 from docexec.policy import Refused, check_static  # noqa: E402
 from docexec.project import Project  # noqa: E402
 
@@ -144,7 +145,7 @@ def shared_daemon() -> Iterator[None]:
                 raise SystemExit("the benchmark's dockerd did not start: see " + log.name)
             time.sleep(0.2)
         names = subprocess.Popen([sys.executable, "-c", lab.NAME_SERVER.replace('"0.0.0.0"', '"172.17.0.1"')])
-        _load_images(f"unix://{SOCKET}")  # a new daemon has none; the bash script does not build them
+        load_lesson_images(f"unix://{SOCKET}", load_config(ROOT))  # a new daemon has none; bash builds none
         yield
     finally:
         if names is not None:
@@ -154,19 +155,6 @@ def shared_daemon() -> Iterator[None]:
         dockerd.wait(timeout=60)
         log.close()
         _restore_machine_network(machine, fresh)
-
-
-def _load_images(where: str) -> None:
-    from docexec.daemon import Daemon
-    from docexec.images import load_images
-
-    config = load_config(ROOT)
-    daemon = Daemon.connect(where)
-    try:
-        for spec in load_images(config.images_dir):
-            daemon.load_image(spec, config.cache_dir / "images")
-    finally:
-        daemon.close()
 
 
 def _machine_network() -> dict[str, str]:
@@ -308,7 +296,7 @@ def one_lab_cost(runs: int) -> dict[str, object]:
         made = lab.Lab.for_hosts(["docker-host"], label="benchmark")
         made.start()
         t1 = time.perf_counter()
-        _load_images(f"unix://{made.host().socket}")
+        load_lesson_images(f"unix://{made.host().socket}", load_config(ROOT))
         t2 = time.perf_counter()
         made.close()
         t3 = time.perf_counter()

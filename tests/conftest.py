@@ -83,14 +83,11 @@ def shared_lab():  # type: ignore[no-untyped-def]
     reason = unsupported_reason()
     if reason:
         _skip_or_fail(reason)
-    from docexec.images import load_images
+    from docexec.daemon import load_lesson_images
 
     with Lab.for_hosts(["shared"], label="tests: a shared daemon") as made:
         _SHARED_LABS.add(made.id)
-        d = Daemon.connect(f"unix://{made.host().socket}")
-        for spec in load_images(ROOT / "images"):
-            d.load_image(spec, ROOT / ".cache" / "docexec" / "images")
-        d.close()
+        load_lesson_images(f"unix://{made.host().socket}", load_config(ROOT))
         yield made
 
 

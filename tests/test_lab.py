@@ -40,15 +40,10 @@ def run(host: LabHost, *argv: str, timeout: float = 30) -> subprocess.CompletedP
 
 
 def load_busybox(host: LabHost) -> None:
-    from docexec.daemon import Daemon
-    from docexec.images import load_images
+    from docexec.config import load_config
+    from docexec.daemon import load_lesson_images
 
-    daemon = Daemon.connect(f"unix://{host.socket}")
-    try:
-        for spec in load_images(ROOT / "images"):
-            daemon.load_image(spec, ROOT / ".cache" / "docexec" / "images")
-    finally:
-        daemon.close()
+    load_lesson_images(f"unix://{host.socket}", load_config(ROOT))
 
 
 def test_a_lab_has_no_uplink(one: LabHost) -> None:

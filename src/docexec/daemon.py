@@ -14,10 +14,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .errors import DaemonUnavailable, RefusedToRecord
-from .images import ImageSpec
+from .images import ImageSpec, load_images
 
 if TYPE_CHECKING:
     import docker
+
+    from .config import Config
 
 LABEL = "io.docexec.run"  # on every container, network and volume a page creates; value: the run's id
 IMAGE_LABEL = "io.docexec.image"  # on lesson images; value: the content hash they were built from
@@ -49,7 +51,10 @@ class Daemon:
 
         # A lab's daemon has just started: under load its API may still refuse a first request or two.
         attempts = 10 if explicit else 1
+        problem = ""
         for attempt in range(attempts):
+            if attempt:
+                time.sleep(0.3)
             client = None
             try:
                 client = docker.DockerClient(base_url=where, timeout=timeout) if explicit else \
@@ -59,11 +64,8 @@ class Daemon:
             except Exception as exc:  # the SDK raises several kinds for "nobody answers"
                 if client is not None:
                     client.close()
-                if attempt + 1 == attempts:
-                    raise DaemonUnavailable(f"no Docker daemon answers at {where} ({type(exc).__name__}: "
-                                            f"{str(exc)[:200]})") from None
-                time.sleep(0.3)
-        raise AssertionError("unreachable")
+                problem = f"{type(exc).__name__}: {str(exc)[:200]}"
+        raise DaemonUnavailable(f"no Docker daemon answers at {where} ({problem})")
 
     def close(self) -> None:
         self.client.close()
@@ -243,6 +245,16 @@ class Daemon:
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
+
+
+def load_lesson_images(where: str, config: Config) -> None:
+    """Give the daemon at `where` (a fresh lab's, say) every lesson image of the project, from the cache."""
+    daemon = Daemon.connect(where)
+    try:
+        for spec in load_images(config.images_dir):
+            daemon.load_image(spec, config.cache_dir / "images")
+    finally:
+        daemon.close()
 
 
 def _unix_socket_problem(where: str, timeout: float) -> str:

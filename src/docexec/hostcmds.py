@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
-UNKNOWN = "\0"  # a word whose value is only known at run time (policy.UNKNOWN)
+UNKNOWN = "\0"  # a word whose value is only known at run time (before $(...) and $NAME are expanded)
 
 
 class HostRefused(ValueError):
@@ -137,7 +137,7 @@ def _readable(path: str, where: Where) -> str | None:
         return f"'{path}': '..' is not allowed"
     if pure == PurePosixPath(where.workdir) or PurePosixPath(where.workdir) in pure.parents:
         return None
-    if any(p.fullmatch(path.replace(UNKNOWN, "\0")) for p in READABLE_ON_THE_MACHINE):
+    if any(p.fullmatch(path) for p in READABLE_ON_THE_MACHINE):
         return None
     return (f"'{path}' is a file of the machine: on the shared daemon a page reads only its working folder, "
             "/var/lib/docker, /proc/PID/ns and /sys/class/net (in a lab, the whole lab is the page's)")

@@ -11,8 +11,9 @@ import os
 import re
 import shutil
 import tempfile
+import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
@@ -58,10 +59,12 @@ def choose_mode(notify: Callable[[str], None] | None = None, settings: LabSettin
 
 
 class Backend:
-    """Makes the hosts for one page and removes everything the page created afterwards."""
+    """Makes the hosts for one page and removes everything the page created afterwards. `run_id` labels what the
+    page creates (on a shared daemon, how its objects are told from others')."""
 
     mode: Mode
     hosts: dict[str, Host]
+    run_id: str
 
     def __enter__(self) -> dict[str, Host]:
         raise NotImplementedError
@@ -83,6 +86,7 @@ class LabBackend(Backend):
     images: Sequence[ImageSpec]
     notify: Callable[[str], None] = print
     mode: Mode = "lab"
+    run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:16])
 
     def __post_init__(self) -> None:
         self.hosts = {}

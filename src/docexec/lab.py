@@ -298,7 +298,8 @@ class Lab:
         """bubblewrap arguments for a host's root file system."""
         etc = self.state_dir / f"{name}.etc"
         etc.mkdir()
-        for filename, text in self._etc_files(name).items():
+        generated = self._etc_files(name)
+        for filename, text in generated.items():
             (etc / filename).write_text(text)
         args = ["--ro-bind", "/usr", "/usr"]
         for link in ("bin", "sbin", "lib", "lib32", "lib64", "libx32"):
@@ -313,7 +314,7 @@ class Lab:
                 args += ["--ro-bind", path, path]
         # The lab's programs are this machine's /usr, and /etc/os-release says so, as on Debian itself.
         args += ["--symlink", "../usr/lib/os-release", "/etc/os-release"]
-        for filename in sorted(self._etc_files(name)):
+        for filename in sorted(generated):
             args += ["--ro-bind", str(etc / filename), f"/etc/{filename}"]
         if not net_only:
             (etc / "init.sh").write_text(self._init_script(self.host(name)))

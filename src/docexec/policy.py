@@ -16,10 +16,9 @@ from pathlib import PurePosixPath
 
 from .config import Config
 from .docker_flags import OPTIONS
+from .hostcmds import UNKNOWN as UNKNOWN  # re-exported: the runner and tests name it by policy
 from .hostcmds import HostRefused, Where, check_filter, check_host
 from .shellwords import Literal, ShellCommand, Word
-
-UNKNOWN = "\0"  # a word whose value is only known at run time
 
 
 class Refused(ValueError):
@@ -200,7 +199,7 @@ def check_docker(argv: Sequence[str], config: Config) -> DockerCall:
             hint = f": write {short}" if short else ""
             raise Refused(f"'{flag}' is deprecated: newer docker CLIs print a warning{hint}")
         reason = REFUSED_OPTIONS.get(flag)
-        if reason and (flag, verb) not in _ALLOWED_IN:
+        if reason:
             raise Refused(f"'{flag}' is refused: {reason}", match=f"{flag} {value}" if value is not None else flag)
         if flag == "--interactive" and verb == "container start":
             raise Refused("'--interactive' needs a terminal, which a recorded page does not have: start the "
@@ -435,7 +434,6 @@ REFUSED_OPTIONS = {
     "--disable-content-trust": "content trust concerns registries, which lessons never contact",
     "--follow": "it never ends, and a page's command must (show what was logged so far, without -f)",
 }
-_ALLOWED_IN: set[tuple[str, str]] = set()  # (option, verb) exceptions to REFUSED_OPTIONS
 OLD_SPELLINGS = {"--net": "--network", "--net-alias": "--network-alias"}  # hidden aliases both CLIs still take
 REFUSED_VERBS = {
     "image pull": "it needs a registry, and lessons never contact the internet",

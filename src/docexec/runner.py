@@ -15,7 +15,6 @@ import signal
 import subprocess
 import threading
 import time
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -60,7 +59,7 @@ class Session:
         self.page, self.config, self.backend = page, config, backend
         self.notify = notify
         self.progress = progress  # told each command as it starts (live progress of a recording)
-        self.run_id = getattr(backend, "run_id", "") or uuid.uuid4().hex[:16]
+        self.run_id = backend.run_id
         self.variables: dict[str, str] = {}
         self.hosts: dict[str, Host] = {}
         self.checks = config
@@ -103,7 +102,7 @@ class Session:
     def close(self, *, failing: bool = False) -> None:
         """Remove what the page created. Safe to call twice; never touches objects of other runs."""
         try:
-            if _OPEN and self in _OPEN:
+            if self in _OPEN:
                 self.backend.close(failing=failing)
         finally:
             _OPEN.discard(self)
