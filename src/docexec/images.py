@@ -32,7 +32,7 @@ class ImageSpec:
         for dest, source in sorted(self.host_files.items()):
             if not source.is_file():
                 raise DocexecError(f"{self.folder / 'image.toml'}: host file {source} is missing "
-                                   "(on Debian: apt-get install busybox-static)")
+                                   "(on Debian: apt-get install busybox-static tzdata)")
             h.update(dest.encode() + b"\0" + hashlib.sha256(source.read_bytes()).digest())
         return h.hexdigest()
 
