@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 
 import nox
 
@@ -35,11 +36,27 @@ def serve(session: nox.Session) -> None:
 
 
 @nox.session
+def engines(session: nox.Session) -> None:
+    """Fetch the second engine pyproject.toml pins (Debian's docker.io, containerd, docker-cli: sha256-checked,
+    unpacked under .cache/engines, nothing installed); a no-op when it is already there."""
+    _install(session, DOCS)
+    _fetch_engines(session)
+
+
+def _fetch_engines(session: nox.Session) -> None:
+    if shutil.which("apt-get") is None and os.environ.get("CI", "").lower() != "true":
+        session.log("no apt-get here: the book's second engine cannot be fetched; its checks are skipped")
+        return
+    session.run("docexec", "engines")
+
+
+@nox.session
 def record(session: nox.Session) -> None:
-    """Run pages now on the daemon and write their recordings: all pages, or those given (docs/x.md ...)."""
+    """Run pages now, on every engine, and write their recordings: all pages, or those given (docs/x.md ...)."""
     if os.environ.get("CI", "").lower() == "true":
         session.error("recording is refused when CI=true: run it locally and commit the reviewed diff")
     _install(session, DOCS)
+    _fetch_engines(session)
     session.run("docexec", "record", *session.posargs)
 
 
@@ -56,6 +73,7 @@ def lint(session: nox.Session) -> None:
 def tests(session: nox.Session) -> None:
     """The whole suite: lint, engine unit tests, the drift check of every page, site and browser tests."""
     lint(session)
+    _fetch_engines(session)
     # pytest-xdist: one worker per core; each page (and each test module) stays on one worker, in labs of its own.
     session.run("pytest", "-n", "auto", "--dist", "loadgroup", *session.posargs, env={"NO_MKDOCS_2_WARNING": "1"})
     session.run("docexec", "clean", "--check")  # no lab, and (where one answers) no shared-daemon object left

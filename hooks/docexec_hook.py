@@ -17,7 +17,7 @@ from mkdocs.exceptions import PluginError
 from docexec.config import load_config
 from docexec.errors import DocexecError
 from docexec.project import Project
-from docexec.render import Rendered, render_page
+from docexec.render import EngineRecording, Rendered, render_page
 
 if TYPE_CHECKING:
     from mkdocs.config.defaults import MkDocsConfig
@@ -25,7 +25,8 @@ if TYPE_CHECKING:
     from mkdocs.structure.pages import Page
 
 log = logging.getLogger("mkdocs.plugins.docexec")
-_project: Project | None = None
+_project: Project | None = None  # the book's first engine
+_others: list[Project] = []  # its other engines: their recordings become tabs where outputs differ
 _rendered: dict[str, Rendered] = {}  # transcripts waiting for their page's HTML
 
 # --------------------------------------------------------------------------------------------------
@@ -34,13 +35,17 @@ _rendered: dict[str, Rendered] = {}  # transcripts waiting for their page's HTML
 
 # Read the engine's settings once per build and start counting.
 def on_config(config: MkDocsConfig) -> MkDocsConfig:
-    global _project
-    if _project is not None:
-        _project.close()
+    global _project, _others
+    for old in [_project, *_others]:
+        if old is not None:
+            old.close()
     try:
         root = Path(config.config_file_path).parent
-        _project = Project(load_config(root), mode=os.environ.get("DOCEXEC_MODE", "auto"),  # type: ignore[arg-type]
-                           notify=log.info)
+        book = load_config(root)
+        mode = os.environ.get("DOCEXEC_MODE", "auto")
+        _project = Project(book, mode=mode, notify=log.info)  # type: ignore[arg-type]
+        _others = [Project(book.for_engine(spec), mode="offline" if spec.missing() else mode,  # type: ignore[arg-type]
+                           notify=log.info) for spec in book.engines[1:]]
     except DocexecError as exc:
         raise PluginError(str(exc)) from None
     return config
@@ -55,6 +60,7 @@ def on_page_markdown(markdown: str, *, page: Page, config: MkDocsConfig, files: 
         if not parsed.blocks:
             return markdown
         outcome = _project.ensure(parsed)
+        others = [(other, other.ensure(other.load_page(page.file.src_uri, source))) for other in _others]
     except DocexecError as exc:
         raise PluginError(str(exc)) from None
     if outcome.status == "stale":
@@ -62,9 +68,15 @@ def on_page_markdown(markdown: str, *, page: Page, config: MkDocsConfig, files: 
                     f"({outcome.reason or 'not recorded'})")
     elif outcome.status == "missing":
         log.warning(f"{parsed.name}: has no recorded outputs ({outcome.reason or 'not recorded'})")
-    for path in outcome.changed:
+    for other, other_outcome in others:
+        if other_outcome.status != "current":
+            log.warning(f"{parsed.name}: its recording on engine {other.config.engine} is {other_outcome.status} "
+                        f"({other_outcome.reason or 'not recorded'})")
+    for path in [*outcome.changed, *(p for _, o in others for p in o.changed)]:
         log.info(f"docexec: wrote {path.relative_to(_project.config.root)}")
-    rendered = render_page("\n" * cut + markdown, parsed, outcome.stored, stale=outcome.status == "stale")
+    tabs = [EngineRecording(f"Engine {other.config.engine}", o.stored, o.status == "stale") for other, o in others]
+    rendered = render_page("\n" * cut + markdown, parsed, outcome.stored, stale=outcome.status == "stale",
+                           others=tabs)
     rendered = Rendered(rendered.markdown[cut:], rendered.fragments)
     _rendered[page.file.src_uri] = rendered
     return rendered.markdown
@@ -98,3 +110,6 @@ def on_post_build(config: MkDocsConfig) -> None:
     if _project is not None:
         log.info(_project.stats.summary())
         _project.close()
+    for other in _others:
+        log.info(f"engine {other.config.engine}: " + other.stats.summary().removeprefix("docexec: "))
+        other.close()

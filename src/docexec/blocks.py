@@ -108,6 +108,8 @@ class Page:
     blocks: tuple[Block, ...] = field(default_factory=tuple)
     where: str = ""  # the path people see in messages, e.g. "docs/modes/bridge.md"
     hosts: tuple[str, ...] = (DEFAULT_HOST,)  # the Docker hosts of the page's lab, from its front matter
+    engines: tuple[str, ...] | None = None  # front matter `engines:` (None: every engine of the book)
+    engines_line: int = 0
 
     @property
     def executed(self) -> tuple[Block, ...]:
@@ -146,6 +148,7 @@ def _parse_page(name: str, source: str, where: str) -> Page:
     blocks: list[Block] = []
     seen: dict[str, int] = {}
     hosts = _front_matter_hosts(name, source)
+    engines, engines_line = _front_matter_engines(name, source)
     for token in _markdown().parse(source):
         if token.type == "code_block" and token.map:
             for offset, text in enumerate(token.content.splitlines()):
@@ -168,17 +171,17 @@ def _parse_page(name: str, source: str, where: str) -> Page:
                 "the page declares no hosts (front matter `hosts: [host1, host2]`)"
             raise PageError(name, line, f"host=\"{block.host}\" is not a host of this page: {declared}")
         blocks.append(block)
-    return Page(name=name, blocks=tuple(blocks), where=where, hosts=hosts)
+    return Page(name=name, blocks=tuple(blocks), where=where, hosts=hosts, engines=engines, engines_line=engines_line)
 
 
 FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?\n)?---[ \t]*(?:\n|\Z)", re.S)
 
 
-def _front_matter_hosts(name: str, source: str) -> tuple[str, ...]:
-    """The `hosts:` list of the page's YAML front matter: the lab hosts its blocks run on."""
+def _front_matter(name: str, source: str, key: str) -> dict[str, object] | None:
+    """The page's YAML front matter, when it has `key` (None otherwise)."""
     match = FRONT_MATTER.match(source)
-    if not match or "hosts" not in (match.group(1) or ""):
-        return (DEFAULT_HOST,)
+    if not match or key not in (match.group(1) or ""):
+        return None
     import yaml
 
     try:
@@ -186,7 +189,25 @@ def _front_matter_hosts(name: str, source: str) -> tuple[str, ...]:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         raise PageError(name, 2 + (mark.line if mark else 0), f"the front matter is not valid YAML: {exc}") from None
-    if not isinstance(meta, dict) or "hosts" not in meta:
+    return meta if isinstance(meta, dict) and key in meta else None
+
+
+def _front_matter_engines(name: str, source: str) -> tuple[tuple[str, ...] | None, int]:
+    """The `engines:` list of the page's front matter: the only engines (of the book's) it runs on."""
+    meta = _front_matter(name, source, "engines")
+    if meta is None:
+        return None, 0
+    line = 1 + next((n for n, text in enumerate(source.splitlines()) if text.startswith("engines")), 0)
+    engines = meta["engines"]
+    if not isinstance(engines, list) or not engines or not all(isinstance(e, str) for e in engines):
+        raise PageError(name, line, 'engines: must be a list of engine names in quotes, e.g. engines: ["20.10"]')
+    return tuple(engines), line
+
+
+def _front_matter_hosts(name: str, source: str) -> tuple[str, ...]:
+    """The `hosts:` list of the page's YAML front matter: the lab hosts its blocks run on."""
+    meta = _front_matter(name, source, "hosts")
+    if meta is None:
         return (DEFAULT_HOST,)
     line = 1 + next((n for n, text in enumerate(source.splitlines()) if text.startswith("hosts")), 0)
     hosts = meta["hosts"]

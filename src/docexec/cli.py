@@ -2,8 +2,10 @@
 
     docexec lint                 parse every page and check every command (no daemon needed)
     docexec status               which pages are current, stale or never recorded
-    docexec record [-j N] [PAGE ...]  run pages now, each in a lab of its own, N at a time, and write their
-                                      recordings (all pages by default)
+    docexec record [-j N] [--engine NAME] [PAGE ...]
+                                 run pages now, each in a lab of its own, N at a time, on every engine (or the
+                                 ones named), and write their recordings (all pages by default)
+    docexec engines              fetch the engines pyproject.toml pins (Debian packages, unpacked under .cache)
     docexec clean [--check]      remove labs (and shared-daemon objects) left by killed runs
 """
 
@@ -47,13 +49,17 @@ def main(argv: list[str] | None = None) -> int:
     rec.add_argument("pages", nargs="*", help="pages (paths or names below docs/); default: all")
     rec.add_argument("-j", "--jobs", type=int, default=0,
                      help="pages recorded at once, each in its own lab (default: the number of cores)")
+    rec.add_argument("--engine", action="append", default=[],
+                     help="record on this engine only (repeatable; default: every engine that is in place)")
+    sub.add_parser("engines", help="fetch the engines that pyproject.toml pins")
     cln = sub.add_parser("clean", help="remove objects left by interrupted runs")
     cln.add_argument("--check", action="store_true",
                      help="remove nothing; fail if any container, network or volume of a run is left")
     args = parser.parse_args(argv)
     try:
         config = load_config()
-        return {"lint": lint, "status": status, "record": record, "clean": clean}[args.command](config, args)
+        return {"lint": lint, "status": status, "record": record, "clean": clean,
+                "engines": engines}[args.command](config, args)
     except DocexecError as exc:
         console.print(f"[red]error:[/red] {escape(str(exc))}")
         return 1
@@ -71,16 +77,37 @@ def lint(config: Config, args: argparse.Namespace) -> int:
 
 
 def status(config: Config, args: argparse.Namespace) -> int:
-    project = Project(config, mode="offline")
     worst = 0
-    for page in project.pages():
-        state = project.status(page)
-        meta = recording.read_meta(config.snippets_dir, page.name) or {}
-        colour = {"current": "green", "stale": "yellow", "missing": "red"}[state]
-        console.print(f"[{colour}]{state:8}[/{colour}] {page.name}  ({len(page.commands)} commands"
-                      + (f", recorded {str(meta.get('recorded', ''))[:10]})" if meta else ")"))
-        worst = max(worst, 0 if state == "current" else 1)
+    for spec in config.engines:
+        engine_config = config.for_engine(spec)
+        project = Project(engine_config, mode="offline")
+        for page in filter(project.runs_here, project.pages()):
+            state = project.status(page)
+            meta = recording.read_meta(engine_config.snippets_dir, page.name) or {}
+            colour = {"current": "green", "stale": "yellow", "missing": "red"}[state]
+            console.print(f"[{colour}]{state:8}[/{colour}] {_label(config, spec.name, page.name)}  "
+                          f"({len(page.commands)} commands"
+                          + (f", recorded {str(meta.get('recorded', ''))[:10]})" if meta else ")"))
+            worst = max(worst, 0 if state == "current" else 1)
     return worst
+
+
+def engines(config: Config, args: argparse.Namespace) -> int:
+    from .engines import fetch
+
+    for spec in config.engines:
+        if spec.packages:
+            if not fetch(spec, config.root / ".cache" / "engines", lambda m: console.print(escape(m))):
+                console.print(f"engine {spec.name}: in place ({spec.into})")
+        else:
+            console.print(f"engine {spec.name or 'default'}: the machine's own"
+                          + (f" ({spec.missing()})" if spec.missing() else ""))
+    return 0
+
+
+def _label(config: Config, engine: str, page: str) -> str:
+    """How a page is named in messages: with its engine when the book has several."""
+    return f"{page} [{engine}]" if len(config.engines) > 1 else page
 
 
 def record(config: Config, args: argparse.Namespace) -> int:
@@ -88,43 +115,54 @@ def record(config: Config, args: argparse.Namespace) -> int:
         console.print("[red]error:[/red] recording is refused when CI=true: recordings change only by a person's "
                       "review (run `nox -s record` locally and commit the diff)")
         return 2
-    project = Project(config, mode="force", notify=lambda m: console.print(f"[dim]{escape(m)}[/dim]"))
-    pages = _select(project, config, args.pages)
-    jobs = max(1, args.jobs or os.cpu_count() or 1)
-    if project.hosts_mode() == "shared":
-        jobs = 1  # one shared daemon runs one page at a time
+    def say(message: str) -> None:
+        console.print(f"[dim]{escape(message)}[/dim]")
+
+    projects = _engine_projects(config, args.engine, say)
+    jobs_wanted = max(1, args.jobs or os.cpu_count() or 1)
+    shared = projects[0].hosts_mode() == "shared"
+    if shared:
+        jobs_wanted = 1  # one shared daemon runs one page at a time
+        if len(projects) > 1:
+            say(f"docexec: on the shared daemon only engine {config.engines[0].name} is recorded")
+            projects = projects[:1]
+    pages = _select(projects[0], config, args.pages)
+    work = [(project, page) for project in projects for page in pages if project.runs_here(page)]
     total = time.monotonic()
-    progress = RecordingProgress(pages, jobs)
+    progress = RecordingProgress([_label(config, p.config.engine, page.name) for p, page in work], jobs_wanted)
     failures: list[str] = []
 
-    def run(page: Page) -> tuple[Page, dict[str, str], float]:
-        before = _transcripts(config, page)
+    def run(project: Project, page: Page) -> tuple[str, dict[str, str], float]:
+        label = _label(config, project.config.engine, page.name)
+        before = _transcripts(project.config, page)
         start = time.monotonic()
-        progress.started(page)
+        progress.started(label)
         try:
-            project.record(page, progress=lambda text: progress.command(page, text))
+            project.record(page, progress=lambda text: progress.command(label, text))
         finally:
-            progress.finished(page)
-        return page, before, time.monotonic() - start
+            progress.finished(label)
+        return label, before, time.monotonic() - start
 
     previous = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGHUP)}
     for sig in previous:
         signal.signal(sig, _raise_interrupt)
-    pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="docexec-lab")
+    pool = ThreadPoolExecutor(max_workers=jobs_wanted, thread_name_prefix="docexec-lab")
+    futures = []
     try:
         with progress:
-            futures = [pool.submit(run, page) for page in pages]
-            for future in futures:  # reported in page order, whatever order they finish in
+            futures = [(project, page, pool.submit(run, project, page)) for project, page in work]
+            for project, page, future in futures:  # reported in page order, whatever order they finish in
                 try:
-                    page, before, took = future.result()
+                    label, before, took = future.result()
                 except DocexecError as exc:
                     failures.append(str(exc))
-                    progress.print(f"[red]failed[/red]    {escape(str(exc))}")
+                    engine = f"[{project.config.engine}] " if len(config.engines) > 1 else ""
+                    progress.print(f"[red]failed[/red]    {escape(engine + str(exc))}")
                     continue
-                _report(config, page, before, took, progress.print)
+                _report(project.config, page, label, before, took, progress.print)
     except KeyboardInterrupt:
         interrupt_all(signal.SIGINT)
-        for future in futures:
+        for _, _, future in futures:
             future.cancel()
         pool.shutdown(wait=True)
         raise
@@ -132,24 +170,42 @@ def record(config: Config, args: argparse.Namespace) -> int:
         pool.shutdown(wait=True)
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-        project.close()
-    console.print(f"recorded {len(pages) - len(failures)} of {len(pages)} page(s) in "
-                  f"{time.monotonic() - total:.1f} s ({jobs} at a time, "
-                  f"{'each in a lab' if project.hosts_mode() == 'lab' else 'on the shared daemon'})")
+        for project in projects:
+            project.close()
+    engines_said = f" on engine {', '.join(p.config.engine for p in projects)}" if len(config.engines) > 1 else ""
+    console.print(f"recorded {len(work) - len(failures)} of {len(work)} page(s){engines_said} in "
+                  f"{time.monotonic() - total:.1f} s ({jobs_wanted} at a time, "
+                  f"{'on the shared daemon' if shared else 'each in a lab'})")
     return 1 if failures else 0
+
+
+def _engine_projects(config: Config, wanted: list[str], say: Callable[[str], None]) -> list[Project]:
+    """A project per engine to record on: the ones named, or every engine whose binaries are in place."""
+    specs = [config.engine_spec(name) for name in wanted] if wanted else list(config.engines)
+    chosen = []
+    for spec in specs:
+        problem = spec.missing()
+        if problem and (wanted or spec is config.engines[0]):
+            raise DocexecError(problem)
+        if problem:
+            say(f"docexec: not recording on {problem}")
+            continue
+        chosen.append(Project(config.for_engine(spec), mode="force", notify=say))
+    return chosen
 
 
 def _raise_interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
-def _report(config: Config, page: Page, before: dict[str, str], took: float, say: Callable[[str], None]) -> None:
+def _report(config: Config, page: Page, label: str, before: dict[str, str], took: float,
+            say: Callable[[str], None]) -> None:
     after = _transcripts(config, page)
     changed = [name for name in sorted(set(before) | set(after)) if before.get(name) != after.get(name)]
     if not changed:
-        say(f"[green]unchanged[/green] {page.name} ({took:.1f} s)")
+        say(f"[green]unchanged[/green] {escape(label)} ({took:.1f} s)")
         return
-    say(f"[yellow]changed[/yellow]   {page.name} ({took:.1f} s): {', '.join(changed)}")
+    say(f"[yellow]changed[/yellow]   {escape(label)} ({took:.1f} s): {', '.join(changed)}")
     for name in changed:
         old = normalize(before.get(name, "")).splitlines(keepends=True)
         new = normalize(after.get(name, "")).splitlines(keepends=True)
@@ -163,7 +219,7 @@ class RecordingProgress:
     """Live progress in a terminal: pages done of all, and each running lab's page and current command.
     Plain lines (one per page, as it finishes) when the output is not a terminal."""
 
-    def __init__(self, pages: list[Page], jobs: int) -> None:
+    def __init__(self, pages: list[str], jobs: int) -> None:
         self.total, self.jobs = len(pages), jobs
         self.done = 0
         self.running: dict[str, str] = {}
@@ -183,15 +239,15 @@ class RecordingProgress:
     def print(self, text: str) -> None:
         console.print(text)
 
-    def started(self, page: Page) -> None:
-        self._update(page.name, "starting its lab")
+    def started(self, page: str) -> None:
+        self._update(page, "starting its lab")
 
-    def command(self, page: Page, text: str) -> None:
-        self._update(page.name, text)
+    def command(self, page: str, text: str) -> None:
+        self._update(page, text)
 
-    def finished(self, page: Page) -> None:
+    def finished(self, page: str) -> None:
         with self._lock:
-            self.running.pop(page.name, None)
+            self.running.pop(page, None)
             self.done += 1
         self._refresh()
 

@@ -41,6 +41,11 @@ class Host:
     wrap: Callable[[Sequence[str]], list[str]] = list  # how to start argv so that it runs on this host
 
 
+def lab_settings(config: Config) -> LabSettings:
+    """How labs are made for this project's current engine and CLI."""
+    return LabSettings(engine_path=config.engine_path, cli=config.cli)
+
+
 def choose_mode(notify: Callable[[str], None] | None = None, settings: LabSettings | None = None) -> Mode:
     """DOCEXEC_LAB=yes|no|auto (default auto: a lab wherever one can run). CI=true means yes."""
     wanted = os.environ.get("DOCEXEC_LAB", "auto").lower()
@@ -90,7 +95,7 @@ class LabBackend(Backend):
 
     def __post_init__(self) -> None:
         self.hosts = {}
-        self.settings = LabSettings(engine_path=self.config.engine_path)
+        self.settings = lab_settings(self.config)
         self.lab = Lab.for_hosts(self.page.hosts, self.settings, label=self.page.name)
 
     def __enter__(self) -> dict[str, Host]:
@@ -164,8 +169,14 @@ class SharedBackend(Backend):
             shutil.rmtree(self.workdir, ignore_errors=True)
             self.workdir.mkdir(parents=True)
             self._docker_config = tempfile.mkdtemp(prefix="docexec-cli-")
-            env = {**_BASE_ENV, "PATH": os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin"),
-                   "HOME": str(self.workdir), "PWD": str(self.workdir), "DOCKER_CONFIG": self._docker_config}
+            path = os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin")
+            if self.config.cli is not None:  # the chosen CLI first on PATH, as `docker`
+                cli_dir = Path(self._docker_config) / "bin"
+                cli_dir.mkdir()
+                (cli_dir / "docker").symlink_to(self.config.cli)
+                path = f"{cli_dir}:{path}"
+            env = {**_BASE_ENV, "PATH": path, "HOME": str(self.workdir), "PWD": str(self.workdir),
+                   "DOCKER_CONFIG": self._docker_config}
             for name in ("DOCKER_HOST", "DOCKER_TLS_VERIFY", "DOCKER_CERT_PATH", "DOCKER_API_VERSION"):
                 if name in os.environ:
                     env[name] = os.environ[name]

@@ -42,6 +42,7 @@ from .errors import DaemonUnavailable
 RUNTIME_DIR = Path("/run/docexec/labs")
 LAN = ipaddress.ip_network("192.0.2.0/24")
 LAB_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+CLI_DIR = "/opt/docexec/cli"  # the chosen docker CLI, bound in as CLI_DIR/docker
 WORKDIR = "/lab"  # the page's working folder inside each host ($PWD)
 SOCKET = "/run/docker.sock"  # the lab's dockerd listens here (/var/run links to /run)
 INIT = "/run/lab-init.sh"  # what each host runs first: mounts, the LAN address, then dockerd
@@ -95,6 +96,7 @@ class LabSettings:
     read-only into each host and put first on its PATH, so a book can run on another Docker version."""
 
     engine_path: tuple[Path, ...] = ()
+    cli: Path | None = None  # the docker CLI the lab's commands get (bound into it, first on its PATH)
     path: str = LAB_PATH
     start_timeout: float = 30.0
     runtime_dir: Path = RUNTIME_DIR
@@ -110,6 +112,11 @@ def unsupported_reason(settings: LabSettings | None = None) -> str:
     missing = [tool for tool in ("bwrap", "nsenter", "ip", "mount") if shutil.which(tool) is None]
     if missing:
         return f"labs need {', '.join(missing)} (on Debian: apt-get install bubblewrap util-linux iproute2)"
+    for folder in settings.engine_path:
+        if not folder.is_dir():
+            return f"labs need the engine folder {folder} (fetch the engine: ./nox -s engines)"
+    if settings.cli is not None and not settings.cli.is_file():
+        return f"labs need the docker CLI {settings.cli}"
     engine = _search_path(settings)
     for program in ("dockerd", "containerd", "runc", "docker"):
         if shutil.which(program, path=engine) is None:
@@ -292,6 +299,8 @@ class Lab:
     def path(self) -> str:
         """PATH inside the lab: the engine folders first (see LabSettings.engine_path)."""
         inside = [f"/opt/docexec/engine/{n}" for n, _ in enumerate(self.settings.engine_path)]
+        if self.settings.cli is not None:
+            inside.insert(0, CLI_DIR)
         return ":".join([*inside, self.settings.path])
 
     def _root_fs(self, name: str, net_only: bool) -> list[str]:
@@ -321,6 +330,8 @@ class Lab:
 
         for n, folder in enumerate(self.settings.engine_path):
             args += ["--ro-bind", str(folder), f"/opt/docexec/engine/{n}"]
+        if self.settings.cli is not None:
+            args += ["--ro-bind", str(self.settings.cli), f"{CLI_DIR}/docker"]
         args += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/run", "--symlink", "../run", "/var/run",
                  "--tmpfs", "/tmp", "--dir", "/root"]
         if not net_only:

@@ -91,6 +91,11 @@ class Project:
         if cached is not None:
             return cached
         page = parse_page(name, source, where)
+        known = [e.name for e in self.config.engines]
+        for engine in page.engines or ():
+            if engine not in known:
+                raise PageError(where, page.engines_line, f"engines: '{engine}' is not an engine of this book "
+                                                          f"({', '.join(known)}; see pyproject.toml)")
         for block, command in page.commands:
             assert command.shell is not None
             try:
@@ -108,6 +113,10 @@ class Project:
             if page.blocks:
                 found.append(page)
         return found
+
+    def runs_here(self, page: Page) -> bool:
+        """Whether the page runs on this project's engine (front matter `engines:` may name only some)."""
+        return page.engines is None or self.config.engine in page.engines
 
     def digest(self, page: Page) -> str:
         words = page.plain_words()
@@ -132,10 +141,9 @@ class Project:
     def hosts_mode(self) -> HostsMode:
         """'lab' wherever labs can run; otherwise 'shared' (said once), or DaemonUnavailable when CI=true."""
         if self._hosts_mode is None:
-            from .hosts import choose_mode  # labs, locks and processes only matter when a page runs
-            from .lab import LabSettings
+            from .hosts import choose_mode, lab_settings  # labs, locks and processes only matter when a page runs
 
-            self._hosts_mode = choose_mode(self.notify, LabSettings(engine_path=self.config.engine_path))
+            self._hosts_mode = choose_mode(self.notify, lab_settings(self.config))
         return self._hosts_mode
 
     def check_runnable(self) -> None:
@@ -170,6 +178,10 @@ class Project:
         from .runner import Session  # only recording needs processes, locks and the SDK
 
         backend: Backend
+        if self.config.engines and self.config.engine != self.config.engines[0].name and \
+                self.hosts_mode() != "lab":
+            raise RefusedToRecord(f"{page.where}: engine {self.config.engine} runs only in labs "
+                                  "(the shared daemon is whatever version this machine has)")
         if self.hosts_mode() == "lab":
             backend = LabBackend(page, self.config, self.images, self.notify)
         else:
@@ -205,9 +217,9 @@ class Project:
     def ensure(self, page: Page) -> Outcome:
         """What a build does with a page: use a current recording, or run the page when the mode and the daemon
         allow it; a page that cannot be run keeps its (stale) recording."""
-        status = self.status(page)
-        if not page.executed:
+        if not page.executed or not self.runs_here(page):
             return Outcome(page, None, "current")
+        status = self.status(page)
         if self.mode == "force" or (self.mode == "auto" and status != "current"):
             try:
                 return self.record(page)

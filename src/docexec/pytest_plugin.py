@@ -13,7 +13,10 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
+import subprocess
 from collections.abc import Iterator
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +24,7 @@ import pytest
 
 from . import recording
 from .blocks import Block, Command, Page
+from .clis import as_older_cli
 from .config import Config, load_config
 from .drift import compare
 from .errors import CommandFailed, DaemonUnavailable, DocexecError, PageError, RecordingError
@@ -32,26 +36,61 @@ from .runner import Session
 _KEY = pytest.StashKey["_State"]()
 
 
-class _State:
-    def __init__(self, config: Config) -> None:
-        self.config = config
-        self.project = Project(config, mode="offline", notify=lambda m: None)
-        self.daemon_error: str | None = None
-        self.checked = False
+@dataclass
+class Variant:
+    """One way the pages are checked: an engine, with the CLI that records on it or another CLI readers use."""
 
-    def daemon_ok(self) -> bool:
+    name: str  # in item ids when the book has several: "20.10", "20.10+cli28.2"
+    project: Project
+    records: bool  # its recordings are this engine's (the engine's own CLI); other CLIs are checked against them
+    problem: str = ""  # why it cannot run here ('' when it can)
+    checked: bool = False
+
+    def ok(self) -> bool:
         if not self.checked:
             self.checked = True
+            if self.problem:
+                return False
             try:
                 self.project.check_runnable()
                 if self.project.hosts_mode() == "shared" and os.environ.get("DOCEXEC_LAB", "auto") == "auto":
                     # The book's recordings come from labs: checking them against another machine's daemon would
                     # report its hostname and interfaces as drift. DOCEXEC_LAB=no asks for that check anyway.
-                    self.daemon_error = (f"{unsupported_reason()}; the recordings were made in labs, so the drift "
-                                         "check needs one (DOCEXEC_LAB=no checks against the shared daemon anyway)")
+                    self.problem = (f"{unsupported_reason()}; the recordings were made in labs, so the drift "
+                                    "check needs one (DOCEXEC_LAB=no checks against the shared daemon anyway)")
             except DaemonUnavailable as exc:
-                self.daemon_error = str(exc)
-        return self.daemon_error is None
+                self.problem = str(exc)
+        return not self.problem
+
+
+class _State:
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.variants: list[Variant] = []
+        for spec in config.engines:
+            engine = config.for_engine(spec)
+            self.variants.append(Variant(spec.name, Project(engine, mode="offline", notify=lambda m: None), True,
+                                         spec.missing()))
+            for cli in spec.check_clis:
+                if not cli.is_file():
+                    continue  # "where present": a machine without that CLI checks with the engine's own
+                self.variants.append(Variant(f"{spec.name}+cli{_cli_version(cli)}",
+                                             Project(config.for_engine(spec, cli), mode="offline",
+                                                     notify=lambda m: None), False, spec.missing()))
+        if len(self.variants) > 1 and self.variants[0].project.hosts_mode() == "shared":
+            for variant in self.variants[1:]:  # the shared daemon is one engine, with the machine's CLI
+                variant.problem = variant.problem or "only labs run a book's other engines and CLIs"
+        self.project = self.variants[0].project
+
+    def close(self) -> None:
+        for variant in self.variants:
+            variant.project.close()
+
+
+def _cli_version(cli: Path) -> str:
+    done = subprocess.run([str(cli), "--version"], capture_output=True, text=True, check=False, timeout=20)
+    match = re.search(r"version (\d+\.\d+)", done.stdout)
+    return match.group(1) if match else cli.parent.name
 
 
 def _in_ci() -> bool:
@@ -79,7 +118,7 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_unconfigure(config: pytest.Config) -> None:
     state = config.stash.get(_KEY, None)
     if state is not None:
-        state.project.close()
+        state.close()
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
@@ -95,13 +134,21 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Col
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config,
                                   items: list[pytest.Item]) -> None:
     state = config.stash.get(_KEY, None)
-    needs_daemon = [i for i in items if isinstance(i, CommandItem)]
-    if state is None or not needs_daemon or state.daemon_ok() or _in_ci():
+    if state is None or _in_ci():
         return
-    keep = [i for i in items if not isinstance(i, CommandItem)]
-    config.hook.pytest_deselected(items=needs_daemon)
-    items[:] = keep
-    config.stash[_SKIPPED] = f"docexec: {len(needs_daemon)} drift-check commands not run: {state.daemon_error}"
+    skipped: dict[str, int] = {}
+    keep = []
+    for item in items:
+        variant = getattr(item, "variant", None)
+        if isinstance(item, CommandItem) and variant is not None and not variant.ok():
+            skipped[variant.problem] = skipped.get(variant.problem, 0) + 1
+        else:
+            keep.append(item)
+    if skipped:
+        config.hook.pytest_deselected(items=[i for i in items if i not in keep])
+        items[:] = keep
+        config.stash[_SKIPPED] = "\n".join(f"docexec: {n} drift-check commands not run: {why}"
+                                           for why, n in skipped.items())
 
 
 _SKIPPED = pytest.StashKey[str]()
@@ -112,12 +159,16 @@ def pytest_report_header(config: pytest.Config) -> str | None:
     if state is None:
         return None
     mode = "update (re-record)" if config.getoption("--docexec-update") else "check"
-    if state.daemon_ok():
+    if state.variants[0].ok():
         where = "each page in a lab of its own" if state.project.hosts_mode() == "lab" else \
             "on the shared Docker daemon (labs are not available here)"
     else:
-        where = f"drift-check commands not run: {state.daemon_error}"
-    return f"docexec: {mode}, {where}; pages in {state.config.docs_dir}, recordings in {state.config.snippets_dir}"
+        where = f"drift-check commands not run: {state.variants[0].problem}"
+    lines = [f"docexec: {mode}, {where}; pages in {state.config.docs_dir}, recordings in {state.config.snippets_dir}"]
+    if len(state.variants) > 1:
+        lines.append("docexec: engines and CLIs: " + ", ".join(
+            v.name + ("" if v.ok() else " (not here)") for v in state.variants))
+    return "\n".join(lines)
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
@@ -130,70 +181,112 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
 # Collectors and items
 
 
-class PageFile(pytest.File):
-    """A page: a recording item, then one item per command; the commands share one session."""
+class _PageRun:
+    """A page checked with one variant: its items share one session, opened by the first command that runs."""
 
+    variant: Variant
     page: Page
     stored: PageRecording | None
 
-    def collect(self) -> Iterator[pytest.Item]:
+    def open_session(self) -> Session:
+        if getattr(self, "_session", None) is None:
+            self._stack = contextlib.ExitStack()
+            self._session: Session | None = self._stack.enter_context(self.variant.project.session(self.page))
+            self._done: dict[tuple[str, int], str | None] = {}
+            self.stored = recording.load(self.variant.project.config.snippets_dir, self.page)
+        assert self._session is not None
+        return self._session
+
+    def close_session(self) -> None:
+        if getattr(self, "_session", None) is not None:
+            self._session = None
+            self._stack.close()
+
+    def items(self, parent: pytest.Collector, page_name: str) -> Iterator[pytest.Item]:
+        # One page is one session: with pytest-xdist (--dist loadgroup) all its items go to the same worker.
+        group = pytest.mark.xdist_group(f"docexec:{page_name}:{self.variant.name}")
+        if self.variant.records:
+            item: pytest.Item = RecordingItem.from_parent(parent, name="recording", run=self)
+            item.add_marker(group)
+            yield item
+        for block in self.page.executed:
+            for n, command in enumerate(block.commands):
+                item = CommandItem.from_parent(parent, name=f"{block.id}-L{command.line}", block=block,
+                                               command=command, index=n, run=self)
+                item.add_marker(group)
+                yield item
+
+
+class PageFile(pytest.File):
+    """A page: per variant (engine and CLI), a recording item, then one item per command. With one variant the
+    items are the page's own children; with several, each variant is a child collector named after it."""
+
+    page: Page
+
+    def collect(self) -> Iterator[pytest.Collector | pytest.Item]:
         state = self.config.stash[_KEY]
         name = state.config.page_name(self.path)
         self.page = state.project.load_page(name)
         if not self.page.executed:
             return
-        # One page is one session: with pytest-xdist (--dist loadgroup) all its items go to the same worker.
-        group = pytest.mark.xdist_group(f"docexec:{name}")
-        item: pytest.Item = RecordingItem.from_parent(self, name="recording")
-        item.add_marker(group)
-        yield item
-        for block in self.page.executed:
-            for n, command in enumerate(block.commands):
-                item = CommandItem.from_parent(self, name=f"{block.id}-L{command.line}", block=block,
-                                               command=command, index=n)
-                item.add_marker(group)
-                yield item
+        variants = [v for v in state.variants if v.project.runs_here(self.page)]
+        if len(state.variants) == 1:
+            run = _PageRun()
+            run.variant, run.page = variants[0], self.page
+            self._runs = [run]
+            yield from run.items(self, name)
+            return
+        for variant in variants:
+            yield VariantNode.from_parent(self, name=variant.name, variant=variant, page=self.page)
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
         if isinstance(excinfo.value, DocexecError):
             return str(excinfo.value)
         return str(super().repr_failure(excinfo))
 
-    # The page's session: opened by its first command, closed when pytest leaves the page.
-    def open_session(self) -> Session:
-        if getattr(self, "_session", None) is None:
-            state = self.config.stash[_KEY]
-            self._stack = contextlib.ExitStack()
-            self._session: Session | None = self._stack.enter_context(state.project.session(self.page))
-            self._done: dict[tuple[str, int], str | None] = {}
-            self.stored = recording.load(state.config.snippets_dir, self.page)
-        assert self._session is not None
-        return self._session
+    def teardown(self) -> None:
+        for run in getattr(self, "_runs", []):
+            run.close_session()
+
+
+class VariantNode(pytest.Collector):
+    """A page checked on one engine with one CLI."""
+
+    def __init__(self, *, variant: Variant, page: Page, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.run = _PageRun()
+        self.run.variant, self.run.page = variant, page
+
+    def collect(self) -> Iterator[pytest.Item]:
+        yield from self.run.items(self, self.run.page.name)
 
     def teardown(self) -> None:
-        if getattr(self, "_session", None) is not None:
-            self._session = None
-            self._stack.close()
+        self.run.close_session()
 
 
 class RecordingItem(pytest.Item):
     """The page's recording exists, matches the page's current commands, and reads back cleanly."""
 
+    def __init__(self, *, run: _PageRun, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.run = run
+        self.variant = run.variant
+
     def runtest(self) -> None:
-        parent: PageFile = self.parent  # type: ignore[assignment]
-        state = self.config.stash[_KEY]
+        page, project = self.run.page, self.variant.project
         if self.config.getoption("--docexec-update"):
-            if not state.daemon_ok():
-                raise DocexecError(f"cannot record: {state.daemon_error}")
-            state.project.mode = "force"
-            state.project.record(parent.page)
-        status = state.project.status(parent.page)
+            if not self.variant.ok():
+                raise DocexecError(f"cannot record: {self.variant.problem}")
+            project.mode = "force"
+            project.record(page)
+        status = project.status(page)
         if status != "current":
+            engine = f" on engine {project.config.engine}" if len(project.config.engines) > 1 else ""
             raise RecordingError(
-                f"{parent.page.where}: recording is {status}"
+                f"{page.where}: recording{engine} is {status}"
                 + (" (the page's commands changed since it was recorded)" if status == "stale" else "")
-                + f" — run `nox -s record -- {parent.page.where}` and review the diff")
-        recording.load(state.config.snippets_dir, parent.page)
+                + f" — run `nox -s record -- {page.where}` and review the diff")
+        recording.load(project.config.snippets_dir, page)
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
         if isinstance(excinfo.value, DocexecError):
@@ -201,7 +294,7 @@ class RecordingItem(pytest.Item):
         return str(super().repr_failure(excinfo))
 
     def reportinfo(self) -> tuple[Path, int, str]:
-        return self.path, 0, f"{self.parent.name}: recording"  # type: ignore[union-attr]
+        return self.path, 0, f"{self.run.page.where}: recording"
 
 
 class DriftFailure(Exception):
@@ -209,16 +302,17 @@ class DriftFailure(Exception):
 
 
 class CommandItem(pytest.Item):
-    def __init__(self, *, block: Block, command: Command, index: int, **kwargs: Any) -> None:
+    def __init__(self, *, block: Block, command: Command, index: int, run: _PageRun, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.block, self.command, self.index = block, command, index
+        self.run, self.variant = run, run.variant
         self.add_marker("docexec")
 
     def runtest(self) -> None:
-        page_file: PageFile = self.parent  # type: ignore[assignment]
-        state = self.config.stash[_KEY]
-        if not state.daemon_ok():
-            raise DaemonUnavailable(f"{state.daemon_error} (CI=true: the drift check must run)")
+        page_file = self.run
+        config = self.variant.project.config
+        if not self.variant.ok():
+            raise DaemonUnavailable(f"{self.variant.problem} (CI=true: the drift check must run)")
         if self.config.getoption("--docexec-update"):
             return  # the page's recording item ran and recorded the whole page
         session = page_file.open_session()
@@ -246,18 +340,22 @@ class CommandItem(pytest.Item):
         output = result.output
         problems = []
         if result.timed_out:
-            problems.append(f"timed out after {self.block.timeout or state.config.default_timeout:g} s")
+            problems.append(f"timed out after {self.block.timeout or config.default_timeout:g} s")
         elif result.returncode != self.block.returncode:
             problems.append(f"exit code {result.returncode}, the page expects {self.block.returncode}")
         records = (page_file.stored.blocks.get(self.block.id) if page_file.stored else None) or []
-        snippet = recording.page_folder(state.config.snippets_dir, page_file.page.name) / f"{self.block.id}.txt"
+        snippet = recording.page_folder(config.snippets_dir, page_file.page.name) / f"{self.block.id}.txt"
         if self.index >= len(records) or records[self.index].command != self.command.text:
             problems.append(f"no recording of this command in {snippet}")
             drift_text = ""
         else:
-            where = f"{snippet.relative_to(state.config.root)}:" \
+            where = f"{snippet.relative_to(config.root)}:" \
                     f"{recording.line_of_output(self.block, records, self.index)}"
-            drift = compare(records[self.index], output, result.returncode, volatile=self.block.volatile,
+            expected = records[self.index]
+            if not self.variant.records:  # another CLI than the one that recorded: compare Docker, not wording
+                expected = replace(expected, output=as_older_cli(expected.output))
+                output = as_older_cli(output)
+            drift = compare(expected, output, result.returncode, volatile=self.block.volatile,
                             where=where)
             if drift.returncode and not problems:
                 problems.append(drift.returncode)
@@ -269,7 +367,8 @@ class CommandItem(pytest.Item):
         page_file._done[key] = problems[0] if problems and (result.timed_out or
                                                           result.returncode != self.block.returncode) else None
         if problems:
-            body = f"{page_file.page.where}:{self.command.line}: " + "; ".join(problems)
+            on = f" [{self.variant.name}]" if len(config.engines) > 1 or not self.variant.records else ""
+            body = f"{page_file.page.where}:{self.command.line}{on}: " + "; ".join(problems)
             body += f"\n  $ {self.command.text}\n"
             if drift_text:
                 body += "\n" + drift_text
@@ -283,4 +382,4 @@ class CommandItem(pytest.Item):
         return str(super().repr_failure(excinfo))
 
     def reportinfo(self) -> tuple[Path, int, str]:
-        return self.path, self.command.line - 1, f"{self.parent.name}:{self.command.line}: {self.command.text}"  # type: ignore[union-attr]
+        return self.path, self.command.line - 1, f"{self.run.page.where}:{self.command.line}: {self.command.text}"

@@ -16,7 +16,17 @@ from dataclasses import dataclass, field
 
 from .blocks import Block, Page
 from .errors import DocexecError
+from .normalize import normalize
 from .recording import CommandRecord, PageRecording
+
+
+@dataclass(frozen=True)
+class EngineRecording:
+    """A page's recording on one engine (None: never recorded there), as the page shows it."""
+
+    label: str  # "Engine 28.5"
+    stored: PageRecording | None
+    stale: bool = False
 
 
 @dataclass(frozen=True)
@@ -36,7 +46,13 @@ class Rendered:
         return html_text
 
 
-def render_page(markdown: str, page: Page, stored: PageRecording | None, *, stale: bool = False) -> Rendered:
+def render_page(markdown: str, page: Page, stored: PageRecording | None, *, stale: bool = False,
+                others: Iterable[EngineRecording] = ()) -> Rendered:
+    """`stored` is the page's recording on the book's first engine; `others`, on its other engines. A block shows
+    one transcript where every engine gave the same output (after normalisation), else a tab per engine, in the
+    order given (the first engine's tab is placed by its label among them: newest first)."""
+    engines = [EngineRecording(_label(stored), stored, stale), *(o for o in others if o.stored is not None)]
+    engines.sort(key=lambda e: _version_key(e.label), reverse=True)
     lines = markdown.split("\n")
     nonce = secrets.token_hex(6)
     fragments: dict[str, str] = {}
@@ -47,12 +63,12 @@ def render_page(markdown: str, page: Page, stored: PageRecording | None, *, stal
         return token
 
     for block in sorted(page.blocks, key=lambda b: b.line, reverse=True):
-        records = stored.blocks.get(block.id) if stored else None
-        replacement = placeholder(render_block(block, records, stored, stale=stale)) if block.show else ""
+        replacement = placeholder(render_engines(block, engines, stored, stale)) if block.show else ""
         lines[block.line - 1:block.end_line] = ["", replacement, ""]
     text = "\n".join(lines)
     if stored is not None and page.executed:
-        text = _after_title(text, placeholder(page_note(stored, stale=stale)))
+        notes = [page_note(e.stored, stale=e.stale) for e in engines if e.stored is not None]
+        text = _after_title(text, placeholder("\n".join(notes)))
     return Rendered(text, fragments)
 
 
@@ -66,8 +82,43 @@ def page_note(stored: PageRecording, *, stale: bool) -> str:
     return f'<p class="docexec-page-source">{html.escape(text)}</p>'
 
 
+def render_engines(block: Block, engines: list[EngineRecording], first: PageRecording | None, stale: bool) -> str:
+    """One transcript when the engines agree on the block (or it is not run), else content tabs, one per engine.
+    Material links tabs with the same label across the page (content.tabs.link): a reader picks a version once."""
+    recorded = [e for e in engines if e.stored is not None and block.id in e.stored.blocks]
+    if not block.run or len(recorded) < 2 or _agree(block, [e.stored.blocks[block.id] for e in recorded
+                                                             if e.stored is not None]):
+        records = first.blocks.get(block.id) if first else None
+        also = [e.stored for e in recorded if e.stored is not None and e.stored is not first]
+        return render_block(block, records, first, stale=stale, also=also)
+    name = f"__tabbed_docexec_{block.id}"
+    inputs = "".join(f'<input{" checked" if n == 0 else ""} id="{name}_{n + 1}" name="{name}" type="radio">'
+                     for n in range(len(recorded)))
+    labels = "".join(f'<label for="{name}_{n + 1}">{html.escape(e.label)}</label>' for n, e in enumerate(recorded))
+    blocks = "".join(
+        f'<div class="tabbed-block">{render_block(block, e.stored.blocks[block.id], e.stored, stale=e.stale)}</div>'
+        for e in recorded if e.stored is not None)
+    return (f'<div class="tabbed-set tabbed-alternate docexec-engines" data-tabs="{block.id}:{len(recorded)}">'
+            f'{inputs}<div class="tabbed-labels">{labels}</div><div class="tabbed-content">{blocks}</div></div>')
+
+
+def _agree(block: Block, outputs: list[list[CommandRecord]]) -> bool:
+    def shape(records: list[CommandRecord]) -> list[tuple[int, str]]:
+        return [(r.returncode, normalize(r.output, block.volatile)) for r in records]
+    return all(shape(o) == shape(outputs[0]) for o in outputs[1:])
+
+
+def _label(stored: PageRecording | None) -> str:
+    version = (stored.engine.get("engine", "") if stored else "").split("+")[0]
+    return "Engine " + ".".join(version.split(".")[:2]) if version else "Engine"
+
+
+def _version_key(label: str) -> tuple[int, ...]:
+    return tuple(int(n) for n in re.findall(r"\d+", label))
+
+
 def render_block(block: Block, records: list[CommandRecord] | None, stored: PageRecording | None,
-                 *, stale: bool = False) -> str:
+                 *, stale: bool = False, also: Iterable[PageRecording] = ()) -> str:
     commands = "\n".join(c.display for c in block.commands)
     body: list[str] = []
     for n, command in enumerate(block.commands):
@@ -83,7 +134,7 @@ def render_block(block: Block, records: list[CommandRecord] | None, stored: Page
     if block.title:
         parts.append(f'<p class="docexec-title">{html.escape(block.title)}</p>')
     parts.append(f'<div class="language-console highlight"><pre><span></span><code>{code}</code></pre></div>')
-    note = html.escape(_source_note(block, records, stored, stale))
+    note = html.escape(_source_note(block, records, stored, stale, list(also)))
     note = re.sub(r"\d{4}-\d{2}-\d{2}", r'<span class="docexec-date">\g<0></span>', note)
     parts.append(f'<p class="docexec-source">{note}</p>')
     parts.append("</div>")
@@ -91,14 +142,21 @@ def render_block(block: Block, records: list[CommandRecord] | None, stored: Page
 
 
 def _source_note(block: Block, records: list[CommandRecord] | None, stored: PageRecording | None,
-                 stale: bool) -> str:
+                 stale: bool, also: list[PageRecording]) -> str:
     if not block.run:
         return f"未执行：{block.reason}"
     if records is None or stored is None:
         return "尚无录制输出：运行 nox -s record 录制本页"
     codes = _codes(block, records)
-    note = f"真实输出 · Docker Engine {stored.engine.get('engine', '?')} · 录制于 {stored.recorded[:10]}{codes}"
+    engines = " 与 ".join(_short(s) for s in sorted([stored, *also], key=lambda s: _version_key(_short(s)),
+                                                    reverse=True))
+    same = "（输出相同）" if also else ""
+    note = f"真实输出 · Docker Engine {engines}{same} · 录制于 {stored.recorded[:10]}{codes}"
     return note + (" · 命令已改动，输出待重新录制" if stale else "")
+
+
+def _short(stored: PageRecording) -> str:
+    return stored.engine.get("engine", "?").split("+")[0]
 
 
 def _codes(block: Block, records: Iterable[CommandRecord]) -> str:

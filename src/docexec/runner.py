@@ -113,7 +113,7 @@ class Session:
         commands, and how the page ran (in a lab, or on the shared daemon)."""
         host = self.host()
         facts = dict(host.daemon.engine())
-        key = f"{self.backend.mode}\0{host.env['PATH']}"  # the same PATH finds the same docker CLI
+        key = f"{self.backend.mode}\0{host.env['PATH']}\0{self.config.cli}"  # these find the same docker CLI
         if key not in _CLIENT_VERSIONS:  # asked once per process: running the CLI costs about 50 ms a page
             version = run_pipeline([host.wrap(["docker", "version", "--format", "{{.Client.Version}}"])],
                                    env=host.env, cwd=host.cwd, timeout=20, limit=4096, split_stdout=True)
