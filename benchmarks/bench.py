@@ -308,6 +308,38 @@ def one_lab_cost(runs: int) -> dict[str, object]:
 
 
 # --------------------------------------------------------------------------------------------------
+# 5. the second engine (issue #16): recording and the drift check, on both engines against one
+
+
+def engines(runs: int) -> dict[str, object]:
+    if os.environ.get("CI", "").lower() == "true":
+        return {"skipped": "recording is refused when CI=true"}
+    config = load_config(ROOT)
+    reason = lab.unsupported_reason() or next((e.missing() for e in config.engines if e.missing()), "")
+    if reason:
+        return {"skipped": reason}
+    first = config.engines[0].name
+    before = snippets()
+    one, both, check_one, check_all = [], [], [], []
+    pytest = [str(BIN / "python"), "-m", "pytest", "-q", "-p", "no:randomly", "-n", "2", "--dist", "loadgroup",
+              "docs"]
+    with restored(before):
+        for _ in range(runs):
+            one.append(timed([str(BIN / "docexec"), "record", "-j", "2", "--engine", first], cwd=ROOT, env=ENV))
+            restore(before)
+            both.append(timed([str(BIN / "docexec"), "record", "-j", "2"], cwd=ROOT, env=ENV))
+            restore(before)
+            check_one.append(timed([*pytest, "--docexec-variant", first], cwd=ROOT, env={**ENV, "CI": "true"}))
+            check_all.append(timed(pytest, cwd=ROOT, env={**ENV, "CI": "true"}))
+    variants = [e.name for e in config.engines] + [f"{e.name} + {c}" for e in config.engines for c in e.check_clis
+                                                  if c.is_file()]
+    return {"engines": [e.name for e in config.engines], "variants": variants, "record_one": spread(one),
+            "record_all": spread(both), "check_one": spread(check_one), "check_all": spread(check_all),
+            "record_ratio": statistics.median(both) / statistics.median(one),
+            "check_ratio": statistics.median(check_all) / statistics.median(check_one)}
+
+
+# --------------------------------------------------------------------------------------------------
 # 3. one page edited while mkdocs serve runs
 
 
@@ -403,7 +435,11 @@ def report(results: dict[str, object]) -> str:
     m = results["machine"]
     assert isinstance(m, dict)
     lines = [f"测量于 {m['date']}：{m['cpus']} 核，Linux {m['kernel']}，Python {m['python']}，"
-             f"Docker Engine {m['docker']}。", "",
+             f"Docker Engine {m['docker']}。"]
+    again = results.get("remeasured")
+    if isinstance(again, dict):
+        lines.append(f"其中 {again['sections']} 部分重测于 {again['date']}（同一台机器）。")
+    lines += ["",
              "| 指标 | 中位数（最小–最大，次数） | 比值 | 目标 |", "|---|---|---|---|"]
 
     def fmt(s: dict[str, float]) -> str:
@@ -430,6 +466,15 @@ def report(results: dict[str, object]) -> str:
         lines.append(f"| 其中启动（沙箱、局域网、dockerd 应答） | {fmt(one['start'])} | | |")
         lines.append(f"| 其中载入课程镜像 | {fmt(one['image_load'])} | | |")
         lines.append(f"| 其中销毁 | {fmt(one['teardown'])} | | |")
+    e = results.get("engines")
+    if isinstance(e, dict) and "record_one" in e:
+        lines.append(f"| 录制全书，只在 Engine {e['engines'][0]} 上，-j 2 | {fmt(e['record_one'])} | | |")
+        lines.append(f"| 录制全书，在 {len(e['engines'])} 个引擎上（{'、'.join(e['engines'])}），-j 2 "
+                     f"| {fmt(e['record_all'])} | {e['record_ratio']:.2f} | |")
+        lines.append(f"| 漂移检查全书，只用 Engine {e['engines'][0]} 和它录制用的 CLI，-n 2 "
+                     f"| {fmt(e['check_one'])} | | |")
+        lines.append(f"| 漂移检查全书，{len(e['variants'])} 种组合（{'、'.join(e['variants'])}），-n 2 "
+                     f"| {fmt(e['check_all'])} | {e['check_ratio']:.2f} | |")
     s = results.get("serve")
     if isinstance(s, dict) and "rebuild" in s:
         lines.append(f"| serve 中改动一页后重建（{s['page']}） | {fmt(s['rebuild'])} | | |")
@@ -441,10 +486,16 @@ def report(results: dict[str, object]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--skip", default="", help="comma-separated: build,record,serve")
+    parser.add_argument("--skip", default="", help="comma-separated: build,record,serve,labs,engines")
+    parser.add_argument("--only", default="", help="comma-separated: run only these (same names as --skip)")
     args = parser.parse_args()
     skip = set(filter(None, args.skip.split(",")))
+    if args.only:
+        skip = {"build", "record", "serve", "labs", "engines"} - set(args.only.split(","))
     results: dict[str, object] = {"machine": machine()}
+    previous = ROOT / "benchmarks" / "results" / "latest.json"
+    if args.only and previous.is_file():  # measure some sections again, keep the others' figures and date
+        results = {**json.loads(previous.read_text()), "remeasured": {"sections": args.only, **machine()}}
     if "build" not in skip:
         results["warm_build"] = warm_build(args.runs)
         print("warm build:", json.dumps(results["warm_build"]))
@@ -457,6 +508,9 @@ def main() -> None:
     if "labs" not in skip:
         results["labs"] = labs(max(1, args.runs // 2))
         print("labs:", json.dumps(results["labs"]))
+    if "engines" not in skip:
+        results["engines"] = engines(max(1, args.runs // 2))
+        print("engines:", json.dumps(results["engines"]))
     out = ROOT / "benchmarks" / "results"
     out.mkdir(exist_ok=True)
     (out / "latest.json").write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")

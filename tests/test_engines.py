@@ -179,3 +179,30 @@ def test_changing_one_engines_recording_fails_only_that_engines_check(pytester: 
     result = pytester.runpytest("docs")
     result.assert_outcomes(passed=3, failed=1)
     result.stdout.fnmatch_lines(["*t.md::28.5::v-L4*", "*1.50*"])
+
+
+@pytest.mark.parametrize("older, newer", [
+    ("docker: Error response from daemon: bind source path does not exist: /lab/m.\nSee 'docker run --help'.\n",
+     "docker: Error response from daemon: bind source path does not exist: /lab/m\n\n"
+     "Run 'docker run --help' for more information\n"),
+    ('docker: Error response from daemon: exec: "ls": executable file not found in $PATH: unknown.\n',
+     'docker: Error response from daemon: exec: "ls": executable file not found in $PATH: unknown\n\n'
+     "Run 'docker run --help' for more information\n"),
+    ("80/tcp -> 0.0.0.0:8080\n80/tcp -> :::8080\n", "80/tcp -> 0.0.0.0:8080\n80/tcp -> [::]:8080\n"),
+    ("\nError: No such network: ov\n", "\nError response from daemon: network ov not found\n"),
+    ("Error: No such container:path: box:/no/dir\n",
+     "Error response from daemon: Could not find the file /no/dir in container box\n"),
+    ("follow the instructions.\n\n", "follow the instructions.\n"),
+])
+def test_the_newer_clis_wording_is_read_as_the_older_ones(older: str, newer: str) -> None:
+    from docexec.clis import as_older_cli
+
+    assert as_older_cli(newer) == as_older_cli(older)
+
+
+def test_other_differences_between_the_clis_still_count() -> None:
+    from docexec.clis import as_older_cli
+
+    assert as_older_cli("Error response from daemon: network ov not found\n") != \
+        as_older_cli("Error: No such network: other\n")
+    assert as_older_cli("80/tcp -> [::]:8080\n") != as_older_cli("80/tcp -> :::8081\n")

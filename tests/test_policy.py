@@ -30,6 +30,7 @@ def check(config: Config, *argv: str, kind: str = "host", page: str = "p.md", li
     "bridge link",
     "iptables -t nat -S DOCKER",
     "iptables-save -t nat",
+    "iptables --version",
     "nsenter -t 42 -n ip addr",
     "cat /proc/42/root/etc/hostname",
     "curl -s http://127.0.0.1:8080/",

@@ -194,7 +194,7 @@ def _bridge(positionals: list[str], options: list[tuple[str, str | None]], where
     return None
 
 
-_IPTABLES_LISTING = {"-S", "--list-rules", "-L", "--list"}
+_IPTABLES_LISTING = {"-S", "--list-rules", "-L", "--list", "-V", "--version"}
 
 
 def _iptables(positionals: list[str], options: list[tuple[str, str | None]], where: Where) -> str | None:
@@ -284,7 +284,7 @@ HOST: dict[str, Program] = {
                               "--line-numbers -w --wait -I= --insert= -A= --append= -D= --delete= -j= --jump= "
                               "-p= --protocol= -s= --source= -d= --destination= -i= --in-interface= -o= "
                               "--out-interface= -m= --match= --dport= --sport= --ctstate= --state= --to-destination= "
-                              "--to-source= --comment= -Z --zero"), check=_iptables),
+                              "--to-source= --comment= -Z --zero -V --version"), check=_iptables),
     "iptables-save": Program(_opts("-t= --table= -c --counters")),
     "nsenter": Program(_opts("-t= --target= -n --net -u --uts -i --ipc -p --pid -m --mount"),
                        words=True, check=_nsenter, stop_at_positional=True),

@@ -81,6 +81,7 @@ class _State:
             for variant in self.variants[1:]:  # the shared daemon is one engine, with the machine's CLI
                 variant.problem = variant.problem or "only labs run a book's other engines and CLIs"
         self.project = self.variants[0].project
+        self.wanted: set[str] = set()  # --docexec-variant (empty: all)
 
     def close(self) -> None:
         for variant in self.variants:
@@ -105,6 +106,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("docexec", "executable documentation pages")
     group.addoption("--docexec-update", action="store_true",
                     help="record the pages again instead of checking them (refused when CI=true)")
+    group.addoption("--docexec-variant", action="append", default=[], metavar="NAME",
+                    help="check only this engine/CLI variant, e.g. 20.10, 20.10+cli28.2, 28.5 (repeatable)")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -112,7 +115,14 @@ def pytest_configure(config: pytest.Config) -> None:
     if config.getoption("--docexec-update") and _in_ci():
         raise pytest.UsageError("--docexec-update is refused when CI=true: recordings change only by review")
     with contextlib.suppress(DocexecError):  # not a docexec project: collect nothing
-        config.stash[_KEY] = _State(load_config(Path(config.rootpath)))
+        state = _State(load_config(Path(config.rootpath)))
+        wanted = config.getoption("--docexec-variant")
+        unknown = sorted(set(wanted) - {v.name for v in state.variants})
+        if unknown:
+            raise pytest.UsageError(f"--docexec-variant {', '.join(unknown)}: the variants here are "
+                                    + ", ".join(v.name for v in state.variants))
+        state.wanted = set(wanted)
+        config.stash[_KEY] = state
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -229,7 +239,10 @@ class PageFile(pytest.File):
         self.page = state.project.load_page(name)
         if not self.page.executed:
             return
-        variants = [v for v in state.variants if v.project.runs_here(self.page)]
+        variants = [v for v in state.variants if v.project.runs_here(self.page)
+                    and (not state.wanted or v.name in state.wanted)]
+        if not variants:
+            return
         if len(state.variants) == 1:
             run = _PageRun()
             run.variant, run.page = variants[0], self.page
