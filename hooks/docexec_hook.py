@@ -9,11 +9,15 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from mkdocs.exceptions import PluginError
+from mkdocs.utils import get_relative_url
 
+from docexec import recording
+from docexec.blocks import Block
 from docexec.config import load_config
 from docexec.errors import DocexecError
 from docexec.project import Project
@@ -27,6 +31,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("mkdocs.plugins.docexec")
 _project: Project | None = None
 _rendered: dict[str, Rendered] = {}  # transcripts waiting for their page's HTML
+_casts: dict[str, Path] = {}  # replays of terminal sessions to copy into the site: address below it -> recording
 
 # --------------------------------------------------------------------------------------------------
 # Hooks
@@ -64,7 +69,17 @@ def on_page_markdown(markdown: str, *, page: Page, config: MkDocsConfig, files: 
         log.warning(f"{parsed.name}: has no recorded outputs ({outcome.reason or 'not recorded'})")
     for path in outcome.changed:
         log.info(f"docexec: wrote {path.relative_to(_project.config.root)}")
-    rendered = render_page("\n" * cut + markdown, parsed, outcome.stored, stale=outcome.status == "stale")
+    def cast_href(block: Block) -> str | None:
+        assert _project is not None
+        path = recording.cast_path(_project.config.snippets_dir, parsed.name, block.id)
+        if not path.is_file():
+            return None
+        address = f"casts/{parsed.name.removesuffix('.md')}/{block.id}.cast"
+        _casts[address] = path
+        return get_relative_url(address, page.url)
+
+    rendered = render_page("\n" * cut + markdown, parsed, outcome.stored, stale=outcome.status == "stale",
+                           cast_href=cast_href)
     rendered = Rendered(rendered.markdown[cut:], rendered.fragments)
     _rendered[page.file.src_uri] = rendered
     return rendered.markdown
@@ -93,8 +108,13 @@ def on_page_content(html: str, *, page: Page, config: MkDocsConfig, files: Files
         raise PluginError(f"{page.file.src_uri}: {exc}") from None
 
 
-# One line on what the build did.
+# Copy the replays of terminal sessions next to the pages; one line on what the build did.
 def on_post_build(config: MkDocsConfig) -> None:
+    for address, path in _casts.items():
+        target = Path(config.site_dir) / address
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, target)
+    _casts.clear()
     if _project is not None:
         log.info(_project.stats.summary())
         _project.close()
