@@ -10,7 +10,7 @@ import time
 import pytest
 
 from docexec import recording
-from docexec.errors import PageError
+from docexec.errors import CommandFailed, PageError
 from docexec.project import Project
 
 from .conftest import Engine
@@ -86,3 +86,19 @@ def test_a_session_that_never_ends_fails_at_its_command(engine: Engine, make_pro
     assert info.value.line == 4
     assert "did not end within 2 s" in info.value.message
     assert engine.leftovers(NAMES) == []
+
+
+def test_a_session_runs_on_the_shared_daemon_too(daemon, make_project) -> None:  # type: ignore[no-untyped-def]
+    """Where labs cannot run: the same terminal, on the daemon DOCKER_HOST names; the exit code is checked."""
+    project, page = project_for(make_project, '''
+        ```console exec="session" id="s"
+        $ docker run -it --rm --name term busybox sh
+        > hostname | wc -c
+        > exit 4
+        ```
+        ''')
+    with pytest.raises(CommandFailed) as info:
+        project.record(page)  # type: ignore[arg-type]
+    assert (info.value.line, info.value.actual) == (2, 4)
+    assert "  | / # hostname | wc -c\n  | 13\n  | / # exit 4\n" in str(info.value), str(info.value)
+    assert daemon.labelled() == []
