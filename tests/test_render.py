@@ -140,7 +140,7 @@ def test_a_key_typed_after_the_end_of_a_line_or_the_screen_still_shows() -> None
     record = CommandRecord("docker attach m", "/ #\n", 0, 0.1, ((0, 4), (1, 0)))
     recorded = PageRecording("p.md", "h", "2026-11-27T21:00:00Z", {}, {"s": [record]})
     html_text = "".join(render_page("", page, recorded).fragments.values())
-    assert '/ # <kbd class="docexec-key">Enter</kbd>\n<kbd class="docexec-key">Ctrl+D</kbd>\n' in html_text
+    assert '/ #<kbd class="docexec-key">Enter</kbd>\n<kbd class="docexec-key">Ctrl+D</kbd>\n' in html_text
 
 
 def test_a_session_not_yet_recorded_shows_its_typed_lines() -> None:

@@ -140,11 +140,9 @@ def _session_output(typed: tuple[Typed, ...], record: CommandRecord | None) -> s
 def _marked(text: str, marks: list[tuple[int, Typed]]) -> str:
     out, pos = [], 0
     for column, typed in marks:
-        at = _index_of_column(text, column)
+        at = min(_index_of_column(text, column), len(text))  # past the end: a blank the screen text has not kept
         if at < pos:
             continue
-        if at > len(text):
-            text += " " * (at - len(text))
         out.append(_escape(text[pos:at]))
         pos = at
         if typed.keys_only:
