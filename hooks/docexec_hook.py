@@ -9,11 +9,16 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from mkdocs.exceptions import PluginError
+from mkdocs.utils import get_relative_url
 
+from docexec import recording
+from docexec.blocks import Block
 from docexec.config import load_config
 from docexec.errors import DocexecError
 from docexec.project import Project
@@ -28,6 +33,7 @@ log = logging.getLogger("mkdocs.plugins.docexec")
 _project: Project | None = None  # the book's first engine
 _others: list[Project] = []  # its other engines: their recordings become tabs where outputs differ
 _rendered: dict[str, Rendered] = {}  # transcripts waiting for their page's HTML
+_casts: dict[str, Path] = {}  # replays of terminal sessions to copy into the site: address below it -> recording
 
 # --------------------------------------------------------------------------------------------------
 # Hooks
@@ -74,9 +80,21 @@ def on_page_markdown(markdown: str, *, page: Page, config: MkDocsConfig, files: 
                         f"({other_outcome.reason or 'not recorded'})")
     for path in [*outcome.changed, *(p for _, o in others for p in o.changed)]:
         log.info(f"docexec: wrote {path.relative_to(_project.config.root)}")
-    tabs = [EngineRecording(f"Engine {other.config.engine}", o.stored, o.status == "stale") for other, o in others]
+    def cast_href(project: Project) -> Callable[[Block], str | None]:
+        def href(block: Block) -> str | None:
+            path = recording.cast_path(project.config.snippets_dir, parsed.name, block.id)
+            if not path.is_file():
+                return None
+            engine = "" if project is _project else f"_engines/{project.config.engine}/"
+            address = f"casts/{engine}{parsed.name.removesuffix('.md')}/{block.id}.cast"
+            _casts[address] = path
+            return get_relative_url(address, page.url)
+        return href
+
+    tabs = [EngineRecording(f"Engine {other.config.engine}", o.stored, o.status == "stale", cast_href(other))
+            for other, o in others]
     rendered = render_page("\n" * cut + markdown, parsed, outcome.stored, stale=outcome.status == "stale",
-                           others=tabs)
+                           others=tabs, cast_href=cast_href(_project))
     rendered = Rendered(rendered.markdown[cut:], rendered.fragments)
     _rendered[page.file.src_uri] = rendered
     return rendered.markdown
@@ -105,8 +123,13 @@ def on_page_content(html: str, *, page: Page, config: MkDocsConfig, files: Files
         raise PluginError(f"{page.file.src_uri}: {exc}") from None
 
 
-# One line on what the build did.
+# Copy the replays of terminal sessions next to the pages; one line on what the build did.
 def on_post_build(config: MkDocsConfig) -> None:
+    for address, path in _casts.items():
+        target = Path(config.site_dir) / address
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, target)
+    _casts.clear()
     if _project is not None:
         log.info(_project.stats.summary())
         _project.close()

@@ -161,3 +161,58 @@ def test_a_block_on_an_unknown_host_names_its_line() -> None:
     assert "declares no hosts (front matter `hosts: [host1, host2]`)" in err.message
     err = error('```console exec="docker" id="a" host="Host 2"\n$ docker ps\n```\n')
     assert "is not a valid host name" in err.message
+
+
+# --------------------------------------------------------------------------------------------------
+# terminal sessions: exec="session", `> ` lines typed into the program
+
+
+def test_a_session_block_types_lines_into_each_command() -> None:
+    p = page('''
+        # t
+
+        ```console exec="session" id="s" returncode="1" prompt="app> "
+        $ docker run -it --name m busybox sh
+        > ip addr show eth0
+        > <Ctrl-P><Ctrl-Q>
+        $ docker ps
+        ```
+        ''')
+    (block,) = p.blocks
+    assert (block.kind, block.prompt, block.returncode) == ("session", "app> ", 1)
+    first, second = block.commands
+    assert first.text == "docker run -it --name m busybox sh"
+    assert [(t.line, t.written, t.keys_only) for t in first.typed] == [
+        (5, "ip addr show eth0", False), (6, "<Ctrl-P><Ctrl-Q>", True)]
+    assert second.typed == ()
+
+
+def test_typed_lines_are_part_of_what_makes_a_recording_current() -> None:
+    a = page('```console exec="session" id="s"\n$ docker attach m\n> <Enter>\n```\n')
+    b = page('```console exec="session" id="s"\n$ docker attach m\n> <Ctrl-P><Ctrl-Q>\n```\n')
+    c = page('```console exec="session" id="s" prompt="x"\n$ docker attach m\n> <Enter>\n```\n')
+    assert len({a.digest(), b.digest(), c.digest()}) == 3
+    plain = page('```console exec="docker" id="s"\n$ docker ps\n```\n')
+    assert "typed" not in plain.blocks[0].key(), "other blocks' digests stay as they were"
+
+
+@pytest.mark.parametrize(("body", "line", "message"), [
+    ("> ls\n$ docker attach m\n", 3, "start the session with a '$ ' command"),
+    ("$ docker attach m\n> <Ctrl-X-Y>\n", 4, "unknown key <Ctrl-X-Y>"),
+    ("$ docker attach m\n>\n", 4, "write <Enter> to press Enter alone"),
+    ("$ docker ps | grep m\n", 3, "no pipes"),
+    ("$ ID=$(docker ps -q)\n", 3, "no NAME=$(...)"),
+])
+def test_bad_session_lines_name_their_line(body: str, line: int, message: str) -> None:
+    err = error(f'# t\n```console exec="session" id="s"\n{body}```\n')
+    assert (err.line, message in err.message) == (line, True), (err.line, err.message)
+
+
+def test_typed_lines_outside_a_session_and_session_options_elsewhere() -> None:
+    err = error('```console exec="docker" id="x"\n$ docker ps\n> ls\n```\n')
+    assert err.line == 3 and 'exec="session"' in err.message
+    err = error('```console exec="docker" id="x" prompt="#"\n$ docker ps\n```\n')
+    assert 'only goes with exec="session"' in err.message
+    assert "does not go with" in error('```console exec="session" id="x" retry="2"\n$ docker ps\n```\n').message
+    assert "not a valid regular expression" in \
+        error('```console exec="session" id="x" prompt="(x"\n$ docker ps\n```\n').message

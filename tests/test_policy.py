@@ -45,7 +45,9 @@ def test_allowed(config: Config, argv: str) -> None:
     ("docker run -it busybox sh", "needs a terminal"),
     ("docker run -dit --name x busybox", "needs a terminal"),
     ("docker exec -t m sh", "needs a terminal"),
+    ("docker exec -i m sh", "needs a terminal"),
     ("docker attach m", "needs a terminal"),
+    ("docker run -d --detach-keys ctrl-x busybox", "detach keys"),
     ("docker pull busybox", "needs a registry"),
     ("docker push busybox", "needs a registry"),
     ("docker login", "registry"),
@@ -215,3 +217,44 @@ def test_static_checks_keep_the_text_around_expansions(config: Config) -> None:
 def test_t_means_timeout_for_stop_and_restart(config: Config) -> None:
     check(config, *["docker", "stop", "-t", "1", "master"])
     check(config, *["docker", "restart", "-t", "1", "master"])
+
+
+# --------------------------------------------------------------------------------------------------
+# terminal sessions (exec="session"): -i, -t and attach have a terminal there, and only there
+
+
+@pytest.mark.parametrize("argv", [
+    "docker run -it --name m busybox sh",
+    "docker run -it --init --name s busybox sleep 1d",
+    "docker exec -it m sh",
+    "docker attach m",
+    "docker attach --sig-proxy=false m",
+    "docker ps --format {{.Names}}",
+])
+def test_terminal_options_in_a_session(config: Config, argv: str) -> None:
+    check(config, *argv.split(), kind="session")
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    ("ip addr", "a terminal session runs docker commands"),
+    ("docker start -ai m", "in a terminal session, use docker run -it"),
+    ("docker run -it --detach-keys ctrl-x busybox sh", "detach keys"),
+    ("docker run -it --privileged busybox sh", "whole host"),
+    ("docker logs -f m", "never ends"),
+    ("docker run -it busybox ping 8.8.8.8", "outside this machine"),
+])
+def test_the_rest_of_the_rules_hold_in_a_session(config: Config, argv: str, message: str) -> None:
+    with pytest.raises(Refused, match=message):
+        check(config, *argv.split(), kind="session")
+
+
+def test_typed_lines_name_no_outside_address(config: Config) -> None:
+    from docexec.policy import check_typed
+
+    check_typed("ping -c 1 172.17.0.3", config)
+    check_typed("ip addr show eth0", config)
+    for line in ("ping -c 1 8.8.8.8", "wget -qO- http://example.com/", "nslookup example.org"):
+        with pytest.raises(Refused, match="outside this"):
+            check_typed(line, config)
+    with pytest.raises(Refused, match="outside this machine"):
+        check_typed("ping 192.0.2.1", dataclasses.replace(config, isolated=False))

@@ -108,3 +108,57 @@ def test_line_of_output_points_into_the_transcript() -> None:
     records = results()["x"]
     assert recording.line_of_output(block, records, 0) == 2
     assert recording.line_of_output(block, records, 1) == 5
+
+
+# --------------------------------------------------------------------------------------------------
+# terminal sessions: where each line was typed, and the asciicast beside the transcript
+
+SESSION = parse_page("s.md", '```console exec="session" id="t"\n'
+                             '$ docker attach m\n> echo hi\n> <Ctrl-P><Ctrl-Q>\n```\n')
+
+
+def session(events: tuple = ((0.2, "o", "/ # "), (0.9, "i", "echo hi"), (1.0, "o", "echo hi\r\nhi\r\n/ # "),  # type: ignore[type-arg]
+                             (1.5, "i", "<Ctrl-P><Ctrl-Q>"), (1.6, "o", "read escape sequence\r\n"))
+            ) -> dict[str, list[CommandRecord]]:
+    return {"t": [CommandRecord("docker attach m", "/ # echo hi\nhi\n/ # read escape sequence\n", 1, 1.7,
+                                ((0, 4), (2, 4)), events)]}
+
+
+def test_a_session_keeps_where_lines_were_typed_and_writes_a_cast(tmp_path: Path) -> None:
+    recording.write(tmp_path, SESSION, "h", session(), ENGINE, "2026-11-27T00:00:00Z")
+    stored = recording.load(tmp_path, SESSION)
+    assert stored is not None
+    (record,) = stored.blocks["t"]
+    assert record.typed_at == ((0, 4), (2, 4)) and record.events == ()
+    cast = recording.cast_path(tmp_path, "s.md", "t")
+    lines = cast.read_text().splitlines()
+    assert json.loads(lines[0])["version"] == 2
+    assert json.loads(lines[1]) == [0.0, "o", "$ docker attach m\r\n"]
+    assert json.loads(lines[-2])[1:] == ["m", "Ctrl+P Ctrl+Q"]
+    assert recording.status(tmp_path, SESSION, "h") == "current"
+    cast.unlink()
+    assert recording.status(tmp_path, SESSION, "h") == "missing", "a session's replay is part of its recording"
+
+
+def test_a_cast_is_rewritten_only_when_what_it_shows_changes(tmp_path: Path) -> None:
+    recording.write(tmp_path, SESSION, "h", session(), ENGINE, "2026-11-27T00:00:00Z")
+    cast = recording.cast_path(tmp_path, "s.md", "t")
+    first = cast.read_text()
+    slower = tuple((t * 3, k, d) for t, k, d in session()["t"][0].events)
+    assert recording.write(tmp_path, SESSION, "h", session(slower), ENGINE, "2026-11-27T00:00:00Z") == []
+    assert cast.read_text() == first
+    read_back = recording.load(tmp_path, SESSION)
+    assert read_back is not None and recording.write(tmp_path, SESSION, "h", read_back.blocks, ENGINE,
+                                                     "2026-11-27T00:00:00Z") == []
+    assert cast.read_text() == first, "records read back carry no stream: the cast stays"
+    other = ((0.2, "o", "/ # "), (0.9, "i", "echo hi"), (1.0, "o", "echo hi\r\nho\r\n/ # "))
+    assert cast in recording.write(tmp_path, SESSION, "h", session(other), ENGINE, "2026-11-27T00:00:00Z")
+
+
+def test_a_cast_whose_block_is_gone_is_removed(tmp_path: Path) -> None:
+    recording.write(tmp_path, SESSION, "h", session(), ENGINE, "2026-11-27T00:00:00Z")
+    plain = parse_page("s.md", '```console exec="docker" id="t"\n$ docker ps\n```\n')
+    changed = recording.write(tmp_path, plain, "h2", {"t": [CommandRecord("docker ps", "", 0, 0.1)]}, ENGINE,
+                              "2026-11-27T00:00:00Z")
+    assert recording.cast_path(tmp_path, "s.md", "t") in changed
+    assert not recording.cast_path(tmp_path, "s.md", "t").exists()

@@ -99,3 +99,52 @@ def test_a_lost_placeholder_is_an_error() -> None:
     rendered = render_page(SOURCE, page, stored())
     with pytest.raises(DocexecError, match="placeholder"):
         rendered.fill("<p>nothing here</p>")
+
+
+SESSION = """# t
+
+```console exec="session" id="s"
+$ docker attach m
+> sleep 30
+> <Ctrl-C>
+> <Ctrl-P><Ctrl-Q>
+$ docker ps
+```
+"""
+
+
+def session_recording() -> PageRecording:
+    screen = "/ # sleep 30\n^C\n/ # read escape sequence\n"
+    return PageRecording(
+        page="p.md", digest="h", recorded="2026-11-27T21:00:00Z", engine={"engine": "20.10.24"},
+        blocks={"s": [CommandRecord("docker attach m", screen, 1, 0.1, ((0, 4), (1, 0), (2, 4))),
+                      CommandRecord("docker ps", "NAMES\n", 1, 0.1)]})
+
+
+def test_a_session_shows_its_screen_with_typed_text_and_keys_marked() -> None:
+    page = parse_page("p.md", SESSION)
+    rendered = render_page(SESSION, page, session_recording(), cast_href=lambda b: f"../casts/{b.id}.cast")
+    (fragment,) = [f for f in rendered.fragments.values() if 'id="run-s"' in f]
+    assert 'class="docexec docexec-session"' in fragment
+    assert 'data-copy="docker attach m\ndocker ps"' in fragment, "the copy button copies the $ commands only"
+    assert '/ # <span class="docexec-typed">sleep 30</span>\n' in fragment
+    assert '<kbd class="docexec-key">Ctrl+C</kbd>^C\n' in fragment
+    assert ('/ # <kbd class="docexec-key">Ctrl+P</kbd><kbd class="docexec-key">Ctrl+Q</kbd>read escape sequence'
+            in fragment)
+    assert '<button type="button" class="docexec-replay" data-cast="../casts/s.cast" hidden>回放</button>' in fragment
+    assert "真实终端会话（100×30）" in fragment and "退出码 1" in fragment
+
+
+def test_a_key_typed_after_the_end_of_a_line_or_the_screen_still_shows() -> None:
+    page = parse_page("p.md", '```console exec="session" id="s"\n$ docker attach m\n> <Enter>\n> <Ctrl-D>\n```\n')
+    record = CommandRecord("docker attach m", "/ #\n", 0, 0.1, ((0, 4), (1, 0)))
+    recorded = PageRecording("p.md", "h", "2026-11-27T21:00:00Z", {}, {"s": [record]})
+    html_text = "".join(render_page("", page, recorded).fragments.values())
+    assert '/ #<kbd class="docexec-key">Enter</kbd>\n<kbd class="docexec-key">Ctrl+D</kbd>\n' in html_text
+
+
+def test_a_session_not_yet_recorded_shows_its_typed_lines() -> None:
+    page = parse_page("p.md", SESSION)
+    html_text = "".join(render_page(SESSION, page, None).fragments.values())
+    assert '<span class="gp">&gt; </span><span class="docexec-typed">&lt;Ctrl-P&gt;&lt;Ctrl-Q&gt;</span>' in html_text
+    assert "docexec-replay" not in html_text

@@ -31,8 +31,10 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _code_text(page_html: str) -> str:
-    blocks = re.findall(r'<div class="docexec".*?<code>(.*?)</code>', page_html, re.S)
-    return html.unescape(re.sub(r"<[^>]+>", "", "\n".join(blocks)))
+    """The text of the transcripts, without the badges of keys pressed in terminal sessions."""
+    blocks = re.findall(r'<div class="docexec(?: [^"]*)?".*?<code>(.*?)</code>', page_html, re.S)
+    text = re.sub(r"<kbd\b[^>]*>.*?</kbd>", "", "\n".join(blocks))
+    return html.unescape(re.sub(r"<[^>]+>", "", text))
 
 
 def test_every_recorded_output_is_on_its_page(site: Path, config: Config) -> None:

@@ -1,4 +1,5 @@
-"""Orphans and gaps: every recording belongs to a block of a page, and every executed block has one."""
+"""Orphans and gaps: every recording belongs to a block of a page, and every executed block has one (a terminal
+session's replay included)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ def test_no_orphan_recordings(config: Config) -> None:
         if page.executed:
             expected.add(folder / recording.META)
         expected.update(folder / f"{b.id}.txt" for b in page.executed)
+        expected.update(recording.cast_path(config.snippets_dir, page.name, b.id) for b in page.executed
+                        if b.kind == "session")
     present = {p for p in config.snippets_dir.rglob("*") if p.is_file()}
     orphans = sorted(str(p.relative_to(config.root)) for p in present - expected)
     assert not orphans, "recordings that no block of any page uses (delete them): " + ", ".join(orphans)

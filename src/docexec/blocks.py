@@ -8,6 +8,8 @@ An executable block is a fenced code block whose info string has an `exec` optio
     ```
 
 GitHub shows it as an ordinary console block; the engine runs each `$ ` line and records its output.
+A terminal session (`exec="session"`) also has `> ` lines: what is typed into the program its `$ ` line started
+(see `terminal`).
 """
 
 from __future__ import annotations
@@ -23,11 +25,12 @@ from typing import TYPE_CHECKING, Literal
 
 from .errors import PageError
 from .shellwords import ShellCommand, ShellSyntaxError, parse
+from .terminal import Typed, parse_typed
 
 if TYPE_CHECKING:
     from markdown_it import MarkdownIt
 
-Kind = Literal["docker", "host"]
+Kind = Literal["docker", "host", "session"]
 
 OPTION = re.compile(r"""(?x)
     \s*(?P<key>[A-Za-z][A-Za-z0-9_-]*)
@@ -38,7 +41,8 @@ HOST_NAME = re.compile(r"[a-z][a-z0-9-]{0,62}")
 DEFAULT_HOST = "docker-host"  # the hostname of a page's only host
 MAX_HOSTS = 8
 OPTIONS = {
-    "exec": 'what runs the commands: "docker" (the docker CLI) or "host" (read-only host tools, and docker)',
+    "exec": 'what runs the commands: "docker" (the docker CLI), "host" (read-only host tools, and docker), or '
+            '"session" (docker commands in a terminal, with the lines typed into them as `> ` lines)',
     "id": "a stable name, unique on the page: lowercase letters, digits and '-'",
     "returncode": "the exit code every command of the block must end with (default 0)",
     "timeout": "seconds each command may take before it is killed (default from pyproject.toml)",
@@ -50,6 +54,8 @@ OPTIONS = {
     "host": "which of the page's hosts (front matter `hosts: [...]`) runs the block (default: the first)",
     "retry": "seconds to keep re-running each command until it ends with the expected exit code (for something the "
              "kernel or daemon finishes asynchronously); the last attempt is recorded",
+    "prompt": 'exec="session" only: a regular expression for the program\'s prompt, left of the cursor, that a typed '
+              "line waits for (default: a shell's, e.g. `/ # `)",
 }
 EXEC_FENCE_HINT = re.compile(r"^\s*(`{3,}|~{3,})[^\n]*\bexec=")
 
@@ -67,6 +73,7 @@ class Command:
     line: int  # 1-based line of the `$ ` prompt in the page
     display: str  # as written after the prompt, continuation lines included
     shell: ShellCommand | None  # None in blocks that never run
+    typed: tuple[Typed, ...] = ()  # exec="session": the `> ` lines typed into the program, in order
 
     @property
     def text(self) -> str:
@@ -92,6 +99,7 @@ class Block:
     title: str | None = None
     retry: float | None = None
     host: str | None = None  # None: the page's first host
+    prompt: str | None = None  # exec="session": what a typed line waits for (None: terminal.DEFAULT_PROMPT)
 
     def key(self) -> dict[str, object]:
         """What, if changed, makes the block's recorded output stale."""
@@ -99,6 +107,9 @@ class Block:
                                   "commands": [c.text for c in self.commands]}
         if self.host:
             key["host"] = self.host
+        if self.kind == "session":
+            key["typed"] = [[t.written for t in c.typed] for c in self.commands]
+            key["prompt"] = self.prompt
         return key
 
 
@@ -265,7 +276,7 @@ def _block(page: str, line: int, end: int, info: str, content: str) -> Block:
                                         + ", ".join(f'"{a}"' for a in allowed))
         return value
 
-    kind = choice("exec", ("docker", "host"), "docker")
+    kind = choice("exec", ("docker", "host", "session"), "docker")
     block_id = options.get("id")
     if block_id is None:
         raise PageError(page, line, 'an exec block needs an id, e.g. id="bridge-three" (it names the recording)')
@@ -313,13 +324,26 @@ def _block(page: str, line: int, end: int, info: str, content: str) -> Block:
     host = options.get("host")
     if host is not None and not HOST_NAME.fullmatch(host):
         raise PageError(page, line, f"host=\"{host}\" is not a valid host name")
-    commands = _commands(page, line, content, parse_shell=run)
+    session = kind == "session"
+    prompt = options.get("prompt")
+    if prompt is not None:
+        if not session:
+            raise PageError(page, line, 'prompt="..." only goes with exec="session" (the prompt a typed line '
+                                        "waits for)")
+        try:
+            re.compile(prompt)
+        except re.error as exc:
+            raise PageError(page, line, f"prompt=\"{prompt}\" is not a valid regular expression: {exc}") from None
+    if session and retry is not None:
+        raise PageError(page, line, 'retry="..." does not go with exec="session": a session is typed once')
+    commands = _commands(page, line, content, parse_shell=run, session=session)
     return Block(host=host, page=page, line=line, end_line=end, id=block_id, kind=kind,  # type: ignore[arg-type]
                  lang=lang, commands=commands, returncode=returncode, timeout=timeout, show=show, run=run,
-                 reason=reason, volatile=volatile, title=options.get("title"), retry=retry)
+                 reason=reason, volatile=volatile, title=options.get("title"), retry=retry, prompt=prompt)
 
 
-def _commands(page: str, fence_line: int, content: str, *, parse_shell: bool) -> tuple[Command, ...]:
+def _commands(page: str, fence_line: int, content: str, *, parse_shell: bool,
+              session: bool = False) -> tuple[Command, ...]:
     lines = content.split("\n")
     if lines and lines[-1] == "":
         lines.pop()
@@ -331,9 +355,23 @@ def _commands(page: str, fence_line: int, content: str, *, parse_shell: bool) ->
         if not text.strip():
             i += 1
             continue
+        if session and (text.startswith("> ") or text == ">"):
+            if not commands:
+                raise PageError(page, number, "a '> ' line types into the program of the '$ ' command above it: "
+                                              "start the session with a '$ ' command")
+            try:
+                typed = parse_typed(number, text[2:])
+            except ValueError as exc:
+                raise PageError(page, number, str(exc)) from None
+            last = commands[-1]
+            commands[-1] = Command(last.line, last.display, last.shell, (*last.typed, typed))
+            i += 1
+            continue
         if not text.startswith("$ "):
+            hint = ("; lines typed into a program ('> ') go in a terminal session block, exec=\"session\""
+                    if text.startswith(">") else "")
             raise PageError(page, number, "an exec block holds only commands, each starting with '$ ' "
-                                          f"(found «{text.strip()[:60]}»); outputs are recorded for you")
+                                          f"(found «{text.strip()[:60]}»); outputs are recorded for you{hint}")
         display = [text[2:]]
         while display[-1].endswith("\\"):
             i += 1
@@ -347,6 +385,9 @@ def _commands(page: str, fence_line: int, content: str, *, parse_shell: bool) ->
                 shell = parse(re.sub(r"\\\n\s*", " ", joined))
             except ShellSyntaxError as exc:
                 raise PageError(page, number, f"{exc.message} (in «{joined.strip()[:80]}»)") from None
+            if session and (len(shell.stages) > 1 or shell.assign):
+                raise PageError(page, number, "a session's command runs in the terminal on its own: no pipes and "
+                                              "no NAME=$(...) (put those in an ordinary exec block)")
         commands.append(Command(line=number, display=joined, shell=shell))
         i += 1
     if not commands:

@@ -444,4 +444,9 @@ OPTIONS: dict[str, dict[str, tuple[str, bool, str]]] = {
         "--format": ("-f", True, "20.10"),
         "--pretty": ("", False, "20.10"),
     },
+    "container attach": {
+        "--detach-keys": ("", True, "20.10"),
+        "--no-stdin": ("", False, "20.10"),
+        "--sig-proxy": ("", False, "20.10"),
+    },
 }

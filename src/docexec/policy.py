@@ -52,14 +52,24 @@ def check_argv(argv: Sequence[str], *, kind: str, page: str, config: Config, sta
         _check_filter(argv)
         return None
     if program == "docker":
-        call: DockerCall | None = _allowed(page, config, line, lambda: check_docker(argv, config))
+        terminal = kind == "session"
+        call: DockerCall | None = _allowed(page, config, line, lambda: check_docker(argv, config, terminal=terminal))
         return call
     if program == UNKNOWN:
         raise Refused("the program name must be written out, not come from $(...) or a variable")
+    if kind == "session":
+        raise Refused(f"'{program}' is not docker: a terminal session runs docker commands (docker run -it, docker "
+                      "exec -it, docker attach)")
     if kind == "docker":
         raise Refused(f"'{program}' is not docker: put host commands in a block with exec=\"host\"")
     _allowed(page, config, line, lambda: _check_host(argv, config))
     return None
+
+
+def check_typed(text: str, config: Config) -> None:
+    """A line typed into a session's program (a container's shell, say): it names no address outside the lab,
+    as a command in `sh -c '...'` would not. What runs inside a container is the container's business."""
+    _check_addresses([text], lan=config.isolated)
 
 
 def _allowed(page: str, config: Config, line: str, check):  # type: ignore[no-untyped-def]
@@ -183,9 +193,13 @@ def _unknown_option(verb: str, name: str, table: dict[str, tuple[str, bool, str]
     return f"'docker {verb}' has no option '{name}'{hint}"
 
 
-def check_docker(argv: Sequence[str], config: Config) -> DockerCall:
+def check_docker(argv: Sequence[str], config: Config, *, terminal: bool = False) -> DockerCall:
+    """`terminal`: the command runs in a terminal session (exec="session"), where -i, -t and `docker attach` have
+    a terminal to use."""
     call = parse_docker(argv)
     verb = call.verb
+    if verb == "container attach" and not terminal:
+        raise Refused(f"'docker attach' {_TERMINAL}")
     options, _, _ = _walk(argv, verb, call.verb_index + 1)
     for flag, value, spelled in options:
         short, _, since = OPTIONS[verb][flag]
@@ -198,12 +212,16 @@ def check_docker(argv: Sequence[str], config: Config) -> DockerCall:
         if since == "20.10-only":
             hint = f": write {short}" if short else ""
             raise Refused(f"'{flag}' is deprecated: newer docker CLIs print a warning{hint}")
+        if flag in ("--tty", "--interactive"):
+            if terminal and verb in ("container run", "container exec"):
+                continue
+            if terminal:
+                raise Refused(f"'{flag}' of 'docker {verb}': in a terminal session, use docker run -it, "
+                              "docker exec -it or docker attach")
+            raise Refused(f"'{flag}' {_TERMINAL}")
         reason = REFUSED_OPTIONS.get(flag)
         if reason:
             raise Refused(f"'{flag}' is refused: {reason}", match=f"{flag} {value}" if value is not None else flag)
-        if flag == "--interactive" and verb == "container start":
-            raise Refused("'--interactive' needs a terminal, which a recorded page does not have: start the "
-                          "container with -d and run commands in it with `docker exec NAME COMMAND`")
         if flag == "--pull" and value != "never":
             raise Refused("--pull would contact a registry: lesson images are built from this repository")
         danger = _dangerous(flag, value, config)
@@ -409,8 +427,9 @@ STOP_AT_FIRST_POSITIONAL = {"container run", "container create", "container exec
 _SHORTS_OF_OLD = {verb: {s for s, _, since in table.values() if s and since != "28"} for verb, table in OPTIONS.items()}
 _SHORTS_OF_NEW = {verb: {s for s, _, since in table.values() if s and since != "20.10-only"}
                   for verb, table in OPTIONS.items()}
-_TERMINAL = ("needs a terminal, which a recorded page does not have: start the container with -d and run commands "
-             "in it with `docker exec NAME COMMAND`")
+_TERMINAL = ("needs a terminal, which only a terminal session block has (exec=\"session\", with the lines typed "
+             "into it as `> ` lines); elsewhere, start the container with -d and run commands in it with "
+             "`docker exec NAME COMMAND`")
 _DEVICE = "it gives the container a host device"
 # Options refused whatever their value: they reach past the container (devices, the kernel, the Docker socket),
 # need a terminal, depend on the machine, or print what differs between CLI versions.
@@ -425,7 +444,7 @@ REFUSED_OPTIONS = {
     "--storage-opt": "storage driver options depend on the machine",
     "--volume-driver": "volume plugins are not installed in labs",
     "--use-api-socket": "it gives the container the Docker socket, and with it the whole host",
-    "--tty": _TERMINAL, "--detach-keys": _TERMINAL,
+    "--detach-keys": "the lessons teach Docker's own detach keys, Ctrl+P Ctrl+Q",
     "--help": "help texts change between CLI versions: quote the part that matters in prose",
     "--kubeconfig": "Kubernetes is not part of these lessons",
     "--checkpoint": "checkpoints are experimental", "--checkpoint-dir": "checkpoints are experimental",
@@ -441,8 +460,6 @@ REFUSED_VERBS = {
     "login": "it needs a registry, and lessons never contact the internet",
     "logout": "it needs a registry, and lessons never contact the internet",
     "search": "it needs a registry, and lessons never contact the internet",
-    "container attach": "it needs a terminal (and Ctrl+C would stop the container): use `docker exec NAME COMMAND`, "
-                        "or `docker logs NAME`",
     "image build": "lesson images are built by the engine from images/ (add a folder there)",
     "container commit": "pages must not change the images that other pages share",
     "image tag": "pages must not change the images that other pages share",

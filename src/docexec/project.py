@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import uuid
 from collections.abc import Callable, Iterator
@@ -18,7 +19,7 @@ from .errors import DaemonUnavailable, DocexecError, PageError, RefusedToRecord
 from .images import ImageSpec, load_images
 from .normalize import normalize
 from .pagecache import PageCache
-from .policy import Refused, check_static
+from .policy import Refused, check_static, check_typed
 from .recording import CommandRecord, PageRecording
 
 if TYPE_CHECKING:
@@ -102,6 +103,11 @@ class Project:
                 check_static(command.shell, kind=block.kind, page=name, config=self.config, line=command.text)
             except Refused as exc:
                 raise PageError(where, command.line, f"{exc.message} (in «{command.text[:80]}»)") from None
+            for typed in command.typed:
+                try:
+                    check_typed(typed.text, self.config)
+                except Refused as exc:
+                    raise PageError(where, typed.line, f"{exc.message} (in «{typed.written[:80]}»)") from None
         self._page_cache.put(key, page)
         return page
 
@@ -201,12 +207,16 @@ class Project:
                 outputs = []
                 for command in block.commands:
                     result = session.run(block, command)
-                    outputs.append(CommandRecord(command.text, result.output, result.returncode, result.duration))
+                    outputs.append(CommandRecord(command.text, result.output, result.returncode, result.duration,
+                                                 result.typed_at, result.events))
                 results[block.id] = outputs
             engine = session.engine()
         if old is not None and old.engine == engine and _same(old, results, page):
-            # Only volatile fields moved: keep the reviewed files, refresh the hash if the page changed.
-            results = old.blocks
+            # Only volatile fields moved: keep the reviewed files, refresh the hash if the page changed. A session's
+            # new byte stream goes along: its replay is rewritten only if missing or if what it shows changed.
+            results = {block_id: [dataclasses.replace(o, events=n.events) for o, n in zip(records, results[block_id],
+                                                                                       strict=True)]
+                       for block_id, records in old.blocks.items()}
             recorded = old.recorded
         else:
             recorded = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

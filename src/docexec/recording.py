@@ -2,9 +2,11 @@
 
     snippets/network/bridge/bridge-three.txt     $ docker run ...  then its output, for each command
     snippets/network/bridge/_page.json           page hash, exit codes, durations, engine, date
+    snippets/modes/interactive/detach.cast       exec="session" blocks: the terminal's byte stream (asciicast v2)
 
 Transcripts are plain UTF-8, meant to be read in `git diff`. The metadata counts each command's output lines, so
-a transcript is split back into outputs exactly, whatever the output contains.
+a transcript is split back into outputs exactly, whatever the output contains. A session's transcript holds, for
+each command, the text its terminal showed; its metadata, where each `> ` line was typed on that screen.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from typing import Literal
 
 from .blocks import Block, Page
 from .errors import RecordingError
+from .normalize import normalize
+from .terminal import Event, asciicast, cast_text
 
 FORMAT = 1
 META = "_page.json"
@@ -30,6 +34,8 @@ class CommandRecord:
     output: str
     returncode: int
     duration: float
+    typed_at: tuple[tuple[int, int], ...] = ()  # exec="session": (line of output, column) of each `> ` line
+    events: tuple[Event, ...] = ()  # exec="session", just recorded: the terminal's byte stream (not read back)
 
 
 @dataclass(frozen=True)
@@ -43,6 +49,11 @@ class PageRecording:
 
 def page_folder(snippets_dir: Path, page: str) -> Path:
     return snippets_dir / page.removesuffix(".md")
+
+
+def cast_path(snippets_dir: Path, page: str, block_id: str) -> Path:
+    """The asciicast of a session block."""
+    return page_folder(snippets_dir, page) / f"{block_id}.cast"
 
 
 def transcript(block: Block, records: list[CommandRecord]) -> str:
@@ -77,6 +88,8 @@ def status(snippets_dir: Path, page: Page, digest: str) -> Status:
         return "stale"
     if any(not (folder / f"{b.id}.txt").is_file() for b in page.executed):
         return "missing"
+    if any(not (folder / f"{b.id}.cast").is_file() for b in page.executed if b.kind == "session"):
+        return "missing"
     return "current"
 
 
@@ -108,8 +121,9 @@ def load(snippets_dir: Path, page: Page) -> PageRecording | None:
             pos += prompt_lines
             output = "".join(lines[pos:pos + output_lines])
             pos += output_lines
+            typed_at = tuple((int(row), int(col)) for row, col in entry.get("typed_at", ()))
             records.append(CommandRecord(entry["command"], output, int(entry["returncode"]),
-                                         float(entry.get("duration", 0.0))))
+                                         float(entry.get("duration", 0.0)), typed_at))
         if pos != len(lines):
             raise RecordingError(f"{path}: has {len(lines) - pos} more lines than its metadata describes; "
                                  "record the page again")
@@ -145,12 +159,16 @@ def write(snippets_dir: Path, page: Page, digest: str, results: dict[str, list[C
         blocks_meta[block.id] = [
             {"command": r.command, "returncode": r.returncode, "duration": round(r.duration, 3),
              "command_lines": c.display.count("\n") + 1,
-             "output_lines": len(_with_newline(r.output).splitlines())}
+             "output_lines": len(_with_newline(r.output).splitlines()),
+             **({"typed_at": [list(at) for at in r.typed_at]} if block.kind == "session" else {})}
             for c, r in zip(block.commands, records, strict=True)
         ]
-    keep = {f"{b.id}.txt" for b in page.executed} | {META}
+        if block.kind == "session" and _write_cast(folder / f"{block.id}.cast", block, records):
+            changed.append(folder / f"{block.id}.cast")
+    keep = {f"{b.id}.txt" for b in page.executed} | {f"{b.id}.cast" for b in page.executed if b.kind == "session"}
+    keep.add(META)
     for stray in folder.iterdir():
-        if stray.name not in keep and stray.suffix == ".txt":
+        if stray.name not in keep and stray.suffix in (".txt", ".cast"):
             stray.unlink()
             changed.append(stray)
     meta = {"format": FORMAT, "page": page.name, "hash": digest, "recorded": recorded, "engine": engine,
@@ -158,6 +176,22 @@ def write(snippets_dir: Path, page: Page, digest: str, results: dict[str, list[C
     if _write_if_changed(folder / META, json.dumps(meta, indent=2, ensure_ascii=False) + "\n"):
         changed.append(folder / META)
     return changed
+
+
+def _write_cast(path: Path, block: Block, records: list[CommandRecord]) -> bool:
+    """Write a session's asciicast, unless the one there shows the same text (volatile fields aside): a replay
+    changes in `git diff` only when what it shows does. Records read back from disk carry no byte stream: then
+    the file there is kept as it is."""
+    if not any(r.events for r in records) and path.is_file():
+        return False
+    cast = asciicast([(c.text, r.events) for c, r in zip(block.commands, records, strict=True)])
+    try:
+        old = path.read_text(encoding="utf-8")
+        if normalize(cast_text(old), block.volatile) == normalize(cast_text(cast), block.volatile):
+            return False
+    except (FileNotFoundError, ValueError, IndexError):
+        pass
+    return _write_if_changed(path, cast)
 
 
 def _write_if_changed(path: Path, text: str) -> bool:

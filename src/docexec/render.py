@@ -4,6 +4,8 @@ Nothing here depends on MkDocs. Each exec fence is replaced in the Markdown by a
 transcript's HTML is spliced into the converted page afterwards (`Rendered.fill`): Python-Markdown never re-parses
 large HTML blocks, which would cost more than everything else the engine does in a build.
 The wrapper's `data-copy` holds only the commands, which is what Material's copy button copies.
+A terminal session (exec="session") shows, under each command, the screen its program left: the lines typed into it
+marked where they were typed, keys as <kbd>; and a replay button that assets/javascripts/docexec-replay.js wakes.
 """
 
 from __future__ import annotations
@@ -11,13 +13,15 @@ from __future__ import annotations
 import html
 import re
 import secrets
-from collections.abc import Iterable
+import unicodedata
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from .blocks import Block, Page
 from .errors import DocexecError
 from .normalize import normalize
 from .recording import CommandRecord, PageRecording
+from .terminal import Typed, key_label
 
 
 @dataclass(frozen=True)
@@ -27,6 +31,7 @@ class EngineRecording:
     label: str  # "Engine 28.5"
     stored: PageRecording | None
     stale: bool = False
+    cast_href: Callable[[Block], str | None] | None = None  # where a session block's replay is, from the page
 
 
 @dataclass(frozen=True)
@@ -47,11 +52,14 @@ class Rendered:
 
 
 def render_page(markdown: str, page: Page, stored: PageRecording | None, *, stale: bool = False,
-                others: Iterable[EngineRecording] = ()) -> Rendered:
+                others: Iterable[EngineRecording] = (),
+                cast_href: Callable[[Block], str | None] | None = None) -> Rendered:
     """`stored` is the page's recording on the book's first engine; `others`, on its other engines. A block shows
-    one transcript where every engine gave the same output (after normalisation), else a tab per engine, in the
-    order given (the first engine's tab is placed by its label among them: newest first)."""
-    engines = [EngineRecording(_label(stored), stored, stale), *(o for o in others if o.stored is not None)]
+    one transcript where every engine gave the same output (after normalisation), else a tab per engine, newest
+    first. `cast_href`: the address, relative to the page, of a session block's replay on the first engine (None:
+    no replay); each of `others` brings its own."""
+    engines = [EngineRecording(_label(stored), stored, stale, cast_href),
+               *(o for o in others if o.stored is not None)]
     engines.sort(key=lambda e: _version_key(e.label), reverse=True)
     lines = markdown.split("\n")
     nonce = secrets.token_hex(6)
@@ -90,16 +98,22 @@ def render_engines(block: Block, engines: list[EngineRecording], first: PageReco
                                                              if e.stored is not None]):
         records = first.blocks.get(block.id) if first else None
         also = [e.stored for e in recorded if e.stored is not None and e.stored is not first]
-        return render_block(block, records, first, stale=stale, also=also)
+        href = next((_href(e, block) for e in engines if e.stored is first), None) if records else None
+        return render_block(block, records, first, stale=stale, also=also, cast_href=href)
     name = f"__tabbed_docexec_{block.id}"
     inputs = "".join(f'<input{" checked" if n == 0 else ""} id="{name}_{n + 1}" name="{name}" type="radio">'
                      for n in range(len(recorded)))
     labels = "".join(f'<label for="{name}_{n + 1}">{html.escape(e.label)}</label>' for n, e in enumerate(recorded))
     blocks = "".join(
-        f'<div class="tabbed-block">{render_block(block, e.stored.blocks[block.id], e.stored, stale=e.stale)}</div>'
-        for e in recorded if e.stored is not None)
+        '<div class="tabbed-block">'
+        + render_block(block, e.stored.blocks[block.id], e.stored, stale=e.stale, cast_href=_href(e, block))
+        + "</div>" for e in recorded if e.stored is not None)
     return (f'<div class="tabbed-set tabbed-alternate docexec-engines" data-tabs="{block.id}:{len(recorded)}">'
             f'{inputs}<div class="tabbed-labels">{labels}</div><div class="tabbed-content">{blocks}</div></div>')
+
+
+def _href(engine: EngineRecording, block: Block) -> str | None:
+    return engine.cast_href(block) if engine.cast_href and block.kind == "session" else None
 
 
 def _agree(block: Block, outputs: list[list[CommandRecord]]) -> bool:
@@ -118,17 +132,21 @@ def _version_key(label: str) -> tuple[int, ...]:
 
 
 def render_block(block: Block, records: list[CommandRecord] | None, stored: PageRecording | None,
-                 *, stale: bool = False, also: Iterable[PageRecording] = ()) -> str:
+                 *, stale: bool = False, also: Iterable[PageRecording] = (), cast_href: str | None = None) -> str:
     commands = "\n".join(c.display for c in block.commands)
     body: list[str] = []
     for n, command in enumerate(block.commands):
         body.append(f'<span class="gp">$ </span><span class="docexec-cmd">{_escape(command.display)}</span>\n')
         record = records[n] if records and n < len(records) else None
-        if record is not None and record.output:
+        if block.kind == "session":
+            body.append(_session_output(command.typed, record))
+        elif record is not None and record.output:
             output = record.output if record.output.endswith("\n") else record.output + "\n"
             body.append(f'<span class="go">{_escape(output)}</span>')
     code = "".join(body).rstrip("\n")
     kind = "docexec docexec-not-run" if not block.run else "docexec"
+    if block.kind == "session":
+        kind += " docexec-session"
     attrs = f'class="{kind}" id="run-{block.id}" data-copy="{_escape(commands)}"'
     parts = [f"<div {attrs}>"]
     if block.title:
@@ -136,6 +154,9 @@ def render_block(block: Block, records: list[CommandRecord] | None, stored: Page
     parts.append(f'<div class="language-console highlight"><pre><span></span><code>{code}</code></pre></div>')
     note = html.escape(_source_note(block, records, stored, stale, list(also)))
     note = re.sub(r"\d{4}-\d{2}-\d{2}", r'<span class="docexec-date">\g<0></span>', note)
+    if cast_href:  # shown by docexec-replay.js, which the page loads when it has a replay
+        note += (f' <button type="button" class="docexec-replay" data-cast="{html.escape(cast_href)}" hidden>'
+                 "回放</button>")
     parts.append(f'<p class="docexec-source">{note}</p>')
     parts.append("</div>")
     return "\n".join(parts)
@@ -151,12 +172,58 @@ def _source_note(block: Block, records: list[CommandRecord] | None, stored: Page
     engines = " 与 ".join(_short(s) for s in sorted([stored, *also], key=lambda s: _version_key(_short(s)),
                                                     reverse=True))
     same = "（输出相同）" if also else ""
-    note = f"真实输出 · Docker Engine {engines}{same} · 录制于 {stored.recorded[:10]}{codes}"
+    what = "真实终端会话（100×30）" if block.kind == "session" else "真实输出"
+    note = f"{what} · Docker Engine {engines}{same} · 录制于 {stored.recorded[:10]}{codes}"
     return note + (" · 命令已改动，输出待重新录制" if stale else "")
 
 
 def _short(stored: PageRecording) -> str:
     return stored.engine.get("engine", "?").split("+")[0]
+
+
+def _session_output(typed: tuple[Typed, ...], record: CommandRecord | None) -> str:
+    """The screen a session's command left, with each typed line marked where it was typed: its text as the program
+    echoed it, and keys (which show nothing, or `^C`) as badges. Without a recording: the typed lines as written."""
+    if record is None:
+        return "".join(f'<span class="gp">&gt; </span><span class="docexec-typed">{_escape(t.written)}</span>\n'
+                       for t in typed)
+    lines = record.output.removesuffix("\n").split("\n") if record.output else []
+    marks: dict[int, list[tuple[int, Typed]]] = {}
+    for line, (row, column) in zip(typed, record.typed_at, strict=False):
+        marks.setdefault(min(row, len(lines)), []).append((column, line))
+    if len(lines) in marks:
+        lines.append("")
+    shown = []
+    for row, text in enumerate(lines):
+        shown.append(_marked(text, sorted(marks.get(row, ()), key=lambda m: m[0])))
+    return f'<span class="go">{"".join(line + chr(10) for line in shown)}</span>' if shown else ""
+
+
+def _marked(text: str, marks: list[tuple[int, Typed]]) -> str:
+    out, pos = [], 0
+    for column, typed in marks:
+        at = min(_index_of_column(text, column), len(text))  # past the end: a blank the screen text has not kept
+        if at < pos:
+            continue
+        out.append(_escape(text[pos:at]))
+        pos = at
+        if typed.keys_only:
+            out.append("".join(f'<kbd class="docexec-key">{html.escape(key_label(k))}</kbd>' for k in typed.keys))
+        elif typed.text and text.startswith(typed.text, at):
+            out.append(f'<span class="docexec-typed">{_escape(typed.text)}</span>')
+            pos = at + len(typed.text)
+    out.append(_escape(text[pos:]))
+    return "".join(out)
+
+
+def _index_of_column(text: str, column: int) -> int:
+    """The index in `text` of the character at a terminal column (wide characters take two)."""
+    width = 0
+    for index, char in enumerate(text):
+        if width >= column:
+            return index
+        width += 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
+    return len(text) + max(0, column - width)
 
 
 def _codes(block: Block, records: Iterable[CommandRecord]) -> str:

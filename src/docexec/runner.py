@@ -26,14 +26,15 @@ from .daemon import IMAGE_LABEL, LABEL, Daemon
 from .errors import CommandFailed, DaemonUnavailable, DocexecError, PageError
 from .hosts import Backend, Host
 from .normalize import scrub_labels
-from .policy import UNKNOWN, DockerCall, Refused, check_argv, iter_options
+from .policy import UNKNOWN, DockerCall, Refused, check_argv, check_typed, iter_options
 from .shellwords import ShellCommand, expand
+from .terminal import Event
 
 OWNED_TARGETS = {  # verbs that change an object: the page must have created it
     "container stop": "container", "container kill": "container", "container rm": "container",
     "container restart": "container", "container pause": "container", "container unpause": "container",
     "container rename": "container", "container exec": "container", "container cp": "container",
-    "network rm": "network", "volume rm": "volume",
+    "network rm": "network", "volume rm": "volume", "container attach": "container",
 }
 
 
@@ -44,6 +45,13 @@ class Result:
     duration: float
     timed_out: bool = False
     truncated: bool = False
+    events: tuple[Event, ...] = ()  # exec="session": the terminal's byte stream, for a replay
+    typed_at: tuple[tuple[int, int], ...] = ()  # exec="session": where each `> ` line was typed on the screen
+
+
+class SessionStuck(PageError):
+    """A terminal session's program was not ready for a typed line, or never ended; the message shows the screen.
+    Cleanup runs as for any failing page."""
 
 
 class Interrupted(DocexecError):
@@ -166,7 +174,10 @@ class Session:
         timeout = block.timeout or self.config.default_timeout
         start = time.monotonic()
         try:
-            result = self._execute(block, command, command.shell, timeout)
+            if block.kind == "session":
+                result = self._session(block, command, command.shell, timeout)
+            else:
+                result = self._execute(block, command, command.shell, timeout)
             while (block.retry and result.returncode != block.returncode and not result.timed_out
                    and time.monotonic() - start < block.retry):
                 time.sleep(0.2)  # something finishes asynchronously (a namespace torn down, a server starting)
@@ -179,8 +190,10 @@ class Session:
                             f"${exc.args[0]} is not set: assign it first with {exc.args[0]}=$(command)") from None
         self._raise_if_interrupted()
         # The output as a reader would see it: without the labels the engine added to track objects.
-        result = Result(scrub_labels(result.output, (LABEL, IMAGE_LABEL)), result.returncode,
-                        time.monotonic() - start, result.timed_out, result.truncated)
+        labels = (LABEL, IMAGE_LABEL)
+        result = dataclasses.replace(result, output=scrub_labels(result.output, labels),
+                                     duration=time.monotonic() - start,
+                                     events=tuple((t, k, scrub_labels(d, labels)) for t, k, d in result.events))
         if result.returncode not in (0, block.returncode) and not self.host(block).daemon.answers():
             raise DaemonUnavailable(
                 f"{self.page.where or self.page.name}:{command.line}: the Docker daemon stopped answering while "
@@ -216,6 +229,42 @@ class Session:
             return Result("".join(notes) + exc.result.output, 124, 0.0, timed_out=True)
         res = self._pipeline(block, argvs, max(0.1, deadline - time.monotonic()), split_stdout=False)
         return Result("".join(notes) + res.output, res.returncode, 0.0, res.timed_out, res.truncated)
+
+    def _session(self, block: Block, command: Command, shell: ShellCommand, timeout: float) -> Result:
+        """Run a session's command in a terminal of its own on the block's host and type its `> ` lines."""
+        from .terminal import DEFAULT_PROMPT, Stuck, run_in_terminal
+
+        where = self.page.where or self.page.name
+        for typed in command.typed:  # again with this run's rules (the lab LAN only where there is a lab)
+            try:
+                check_typed(typed.text, self.checks)
+            except Refused as exc:
+                raise PageError(where, typed.line, exc.message) from None
+        deadline = time.monotonic() + timeout
+
+        def substitute(inner: ShellCommand) -> str:
+            argvs = self._argvs(block, inner, substitute)
+            res = self._pipeline(block, argvs, max(0.1, deadline - time.monotonic()), split_stdout=True)
+            if res.timed_out or res.returncode:
+                raise Refused(f"$({inner.text}) failed (exit code {res.returncode}): {res.output.strip()[:200]}")
+            return res.stdout
+
+        (argv,) = self._argvs(block, shell, substitute)
+        host = self.host(block)
+        try:
+            run = run_in_terminal(host.wrap(argv), command.typed, env=host.env, cwd=host.cwd, timeout=timeout,
+                                  prompt=DEFAULT_PROMPT if block.prompt is None else block.prompt,
+                                  limit=self.config.max_output_bytes, started=_ACTIVE.add, ended=_ACTIVE.discard)
+        except Stuck as exc:
+            self._raise_if_interrupted()
+            line = command.typed[exc.index].line if exc.index < len(command.typed) else command.line
+            shown = exc.screen if len(exc.screen) <= 4000 else "[... cut ...]\n" + exc.screen[-4000:]
+            screen = "".join(f"  | {ln}\n" for ln in shown.splitlines())
+            raise SessionStuck(where, line, f"{exc.reason}; " + (f"the screen:\n{screen}" if screen else
+                                                                "the screen is empty\n")
+                               + "(everything the page created is removed)") from None
+        return Result(run.screen, run.returncode, 0.0, truncated=run.truncated, events=run.events,
+                      typed_at=run.typed_at)
 
     def _argvs(self, block: Block, shell: ShellCommand,
                substitute: Callable[[ShellCommand], str]) -> list[list[str]]:
