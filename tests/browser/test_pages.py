@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from .conftest import doc_pages, visit
-from .sitekit import PHONE, Server
+from .conftest import Visit, doc_pages, new_context, visit
+from .sitekit import DESKTOP, PHONE, Server, serve
 
 pytestmark = pytest.mark.browser
 
@@ -39,16 +39,49 @@ def test_page_loads_cleanly(page: str, site: Path, server: Server, desktop: Any)
 
 
 def test_unknown_address_shows_the_404_page(server: Server, desktop: Any) -> None:
-    seen = visit(desktop, server.url("no/such/page/"), expect_status=404)
+    _check_404(visit(desktop, server.url("no/such/page/"), expect_status=404), server)
+
+
+@pytest.mark.parametrize("prefix", ["/", "/a/b/c/"])
+def test_404_page_works_in_any_folder(prefix: str, site: Path, browser: Any) -> None:
+    """Served at the root or three folders down (a mirror, a preview), with SITE_URL saying nothing of it."""
+    with serve(site, prefix) as elsewhere:
+        context = new_context(browser, elsewhere, viewport=DESKTOP)
+        try:
+            _check_404(visit(context, elsewhere.url("basics/no-such-lesson/"), expect_status=404), elsewhere)
+        finally:
+            context.close()
+
+
+def test_404_page_opened_below_a_parent_folder(site: Path, browser: Any) -> None:
+    """`python3 -m http.server` in the folder that holds site/: its own 404 answers missing addresses, so the
+    book's 404 page is opened by its address, /site/404.html."""
+    with serve(site.parent) as parent:
+        context = new_context(browser, parent, viewport=DESKTOP)
+        try:
+            below = Server(parent.origin, f"/{site.name}/")
+            _check_404(visit(context, below.url("404.html")), below)
+        finally:
+            context.close()
+
+
+def _check_404(seen: Visit, server: Server) -> None:
     assert "页面不存在" in seen.page.title()
     assert seen.page.locator("h1").inner_text().startswith("404")
     assert not seen.console_errors, seen.console_errors
     assert not seen.problems, seen.problems
     assert not seen.foreign_requests(server.origin)
-    # Styled (the stylesheet resolved from a nested address) and linked back into the book.
+    # Styled: every style sheet and script from the site's root folder, none from below the missing address.
+    assert seen.page.evaluate("document.baseURI") == server.base
+    loaded = [u for u in seen.requests if u.endswith((".css", ".js"))]
+    assert loaded and all(u.startswith(server.base + "assets/") for u in loaded), loaded
     assert seen.page.evaluate("getComputedStyle(document.querySelector('.md-header')).position") == "sticky"
-    home = seen.page.locator("article a", has_text="导读").first
-    home.click()
+    assert seen.page.evaluate("getComputedStyle(document.querySelector('.md-404-nav')).display") == "none", \
+        "wide screens list the book in the sidebar, not twice"
+    # Material's search finds its index from there too.
+    assert server.base + "search/search_index.json" in seen.requests, seen.requests
+    # Linked back into the book.
+    seen.page.locator(".md-sidebar--primary a", has_text="导读").first.click()
     seen.page.wait_for_load_state("load")
     assert seen.page.url == server.base
 
