@@ -99,3 +99,27 @@ def test_a_lost_placeholder_is_an_error() -> None:
     rendered = render_page(SOURCE, page, stored())
     with pytest.raises(DocexecError, match="placeholder"):
         rendered.fill("<p>nothing here</p>")
+
+
+def test_a_block_that_must_not_be_run_has_no_copy_button() -> None:
+    """Material leaves out the copy button inside `.no-copy`; there is no copy text either."""
+    page = parse_page("p.md", SOURCE)
+    out = full(SOURCE, page, stored())
+    wrapper = re.search(r'<div class="([^"]*)" id="run-no"([^>]*)>', out)
+    assert wrapper is not None
+    assert wrapper.group(1).split() == ["docexec", "docexec-not-run", "no-copy"]
+    assert "data-copy" not in wrapper.group(2)
+    assert re.search(r'<div class="docexec" id="run-x" data-copy=', out)
+
+
+def test_host_commands_are_copied_with_sudo_and_the_block_says_so() -> None:
+    source = '# t\n\n```console exec="host" id="h"\n$ iptables -S FORWARD\n$ docker ps\n```\n'
+    page = parse_page("p.md", source)
+    recording = PageRecording(page="p.md", digest="h", recorded="2026-11-27T21:00:00Z", engine={},
+                              blocks={"h": [CommandRecord("", "-P FORWARD DROP\n", 0, 0.1),
+                                            CommandRecord("", "NAMES\n", 0, 0.1)]})
+    out = full(source, page, recording)
+    copy = html.unescape(re.findall(r'data-copy="([^"]*)"', out)[0])
+    assert copy == "sudo iptables -S FORWARD\ndocker ps"
+    assert '<span class="docexec-cmd">iptables -S FORWARD</span>' in out, "the transcript shows what was run"
+    assert "复制时需要 root 的命令前加了 sudo" in out

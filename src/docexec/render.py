@@ -3,7 +3,9 @@
 Nothing here depends on MkDocs. Each exec fence is replaced in the Markdown by a placeholder paragraph, and the
 transcript's HTML is spliced into the converted page afterwards (`Rendered.fill`): Python-Markdown never re-parses
 large HTML blocks, which would cost more than everything else the engine does in a build.
-The wrapper's `data-copy` holds only the commands, which is what Material's copy button copies.
+The wrapper's `data-copy` holds only the commands, which is what Material's copy button copies: in exec="host"
+blocks with `sudo ` in front of those that need root (sudo.py). A block that is never run (run="no") has no copy
+button (Material leaves out blocks inside `.no-copy`): it is there to be read, not pasted.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from dataclasses import dataclass, field
 from .blocks import Block, Page
 from .errors import DocexecError
 from .recording import CommandRecord, PageRecording
+from .sudo import copy_line, needs_root, root_variables
 
 
 @dataclass(frozen=True)
@@ -46,9 +49,11 @@ def render_page(markdown: str, page: Page, stored: PageRecording | None, *, stal
         fragments[token] = fragment
         return token
 
+    root_vars = root_variables(page.blocks)
     for block in sorted(page.blocks, key=lambda b: b.line, reverse=True):
         records = stored.blocks.get(block.id) if stored else None
-        replacement = placeholder(render_block(block, records, stored, stale=stale)) if block.show else ""
+        replacement = placeholder(render_block(block, records, stored, stale=stale, root_vars=root_vars)) \
+            if block.show else ""
         lines[block.line - 1:block.end_line] = ["", replacement, ""]
     text = "\n".join(lines)
     if stored is not None and page.executed:
@@ -67,8 +72,7 @@ def page_note(stored: PageRecording, *, stale: bool) -> str:
 
 
 def render_block(block: Block, records: list[CommandRecord] | None, stored: PageRecording | None,
-                 *, stale: bool = False) -> str:
-    commands = "\n".join(c.display for c in block.commands)
+                 *, stale: bool = False, root_vars: frozenset[str] = frozenset()) -> str:
     body: list[str] = []
     for n, command in enumerate(block.commands):
         body.append(f'<span class="gp">$ </span><span class="docexec-cmd">{_escape(command.display)}</span>\n')
@@ -77,13 +81,16 @@ def render_block(block: Block, records: list[CommandRecord] | None, stored: Page
             output = record.output if record.output.endswith("\n") else record.output + "\n"
             body.append(f'<span class="go">{_escape(output)}</span>')
     code = "".join(body).rstrip("\n")
-    kind = "docexec docexec-not-run" if not block.run else "docexec"
-    attrs = f'class="{kind}" id="run-{block.id}" data-copy="{_escape(commands)}"'
+    if block.run:
+        copied = "\n".join(copy_line(c, root_vars) if block.kind == "host" else c.display for c in block.commands)
+        attrs = f'class="docexec" id="run-{block.id}" data-copy="{_escape(copied)}"'
+    else:
+        attrs = f'class="docexec docexec-not-run no-copy" id="run-{block.id}"'
     parts = [f"<div {attrs}>"]
     if block.title:
         parts.append(f'<p class="docexec-title">{html.escape(block.title)}</p>')
     parts.append(f'<div class="language-console highlight"><pre><span></span><code>{code}</code></pre></div>')
-    note = html.escape(_source_note(block, records, stored, stale))
+    note = html.escape(_source_note(block, records, stored, stale) + _sudo_note(block, root_vars))
     note = re.sub(r"\d{4}-\d{2}-\d{2}", r'<span class="docexec-date">\g<0></span>', note)
     parts.append(f'<p class="docexec-source">{note}</p>')
     parts.append("</div>")
@@ -99,6 +106,12 @@ def _source_note(block: Block, records: list[CommandRecord] | None, stored: Page
     codes = _codes(block, records)
     note = f"真实输出 · Docker Engine {stored.engine.get('engine', '?')} · 录制于 {stored.recorded[:10]}{codes}"
     return note + (" · 命令已改动，输出待重新录制" if stale else "")
+
+
+def _sudo_note(block: Block, root_vars: frozenset[str]) -> str:
+    if block.run and block.kind == "host" and any(c.shell and needs_root(c.shell, root_vars) for c in block.commands):
+        return " · 复制时需要 root 的命令前加了 sudo"
+    return ""
 
 
 def _codes(block: Block, records: Iterable[CommandRecord]) -> str:
