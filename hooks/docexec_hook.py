@@ -2,7 +2,9 @@
 
 Thin on purpose: every decision lives in the `docexec` package, which knows nothing of MkDocs.
 DOCEXEC_MODE chooses what a build may do: auto (default: run pages whose recording is missing or stale when a
-daemon answers), force (run every page now), offline (never ask the daemon).
+daemon answers), force (run every page now), offline (never ask the daemon), publish (never ask the daemon, and
+fail the build when any page's recording is stale or missing: `nox -s publish`). A stale page shown anyway marks
+the blocks that changed since it was recorded.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from mkdocs.exceptions import PluginError
 
 from docexec.config import load_config
 from docexec.errors import DocexecError
-from docexec.project import Project
+from docexec.project import Outcome, Project
 from docexec.render import Rendered, render_page
 
 if TYPE_CHECKING:
@@ -27,6 +29,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("mkdocs.plugins.docexec")
 _project: Project | None = None
 _rendered: dict[str, Rendered] = {}  # transcripts waiting for their page's HTML
+_unpublishable: list[str] = []  # publish mode: the pages whose recording is stale or missing
 
 # --------------------------------------------------------------------------------------------------
 # Hooks
@@ -37,6 +40,7 @@ def on_config(config: MkDocsConfig) -> MkDocsConfig:
     global _project
     if _project is not None:
         _project.close()
+    _unpublishable.clear()
     try:
         root = Path(config.config_file_path).parent
         _project = Project(load_config(root), mode=os.environ.get("DOCEXEC_MODE", "auto"),  # type: ignore[arg-type]
@@ -57,17 +61,29 @@ def on_page_markdown(markdown: str, *, page: Page, config: MkDocsConfig, files: 
         outcome = _project.ensure(parsed)
     except DocexecError as exc:
         raise PluginError(str(exc)) from None
-    if outcome.status == "stale":
-        log.warning(f"{parsed.name}: its commands changed since they were recorded; showing the old outputs "
-                    f"({outcome.reason or 'not recorded'})")
-    elif outcome.status == "missing":
-        log.warning(f"{parsed.name}: has no recorded outputs ({outcome.reason or 'not recorded'})")
+    if outcome.status != "current":
+        problem = _problem(parsed.name, outcome)
+        if _project.mode == "publish":
+            log.error(problem)
+            _unpublishable.append(problem)
+        else:
+            log.warning(problem)
     for path in outcome.changed:
         log.info(f"docexec: wrote {path.relative_to(_project.config.root)}")
-    rendered = render_page("\n" * cut + markdown, parsed, outcome.stored, stale=outcome.status == "stale")
+    rendered = render_page("\n" * cut + markdown, parsed, outcome.stored, stale=outcome.status == "stale",
+                           stale_blocks=outcome.stale_blocks)
     rendered = Rendered(rendered.markdown[cut:], rendered.fragments)
     _rendered[page.file.src_uri] = rendered
     return rendered.markdown
+
+
+def _problem(name: str, outcome: Outcome) -> str:
+    reason = outcome.reason or "not recorded"
+    if outcome.status == "missing":
+        return f"{name}: has no recorded outputs ({reason})"
+    which = "" if outcome.stale_blocks is None else \
+        f" (blocks: {', '.join(sorted(outcome.stale_blocks)) or 'none shown; blocks removed, moved or hidden'})"
+    return f"{name}: its commands changed since they were recorded{which}; showing the old outputs ({reason})"
 
 
 def _page_source(markdown: str, page: Page) -> tuple[str, int]:
@@ -93,8 +109,12 @@ def on_page_content(html: str, *, page: Page, config: MkDocsConfig, files: Files
         raise PluginError(f"{page.file.src_uri}: {exc}") from None
 
 
-# One line on what the build did.
+# One line on what the build did; in publish mode, the build fails if any page's recording is not current.
 def on_post_build(config: MkDocsConfig) -> None:
     if _project is not None:
         log.info(_project.stats.summary())
         _project.close()
+    if _unpublishable:
+        raise PluginError(f"publishing refused: the recordings of {len(_unpublishable)} page(s) are stale or "
+                          "missing; record them (`./nox -s record -- docs/PAGE.md`), review the diff and commit:\n  "
+                          + "\n  ".join(_unpublishable))

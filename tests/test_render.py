@@ -123,3 +123,20 @@ def test_host_commands_are_copied_with_sudo_and_the_block_says_so() -> None:
     assert copy == "sudo iptables -S FORWARD\ndocker ps"
     assert '<span class="docexec-cmd">iptables -S FORWARD</span>' in out, "the transcript shows what was run"
     assert "复制时需要 root 的命令前加了 sudo" in out
+
+
+def test_a_stale_page_marks_only_its_changed_blocks() -> None:
+    source = SOURCE.replace(' show="no"', "")
+    page = parse_page("p.md", source)
+    out = render_page(source, page, stored(), stale=True, stale_blocks=frozenset({"setup"}))
+    text = out.markdown
+    for token, fragment in out.fragments.items():
+        text = text.replace(token, fragment)
+    assert re.search(r'<div class="docexec" id="run-x"', text)
+    assert re.search(r'<div class="docexec docexec-stale" id="run-setup"', text)
+    assert text.count("命令已改动，输出待重新录制") == 1
+    assert "本页有 1 个命令块在录制后有改动" in text
+    whole = full(source, page, stored()).count("待重新录制")
+    assert whole == 0
+    everything = render_page(source, page, stored(), stale=True)  # the whole page: every block marked
+    assert sum("docexec-stale" in f for f in everything.fragments.values()) == 3  # x, y and the page note

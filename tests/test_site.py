@@ -50,7 +50,7 @@ def _html(site: Path) -> dict[str, str]:
 
 
 def _code_text(page_html: str) -> str:
-    blocks = re.findall(r'<div class="docexec".*?<code>(.*?)</code>', page_html, re.S)
+    blocks = re.findall(r'<div class="docexec[ "].*?<code>(.*?)</code>', page_html, re.S)
     return html.unescape(re.sub(r"<[^>]+>", "", "\n".join(blocks)))
 
 

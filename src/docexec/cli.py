@@ -77,8 +77,13 @@ def status(config: Config, args: argparse.Namespace) -> int:
         state = project.status(page)
         meta = recording.read_meta(config.snippets_dir, page.name) or {}
         colour = {"current": "green", "stale": "yellow", "missing": "red"}[state]
+        changed = ""
+        if state == "stale":
+            blocks = project.changed_blocks(page)
+            changed = "; changed: " + ("the whole page" if blocks is None else ", ".join(sorted(blocks)) or
+                                       "blocks removed, moved or hidden")
         console.print(f"[{colour}]{state:8}[/{colour}] {page.name}  ({len(page.commands)} commands"
-                      + (f", recorded {str(meta.get('recorded', ''))[:10]})" if meta else ")"))
+                      + (f", recorded {str(meta.get('recorded', ''))[:10]}" if meta else "") + f"{changed})")
         worst = max(worst, 0 if state == "current" else 1)
     return worst
 

@@ -39,7 +39,10 @@ class Rendered:
         return html_text
 
 
-def render_page(markdown: str, page: Page, stored: PageRecording | None, *, stale: bool = False) -> Rendered:
+def render_page(markdown: str, page: Page, stored: PageRecording | None, *, stale: bool = False,
+                stale_blocks: frozenset[str] | None = None) -> Rendered:
+    """`stale`: the page changed since it was recorded; `stale_blocks`: which blocks did (recording.changed_blocks),
+    only those are marked; None marks every block."""
     lines = markdown.split("\n")
     nonce = secrets.token_hex(6)
     fragments: dict[str, str] = {}
@@ -50,25 +53,34 @@ def render_page(markdown: str, page: Page, stored: PageRecording | None, *, stal
         return token
 
     root_vars = root_variables(page.blocks)
+    marked = {b.id for b in page.executed if stale and (stale_blocks is None or b.id in stale_blocks)}
     for block in sorted(page.blocks, key=lambda b: b.line, reverse=True):
         records = stored.blocks.get(block.id) if stored else None
-        replacement = placeholder(render_block(block, records, stored, stale=stale, root_vars=root_vars)) \
-            if block.show else ""
+        replacement = placeholder(render_block(block, records, stored, stale=block.id in marked,
+                                               root_vars=root_vars)) if block.show else ""
         lines[block.line - 1:block.end_line] = ["", replacement, ""]
     text = "\n".join(lines)
     if stored is not None and page.executed:
-        text = _after_title(text, placeholder(page_note(stored, stale=stale)))
+        shown = sum(b.show and b.id in marked for b in page.executed)
+        text = _after_title(text, placeholder(page_note(stored, stale=stale, whole=stale_blocks is None,
+                                                        shown=shown)))
     return Rendered(text, fragments)
 
 
-def page_note(stored: PageRecording, *, stale: bool) -> str:
+def page_note(stored: PageRecording, *, stale: bool, whole: bool = True, shown: int = 0) -> str:
+    """The note under the title. A stale page says what changed: the whole page (its images or hosts), `shown`
+    blocks (marked where they are), or only what the reader does not see (setup blocks, blocks removed)."""
     engine = stored.engine
     text = (f"本页所有命令输出均为真实运行结果：录制于 {stored.recorded[:10]}，"
             f"Docker Engine {engine.get('engine', '?')}（API {engine.get('api', '?')}），"
             f"客户端 {engine.get('client', '?')}，存储驱动 {engine.get('storage_driver', '?')}。")
-    if stale:
+    if stale and whole:
         text += "本页命令在录制后有改动，输出尚待重新录制。"
-    return f'<p class="docexec-page-source">{html.escape(text)}</p>'
+    elif stale and shown:
+        text += f"本页有 {shown} 个命令块在录制后有改动（块下方已注明），它们的输出尚待重新录制。"
+    elif stale:
+        text += "本页的准备步骤或命令块的顺序在录制后有改动，输出尚待重新录制。"
+    return f'<p class="docexec-page-source{" docexec-stale" if stale else ""}">{html.escape(text)}</p>'
 
 
 def render_block(block: Block, records: list[CommandRecord] | None, stored: PageRecording | None,
@@ -83,7 +95,8 @@ def render_block(block: Block, records: list[CommandRecord] | None, stored: Page
     code = "".join(body).rstrip("\n")
     if block.run:
         copied = "\n".join(copy_line(c, root_vars) if block.kind == "host" else c.display for c in block.commands)
-        attrs = f'class="docexec" id="run-{block.id}" data-copy="{_escape(copied)}"'
+        kind = "docexec docexec-stale" if stale else "docexec"
+        attrs = f'class="{kind}" id="run-{block.id}" data-copy="{_escape(copied)}"'
     else:
         attrs = f'class="docexec docexec-not-run no-copy" id="run-{block.id}"'
     parts = [f"<div {attrs}>"]
