@@ -176,3 +176,18 @@ def test_diagram_text_is_readable(device: str, site: Path, server: Server, brows
     finally:
         context.close()
     assert not small, f"diagram text smaller than {READABLE_PX}px on a {device}: {small}"
+
+
+def test_glossary_is_readable_on_a_phone(server: Server, phone: Any) -> None:
+    """No squeezed columns: each term is a card whose explanation takes the screen's width, its link in view."""
+    seen = visit(phone, server.url("glossary/"))
+    cells = seen.page.evaluate("""() => [...document.querySelectorAll('.glossary tbody tr')].map(row => {
+        const [term, english, text, link] = [...row.cells].map(c => c.getBoundingClientRect())
+        return {term: term.width, text: text.width, right: Math.max(text.right, link.right), row: row.clientWidth}
+    })""")
+    assert len(cells) > 20, cells
+    for cell in cells:
+        assert cell["text"] >= 0.9 * cell["row"] - 30, cell  # a full line, not a column of two characters
+        assert cell["right"] <= PHONE["width"], cell
+    assert not seen.page.locator(".glossary thead").first.is_visible()
+    screenshot(seen.page, "glossary-phone")
