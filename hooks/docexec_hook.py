@@ -62,7 +62,7 @@ def on_page_markdown(markdown: str, *, page: Page, config: MkDocsConfig, files: 
     except DocexecError as exc:
         raise PluginError(str(exc)) from None
     if outcome.status != "current":
-        problem = _problem(parsed.name, outcome)
+        problem = _problem(parsed.name, outcome, publishing=_project.mode == "publish")
         if _project.mode == "publish":
             log.error(problem)
             _unpublishable.append(problem)
@@ -77,13 +77,14 @@ def on_page_markdown(markdown: str, *, page: Page, config: MkDocsConfig, files: 
     return rendered.markdown
 
 
-def _problem(name: str, outcome: Outcome) -> str:
-    reason = outcome.reason or "not recorded"
+def _problem(name: str, outcome: Outcome, *, publishing: bool) -> str:
+    reason = "" if publishing else f" ({outcome.reason or 'not recorded'})"
     if outcome.status == "missing":
-        return f"{name}: has no recorded outputs ({reason})"
+        return f"{name}: has no recorded outputs{reason}"
     which = "" if outcome.stale_blocks is None else \
         f" (blocks: {', '.join(sorted(outcome.stale_blocks)) or 'none shown; blocks removed, moved or hidden'})"
-    return f"{name}: its commands changed since they were recorded{which}; showing the old outputs ({reason})"
+    return f"{name}: its commands changed since they were recorded{which}" + \
+        ("" if publishing else f"; showing the old outputs{reason}")
 
 
 def _page_source(markdown: str, page: Page) -> tuple[str, int]:
