@@ -26,6 +26,17 @@ def docs(session: nox.Session) -> None:
     session.run("mkdocs", "build", *session.posargs, env={"NO_MKDOCS_2_WARNING": "1"})
 
 
+@nox.session(default=False)
+def publish(session: nox.Session) -> None:
+    """Build the site to publish into site/: from the recordings only (no daemon), --strict, and any page whose
+    recording is stale or missing fails the build. SITE_URL and REPO_URL (README: 发布) come from the environment."""
+    _install(session, DOCS)
+    if not os.environ.get("SITE_URL"):
+        session.warn("SITE_URL is not set: the pages get no canonical address and there is no sitemap.xml")
+    session.run("mkdocs", "build", "--strict", "--clean", *session.posargs,
+                env={"NO_MKDOCS_2_WARNING": "1", "DOCEXEC_MODE": "publish"})
+
+
 @nox.session
 def serve(session: nox.Session) -> None:
     """Build and serve the site with live reload on http://127.0.0.1:8000/ (no daemon needed).

@@ -2,7 +2,9 @@
 
 Thin on purpose: every decision lives in the `docexec` package, which knows nothing of MkDocs.
 DOCEXEC_MODE chooses what a build may do: auto (default: run pages whose recording is missing or stale when a
-daemon answers), force (run every page now), offline (never ask the daemon).
+daemon answers), force (run every page now), offline (never ask the daemon), publish (never ask the daemon, and
+fail the build when any page's recording is stale or missing: `nox -s publish`). A stale page shown anyway marks
+the blocks that changed since it was recorded.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from docexec import recording
 from docexec.blocks import Block
 from docexec.config import load_config
 from docexec.errors import DocexecError
-from docexec.project import Project
+from docexec.project import Outcome, Project
 from docexec.render import EngineRecording, Rendered, render_page
 
 if TYPE_CHECKING:
@@ -34,6 +36,7 @@ _project: Project | None = None  # the book's first engine
 _others: list[Project] = []  # its other engines: their recordings become tabs where outputs differ
 _rendered: dict[str, Rendered] = {}  # transcripts waiting for their page's HTML
 _casts: dict[str, Path] = {}  # replays of terminal sessions to copy into the site: address below it -> recording
+_unpublishable: list[str] = []  # publish mode: the pages whose recording is stale or missing (on any engine)
 
 # --------------------------------------------------------------------------------------------------
 # Hooks
@@ -45,12 +48,13 @@ def on_config(config: MkDocsConfig) -> MkDocsConfig:
     for old in [_project, *_others]:
         if old is not None:
             old.close()
+    _unpublishable.clear()
     try:
         root = Path(config.config_file_path).parent
         book = load_config(root)
         mode = os.environ.get("DOCEXEC_MODE", "auto")
         _project = Project(book, mode=mode, notify=log.info)  # type: ignore[arg-type]
-        _others = [Project(book.for_engine(spec), mode="offline" if spec.missing() else mode,  # type: ignore[arg-type]
+        _others = [Project(book.for_engine(spec), mode="offline" if spec.missing() and mode != "publish" else mode,  # type: ignore[arg-type]
                            notify=log.info) for spec in book.engines[1:]]
     except DocexecError as exc:
         raise PluginError(str(exc)) from None
@@ -69,17 +73,19 @@ def on_page_markdown(markdown: str, *, page: Page, config: MkDocsConfig, files: 
         others = [(other, other.ensure(other.load_page(page.file.src_uri, source))) for other in _others]
     except DocexecError as exc:
         raise PluginError(str(exc)) from None
-    if outcome.status == "stale":
-        log.warning(f"{parsed.name}: its commands changed since they were recorded; showing the old outputs "
-                    f"({outcome.reason or 'not recorded'})")
-    elif outcome.status == "missing":
-        log.warning(f"{parsed.name}: has no recorded outputs ({outcome.reason or 'not recorded'})")
-    for other, other_outcome in others:
-        if other_outcome.status != "current":
-            log.warning(f"{parsed.name}: its recording on engine {other.config.engine} is {other_outcome.status} "
-                        f"({other_outcome.reason or 'not recorded'})")
+    publishing = _project.mode == "publish"
+    for project, result in [(_project, outcome), *others]:
+        if result.status != "current":
+            engine = f" [engine {project.config.engine}]" if _others else ""
+            problem = _problem(parsed.name + engine, result, publishing=publishing)
+            if publishing:
+                log.error(problem)
+                _unpublishable.append(problem)
+            else:
+                log.warning(problem)
     for path in [*outcome.changed, *(p for _, o in others for p in o.changed)]:
         log.info(f"docexec: wrote {path.relative_to(_project.config.root)}")
+
     def cast_href(project: Project) -> Callable[[Block], str | None]:
         def href(block: Block) -> str | None:
             path = recording.cast_path(project.config.snippets_dir, parsed.name, block.id)
@@ -91,13 +97,23 @@ def on_page_markdown(markdown: str, *, page: Page, config: MkDocsConfig, files: 
             return get_relative_url(address, page.url)
         return href
 
-    tabs = [EngineRecording(f"Engine {other.config.engine}", o.stored, o.status == "stale", cast_href(other))
-            for other, o in others]
+    tabs = [EngineRecording(f"Engine {other.config.engine}", o.stored, o.status == "stale", cast_href(other),
+                            o.stale_blocks) for other, o in others]
     rendered = render_page("\n" * cut + markdown, parsed, outcome.stored, stale=outcome.status == "stale",
-                           others=tabs, cast_href=cast_href(_project))
+                           others=tabs, cast_href=cast_href(_project), stale_blocks=outcome.stale_blocks)
     rendered = Rendered(rendered.markdown[cut:], rendered.fragments)
     _rendered[page.file.src_uri] = rendered
     return rendered.markdown
+
+
+def _problem(name: str, outcome: Outcome, *, publishing: bool) -> str:
+    reason = "" if publishing else f" ({outcome.reason or 'not recorded'})"
+    if outcome.status == "missing":
+        return f"{name}: has no recorded outputs{reason}"
+    which = "" if outcome.stale_blocks is None else \
+        f" (blocks: {', '.join(sorted(outcome.stale_blocks)) or 'none shown; blocks removed, moved or hidden'})"
+    return f"{name}: its commands changed since they were recorded{which}" + \
+        ("" if publishing else f"; showing the old outputs{reason}")
 
 
 def _page_source(markdown: str, page: Page) -> tuple[str, int]:
@@ -123,7 +139,8 @@ def on_page_content(html: str, *, page: Page, config: MkDocsConfig, files: Files
         raise PluginError(f"{page.file.src_uri}: {exc}") from None
 
 
-# Copy the replays of terminal sessions next to the pages; one line on what the build did.
+# Copy the replays of terminal sessions next to the pages; one line on what the build did; in publish mode, the
+# build fails if any page's recording is not current.
 def on_post_build(config: MkDocsConfig) -> None:
     for address, path in _casts.items():
         target = Path(config.site_dir) / address
@@ -136,3 +153,7 @@ def on_post_build(config: MkDocsConfig) -> None:
     for other in _others:
         log.info(f"engine {other.config.engine}: " + other.stats.summary().removeprefix("docexec: "))
         other.close()
+    if _unpublishable:
+        raise PluginError(f"publishing refused: {len(_unpublishable)} recording(s) are stale or missing; record "
+                          "them (`./nox -s record -- docs/PAGE.md`), review the diff and commit:\n  "
+                          + "\n  ".join(_unpublishable))

@@ -162,3 +162,44 @@ def test_a_cast_whose_block_is_gone_is_removed(tmp_path: Path) -> None:
                               "2026-11-27T00:00:00Z")
     assert recording.cast_path(tmp_path, "s.md", "t") in changed
     assert not recording.cast_path(tmp_path, "s.md", "t").exists()
+TWO = '```console exec="docker" id="x"\n$ docker ps\n$ docker exec web \\\n  cat /f\n```\n\n' \
+      '```console exec="docker" id="y"\n$ docker network ls\n```\n'
+
+
+def two_results() -> dict[str, list[CommandRecord]]:
+    """As a real recording has them: every command ended with its block's exit code."""
+    return {"x": [CommandRecord("docker ps", "NAMES\n", 0, 0.1),
+                  CommandRecord("docker exec web cat /f", "a\n", 0, 0.1)],
+            "y": [CommandRecord("docker network ls", "NETWORK ID\n", 0, 0.1)]}
+
+
+def test_a_stale_page_knows_which_blocks_changed(tmp_path: Path) -> None:
+    page = parse_page("a/b.md", TWO)
+    recording.write(tmp_path, page, "h1", two_results(), ENGINE, "2026-11-27T00:00:00Z", "c1")
+    meta = json.loads((tmp_path / "a" / "b" / "_page.json").read_text())
+    assert list(meta)[-2:] == ["block_hashes", "context_hash"], "new keys last: small diffs, easy merges"
+    assert recording.changed_blocks(tmp_path, page, "c1") == frozenset()
+    edited = parse_page("a/b.md", TWO.replace("network ls", "network ls -q"))
+    assert recording.changed_blocks(tmp_path, edited, "c1") == {"y"}
+    # A block's options that decide its output count too, not only its commands.
+    assert recording.changed_blocks(tmp_path, parse_page("a/b.md", TWO.replace('id="y"', 'id="y" returncode="1"')),
+                                    "c1") == {"y"}
+    added = parse_page("a/b.md", TWO + '\n```console exec="docker" id="z"\n$ docker ps\n```\n')
+    assert recording.changed_blocks(tmp_path, added, "c1") == {"z"}
+    # Another image or other hosts change every block's output: the whole page.
+    assert recording.changed_blocks(tmp_path, edited, "c2") is None
+    # Only a block removed: none of the remaining blocks is marked.
+    assert recording.changed_blocks(tmp_path, PAGE, "c1") == frozenset()
+
+
+def test_recordings_without_block_hashes_compare_the_commands(tmp_path: Path) -> None:
+    """Recordings written before block hashes existed: the commands and exit codes in their metadata tell."""
+    page = parse_page("a/b.md", TWO)
+    recording.write(tmp_path, page, "h1", two_results(), ENGINE, "2026-11-27T00:00:00Z")
+    meta = json.loads((tmp_path / "a" / "b" / "_page.json").read_text())
+    assert "block_hashes" not in meta and "context_hash" not in meta
+    edited = parse_page("a/b.md", TWO.replace("cat /f", "cat /g"))
+    assert recording.changed_blocks(tmp_path, edited, "c1") == {"x"}
+    assert recording.status(tmp_path, edited, "h2") == "stale" and recording.status(tmp_path, page, "h1") == "current"
+    # Nothing to tell from the commands (an image changed, say): the whole page.
+    assert recording.changed_blocks(tmp_path, page, "c1") is None

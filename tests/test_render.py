@@ -148,3 +148,42 @@ def test_a_session_not_yet_recorded_shows_its_typed_lines() -> None:
     html_text = "".join(render_page(SESSION, page, None).fragments.values())
     assert '<span class="gp">&gt; </span><span class="docexec-typed">&lt;Ctrl-P&gt;&lt;Ctrl-Q&gt;</span>' in html_text
     assert "docexec-replay" not in html_text
+def test_a_block_that_must_not_be_run_has_no_copy_button() -> None:
+    """Material leaves out the copy button inside `.no-copy`; there is no copy text either."""
+    page = parse_page("p.md", SOURCE)
+    out = full(SOURCE, page, stored())
+    wrapper = re.search(r'<div class="([^"]*)" id="run-no"([^>]*)>', out)
+    assert wrapper is not None
+    assert wrapper.group(1).split() == ["docexec", "docexec-not-run", "no-copy"]
+    assert "data-copy" not in wrapper.group(2)
+    assert re.search(r'<div class="docexec" id="run-x" data-copy=', out)
+
+
+def test_host_commands_are_copied_with_sudo_and_the_block_says_so() -> None:
+    source = '# t\n\n```console exec="host" id="h"\n$ iptables -S FORWARD\n$ docker ps\n```\n'
+    page = parse_page("p.md", source)
+    recording = PageRecording(page="p.md", digest="h", recorded="2026-11-27T21:00:00Z", engine={},
+                              blocks={"h": [CommandRecord("", "-P FORWARD DROP\n", 0, 0.1),
+                                            CommandRecord("", "NAMES\n", 0, 0.1)]})
+    out = full(source, page, recording)
+    copy = html.unescape(re.findall(r'data-copy="([^"]*)"', out)[0])
+    assert copy == "sudo iptables -S FORWARD\ndocker ps"
+    assert '<span class="docexec-cmd">iptables -S FORWARD</span>' in out, "the transcript shows what was run"
+    assert "复制时需要 root 的命令前加了 sudo" in out
+
+
+def test_a_stale_page_marks_only_its_changed_blocks() -> None:
+    source = SOURCE.replace(' show="no"', "")
+    page = parse_page("p.md", source)
+    out = render_page(source, page, stored(), stale=True, stale_blocks=frozenset({"setup"}))
+    text = out.markdown
+    for token, fragment in out.fragments.items():
+        text = text.replace(token, fragment)
+    assert re.search(r'<div class="docexec" id="run-x"', text)
+    assert re.search(r'<div class="docexec docexec-stale" id="run-setup"', text)
+    assert text.count("命令已改动，输出待重新录制") == 1
+    assert "本页有 1 个命令块在录制后有改动" in text
+    whole = full(source, page, stored()).count("待重新录制")
+    assert whole == 0
+    everything = render_page(source, page, stored(), stale=True)  # the whole page: every block marked
+    assert sum("docexec-stale" in f for f in everything.fragments.values()) == 3  # x, y and the page note

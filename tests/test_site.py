@@ -18,16 +18,35 @@ from docexec.project import Project
 ROOT = Path(__file__).resolve().parent.parent
 
 
-@pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("site")
-    env = {**os.environ, "DOCKER_HOST": "unix:///nonexistent",
-           "NO_MKDOCS_2_WARNING": "1"}
+PUBLISHING = ("SITE_URL", "REPO_URL", "EDIT_URI", "ISSUES_URL")  # read by mkdocs.yml with !ENV
+SITE_URL = "https://book.test/docker-net/"
+REPO_URL = "https://git.test/someone/docker-net-zh"
+
+
+def build(out: Path, **settings: str) -> Path:
+    """`mkdocs build --strict` of the repository into out, with only the given publishing settings."""
+    env = {k: v for k, v in os.environ.items() if k not in PUBLISHING}
+    env.update({"DOCKER_HOST": "unix:///nonexistent", "NO_MKDOCS_2_WARNING": "1", **settings})
     done = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "-d", str(out)], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=300, check=False)
     assert done.returncode == 0, done.stderr[-4000:]
     assert "page(s) run and recorded, " in done.stderr and "0 page(s) run" in done.stderr
     return out
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Built as a preview or a mirror is: no SITE_URL, no REPO_URL."""
+    return build(tmp_path_factory.mktemp("site"))
+
+
+@pytest.fixture(scope="module")
+def published(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build(tmp_path_factory.mktemp("published"), SITE_URL=SITE_URL, REPO_URL=REPO_URL)
+
+
+def _html(site: Path) -> dict[str, str]:
+    return {p.relative_to(site).as_posix(): p.read_text(encoding="utf-8") for p in sorted(site.rglob("*.html"))}
 
 
 def _code_text(page_html: str) -> str:
@@ -71,3 +90,56 @@ def test_no_page_loads_anything_from_another_origin(site: Path) -> None:
                 continue
             assert not re.match(r"(https?:)?//", url), f"{page} loads {url}"
         assert "fonts.googleapis" not in text and "fonts.gstatic" not in text
+
+
+def test_without_site_url_no_page_claims_an_address(site: Path) -> None:
+    """No made-up canonical address, no sitemap of addresses the site does not have, no placeholder domain."""
+    assert not (site / "sitemap.xml").exists() and not (site / "sitemap.xml.gz").exists()
+    for name, text in _html(site).items():
+        assert 'rel="canonical"' not in text and 'property="og:url"' not in text, name
+    placeholder = re.compile(r"https?://(www\.)?example\.(org|com)/docker")  # mkdocs.yml's old site_url
+    for path in site.rglob("*"):
+        if path.suffix in (".html", ".xml", ".json", ".js", ".css") and path.is_file():
+            assert not placeholder.search(path.read_text(encoding="utf-8", errors="replace")), path
+
+
+def test_without_repo_url_no_edit_or_report_link(site: Path) -> None:
+    for name, text in _html(site).items():
+        assert 'rel="edit"' not in text and "md-report" not in text and 'class="md-source"' not in text, name
+
+
+def test_site_url_gives_canonical_links_and_a_sitemap(published: Path) -> None:
+    pages = {name: text for name, text in _html(published).items() if name != "404.html"}
+    for name, text in pages.items():
+        address = SITE_URL + name.removesuffix("index.html")
+        assert f'<link rel="canonical" href="{address}">' in text, name
+        assert f'<meta property="og:url" content="{address}">' in text, name
+    sitemap = (published / "sitemap.xml").read_text(encoding="utf-8")
+    listed = re.findall(r"<loc>([^<]+)</loc>", sitemap)
+    assert sorted(listed) == sorted(SITE_URL + n.removesuffix("index.html") for n in pages)
+    assert "example.org" not in sitemap
+
+
+def test_repo_url_gives_edit_and_report_links(published: Path, config: Config) -> None:
+    for name, text in _html(published).items():
+        if name == "404.html":
+            assert 'rel="edit"' not in text and "md-report" not in text
+            continue
+        source = name.removesuffix("index.html").rstrip("/") or "index"
+        source += "/index.md" if (config.docs_dir / source / "index.md").is_file() else ".md"
+        edit = f"{REPO_URL}/edit/main/docs/{source}"
+        assert f'href="{edit}" title="编辑此页"' in text, name  # Material's button above the page
+        report = re.search(r'<p class="md-report">.*?<a href="([^"]+)"[^>]*>报告问题</a>.*?href="([^"]+)"', text, re.S)
+        assert report, f"{name}: no 报告问题 line"
+        assert report.group(1).startswith(f"{REPO_URL}/issues/new?title=") and report.group(2) == edit, name
+        # The repository link in the header, without Material's component that asks the host's API for stars.
+        assert f'<a href="{REPO_URL}" title="前往仓库" class="md-source">' in text, name
+        assert 'data-md-component="source"' not in text, name
+
+
+def test_every_page_states_the_licences(site: Path) -> None:
+    for name, text in _html(site).items():
+        footer = text.split('class="md-copyright"', 1)[-1]
+        assert "CC BY-SA 4.0" in footer and "MIT" in footer, name
+    licence = (ROOT / "LICENSE").read_text(encoding="utf-8")
+    assert "CC BY-SA 4.0" in licence and "MIT License" in licence and (ROOT / "LICENSES" / "CC-BY-SA-4.0.txt").is_file()

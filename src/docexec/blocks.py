@@ -112,6 +112,10 @@ class Block:
             key["prompt"] = self.prompt
         return key
 
+    def digest(self) -> str:
+        """A hash of `key()`: kept per block in the recording, so that a stale page can tell which blocks changed."""
+        return _hash(self.key())
+
 
 @dataclass(frozen=True)
 class Page:
@@ -137,11 +141,21 @@ class Page:
     def digest(self, extra: dict[str, str] | None = None) -> str:
         """A hash of everything that decides the page's outputs: its executed blocks, in order, and `extra`
         (the content hashes of the images it uses)."""
-        payload: dict[str, object] = {"blocks": [b.key() for b in self.executed], "extra": extra or {}}
+        return _hash({"blocks": [b.key() for b in self.executed], **self._context(extra)})
+
+    def context_digest(self, extra: dict[str, str] | None = None) -> str:
+        """A hash of what decides every block's output besides the blocks themselves: the images and the hosts."""
+        return _hash(self._context(extra))
+
+    def _context(self, extra: dict[str, str] | None) -> dict[str, object]:
+        context: dict[str, object] = {"extra": extra or {}}
         if self.hosts != (DEFAULT_HOST,):
-            payload["hosts"] = list(self.hosts)
-        blob = json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()
-        return hashlib.sha256(blob).hexdigest()
+            context["hosts"] = list(self.hosts)
+        return context
+
+
+def _hash(payload: dict[str, object]) -> str:
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
 def parse_page(name: str, source: str, where: str = "") -> Page:

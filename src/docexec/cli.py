@@ -85,9 +85,14 @@ def status(config: Config, args: argparse.Namespace) -> int:
             state = project.status(page)
             meta = recording.read_meta(engine_config.snippets_dir, page.name) or {}
             colour = {"current": "green", "stale": "yellow", "missing": "red"}[state]
+            changed = ""
+            if state == "stale":
+                blocks = project.changed_blocks(page)
+                changed = "; changed: " + ("the whole page" if blocks is None else ", ".join(sorted(blocks)) or
+                                           "blocks removed, moved or hidden")
             console.print(f"[{colour}]{state:8}[/{colour}] {_label(config, spec.name, page.name)}  "
                           f"({len(page.commands)} commands"
-                          + (f", recorded {str(meta.get('recorded', ''))[:10]})" if meta else ")"))
+                          + (f", recorded {str(meta.get('recorded', ''))[:10]}" if meta else "") + f"{changed})")
             worst = max(worst, 0 if state == "current" else 1)
     return worst
 

@@ -26,8 +26,10 @@ if TYPE_CHECKING:
     from .hosts import Mode as HostsMode
     from .runner import Session
 
-Mode = Literal["auto", "force", "offline"]
-MODES: tuple[Mode, ...] = ("auto", "force", "offline")
+# auto: run pages whose recording is missing or stale when they can run; force: run every page; offline: never run
+# a page; publish: never run a page, and a page whose recording is not current is an error (the MkDocs hook's).
+Mode = Literal["auto", "force", "offline", "publish"]
+MODES: tuple[Mode, ...] = ("auto", "force", "offline", "publish")
 
 
 @dataclass
@@ -54,6 +56,7 @@ class Outcome:
     status: recording.Status
     changed: tuple[Path, ...] = ()
     reason: str = ""  # why a stale page was not recorded
+    stale_blocks: frozenset[str] | None = None  # of a stale page: the blocks that changed; None: the whole page
 
 
 class Project:
@@ -125,8 +128,14 @@ class Project:
         return page.engines is None or self.config.engine in page.engines
 
     def digest(self, page: Page) -> str:
+        return page.digest(self._images_of(page))
+
+    def context_digest(self, page: Page) -> str:
+        return page.context_digest(self._images_of(page))
+
+    def _images_of(self, page: Page) -> dict[str, str]:
         words = page.plain_words()
-        return page.digest({spec.tag: self._image_digest(spec) for spec in self.images if spec.used_by(words)})
+        return {spec.tag: self._image_digest(spec) for spec in self.images if spec.used_by(words)}
 
     def _image_digest(self, spec: ImageSpec) -> str:
         files = [p for p in spec.folder.rglob("*") if p.is_file()] + list(spec.host_files.values())
@@ -140,6 +149,10 @@ class Project:
 
     def status(self, page: Page) -> recording.Status:
         return recording.status(self.config.snippets_dir, page, self.digest(page))
+
+    def changed_blocks(self, page: Page) -> frozenset[str] | None:
+        """Of a stale page: the blocks that changed since it was recorded (None: the whole page)."""
+        return recording.changed_blocks(self.config.snippets_dir, page, self.context_digest(page))
 
     # ----------------------------------------------------------------------------------------------
     # where pages run: labs, or the shared daemon (asked at most once per build)
@@ -220,7 +233,8 @@ class Project:
             recorded = old.recorded
         else:
             recorded = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        changed = recording.write(self.config.snippets_dir, page, digest, results, engine, recorded)
+        changed = recording.write(self.config.snippets_dir, page, digest, results, engine, recorded,
+                                  self.context_digest(page))
         self.stats.recorded.append(page.name)
         return Outcome(page, recording.load(self.config.snippets_dir, page), "current", tuple(changed))
 
@@ -240,7 +254,7 @@ class Project:
             except RefusedToRecord as exc:
                 reason = str(exc)
         else:
-            reason = "offline mode" if status != "current" else ""
+            reason = f"{self.mode} mode" if status != "current" else ""
         stored = recording.load(self.config.snippets_dir, page)
         if status == "current":
             self.stats.from_recordings.append(page.name)
@@ -248,7 +262,8 @@ class Project:
             self.stats.stale.append(page.name)
         else:
             self.stats.missing.append(page.name)
-        return Outcome(page, stored, status, reason=reason)
+        stale_blocks = self.changed_blocks(page) if status == "stale" else None
+        return Outcome(page, stored, status, reason=reason, stale_blocks=stale_blocks)
 
 
 def _same(old: PageRecording, new: dict[str, list[CommandRecord]], page: Page) -> bool:

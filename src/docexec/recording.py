@@ -1,12 +1,17 @@
 """Recorded outputs under snippets/: one transcript per block, one metadata file per page.
 
     snippets/network/bridge/bridge-three.txt     $ docker run ...  then its output, for each command
-    snippets/network/bridge/_page.json           page hash, exit codes, durations, engine, date
+    snippets/network/bridge/_page.json           page hash, exit codes, durations, engine, date, block hashes
     snippets/modes/interactive/detach.cast       exec="session" blocks: the terminal's byte stream (asciicast v2)
 
 Transcripts are plain UTF-8, meant to be read in `git diff`. The metadata counts each command's output lines, so
 a transcript is split back into outputs exactly, whatever the output contains. A session's transcript holds, for
 each command, the text its terminal showed; its metadata, where each `> ` line was typed on that screen.
+
+The page hash alone decides whether a recording is current. The hash of each block (`block_hashes`) and of what
+all blocks share (`context_hash`: images, hosts) say which blocks of a stale page changed, so that only those are
+marked. Recordings written before these keys existed stay valid: for them the blocks' commands and exit codes,
+which the metadata always held, are compared instead.
 """
 
 from __future__ import annotations
@@ -93,6 +98,32 @@ def status(snippets_dir: Path, page: Page, digest: str) -> Status:
     return "current"
 
 
+def changed_blocks(snippets_dir: Path, page: Page, context: str) -> frozenset[str] | None:
+    """The ids of the executed blocks whose commands (or options that decide their output) changed since the page
+    was recorded, new blocks included; None when the change concerns the whole page (its images or hosts, or
+    cannot be told: an old recording where no block's commands differ). An empty set: blocks were only removed
+    or moved. Meaningful for a stale page."""
+    meta = read_meta(snippets_dir, page.name)
+    if meta is None:
+        return None
+    hashes = meta.get("block_hashes")
+    if isinstance(hashes, dict):
+        if meta.get("context_hash") != context:
+            return None
+        return frozenset(b.id for b in page.executed if hashes.get(b.id) != b.digest())
+    recorded = meta.get("blocks")
+    recorded = recorded if isinstance(recorded, dict) else {}
+    changed = frozenset(b.id for b in page.executed if not _same_commands(b, recorded.get(b.id)))
+    return changed or None
+
+
+def _same_commands(block: Block, entries: object) -> bool:
+    if not isinstance(entries, list) or len(entries) != len(block.commands):
+        return False
+    return all(isinstance(e, dict) and e.get("command") == c.text and e.get("returncode") == block.returncode
+               for e, c in zip(entries, block.commands, strict=True))
+
+
 def load(snippets_dir: Path, page: Page) -> PageRecording | None:
     """The page's recording, split per command; None when there is none. Raises RecordingError when the files
     do not agree with each other (edited by hand in a way that changed their line structure)."""
@@ -145,7 +176,7 @@ def line_of_output(block: Block, records: list[CommandRecord], index: int) -> in
 
 
 def write(snippets_dir: Path, page: Page, digest: str, results: dict[str, list[CommandRecord]],
-          engine: dict[str, str], recorded: str) -> list[Path]:
+          engine: dict[str, str], recorded: str, context: str | None = None) -> list[Path]:
     """Write the page's transcripts, then its metadata, each atomically; remove transcripts of blocks that are
     gone. Returns the files whose content changed."""
     folder = page_folder(snippets_dir, page.name)
@@ -171,8 +202,11 @@ def write(snippets_dir: Path, page: Page, digest: str, results: dict[str, list[C
         if stray.name not in keep and stray.suffix in (".txt", ".cast"):
             stray.unlink()
             changed.append(stray)
-    meta = {"format": FORMAT, "page": page.name, "hash": digest, "recorded": recorded, "engine": engine,
-            "blocks": blocks_meta}
+    meta: dict[str, object] = {"format": FORMAT, "page": page.name, "hash": digest, "recorded": recorded,
+                               "engine": engine, "blocks": blocks_meta}
+    if context is not None:  # last, so that a re-recorded page's diff shows them at the end
+        meta["block_hashes"] = {b.id: b.digest() for b in page.executed}
+        meta["context_hash"] = context
     if _write_if_changed(folder / META, json.dumps(meta, indent=2, ensure_ascii=False) + "\n"):
         changed.append(folder / META)
     return changed

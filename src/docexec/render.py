@@ -3,7 +3,9 @@
 Nothing here depends on MkDocs. Each exec fence is replaced in the Markdown by a placeholder paragraph, and the
 transcript's HTML is spliced into the converted page afterwards (`Rendered.fill`): Python-Markdown never re-parses
 large HTML blocks, which would cost more than everything else the engine does in a build.
-The wrapper's `data-copy` holds only the commands, which is what Material's copy button copies.
+The wrapper's `data-copy` holds only the commands, which is what Material's copy button copies: in exec="host"
+blocks with `sudo ` in front of those that need root (sudo.py). A block that is never run (run="no") has no copy
+button (Material leaves out blocks inside `.no-copy`): it is there to be read, not pasted.
 A terminal session (exec="session") shows, under each command, the screen its program left: the lines typed into it
 marked where they were typed, keys as <kbd>; and a replay button that assets/javascripts/docexec-replay.js wakes.
 """
@@ -21,6 +23,7 @@ from .blocks import Block, Page
 from .errors import DocexecError
 from .normalize import normalize
 from .recording import CommandRecord, PageRecording
+from .sudo import copy_line, needs_root, root_variables
 from .terminal import Typed, key_label
 
 
@@ -32,6 +35,11 @@ class EngineRecording:
     stored: PageRecording | None
     stale: bool = False
     cast_href: Callable[[Block], str | None] | None = None  # where a session block's replay is, from the page
+    stale_blocks: frozenset[str] | None = None  # of a stale recording, the blocks that changed (None: all)
+
+    def marks(self, block: Block) -> bool:
+        """Whether the block's transcript is marked as waiting to be recorded again."""
+        return self.stale and (self.stale_blocks is None or block.id in self.stale_blocks)
 
 
 @dataclass(frozen=True)
@@ -53,12 +61,14 @@ class Rendered:
 
 def render_page(markdown: str, page: Page, stored: PageRecording | None, *, stale: bool = False,
                 others: Iterable[EngineRecording] = (),
-                cast_href: Callable[[Block], str | None] | None = None) -> Rendered:
+                cast_href: Callable[[Block], str | None] | None = None,
+                stale_blocks: frozenset[str] | None = None) -> Rendered:
     """`stored` is the page's recording on the book's first engine; `others`, on its other engines. A block shows
     one transcript where every engine gave the same output (after normalisation), else a tab per engine, newest
     first. `cast_href`: the address, relative to the page, of a session block's replay on the first engine (None:
-    no replay); each of `others` brings its own."""
-    engines = [EngineRecording(_label(stored), stored, stale, cast_href),
+    no replay); each of `others` brings its own. `stale`: the page changed since it was recorded; `stale_blocks`:
+    which blocks did (recording.changed_blocks), only those are marked; None marks every block."""
+    engines = [EngineRecording(_label(stored), stored, stale, cast_href, stale_blocks),
                *(o for o in others if o.stored is not None)]
     engines.sort(key=lambda e: _version_key(e.label), reverse=True)
     lines = markdown.split("\n")
@@ -70,27 +80,37 @@ def render_page(markdown: str, page: Page, stored: PageRecording | None, *, stal
         fragments[token] = fragment
         return token
 
+    root_vars = root_variables(page.blocks)
     for block in sorted(page.blocks, key=lambda b: b.line, reverse=True):
-        replacement = placeholder(render_engines(block, engines, stored, stale)) if block.show else ""
+        replacement = placeholder(render_engines(block, engines, stored, root_vars)) if block.show else ""
         lines[block.line - 1:block.end_line] = ["", replacement, ""]
     text = "\n".join(lines)
     if stored is not None and page.executed:
-        notes = [page_note(e.stored, stale=e.stale) for e in engines if e.stored is not None]
+        notes = [page_note(e.stored, stale=e.stale, whole=e.stale_blocks is None,
+                           shown=sum(b.show and e.marks(b) for b in page.executed))
+                 for e in engines if e.stored is not None]
         text = _after_title(text, placeholder("\n".join(notes)))
     return Rendered(text, fragments)
 
 
-def page_note(stored: PageRecording, *, stale: bool) -> str:
+def page_note(stored: PageRecording, *, stale: bool, whole: bool = True, shown: int = 0) -> str:
+    """The note under the title. A stale page says what changed: the whole page (its images or hosts), `shown`
+    blocks (marked where they are), or only what the reader does not see (setup blocks, blocks removed)."""
     engine = stored.engine
     text = (f"本页所有命令输出均为真实运行结果：录制于 {stored.recorded[:10]}，"
             f"Docker Engine {engine.get('engine', '?')}（API {engine.get('api', '?')}），"
             f"客户端 {engine.get('client', '?')}，存储驱动 {engine.get('storage_driver', '?')}。")
-    if stale:
+    if stale and whole:
         text += "本页命令在录制后有改动，输出尚待重新录制。"
-    return f'<p class="docexec-page-source">{html.escape(text)}</p>'
+    elif stale and shown:
+        text += f"本页有 {shown} 个命令块在录制后有改动（块下方已注明），它们的输出尚待重新录制。"
+    elif stale:
+        text += "本页的准备步骤或命令块的顺序在录制后有改动，输出尚待重新录制。"
+    return f'<p class="docexec-page-source{" docexec-stale" if stale else ""}">{html.escape(text)}</p>'
 
 
-def render_engines(block: Block, engines: list[EngineRecording], first: PageRecording | None, stale: bool) -> str:
+def render_engines(block: Block, engines: list[EngineRecording], first: PageRecording | None,
+                   root_vars: frozenset[str] = frozenset()) -> str:
     """One transcript when the engines agree on the block (or it is not run), else content tabs, one per engine.
     Material links tabs with the same label across the page (content.tabs.link): a reader picks a version once."""
     recorded = [e for e in engines if e.stored is not None and block.id in e.stored.blocks]
@@ -98,15 +118,18 @@ def render_engines(block: Block, engines: list[EngineRecording], first: PageReco
                                                              if e.stored is not None]):
         records = first.blocks.get(block.id) if first else None
         also = [e.stored for e in recorded if e.stored is not None and e.stored is not first]
-        href = next((_href(e, block) for e in engines if e.stored is first), None) if records else None
-        return render_block(block, records, first, stale=stale, also=also, cast_href=href)
+        own = next((e for e in engines if e.stored is first), None)
+        href = _href(own, block) if own and records else None
+        return render_block(block, records, first, stale=bool(own and own.marks(block)), also=also, cast_href=href,
+                            root_vars=root_vars)
     name = f"__tabbed_docexec_{block.id}"
     inputs = "".join(f'<input{" checked" if n == 0 else ""} id="{name}_{n + 1}" name="{name}" type="radio">'
                      for n in range(len(recorded)))
     labels = "".join(f'<label for="{name}_{n + 1}">{html.escape(e.label)}</label>' for n, e in enumerate(recorded))
     blocks = "".join(
         '<div class="tabbed-block">'
-        + render_block(block, e.stored.blocks[block.id], e.stored, stale=e.stale, cast_href=_href(e, block))
+        + render_block(block, e.stored.blocks[block.id], e.stored, stale=e.marks(block), cast_href=_href(e, block),
+                       root_vars=root_vars)
         + "</div>" for e in recorded if e.stored is not None)
     return (f'<div class="tabbed-set tabbed-alternate docexec-engines" data-tabs="{block.id}:{len(recorded)}">'
             f'{inputs}<div class="tabbed-labels">{labels}</div><div class="tabbed-content">{blocks}</div></div>')
@@ -132,8 +155,8 @@ def _version_key(label: str) -> tuple[int, ...]:
 
 
 def render_block(block: Block, records: list[CommandRecord] | None, stored: PageRecording | None,
-                 *, stale: bool = False, also: Iterable[PageRecording] = (), cast_href: str | None = None) -> str:
-    commands = "\n".join(c.display for c in block.commands)
+                 *, stale: bool = False, also: Iterable[PageRecording] = (), cast_href: str | None = None,
+                 root_vars: frozenset[str] = frozenset()) -> str:
     body: list[str] = []
     for n, command in enumerate(block.commands):
         body.append(f'<span class="gp">$ </span><span class="docexec-cmd">{_escape(command.display)}</span>\n')
@@ -144,15 +167,18 @@ def render_block(block: Block, records: list[CommandRecord] | None, stored: Page
             output = record.output if record.output.endswith("\n") else record.output + "\n"
             body.append(f'<span class="go">{_escape(output)}</span>')
     code = "".join(body).rstrip("\n")
-    kind = "docexec docexec-not-run" if not block.run else "docexec"
-    if block.kind == "session":
-        kind += " docexec-session"
-    attrs = f'class="{kind}" id="run-{block.id}" data-copy="{_escape(commands)}"'
+    session = " docexec-session" if block.kind == "session" else ""
+    if block.run:
+        copied = "\n".join(copy_line(c, root_vars) if block.kind == "host" else c.display for c in block.commands)
+        kind = "docexec docexec-stale" if stale else "docexec"
+        attrs = f'class="{kind}{session}" id="run-{block.id}" data-copy="{_escape(copied)}"'
+    else:
+        attrs = f'class="docexec docexec-not-run no-copy{session}" id="run-{block.id}"'
     parts = [f"<div {attrs}>"]
     if block.title:
         parts.append(f'<p class="docexec-title">{html.escape(block.title)}</p>')
     parts.append(f'<div class="language-console highlight"><pre><span></span><code>{code}</code></pre></div>')
-    note = html.escape(_source_note(block, records, stored, stale, list(also)))
+    note = html.escape(_source_note(block, records, stored, stale, list(also)) + _sudo_note(block, root_vars))
     note = re.sub(r"\d{4}-\d{2}-\d{2}", r'<span class="docexec-date">\g<0></span>', note)
     if cast_href:  # shown by docexec-replay.js, which the page loads when it has a replay
         note += (f' <button type="button" class="docexec-replay" data-cast="{html.escape(cast_href)}" hidden>'
@@ -175,6 +201,12 @@ def _source_note(block: Block, records: list[CommandRecord] | None, stored: Page
     what = "真实终端会话（100×30）" if block.kind == "session" else "真实输出"
     note = f"{what} · Docker Engine {engines}{same} · 录制于 {stored.recorded[:10]}{codes}"
     return note + (" · 命令已改动，输出待重新录制" if stale else "")
+
+
+def _sudo_note(block: Block, root_vars: frozenset[str]) -> str:
+    if block.run and block.kind == "host" and any(c.shell and needs_root(c.shell, root_vars) for c in block.commands):
+        return " · 复制时需要 root 的命令前加了 sudo"
+    return ""
 
 
 def _short(stored: PageRecording) -> str:

@@ -1,8 +1,8 @@
 """Build the site, serve it on 127.0.0.1, and drive Debian's Chromium: shared by the browser tests and by
 benchmarks/page_weight.py.
 
-The site is served under the path of `site_url` (as it will be published), and an unknown address gets 404.html
-with status 404, as static hosts do.
+The site is served under the path of SITE_URL (as it will be published), or in a sub-folder when it is unset, and
+an unknown address gets 404.html with status 404, as static hosts do.
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ import functools
 import http.server
 import io
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -57,12 +56,16 @@ def build_site(dest: Path) -> Build:
     return Build(dest, log)
 
 
+SUB_FOLDER = "/docker-net-zh/"
+
+
 def site_prefix() -> str:
-    """The path part of site_url ("/docker-net-zh/"), "/" when there is none."""
-    text = (ROOT / "mkdocs.yml").read_text(encoding="utf-8")
-    match = re.search(r"^site_url:\s*['\"]?([^'\"\s#]+)", text, re.MULTILINE)
-    path = urllib.parse.urlsplit(match.group(1)).path if match else "/"
-    return "/" + path.strip("/") + "/" if path.strip("/") else "/"
+    """Where the built site is served: the path of SITE_URL when it is set (mkdocs.yml reads it from the
+    environment), as it will be published; without it, a sub-folder (SUB_FOLDER), so that the tests see that the
+    site works below a folder it knows nothing of, as on a mirror."""
+    url = os.environ.get("SITE_URL")
+    path = urllib.parse.urlsplit(url).path.strip("/") if url else SUB_FOLDER.strip("/")
+    return "/" + path + "/" if path else "/"
 
 
 def pages(site: Path) -> list[str]:

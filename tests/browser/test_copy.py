@@ -1,8 +1,10 @@
-"""The copy button of a transcript copies its commands, exactly, and nothing of their outputs."""
+"""The copy button of a transcript copies its commands, exactly (with sudo where a host command needs root), and
+nothing of their outputs; a block that must not be run has no copy button."""
 
 from __future__ import annotations
 
 import html
+import re
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -28,7 +30,8 @@ class _Blocks(HTMLParser):
         a = dict(attrs)
         classes = (a.get("class") or "").split()
         if tag == "div" and "docexec" in classes and not self._depth:
-            self.blocks.append({"id": a.get("id"), "copy": a.get("data-copy"), "commands": [], "outputs": []})
+            self.blocks.append({"id": a.get("id"), "copy": a.get("data-copy"), "commands": [], "outputs": [],
+                                "classes": classes})
             self._depth = 1
         elif tag == "div" and self._depth:
             self._depth += 1
@@ -62,21 +65,32 @@ def _blocks(site: Path) -> dict[str, list[dict[str, Any]]]:
     return found
 
 
+COPY_BUTTON = "button[data-md-type=copy], button.md-clipboard"
+SUDO = re.compile(r'(?m)^([A-Za-z_][A-Za-z0-9_]*="?\$\()?sudo ')  # in front of a command, or inside NAME=$(…)
+
+
 def test_data_copy_is_exactly_the_commands(site: Path) -> None:
     pages = _blocks(site)
     if not pages:
         pytest.skip("no page has a command block yet")
+    with_sudo = 0
     for page, blocks in pages.items():
         for block in blocks:
             where = f"{page} #{block['id']}"
-            assert block["copy"] is not None, f"{where}: no data-copy"
             assert block["commands"], f"{where}: no command"
-            assert block["copy"] == "\n".join(block["commands"]), where
+            if "docexec-not-run" in block["classes"]:
+                assert block["copy"] is None and "no-copy" in block["classes"], f"{where}: must not be copied"
+                continue
+            assert block["copy"] is not None, f"{where}: no data-copy"
+            assert SUDO.sub(r"\1", block["copy"]) == "\n".join(block["commands"]), where
             assert not block["copy"].startswith("$"), where
+            assert not re.search(r"(?m)^sudo docker\b", block["copy"]), f"{where}: docker needs no sudo"
+            with_sudo += len(SUDO.findall(block["copy"]))
             for output in block["outputs"]:
                 for line in output.splitlines():
                     if len(line.strip()) > 8 and line.strip() not in block["commands"]:
                         assert line not in block["copy"].splitlines(), f"{where}: output line {line!r} copied"
+    assert with_sudo > 0, "no host command is copied with sudo"
 
 
 def test_copy_button_puts_the_commands_on_the_clipboard(site: Path, server: Server, browser: Any) -> None:
@@ -94,7 +108,7 @@ def test_copy_button_puts_the_commands_on_the_clipboard(site: Path, server: Serv
             wrapper = seen.page.locator(f"div.docexec[id='{block['id']}']")
             wrapper.scroll_into_view_if_needed()
             wrapper.hover()
-            button = wrapper.locator("button[data-md-type=copy], button.md-clipboard")
+            button = wrapper.locator(COPY_BUTTON)
             assert button.count() == 1, f"{page} #{block['id']}: {button.count()} copy buttons"
             seen.page.evaluate("navigator.clipboard.writeText('')")
             button.click()
@@ -105,3 +119,37 @@ def test_copy_button_puts_the_commands_on_the_clipboard(site: Path, server: Serv
         assert not seen.console_errors, seen.console_errors
     finally:
         context.close()
+
+
+def test_sudo_is_on_the_clipboard_but_not_on_the_page(site: Path, server: Server, browser: Any) -> None:
+    page = "traffic/iptables/"
+    block = next(b for b in _blocks(site)[page] if b["copy"] and b["copy"].startswith("sudo iptables"))
+    context = new_context(browser, server, viewport=DESKTOP)
+    try:
+        context.grant_permissions(["clipboard-read", "clipboard-write"], origin=server.origin)
+        seen = visit(context, server.url(page))
+        wrapper = seen.page.locator(f"div.docexec[id='{block['id']}']")
+        assert "sudo" not in wrapper.locator("code").inner_text(), "the transcript shows the commands as run"
+        wrapper.scroll_into_view_if_needed()
+        wrapper.hover()
+        wrapper.locator(COPY_BUTTON).click()
+        seen.page.wait_for_function("document.querySelector('.md-dialog') "
+                                    "&& document.querySelector('.md-dialog').textContent.includes('已复制')")
+        assert seen.page.evaluate("navigator.clipboard.readText()") == html.unescape(block["copy"]).rstrip()
+    finally:
+        context.close()
+
+
+def test_a_block_that_must_not_be_run_has_no_copy_button(site: Path, server: Server, desktop: Any) -> None:
+    pages = _blocks(site)
+    not_run = [(p, b["id"]) for p, blocks in pages.items() for b in blocks if "docexec-not-run" in b["classes"]]
+    assert ("storage/host-files/", "run-old-way") in not_run, not_run
+    for page in sorted({p for p, _ in not_run}):
+        seen = visit(desktop, server.url(page))
+        for p, block_id in not_run:
+            if p == page:
+                buttons = seen.page.locator(f"div.docexec[id='{block_id}']").locator(COPY_BUTTON)
+                assert buttons.count() == 0, f"{page} #{block_id}: has a copy button"
+        # The page's other blocks keep theirs.
+        assert seen.page.locator("div.docexec:not(.no-copy)").locator(COPY_BUTTON).count() > 0, page
+        seen.page.close()

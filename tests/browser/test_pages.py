@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from .conftest import doc_pages, visit
-from .sitekit import PHONE, Server
+from .conftest import Visit, doc_pages, new_context, screenshot, visit
+from .sitekit import DESKTOP, PHONE, Server, serve
 
 pytestmark = pytest.mark.browser
 
@@ -39,16 +39,49 @@ def test_page_loads_cleanly(page: str, site: Path, server: Server, desktop: Any)
 
 
 def test_unknown_address_shows_the_404_page(server: Server, desktop: Any) -> None:
-    seen = visit(desktop, server.url("no/such/page/"), expect_status=404)
+    _check_404(visit(desktop, server.url("no/such/page/"), expect_status=404), server)
+
+
+@pytest.mark.parametrize("prefix", ["/", "/a/b/c/"])
+def test_404_page_works_in_any_folder(prefix: str, site: Path, browser: Any) -> None:
+    """Served at the root or three folders down (a mirror, a preview), with SITE_URL saying nothing of it."""
+    with serve(site, prefix) as elsewhere:
+        context = new_context(browser, elsewhere, viewport=DESKTOP)
+        try:
+            _check_404(visit(context, elsewhere.url("basics/no-such-lesson/"), expect_status=404), elsewhere)
+        finally:
+            context.close()
+
+
+def test_404_page_opened_below_a_parent_folder(site: Path, browser: Any) -> None:
+    """`python3 -m http.server` in the folder that holds site/: its own 404 answers missing addresses, so the
+    book's 404 page is opened by its address, /site/404.html."""
+    with serve(site.parent) as parent:
+        context = new_context(browser, parent, viewport=DESKTOP)
+        try:
+            below = Server(parent.origin, f"/{site.name}/")
+            _check_404(visit(context, below.url("404.html")), below)
+        finally:
+            context.close()
+
+
+def _check_404(seen: Visit, server: Server) -> None:
     assert "页面不存在" in seen.page.title()
     assert seen.page.locator("h1").inner_text().startswith("404")
     assert not seen.console_errors, seen.console_errors
     assert not seen.problems, seen.problems
     assert not seen.foreign_requests(server.origin)
-    # Styled (the stylesheet resolved from a nested address) and linked back into the book.
+    # Styled: every style sheet and script from the site's root folder, none from below the missing address.
+    assert seen.page.evaluate("document.baseURI") == server.base
+    loaded = [u for u in seen.requests if u.endswith((".css", ".js"))]
+    assert loaded and all(u.startswith(server.base + "assets/") for u in loaded), loaded
     assert seen.page.evaluate("getComputedStyle(document.querySelector('.md-header')).position") == "sticky"
-    home = seen.page.locator("article a", has_text="导读").first
-    home.click()
+    assert seen.page.evaluate("getComputedStyle(document.querySelector('.md-404-nav')).display") == "none", \
+        "wide screens list the book in the sidebar, not twice"
+    # Material's search finds its index from there too.
+    assert server.base + "search/search_index.json" in seen.requests, seen.requests
+    # Linked back into the book.
+    seen.page.locator(".md-sidebar--primary a", has_text="导读").first.click()
     seen.page.wait_for_load_state("load")
     assert seen.page.url == server.base
 
@@ -91,3 +124,70 @@ def test_mermaid_diagrams_render_as_svg(site: Path, server: Server, desktop: Any
         assert not seen.console_errors, f"{page}: {seen.console_errors}"
         assert not seen.foreign_requests(server.origin), f"{page}: {seen.foreign_requests(server.origin)}"
         assert not any("unpkg.com" in u for u in seen.requests)
+
+
+# Material puts each diagram in a closed shadow root; opened here so that the test can measure the text inside.
+OPEN_SHADOW_ROOTS = ("const attach = Element.prototype.attachShadow; Element.prototype.attachShadow = "
+                     "function (init) { return attach.call(this, {...init, mode: 'open'}) }")
+MEASURE_DIAGRAMS = """() => [...document.querySelectorAll('div.mermaid')].map(box => {
+    const svg = box.shadowRoot.querySelector('svg')
+    const scale = svg.getScreenCTM().a
+    const sizes = [...svg.querySelectorAll('text, foreignObject span, foreignObject p, foreignObject div')]
+        .filter(e => e.textContent.trim() && !e.querySelector('span, p, div'))
+        .map(e => parseFloat(getComputedStyle(e).fontSize) * scale)
+    const hint = box.nextElementSibling
+    return {smallest: Math.min(...sizes), wide: box.scrollWidth > box.clientWidth + 1,
+            hinted: !!hint && hint.classList.contains('mermaid-hint'),
+            right: box.getBoundingClientRect().right}
+})"""
+READABLE_PX = 12  # Mermaid's 16px text shrunk at most to 3/4 (overrides/main.html)
+
+
+@pytest.mark.parametrize("device", ["phone", "desktop"])
+def test_diagram_text_is_readable(device: str, site: Path, server: Server, browser: Any) -> None:
+    """On a 390px phone and on a desktop, no diagram's text is smaller than 12px: a wide flowchart is drawn the other
+    way round when that fits better, and what still does not fit scrolls inside its box, with a hint under it.
+    A screenshot of each diagram goes to test-artifacts/screenshots/ for a person to look at."""
+    with_diagrams = [p for p in doc_pages() if 'class="mermaid"' in _built(site, p)]
+    options: dict[str, Any] = {"viewport": DESKTOP} if device == "desktop" else {
+        "viewport": PHONE, "device_scale_factor": 2, "is_mobile": True, "has_touch": True}
+    context = new_context(browser, server, **options)
+    context.add_init_script(OPEN_SHADOW_ROOTS)
+    small = []
+    try:
+        for page in with_diagrams:
+            expected = _built(site, page).count('class="mermaid"')
+            seen = visit(context, server.url(page))
+            seen.page.wait_for_function(f"document.querySelectorAll('div.mermaid').length >= {expected}",
+                                        timeout=20_000)
+            seen.page.wait_for_timeout(100)  # the hints are added once Material has put the drawings in
+            width = (PHONE if device == "phone" else DESKTOP)["width"]
+            for n, diagram in enumerate(seen.page.evaluate(MEASURE_DIAGRAMS)):
+                where = f"{page} diagram {n + 1}"
+                if diagram["smallest"] < READABLE_PX - 0.1:
+                    small.append(f"{where}: {diagram['smallest']:.1f}px")
+                assert diagram["hinted"] == diagram["wide"], f"{where}: wide={diagram['wide']}"
+                assert diagram["right"] <= width + 0.5, f"{where} sticks out of the page"
+                box = seen.page.locator("div.mermaid").nth(n)
+                box.scroll_into_view_if_needed()
+                screenshot(seen.page, f"diagram-{device}-{page.strip('/').replace('/', '-')}-{n + 1}")
+            assert seen.page.evaluate("document.scrollingElement.scrollWidth") <= width, page
+            seen.page.close()
+    finally:
+        context.close()
+    assert not small, f"diagram text smaller than {READABLE_PX}px on a {device}: {small}"
+
+
+def test_glossary_is_readable_on_a_phone(server: Server, phone: Any) -> None:
+    """No squeezed columns: each term is a card whose explanation takes the screen's width, its link in view."""
+    seen = visit(phone, server.url("glossary/"))
+    cells = seen.page.evaluate("""() => [...document.querySelectorAll('.glossary tbody tr')].map(row => {
+        const [term, english, text, link] = [...row.cells].map(c => c.getBoundingClientRect())
+        return {term: term.width, text: text.width, right: Math.max(text.right, link.right), row: row.clientWidth}
+    })""")
+    assert len(cells) > 20, cells
+    for cell in cells:
+        assert cell["text"] >= 0.9 * cell["row"] - 30, cell  # a full line, not a column of two characters
+        assert cell["right"] <= PHONE["width"], cell
+    assert not seen.page.locator(".glossary thead").first.is_visible()
+    screenshot(seen.page, "glossary-phone")
