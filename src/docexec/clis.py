@@ -13,6 +13,11 @@ import re
 
 # (what CLI 28 prints, what CLI 20.10 prints for the same thing, why they differ)
 RULES: tuple[tuple[str, str, str], ...] = (
+    (r"(?m)^(docker: Error response from daemon: .*\bOCI runtime .*?)\.?\n"
+     r"\nRun 'docker run --help' for more information$",
+     r"\1.",
+     "a container created but not started (the runtime refused it): CLI 20.10 reports a failed start without the "
+     "help hint, CLI 28 adds it as to any refused `docker run`; this rule comes before the general one"),
     (r"(?m)^(docker: .*?)\.?\n\nRun '(docker [a-z]+(?: [a-z]+)?) --help' for more information$",
      r"\1.\nSee '\2 --help'.",
      "a refused `docker run`: CLI 28 drops the final full stop and puts the help hint on its own paragraph"),
