@@ -4,6 +4,7 @@ import os
 import textwrap
 from pathlib import Path
 
+import docker  # noqa: F401  (see below)
 import pytest
 
 from docexec.config import Config, load_config
@@ -11,6 +12,9 @@ from docexec.daemon import Daemon
 from docexec.errors import DaemonUnavailable
 
 ROOT = Path(__file__).resolve().parent.parent
+# The Docker SDK is imported above, before any test: pytester's in-process runs (test_plugin, test_engines) drop
+# every module first imported during the inner run, and a Docker SDK imported there and dropped leaves this process
+# with two copies of http.cookiejar's classes, so every later connection fails ("You can only merge into CookieJar").
 
 
 @pytest.fixture(scope="session")

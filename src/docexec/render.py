@@ -126,13 +126,19 @@ def render_engines(block: Block, engines: list[EngineRecording], first: PageReco
     inputs = "".join(f'<input{" checked" if n == 0 else ""} id="{name}_{n + 1}" name="{name}" type="radio">'
                      for n in range(len(recorded)))
     labels = "".join(f'<label for="{name}_{n + 1}">{html.escape(e.label)}</label>' for n, e in enumerate(recorded))
-    blocks = "".join(
-        '<div class="tabbed-block">'
-        + render_block(block, e.stored.blocks[block.id], e.stored, stale=e.marks(block), cast_href=_href(e, block),
-                       root_vars=root_vars)
-        + "</div>" for e in recorded if e.stored is not None)
+    tabs = []
+    for n, e in enumerate(recorded):
+        assert e.stored is not None
+        anchor = f"run-{block.id}" + (f"-{_slug(e.label)}" if n else "")
+        tabs.append(render_block(block, e.stored.blocks[block.id], e.stored, stale=e.marks(block),
+                                 cast_href=_href(e, block), root_vars=root_vars, anchor=anchor))
+    blocks = "".join(f'<div class="tabbed-block">{tab}</div>' for tab in tabs)
     return (f'<div class="tabbed-set tabbed-alternate docexec-engines" data-tabs="{block.id}:{len(recorded)}">'
             f'{inputs}<div class="tabbed-labels">{labels}</div><div class="tabbed-content">{blocks}</div></div>')
+
+
+def _slug(label: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", label.lower()).strip("-")  # "Engine 20.10" -> "engine-20-10"
 
 
 def _href(engine: EngineRecording, block: Block) -> str | None:
@@ -156,7 +162,9 @@ def _version_key(label: str) -> tuple[int, ...]:
 
 def render_block(block: Block, records: list[CommandRecord] | None, stored: PageRecording | None,
                  *, stale: bool = False, also: Iterable[PageRecording] = (), cast_href: str | None = None,
-                 root_vars: frozenset[str] = frozenset()) -> str:
+                 root_vars: frozenset[str] = frozenset(), anchor: str = "") -> str:
+    """`anchor`: the wrapper's id (default run-ID; each engine's tab but the first gets its own)."""
+    anchor = anchor or f"run-{block.id}"
     body: list[str] = []
     for n, command in enumerate(block.commands):
         body.append(f'<span class="gp">$ </span><span class="docexec-cmd">{_escape(command.display)}</span>\n')
@@ -171,9 +179,9 @@ def render_block(block: Block, records: list[CommandRecord] | None, stored: Page
     if block.run:
         copied = "\n".join(copy_line(c, root_vars) if block.kind == "host" else c.display for c in block.commands)
         kind = "docexec docexec-stale" if stale else "docexec"
-        attrs = f'class="{kind}{session}" id="run-{block.id}" data-copy="{_escape(copied)}"'
+        attrs = f'class="{kind}{session}" id="{anchor}" data-copy="{_escape(copied)}"'
     else:
-        attrs = f'class="docexec docexec-not-run no-copy{session}" id="run-{block.id}"'
+        attrs = f'class="docexec docexec-not-run no-copy{session}" id="{anchor}"'
     parts = [f"<div {attrs}>"]
     if block.title:
         parts.append(f'<p class="docexec-title">{html.escape(block.title)}</p>')
