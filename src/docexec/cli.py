@@ -212,6 +212,9 @@ def _report(config: Config, page: Page, label: str, before: dict[str, str], took
         return
     say(f"[yellow]changed[/yellow]   {escape(label)} ({took:.1f} s): {', '.join(changed)}")
     for name in changed:
+        if name.endswith(".cast"):  # a session's replay: its transcript beside it shows what changed
+            say(f"[dim]  {escape(name)}: the replay changed[/dim]")
+            continue
         old = normalize(before.get(name, "")).splitlines(keepends=True)
         new = normalize(after.get(name, "")).splitlines(keepends=True)
         diff = list(difflib.unified_diff(old, new, f"a/{name}", f"b/{name}", n=1))
@@ -318,7 +321,7 @@ def _transcripts(config: Config, page: Page) -> dict[str, str]:
     folder = recording.page_folder(config.snippets_dir, page.name)
     if not folder.is_dir():
         return {}
-    return {p.name: p.read_text(encoding="utf-8") for p in sorted(folder.glob("*.txt"))}
+    return {p.name: p.read_text(encoding="utf-8") for p in sorted(folder.iterdir()) if p.suffix in (".txt", ".cast")}
 
 
 if __name__ == "__main__":
