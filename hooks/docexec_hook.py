@@ -70,7 +70,7 @@ def on_page_markdown(markdown: str, *, page: Page, config: MkDocsConfig, files: 
         if not parsed.blocks:
             return markdown
         outcome = _project.ensure(parsed)
-        others = [(other, other.ensure(other.load_page(page.file.src_uri, source))) for other in _others]
+        others = [(other, other.ensure(parsed)) for other in _others]  # the page is the same on every engine
     except DocexecError as exc:
         raise PluginError(str(exc)) from None
     publishing = _project.mode == "publish"
@@ -97,13 +97,18 @@ def on_page_markdown(markdown: str, *, page: Page, config: MkDocsConfig, files: 
             return get_relative_url(address, page.url)
         return href
 
-    tabs = [EngineRecording(f"Engine {other.config.engine}", o.stored, o.status == "stale", cast_href(other),
-                            o.stale_blocks) for other, o in others]
+    tabs = [EngineRecording(_label(other), o.stored, o.status == "stale", cast_href(other), o.stale_blocks)
+            for other, o in others]
     rendered = render_page("\n" * cut + markdown, parsed, outcome.stored, stale=outcome.status == "stale",
-                           others=tabs, cast_href=cast_href(_project), stale_blocks=outcome.stale_blocks)
+                           others=tabs, cast_href=cast_href(_project), stale_blocks=outcome.stale_blocks,
+                           label=_label(_project))
     rendered = Rendered(rendered.markdown[cut:], rendered.fragments)
     _rendered[page.file.src_uri] = rendered
     return rendered.markdown
+
+
+def _label(project: Project) -> str:
+    return project.config.engine_spec(project.config.engine).label  # "Engine 28.5": a tab's title
 
 
 def _problem(name: str, outcome: Outcome, *, publishing: bool) -> str:

@@ -97,6 +97,8 @@ class _PrivateApt:
         self.folder, self.suite = folder, suite
         for sub in ("lists/partial", "cache/archives/partial"):
             (folder / sub).mkdir(parents=True, exist_ok=True)
+        self.arch = subprocess.run(["dpkg", "--print-architecture"], capture_output=True, text=True,
+                                   check=True).stdout.strip()  # apt-get download names files with it
         uri, signed = mirror()
         (folder / "sources.list").write_text(f"deb [signed-by={signed}] {uri} {suite} main\n")
         self.options = ["-o", f"Dir::Etc::sourcelist={folder / 'sources.list'}", "-o", "Dir::Etc::sourceparts=-",
@@ -118,9 +120,7 @@ class _PrivateApt:
         return match.group(1) if match and match.group(1) != "(none)" else ""
 
     def download(self, pkg: DebianPackage, into: Path, engine: str) -> Path:
-        arch = subprocess.run(["dpkg", "--print-architecture"], capture_output=True, text=True,
-                              check=True).stdout.strip()
-        deb = into / f"{pkg.name}_{pkg.version.replace(':', '%3a')}_{arch}.deb"
+        deb = into / f"{pkg.name}_{pkg.version.replace(':', '%3a')}_{self.arch}.deb"
         if not (deb.is_file() and _sha256(deb) == pkg.sha256):
             served = self.served(pkg.name)
             if served != pkg.version:

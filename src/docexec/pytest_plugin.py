@@ -44,6 +44,7 @@ class Variant:
     project: Project
     records: bool  # its recordings are this engine's (the engine's own CLI); other CLIs are checked against them
     problem: str = ""  # why it cannot run here ('' when it can)
+    first: bool = False  # the book's first engine with its own CLI: the one a shared daemon can stand in for
     checked: bool = False
 
     def ok(self) -> bool:
@@ -53,7 +54,10 @@ class Variant:
                 return False
             try:
                 self.project.check_runnable()
-                if self.project.hosts_mode() == "shared" and os.environ.get("DOCEXEC_LAB", "auto") == "auto":
+                if self.project.hosts_mode() == "shared" and not self.first:
+                    # The shared daemon is one engine, with the machine's CLI.
+                    self.problem = "only labs run a book's other engines and CLIs"
+                elif self.project.hosts_mode() == "shared" and os.environ.get("DOCEXEC_LAB", "auto") == "auto":
                     # The book's recordings come from labs: checking them against another machine's daemon would
                     # report its hostname and interfaces as drift. DOCEXEC_LAB=no asks for that check anyway.
                     self.problem = (f"{unsupported_reason()}; the recordings were made in labs, so the drift "
@@ -77,9 +81,7 @@ class _State:
                 self.variants.append(Variant(f"{spec.name}+cli{_cli_version(cli)}",
                                              Project(config.for_engine(spec, cli), mode="offline",
                                                      notify=lambda m: None), False, spec.missing()))
-        if len(self.variants) > 1 and self.variants[0].project.hosts_mode() == "shared":
-            for variant in self.variants[1:]:  # the shared daemon is one engine, with the machine's CLI
-                variant.problem = variant.problem or "only labs run a book's other engines and CLIs"
+        self.variants[0].first = True
         self.project = self.variants[0].project
         self.wanted: set[str] = set()  # --docexec-variant (empty: all)
 

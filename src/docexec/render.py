@@ -62,13 +62,14 @@ class Rendered:
 def render_page(markdown: str, page: Page, stored: PageRecording | None, *, stale: bool = False,
                 others: Iterable[EngineRecording] = (),
                 cast_href: Callable[[Block], str | None] | None = None,
-                stale_blocks: frozenset[str] | None = None) -> Rendered:
+                stale_blocks: frozenset[str] | None = None, label: str = "Engine") -> Rendered:
     """`stored` is the page's recording on the book's first engine; `others`, on its other engines. A block shows
     one transcript where every engine gave the same output (after normalisation), else a tab per engine, newest
     first. `cast_href`: the address, relative to the page, of a session block's replay on the first engine (None:
     no replay); each of `others` brings its own. `stale`: the page changed since it was recorded; `stale_blocks`:
-    which blocks did (recording.changed_blocks), only those are marked; None marks every block."""
-    engines = [EngineRecording(_label(stored), stored, stale, cast_href, stale_blocks),
+    which blocks did (recording.changed_blocks), only those are marked; None marks every block. `label`: the
+    first engine's tab title."""
+    engines = [EngineRecording(label, stored, stale, cast_href, stale_blocks),
                *(o for o in others if o.stored is not None)]
     engines.sort(key=lambda e: _version_key(e.label), reverse=True)
     lines = markdown.split("\n")
@@ -149,11 +150,6 @@ def _agree(block: Block, outputs: list[list[CommandRecord]]) -> bool:
     def shape(records: list[CommandRecord]) -> list[tuple[int, str]]:
         return [(r.returncode, normalize(r.output, block.volatile)) for r in records]
     return all(shape(o) == shape(outputs[0]) for o in outputs[1:])
-
-
-def _label(stored: PageRecording | None) -> str:
-    version = (stored.engine.get("engine", "") if stored else "").split("+")[0]
-    return "Engine " + ".".join(version.split(".")[:2]) if version else "Engine"
 
 
 def _version_key(label: str) -> tuple[int, ...]:
