@@ -1,9 +1,12 @@
-"""Tasks: `./nox -l` lists them. Every session installs the pinned dependencies from pyproject.toml."""
+"""Tasks: `./nox -l` lists them. Every session installs this package with the pinned set of constraints.txt, once:
+again only when pyproject.toml or constraints.txt change."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
+from pathlib import Path
 
 import nox
 
@@ -16,7 +19,18 @@ ALL = ".[docs,test]"
 
 
 def _install(session: nox.Session, spec: str) -> None:
-    session.install("--quiet", "--disable-pip-version-check", "-e", spec)
+    """An editable install, so code changes need none; skipped when the environment already has this spec from the
+    same pyproject.toml and constraints.txt (a warm `./nox -s docs` would otherwise spend most of its time in pip)."""
+    digest = hashlib.sha256(spec.encode())
+    for name in ("pyproject.toml", "constraints.txt"):
+        digest.update(Path(name).read_bytes())
+    stamp = Path(session.virtualenv.location) / ".docexec-installed"
+    if stamp.is_file() and stamp.read_text() == digest.hexdigest():
+        session.log(f"{spec} is installed (pyproject.toml and constraints.txt unchanged)")
+        return
+    stamp.unlink(missing_ok=True)
+    session.install("--quiet", "--disable-pip-version-check", "-c", "constraints.txt", "-e", spec)
+    stamp.write_text(digest.hexdigest())
 
 
 @nox.session
