@@ -10,11 +10,14 @@
    sequential recording on one shared daemon (`DOCEXEC_LAB=no docexec record -j 1`); and what one lab costs a
    page: start (sandbox, LAN, dockerd), image load, teardown.
 
+6. scale (issue #15): warm builds of the book copied to 1x and 5x its size, with docexec against the same site with
+   every transcript pasted in as static Markdown, and against the site without docexec (benchmarks/scale.py).
+
 Recording benchmarks need a shared daemon for their baselines: one that answers is used; otherwise the benchmark
 starts dockerd for the run and stops it afterwards. Its containers are given a name server on docker0 that knows
 no names (as a lab's does), so no lookup leaves the machine.
 
-    python benchmarks/bench.py [--runs N] [--skip build,record,serve,labs]
+    python benchmarks/bench.py [--runs N] [--skip build,record,serve,labs,engines,scale] [--only ...]
 
 Prints median and spread and writes benchmarks/results/latest.json and latest.md (shown on the 性能 page).
 """
@@ -42,6 +45,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
+
+from scale import scaled_build  # noqa: E402
 
 from docexec import lab, recording  # noqa: E402
 from docexec.blocks import Page  # noqa: E402
@@ -480,18 +485,27 @@ def report(results: dict[str, object]) -> str:
         lines.append(f"| serve 中改动一页后重建（{s['page']}） | {fmt(s['rebuild'])} | | |")
         lines.append(f"| 该页命令本身耗时 | {fmt(s['commands'])} | | |")
         lines.append(f"| 重建减去命令耗时 | {fmt(s['overhead'])} | | ≤ 1.0 s |")
+    sc = results.get("scale")
+    if isinstance(sc, dict):
+        for key, size in sorted((k, v) for k, v in sc.items() if k.startswith("x") and isinstance(v, dict)):
+            times = key[1:]
+            lines.append(f"| 热构建，{times} 倍的书（{size['pages']} 页），docexec | {fmt(size['plugin'])} "
+                         f"| {size['ratio_static']:.3f} | {'≤ 1.05' if times == '5' else ''} |")
+            lines.append(f"| 同样的页面，输出直接写成静态 Markdown | {fmt(size['static'])} | | |")
+            lines.append(f"| 同样的页面，去掉 docexec（没有输出） | {fmt(size['bare'])} | {size['ratio_bare']:.3f} | |")
+            lines.append(f"| docexec 每页的代价（与静态 Markdown 相比） | {size['ms_per_page']:.1f} ms | | |")
     return "\n".join(lines) + "\n"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--skip", default="", help="comma-separated: build,record,serve,labs,engines")
+    parser.add_argument("--skip", default="", help="comma-separated: build,record,serve,labs,engines,scale")
     parser.add_argument("--only", default="", help="comma-separated: run only these (same names as --skip)")
     args = parser.parse_args()
     skip = set(filter(None, args.skip.split(",")))
     if args.only:
-        skip = {"build", "record", "serve", "labs", "engines"} - set(args.only.split(","))
+        skip = {"build", "record", "serve", "labs", "engines", "scale"} - set(args.only.split(","))
     results: dict[str, object] = {"machine": machine()}
     previous = ROOT / "benchmarks" / "results" / "latest.json"
     if args.only and previous.is_file():  # measure some sections again, keep the others' figures and date
@@ -511,6 +525,9 @@ def main() -> None:
     if "engines" not in skip:
         results["engines"] = engines(max(1, args.runs // 2))
         print("engines:", json.dumps(results["engines"]))
+    if "scale" not in skip:
+        results["scale"] = scaled_build(ROOT, max(1, args.runs // 2), timed, ENV, str(BIN / "mkdocs"))
+        print("scale:", json.dumps(results["scale"]))
     out = ROOT / "benchmarks" / "results"
     out.mkdir(exist_ok=True)
     (out / "latest.json").write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
