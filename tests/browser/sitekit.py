@@ -95,7 +95,7 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
             return self._not_found()
         return super().send_head()
 
-    def _not_found(self):  # type: ignore[no-untyped-def]
+    def _not_found(self) -> io.BytesIO:
         page = Path(self.directory) / "404.html"
         body = page.read_bytes() if page.is_file() else b"not found"
         self.send_response(404)
