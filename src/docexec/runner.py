@@ -27,7 +27,7 @@ from .errors import CommandFailed, DaemonUnavailable, DocexecError, PageError
 from .hosts import Backend, Host
 from .normalize import scrub_labels
 from .policy import UNKNOWN, DockerCall, Refused, check_argv, check_typed, iter_options
-from .shellwords import ShellCommand, expand
+from .shellwords import ShellCommand, UnsetVariable, expand, expand_value
 from .terminal import Event
 
 OWNED_TARGETS = {  # verbs that change an object: the page must have created it
@@ -185,9 +185,9 @@ class Session:
                 result = self._execute(block, command, command.shell, timeout)
         except Refused as exc:
             raise PageError(self.page.where or self.page.name, command.line, exc.message) from None
-        except KeyError as exc:
+        except UnsetVariable as exc:
             raise PageError(self.page.where or self.page.name, command.line,
-                            f"${exc.args[0]} is not set: assign it first with {exc.args[0]}=$(command)") from None
+                            f"${exc.name} is not set: assign it first with {exc.name}=$(command)") from None
         self._raise_if_interrupted()
         # The output as a reader would see it: without the labels the engine added to track objects.
         labels = (LABEL, IMAGE_LABEL)
@@ -221,8 +221,7 @@ class Session:
 
         try:
             if shell.assign:
-                self.variables[shell.assign] = "\n".join(
-                    expand(shell.stages[0][0], self.variables, substitute))
+                self.variables[shell.assign] = expand_value(shell.stages[0][0], self.variables, substitute)
                 return Result("".join(notes), status[0], 0.0)
             argvs = self._argvs(block, shell, substitute)
         except _SubstitutionTimedOut as exc:

@@ -31,6 +31,14 @@ REFUSED = {
 }
 
 
+class UnsetVariable(KeyError):
+    """`$NAME` names a variable that no earlier line assigned (the only KeyError a page's author should see)."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
+        self.name = name
+
+
 class ShellSyntaxError(ValueError):
     def __init__(self, message: str, column: int) -> None:
         super().__init__(message)
@@ -92,6 +100,56 @@ class ShellCommand:
 # Parsing
 
 
+def join_continuations(display: str) -> str:
+    """A command written over several lines (each but the last ending in `\\`) as the one line a shell reads.
+
+    The shell's rule: a backslash-newline is removed, except inside single quotes (where it stays, literally) and
+    when the backslash is itself escaped (`\\\\` then a newline: the newline stays, and the parser refuses it).
+    Outside quotes the next line's indentation only separates words, so it is written canonically: dropped after a
+    blank (`docker run -d \\` + newline + `    --name x` is `docker run -d --name x`), one space otherwise. Inside
+    double quotes it is part of the word and kept. So the text is word for word what runs."""
+    out: list[str] = []
+    stack: list[str] = []  # open quotes and $( ... ) around position i
+    i, n = 0, len(display)
+    while i < n:
+        c = display[i]
+        top = stack[-1] if stack else ""
+        if top == "'":
+            if c == "'":
+                stack.pop()
+            out.append(c)
+            i += 1
+            continue
+        if c == "\\" and display.startswith("\n", i + 1):
+            i += 2
+            if top != '"':
+                end = i
+                while end < n and display[end] in " \t":
+                    end += 1
+                if end > i and out and out[-1] not in " \t":
+                    out.append(" ")
+                i = end
+            continue
+        if c == "\\":
+            out.append(display[i:i + 2])
+            i += 2
+            continue
+        if c == '"':
+            if top == '"':
+                stack.pop()
+            else:
+                stack.append('"')
+        elif c == "'" and top != '"':
+            stack.append("'")
+        elif c == "(" and (top != '"' or display[i - 1:i] == "$"):
+            stack.append("(")
+        elif c == ")" and top == "(":
+            stack.pop()
+        out.append(c)
+        i += 1
+    return "".join(out)
+
+
 def parse(text: str) -> ShellCommand:
     """Parse one command line (continuation lines already joined)."""
     command, end = _Parser(text).command(0, nested=False)
@@ -109,8 +167,11 @@ class _Parser:
         words: list[Word] = []
         s = self.s
         while True:
-            while i < len(s) and s[i] in " \t\n":
+            while i < len(s) and s[i] in " \t":
                 i += 1
+            if i < len(s) and s[i] == "\n":
+                raise ShellSyntaxError("a line break outside quotes ends the command in a shell (after an escaped "
+                                       "backslash '\\\\', a line's last '\\' does not continue it)", i)
             if i >= len(s):
                 if nested:
                     raise ShellSyntaxError("'$(' is never closed", start - 2)
@@ -131,8 +192,6 @@ class _Parser:
                 raise ShellSyntaxError("comments are not allowed in a command: write prose outside the block", i)
             if c in REFUSED:
                 raise ShellSyntaxError(REFUSED[c], i)
-            if c == "~" and (i + 1 == len(s) or s[i + 1] in "/ \t"):
-                raise ShellSyntaxError("'~' would expand to the reader's home: write the path out, or use $PWD", i)
             word, i = self.word(i, nested=nested)
             words.append(word)
         if words:
@@ -157,6 +216,7 @@ class _Parser:
 
     def word(self, i: int, *, nested: bool) -> tuple[Word, int]:
         s = self.s
+        start = i
         parts: list[Part] = []
         buf: list[str] = []
 
@@ -169,6 +229,8 @@ class _Parser:
             c = s[i]
             if c in " \t\n|" or (nested and c == ")"):
                 break
+            if c == "~" and _expands_tilde(s[start:i]):
+                raise ShellSyntaxError(TILDE, i)
             if c == "'":
                 end = s.find("'", i + 1)
                 if end < 0:
@@ -243,13 +305,29 @@ class _Parser:
         m = NAME.match(s, i + 1)
         if m:
             return Var(m.group(0), quoted), m.end()
+        if not quoted and s.startswith(("$'", '$"'), i):
+            raise ShellSyntaxError(f"'{s[i:i + 2]}...' quoting (bash's escapes, locale translation) is not "
+                                   "supported: use plain '...' or \"...\"", i)
         if i + 1 < len(s) and s[i + 1] not in " \t\n\"'":
             raise ShellSyntaxError(f"'${s[i + 1]}' is not supported: only $NAME, ${{NAME}} and $(...)", i)
         return Literal("$", quoted), i + 1
 
 
+TILDE = ("'~' at the start of a word (or after NAME= or ':' in an assignment) is tilde expansion: the reader's "
+         "home (~, ~user) or working folders (~+, ~-); write the path out, or use $PWD")
+
+
+def _expands_tilde(before: str) -> bool:
+    """Whether an unquoted `~` after `before` (the word's source text so far) is expanded: at the start of a word,
+    or after `NAME=` or a later ':' (where shells expand it in assignments; bash also in arguments like them)."""
+    m = ASSIGNMENT.match(before)
+    return not before or (m is not None and (m.end() == len(before) or before.endswith(":")))
+
+
 # --------------------------------------------------------------------------------------------------
 # Expansion
+
+IFS = re.compile(r"[ \t\n]+")  # the default IFS: only these split an expansion (not Python's wider whitespace)
 
 
 def expand(
@@ -266,7 +344,7 @@ def expand(
             continue
         if isinstance(part, Var):
             if part.name not in variables:
-                raise KeyError(part.name)
+                raise UnsetVariable(part.name)
             value = variables[part.name]
         else:
             value = substitute(part.command).rstrip("\n")
@@ -274,10 +352,13 @@ def expand(
             current.append(value)
             has_field = True
             continue
-        pieces = value.split()
+        pieces = [p for p in IFS.split(value) if p]
         if not pieces:
+            if value and has_field:  # white space alone still separates the words around it
+                fields.append("".join(current))
+                current, has_field = [], False
             continue
-        if value[:1].isspace() and has_field:
+        if value[:1] in " \t\n" and has_field:
             fields.append("".join(current))
             current = []
         for n, piece in enumerate(pieces):
@@ -286,10 +367,28 @@ def expand(
                 current = []
             current.append(piece)
             has_field = True
-        if value[-1:].isspace():
+        if value[-1:] in " \t\n":
             fields.append("".join(current))
             current = []
             has_field = False
     if has_field or current:
         fields.append("".join(current))
     return fields
+
+
+def expand_value(
+    word: Word, variables: Mapping[str, str], substitute: Callable[[ShellCommand], str],
+) -> str:
+    """The value a POSIX shell gives `NAME=word`: expansions are not split into words, so `X=$(cmd)` is the
+    command's output with its trailing newlines removed, inner newlines and spaces kept."""
+    pieces: list[str] = []
+    for part in word.parts:
+        if isinstance(part, Literal):
+            pieces.append(part.text)
+        elif isinstance(part, Var):
+            if part.name not in variables:
+                raise UnsetVariable(part.name)
+            pieces.append(variables[part.name])
+        else:
+            pieces.append(substitute(part.command).rstrip("\n"))
+    return "".join(pieces)
