@@ -125,6 +125,7 @@ def test_a_command_reports_and_runs_the_same_words() -> None:
     ("docker ps |", "needs a command on its right"),
     ("docker ps # comment", "comments"),
     ("echo $?", "'$?' is not supported"),
+    ('echo "pid $$ $1"', "'$$' is not supported"),  # special parameters expand inside double quotes too
     ("eval $(docker ps)", None),
     ("echo a~b '~' \\~ \"~\" \"$\" x$", None),  # literal: not at a word's start, or quoted
 ])

@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+SPECIAL_PARAMETERS = set("$?#!-*@0123456789")  # $$, $?, $1, ...: expanded even inside double quotes
 ASSIGNMENT = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)=")
 REFUSED = {
     ";": "';' runs two commands: put each command on its own '$ ' line",
@@ -274,6 +275,8 @@ class _Parser:
                 i += 2
             elif c == "`":
                 raise ShellSyntaxError(REFUSED["`"], i)
+            elif c == "$" and s[i + 1:i + 2] in SPECIAL_PARAMETERS:
+                raise ShellSyntaxError(f"'${s[i + 1]}' is not supported: only $NAME, ${{NAME}} and $(...)", i)
             elif c == "$" and i + 1 < len(s) and (s[i + 1] in "({" or NAME.match(s, i + 1)):
                 if buf:
                     parts.append(Literal("".join(buf), True))
