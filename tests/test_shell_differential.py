@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from docexec import shellwords
-from docexec.shellwords import ShellCommand, ShellSyntaxError, UnsetVariable, expand, expand_value, parse
+from docexec.expansion import expand, expand_value
+from docexec.shellwords import ShellCommand, ShellSyntaxError, UnsetVariable, parse
 
 SH = shutil.which("sh")
 pytestmark = pytest.mark.skipif(SH is None, reason="no /bin/sh on this machine")

@@ -6,7 +6,8 @@ import shlex
 
 import pytest
 
-from docexec.shellwords import ShellSyntaxError, UnsetVariable, expand, expand_value, join_continuations, parse
+from docexec.expansion import expand, expand_value
+from docexec.shellwords import ShellSyntaxError, UnsetVariable, join_continuations, parse
 
 
 def words(text: str, variables: dict[str, str] | None = None, subst: str = "OUT") -> list[list[str]]:

@@ -9,7 +9,6 @@ treat specially (`;`, `&&`, redirections, backticks, globs, here-documents, ...)
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -325,73 +324,3 @@ def _expands_tilde(before: str) -> bool:
     or after `NAME=` or a later ':' (where shells expand it in assignments; bash also in arguments like them)."""
     m = ASSIGNMENT.match(before)
     return not before or (m is not None and (m.end() == len(before) or before.endswith(":")))
-
-
-# --------------------------------------------------------------------------------------------------
-# Expansion
-
-IFS = re.compile(r"[ \t\n]+")  # the default IFS: only these split an expansion (not Python's wider whitespace)
-
-
-def expand(
-    word: Word, variables: Mapping[str, str], substitute: Callable[[ShellCommand], str],
-) -> list[str]:
-    """The arguments a POSIX shell would make of `word`: unquoted expansions are split on white space."""
-    fields: list[str] = []
-    current: list[str] = []
-    has_field = False  # a quoted empty string still makes an argument
-    for part in word.parts:
-        if isinstance(part, Literal):
-            current.append(part.text)
-            has_field = True
-            continue
-        if isinstance(part, Var):
-            if part.name not in variables:
-                raise UnsetVariable(part.name)
-            value = variables[part.name]
-        else:
-            value = substitute(part.command).rstrip("\n")
-        if part.quoted:
-            current.append(value)
-            has_field = True
-            continue
-        pieces = [p for p in IFS.split(value) if p]
-        if not pieces:
-            if value and has_field:  # white space alone still separates the words around it
-                fields.append("".join(current))
-                current, has_field = [], False
-            continue
-        if value[:1] in " \t\n" and has_field:
-            fields.append("".join(current))
-            current = []
-        for n, piece in enumerate(pieces):
-            if n:
-                fields.append("".join(current))
-                current = []
-            current.append(piece)
-            has_field = True
-        if value[-1:] in " \t\n":
-            fields.append("".join(current))
-            current = []
-            has_field = False
-    if has_field or current:
-        fields.append("".join(current))
-    return fields
-
-
-def expand_value(
-    word: Word, variables: Mapping[str, str], substitute: Callable[[ShellCommand], str],
-) -> str:
-    """The value a POSIX shell gives `NAME=word`: expansions are not split into words, so `X=$(cmd)` is the
-    command's output with its trailing newlines removed, inner newlines and spaces kept."""
-    pieces: list[str] = []
-    for part in word.parts:
-        if isinstance(part, Literal):
-            pieces.append(part.text)
-        elif isinstance(part, Var):
-            if part.name not in variables:
-                raise UnsetVariable(part.name)
-            pieces.append(variables[part.name])
-        else:
-            pieces.append(substitute(part.command).rstrip("\n"))
-    return "".join(pieces)
