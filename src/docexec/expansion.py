@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 
 from .pipeline import PipeResult
 from .policy import Refused
-from .shellwords import Literal, ShellCommand, UnsetVariable, Var, Word
+from .shellast import Literal, ShellCommand, UnsetVariable, Var, Word
 
 Prepare = Callable[[int, list[str]], list[str]]  # a pipeline stage's number and argv -> the argv to start (checked)
 Run = Callable[[list[list[str]], float], PipeResult]  # argvs, timeout -> what the pipeline printed (stdout apart)

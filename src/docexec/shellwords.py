@@ -9,7 +9,12 @@ treat specially (`;`, `&&`, redirections, backticks, globs, here-documents, ...)
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Callable
+
+from .shellast import Literal, Part, ShellCommand, ShellSyntaxError, Subst, UnsetVariable, Var, Word
+
+__all__ = ["Literal", "Part", "ShellCommand", "ShellSyntaxError", "Subst", "UnsetVariable", "Var", "Word",
+           "join_continuations", "parse"]
 
 NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 SPECIAL_PARAMETERS = set("$?#!-*@0123456789")  # $$, $?, $1, ...: expanded even inside double quotes
@@ -29,71 +34,6 @@ REFUSED = {
     "{": "unquoted '{' may be expanded by the shell (brace expansion): quote it",
     "}": "unquoted '}' may be expanded by the shell (brace expansion): quote it",
 }
-
-
-class UnsetVariable(KeyError):
-    """`$NAME` names a variable that no earlier line assigned (the only KeyError a page's author should see)."""
-
-    def __init__(self, name: str) -> None:
-        super().__init__(name)
-        self.name = name
-
-
-class ShellSyntaxError(ValueError):
-    def __init__(self, message: str, column: int) -> None:
-        super().__init__(message)
-        self.message = message
-        self.column = column
-
-
-@dataclass(frozen=True)
-class Literal:
-    text: str
-    quoted: bool
-
-
-@dataclass(frozen=True)
-class Var:
-    name: str
-    quoted: bool
-
-
-@dataclass(frozen=True)
-class Subst:
-    command: ShellCommand
-    quoted: bool
-
-
-Part = Literal | Var | Subst
-
-
-@dataclass(frozen=True)
-class Word:
-    parts: tuple[Part, ...]
-
-    @property
-    def is_plain(self) -> bool:
-        return all(isinstance(p, Literal) for p in self.parts)
-
-    @property
-    def plain(self) -> str:
-        """The word's text when it has no expansions (check `is_plain` first)."""
-        return "".join(p.text for p in self.parts if isinstance(p, Literal))
-
-    def substitutions(self) -> list[Subst]:
-        return [p for p in self.parts if isinstance(p, Subst)]
-
-
-@dataclass(frozen=True)
-class ShellCommand:
-    """One line of a lesson: an optional `NAME=` assignment, or a pipeline of simple commands."""
-
-    text: str
-    stages: tuple[tuple[Word, ...], ...]
-    assign: str | None = None  # NAME when the line is `NAME=value`; the value is stages[0][0]
-
-    def words(self) -> list[Word]:
-        return [w for stage in self.stages for w in stage]
 
 
 # --------------------------------------------------------------------------------------------------
@@ -158,8 +98,11 @@ def parse(text: str) -> ShellCommand:
 
 
 class _Parser:
+    """Command lines: a pipeline of simple commands, or one `NAME=value` assignment; `$(...)` nests one."""
+
     def __init__(self, text: str) -> None:
         self.s = text
+        self.words = _Words(text, self.command)
 
     def command(self, i: int, *, nested: bool) -> tuple[ShellCommand, int]:
         start = i
@@ -192,7 +135,7 @@ class _Parser:
                 raise ShellSyntaxError("comments are not allowed in a command: write prose outside the block", i)
             if c in REFUSED:
                 raise ShellSyntaxError(REFUSED[c], i)
-            word, i = self.word(i, nested=nested)
+            word, i = self.words.word(i, nested=nested)
             words.append(word)
         if words:
             stages.append(tuple(words))
@@ -201,18 +144,29 @@ class _Parser:
         text = s[start:i].strip()
         if not stages:
             raise ShellSyntaxError("empty command", start)
-        assign = None
-        first = stages[0][0].parts[0]
-        if isinstance(first, Literal) and not first.quoted and (m := ASSIGNMENT.match(first.text)):
-            if len(stages) > 1 or len(stages[0]) > 1:
-                raise ShellSyntaxError(
-                    f"'{m.group(1)}=' before a command sets an environment variable: not supported; "
-                    f"write '{m.group(1)}=$(command)' on a line of its own", 0)
-            assign = m.group(1)
-            rest = first.text[m.end():]
-            value_parts = ((Literal(rest, False),) if rest else ()) + stages[0][0].parts[1:]
-            stages = [(Word(value_parts or (Literal("", True),)),)]
+        stages, assign = _assignment(stages)
         return ShellCommand(text=text, stages=tuple(stages), assign=assign), i
+
+
+def _assignment(stages: list[tuple[Word, ...]]) -> tuple[list[tuple[Word, ...]], str | None]:
+    """`NAME=value` alone on its line: the value as the only word, and NAME."""
+    first = stages[0][0].parts[0]
+    if not (isinstance(first, Literal) and not first.quoted and (m := ASSIGNMENT.match(first.text))):
+        return stages, None
+    if len(stages) > 1 or len(stages[0]) > 1:
+        raise ShellSyntaxError(f"'{m.group(1)}=' before a command sets an environment variable: not supported; "
+                               f"write '{m.group(1)}=$(command)' on a line of its own", 0)
+    rest = first.text[m.end():]
+    value_parts = ((Literal(rest, False),) if rest else ()) + stages[0][0].parts[1:]
+    return [(Word(value_parts or (Literal("", True),)),)], m.group(1)
+
+
+class _Words:
+    """Words: quotes, backslashes and `$` (variables; `$(...)` is parsed by `command`, the caller's grammar)."""
+
+    def __init__(self, text: str, command: Callable[..., tuple[ShellCommand, int]]) -> None:
+        self.s = text
+        self.command = command
 
     def word(self, i: int, *, nested: bool) -> tuple[Word, int]:
         s = self.s
