@@ -13,6 +13,7 @@ import pytest
 
 from docexec import shellwords
 from docexec.expansion import expand, expand_value
+from docexec.policy import Refused
 from docexec.shellwords import ShellCommand, ShellSyntaxError, UnsetVariable, parse
 
 SH = shutil.which("sh")
@@ -20,7 +21,7 @@ pytestmark = pytest.mark.skipif(SH is None, reason="no /bin/sh on this machine")
 
 PLAIN = "abcxyzABC0129-_=:/.,@%+^!~中文\u00a0\u3000é"  # no unquoted blank, quote, glob or operator
 ANY = PLAIN + " \t|;&<>()*?[]{}#$'\"\\`"  # what may appear escaped or inside quotes
-VALUE = PLAIN + " \t\n"  # what a variable may hold (no glob characters: sh would expand them, see the docstring)
+VALUE = PLAIN + " \t\n"  # what a variable may hold
 BLANKS = [" ", "  ", "\t", " \\\n    ", " \\\n\t", "\\\n  "]
 
 
@@ -64,7 +65,7 @@ class Generator:
             return self.r.choice(["$V", "${V}", "$W", '"$V"', '"$W"', "$V$W"])
         if kind == 8 and not nested:
             return self.substitution()
-        if kind == 9:
+        if kind == 9 and self.r.random() < 0.5:
             return self.r.choice(["\\\n", "\\\\\n", "#", "~", "$'a'", '$"a"', "$"])  # several are refused
         return self.text(PLAIN, 2)
 
@@ -79,6 +80,8 @@ class Generator:
         return "".join(out)
 
     def value(self) -> str:
+        if self.r.random() < 0.05:
+            return self.r.choice(["*", "a?", "[ab]"])  # a glob: the subset refuses it unquoted, as sh would expand it
         return self.r.choice(["", " ", "a b", "\n x \t y\n"]) if self.r.random() < 0.3 else self.text(VALUE, 8)
 
 
@@ -99,7 +102,7 @@ def parser_words(line: str, variables: dict[str, str]) -> list[str] | None:
     assert len(command.stages) == 1 and command.assign is None
     try:
         return [a for w in command.stages[0] for a in expand(w, variables, substitute)][3:]
-    except UnsetVariable:  # `$Wabc`: sh expands an unset variable to nothing, the subset refuses it
+    except (UnsetVariable, Refused):  # `$Wabc` (sh expands an unset variable to nothing), `$V` holding a `*`
         return None
 
 

@@ -7,6 +7,7 @@ import shlex
 import pytest
 
 from docexec.expansion import expand, expand_value
+from docexec.policy import Refused
 from docexec.shellwords import ShellSyntaxError, UnsetVariable, join_continuations, parse
 
 
@@ -66,6 +67,15 @@ def test_only_the_default_ifs_splits_an_expansion() -> None:
     assert words("echo $X", {"X": "中\u3000文\u00a0x\ry"}) == [["echo", "中\u3000文\u00a0x\ry"]]
     assert words("echo a${X}b", {"X": "  "}) == [["echo", "a", "b"]]
     assert words('echo a${X}b ""$X', {"X": ""}) == [["echo", "ab", ""]]
+
+
+def test_an_unquoted_expansion_with_a_glob_character_is_refused() -> None:
+    """sh would expand `*`, `?` and `[` in the value of an unquoted $X or $(...) to file names."""
+    with pytest.raises(Refused, match=r"\$X gives «a\*»: unquoted, sh would expand its '\*' as a glob"):
+        words("echo $X", {"X": "a*"})
+    with pytest.raises(Refused, match=r"\$\(docker ps\) gives «\[x\]»"):
+        words("echo $(docker ps)", subst="[x]\n")
+    assert words('echo "$X" "$(docker ps)"', {"X": "a*"}, subst="?") == [["echo", "a*", "?"]]
 
 
 @pytest.mark.parametrize(("display", "joined"), [

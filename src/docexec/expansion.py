@@ -18,13 +18,15 @@ from .shellast import Literal, ShellCommand, UnsetVariable, Var, Word
 Prepare = Callable[[int, list[str]], list[str]]  # a pipeline stage's number and argv -> the argv to start (checked)
 Run = Callable[[list[list[str]], float], PipeResult]  # argvs, timeout -> what the pipeline printed (stdout apart)
 
+GLOB = re.compile(r"[*?\[]")  # what pathname expansion would act on in an unquoted expansion
 IFS = re.compile(r"[ \t\n]+")  # the default IFS: only these split an expansion (not Python's wider whitespace)
 
 
 def expand(
     word: Word, variables: Mapping[str, str], substitute: Callable[[ShellCommand], str],
 ) -> list[str]:
-    """The arguments a POSIX shell would make of `word`: unquoted expansions are split on white space."""
+    """The arguments a POSIX shell would make of `word`: unquoted expansions are split on white space (the default
+    IFS); one that holds a glob character is refused (sh would expand it to file names)."""
     fields: list[str] = []
     current: list[str] = []
     has_field = False  # a quoted empty string still makes an argument
@@ -43,6 +45,10 @@ def expand(
             current.append(value)
             has_field = True
             continue
+        if glob := GLOB.search(value):
+            shown = f"${part.name}" if isinstance(part, Var) else f"$({part.command.text})"
+            raise Refused(f"{shown} gives «{value[:60]}»: unquoted, sh would expand its '{glob.group()}' as a glob "
+                          f"(file names): quote it, \"{shown}\"")
         pieces = [p for p in IFS.split(value) if p]
         if not pieces:
             if value and has_field:  # white space alone still separates the words around it
