@@ -151,7 +151,8 @@ class Commands:
 
     def __init__(self, page: Page, checks: Config, hosts: dict[str, Host], tracking: Tracking,
                  guard: SignalGuard, progress: Callable[[str], None] | None) -> None:
-        self.page, self.config, self.checks, self.hosts = page, checks, checks, hosts
+        self.page, self.hosts = page, hosts
+        self.config = checks  # the project's settings as this run's checks see them (its working folder, lab)
         self.tracking, self.guard, self.progress = tracking, guard, progress
         self.expansion = Expansion(_host(page, hosts, None).workdir)
         self.where = page.where or page.name
@@ -218,7 +219,7 @@ class Commands:
 
         for typed in command.typed:  # again with this run's rules (the lab LAN only where there is a lab)
             try:
-                check_typed(typed.text, self.checks)
+                check_typed(typed.text, self.config)
             except Refused as exc:
                 raise PageError(self.where, typed.line, exc.message) from None
         prepare = self._prepare(block)
@@ -245,7 +246,7 @@ class Commands:
     def _prepare(self, block: Block) -> Prepare:
         """How a stage's argv is checked (policy) and what it gets added (tracking), for this block."""
         def prepare(stage: int, argv: list[str]) -> list[str]:
-            call = check_argv(argv, kind=block.kind, page=self.page.name, config=self.checks, stage=stage,
+            call = check_argv(argv, kind=block.kind, page=self.page.name, config=self.config, stage=stage,
                               line=self._line)
             return argv if call is None else self.tracking.prepare(self.host(block).daemon, argv, call)
 

@@ -2,8 +2,10 @@
 
 Supported: words with single quotes, double quotes and backslashes (split as `shlex.split` would), pipes
 (`a | b`), `$(command)` substitution, variables (`$NAME`, `${NAME}`), and one assignment per line
-(`NAME=$(docker run -d ...)`), which a reader can paste into any POSIX shell. Everything else a shell would
-treat specially (`;`, `&&`, redirections, backticks, globs, here-documents, ...) is refused with a message.
+(`NAME=$(docker run -d ...)`), which a reader can paste into any POSIX shell; lines continued with a final backslash
+are joined by the shell's rule (`join_continuations`). Everything else a shell would treat specially (`;`, `&&`,
+redirections, backticks, globs, tilde expansion, `$'...'`, here-documents, ...) is refused with a message; how the
+words are expanded is `expansion`'s job. tests/test_shell_differential.py compares all this with /bin/sh.
 """
 
 from __future__ import annotations
