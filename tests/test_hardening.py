@@ -15,8 +15,8 @@ from docexec import recording
 from docexec.daemon import LABEL, Daemon
 from docexec.errors import DaemonUnavailable
 from docexec.lock import DaemonLock
+from docexec.pipeline import clean_output
 from docexec.project import Project
-from docexec.runner import clean_output
 
 from .conftest import Engine, env_for_throwaway_recording
 from .daemon_proxy import DaemonProxy

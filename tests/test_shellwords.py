@@ -6,7 +6,9 @@ import shlex
 
 import pytest
 
-from docexec.shellwords import ShellSyntaxError, expand, parse
+from docexec.expansion import expand, expand_value
+from docexec.policy import Refused
+from docexec.shellwords import ShellSyntaxError, UnsetVariable, join_continuations, parse
 
 
 def words(text: str, variables: dict[str, str] | None = None, subst: str = "OUT") -> list[list[str]]:
@@ -45,8 +47,61 @@ def test_assignment_lines() -> None:
 
 
 def test_unset_variables_raise() -> None:
-    with pytest.raises(KeyError):
+    with pytest.raises(UnsetVariable) as info:
         words("docker exec $NOPE ls")
+    assert info.value.name == "NOPE"
+
+
+def test_an_assignment_keeps_the_output_as_sh_does() -> None:
+    """`X=$(cmd)` is not split into words: the output without its trailing newlines, as sh gives it."""
+    value = parse("X=$(docker ps)").stages[0][0]
+    assert expand_value(value, {}, lambda c: "a  b\nc\n\n") == "a  b\nc"
+    mixed = parse('X=pre-$(docker ps)"$Y"').stages[0][0]
+    assert expand_value(mixed, {"Y": " y "}, lambda c: "1 2\n") == "pre-1 2 y "
+    assert words('echo $X "$X"', {"X": "a  b\nc"}) == [["echo", "a", "b", "c", "a  b\nc"]]
+
+
+def test_only_the_default_ifs_splits_an_expansion() -> None:
+    """IFS is space, tab and newline: an ideographic or no-break space stays in the word (Python's str.split()
+    would split there); white space alone still separates the words around it."""
+    assert words("echo $X", {"X": "中\u3000文\u00a0x\ry"}) == [["echo", "中\u3000文\u00a0x\ry"]]
+    assert words("echo a${X}b", {"X": "  "}) == [["echo", "a", "b"]]
+    assert words('echo a${X}b ""$X', {"X": ""}) == [["echo", "ab", ""]]
+
+
+def test_an_unquoted_expansion_with_a_glob_character_is_refused() -> None:
+    """sh would expand `*`, `?` and `[` in the value of an unquoted $X or $(...) to file names."""
+    with pytest.raises(Refused, match=r"\$X gives «a\*»: unquoted, sh would expand its '\*' as a glob"):
+        words("echo $X", {"X": "a*"})
+    with pytest.raises(Refused, match=r"\$\(docker ps\) gives «\[x\]»"):
+        words("echo $(docker ps)", subst="[x]\n")
+    assert words('echo "$X" "$(docker ps)"', {"X": "a*"}, subst="?") == [["echo", "a*", "?"]]
+
+
+@pytest.mark.parametrize(("display", "joined"), [
+    ("docker run -d \\\n    --name x busybox", "docker run -d --name x busybox"),  # the book's style
+    ("docker run -d\\\n    --name x", "docker run -d --name x"),  # indentation still separates the words
+    ("docker run -d\\\n--name x", "docker run -d--name x"),  # as in sh: one word
+    ('echo "a \\\n  b"', 'echo "a   b"'),  # inside double quotes the indentation is part of the word
+    ("echo 'a \\\n  b'", "echo 'a \\\n  b'"),  # inside single quotes nothing is removed
+    ("echo $(echo 'x' \\\n  y)", "echo $(echo 'x' y)"),
+    ('echo "$(echo \'\\\n\')"', 'echo "$(echo \'\\\n\')"'),  # single quotes inside $( ) inside "..."
+])
+def test_continuation_lines_are_joined_by_the_shell_rule(display: str, joined: str) -> None:
+    assert join_continuations(display) == joined
+
+
+def test_a_command_reports_and_runs_the_same_words() -> None:
+    """The text reported and hashed is what is parsed and run: `-d\\` + newline + `--name` is one word in both."""
+    from docexec.blocks import parse_page
+
+    page = parse_page("p.md", '```console exec="docker" id="a"\n$ docker run -d\\\n--name x busybox\n'
+                              '$ docker run -d\\\n    --name y busybox\n```\n')
+    for command in page.blocks[0].commands:
+        assert command.shell is not None
+        assert [a for w in command.shell.words() for a in expand(w, {}, str)] == shlex.split(command.text)
+    assert [c.text for c in page.blocks[0].commands] == ["docker run -d--name x busybox",
+                                                         "docker run -d --name y busybox"]
 
 
 @pytest.mark.parametrize(("text", "message"), [
@@ -62,6 +117,16 @@ def test_unset_variables_raise() -> None:
     ('echo "`id`"', "backticks"),
     ("ls /tmp/*", "glob"),
     ("ls ~/x", "home"),
+    ("ls ~", "tilde expansion"),
+    ("ls ~root/x", "tilde expansion"),
+    ("cd ~+", "tilde expansion"),
+    ("ls ~-/x", "tilde expansion"),
+    ("docker run -e HOME=~ busybox", "tilde expansion"),
+    ("X=~/x", "tilde expansion"),
+    ("X=/a:~/x", "tilde expansion"),
+    ("echo $'a\\tb'", "'$'...' quoting"),
+    ('echo $"hello"', "'$\"...' quoting"),
+    ("echo a \\\\\n b", "a line break outside quotes ends the command"),
     ("echo $((1+1))", "arithmetic"),
     ("X=1 docker ps", "environment variable"),
     ("echo 'open", "unterminated single quote"),
@@ -71,7 +136,9 @@ def test_unset_variables_raise() -> None:
     ("docker ps |", "needs a command on its right"),
     ("docker ps # comment", "comments"),
     ("echo $?", "'$?' is not supported"),
+    ('echo "pid $$ $1"', "'$$' is not supported"),  # special parameters expand inside double quotes too
     ("eval $(docker ps)", None),
+    ("echo a~b '~' \\~ \"~\" \"$\" x$", None),  # literal: not at a word's start, or quoted
 ])
 def test_shell_features_outside_the_subset_are_refused(text: str, message: str | None) -> None:
     if message is None:  # parses; `eval` is refused by the policy, not the grammar

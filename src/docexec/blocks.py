@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from .errors import PageError
-from .shellwords import ShellCommand, ShellSyntaxError, parse
+from .shellwords import ShellCommand, ShellSyntaxError, join_continuations, parse
 from .terminal import Typed, parse_typed
 
 if TYPE_CHECKING:
@@ -78,7 +78,7 @@ class Command:
     @property
     def text(self) -> str:
         """The command on one line (continuations joined), as it is reported."""
-        return re.sub(r"\\\n\s*", "", self.display)
+        return join_continuations(self.display)
 
 
 @dataclass(frozen=True)
@@ -396,7 +396,7 @@ def _commands(page: str, fence_line: int, content: str, *, parse_shell: bool,
         shell = None
         if parse_shell:
             try:
-                shell = parse(re.sub(r"\\\n\s*", " ", joined))
+                shell = parse(join_continuations(joined))
             except ShellSyntaxError as exc:
                 raise PageError(page, number, f"{exc.message} (in «{joined.strip()[:80]}»)") from None
             if session and (len(shell.stages) > 1 or shell.assign):

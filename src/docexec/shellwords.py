@@ -2,17 +2,24 @@
 
 Supported: words with single quotes, double quotes and backslashes (split as `shlex.split` would), pipes
 (`a | b`), `$(command)` substitution, variables (`$NAME`, `${NAME}`), and one assignment per line
-(`NAME=$(docker run -d ...)`), which a reader can paste into any POSIX shell. Everything else a shell would
-treat specially (`;`, `&&`, redirections, backticks, globs, here-documents, ...) is refused with a message.
+(`NAME=$(docker run -d ...)`), which a reader can paste into any POSIX shell; lines continued with a final backslash
+are joined by the shell's rule (`join_continuations`). Everything else a shell would treat specially (`;`, `&&`,
+redirections, backticks, globs, tilde expansion, `$'...'`, here-documents, ...) is refused with a message; how the
+words are expanded is `expansion`'s job. tests/test_shell_differential.py compares all this with /bin/sh.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable
+
+from .shellast import Literal, Part, ShellCommand, ShellSyntaxError, Subst, UnsetVariable, Var, Word
+
+__all__ = ["Literal", "Part", "ShellCommand", "ShellSyntaxError", "Subst", "UnsetVariable", "Var", "Word",
+           "join_continuations", "parse"]
 
 NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+SPECIAL_PARAMETERS = set("$?#!-*@0123456789")  # $$, $?, $1, ...: expanded even inside double quotes
 ASSIGNMENT = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)=")
 REFUSED = {
     ";": "';' runs two commands: put each command on its own '$ ' line",
@@ -31,65 +38,58 @@ REFUSED = {
 }
 
 
-class ShellSyntaxError(ValueError):
-    def __init__(self, message: str, column: int) -> None:
-        super().__init__(message)
-        self.message = message
-        self.column = column
-
-
-@dataclass(frozen=True)
-class Literal:
-    text: str
-    quoted: bool
-
-
-@dataclass(frozen=True)
-class Var:
-    name: str
-    quoted: bool
-
-
-@dataclass(frozen=True)
-class Subst:
-    command: ShellCommand
-    quoted: bool
-
-
-Part = Literal | Var | Subst
-
-
-@dataclass(frozen=True)
-class Word:
-    parts: tuple[Part, ...]
-
-    @property
-    def is_plain(self) -> bool:
-        return all(isinstance(p, Literal) for p in self.parts)
-
-    @property
-    def plain(self) -> str:
-        """The word's text when it has no expansions (check `is_plain` first)."""
-        return "".join(p.text for p in self.parts if isinstance(p, Literal))
-
-    def substitutions(self) -> list[Subst]:
-        return [p for p in self.parts if isinstance(p, Subst)]
-
-
-@dataclass(frozen=True)
-class ShellCommand:
-    """One line of a lesson: an optional `NAME=` assignment, or a pipeline of simple commands."""
-
-    text: str
-    stages: tuple[tuple[Word, ...], ...]
-    assign: str | None = None  # NAME when the line is `NAME=value`; the value is stages[0][0]
-
-    def words(self) -> list[Word]:
-        return [w for stage in self.stages for w in stage]
-
-
 # --------------------------------------------------------------------------------------------------
 # Parsing
+
+
+def join_continuations(display: str) -> str:
+    """A command written over several lines (each but the last ending in `\\`) as the one line a shell reads.
+
+    The shell's rule: a backslash-newline is removed, except inside single quotes (where it stays, literally) and
+    when the backslash is itself escaped (`\\\\` then a newline: the newline stays, and the parser refuses it).
+    Outside quotes the next line's indentation only separates words, so it is written canonically: dropped after a
+    blank (`docker run -d \\` + newline + `    --name x` is `docker run -d --name x`), one space otherwise. Inside
+    double quotes it is part of the word and kept. So the text is word for word what runs."""
+    out: list[str] = []
+    stack: list[str] = []  # open quotes and $( ... ) around position i
+    i, n = 0, len(display)
+    while i < n:
+        c = display[i]
+        top = stack[-1] if stack else ""
+        if top == "'":
+            if c == "'":
+                stack.pop()
+            out.append(c)
+            i += 1
+            continue
+        if c == "\\" and display.startswith("\n", i + 1):
+            i += 2
+            if top != '"':
+                end = i
+                while end < n and display[end] in " \t":
+                    end += 1
+                if end > i and out and out[-1] not in " \t":
+                    out.append(" ")
+                i = end
+            continue
+        if c == "\\":
+            out.append(display[i:i + 2])
+            i += 2
+            continue
+        if c == '"':
+            if top == '"':
+                stack.pop()
+            else:
+                stack.append('"')
+        elif c == "'" and top != '"':
+            stack.append("'")
+        elif c == "(" and (top != '"' or display[i - 1:i] == "$"):
+            stack.append("(")
+        elif c == ")" and top == "(":
+            stack.pop()
+        out.append(c)
+        i += 1
+    return "".join(out)
 
 
 def parse(text: str) -> ShellCommand:
@@ -100,8 +100,11 @@ def parse(text: str) -> ShellCommand:
 
 
 class _Parser:
+    """Command lines: a pipeline of simple commands, or one `NAME=value` assignment; `$(...)` nests one."""
+
     def __init__(self, text: str) -> None:
         self.s = text
+        self.words = _Words(text, self.command)
 
     def command(self, i: int, *, nested: bool) -> tuple[ShellCommand, int]:
         start = i
@@ -109,8 +112,11 @@ class _Parser:
         words: list[Word] = []
         s = self.s
         while True:
-            while i < len(s) and s[i] in " \t\n":
+            while i < len(s) and s[i] in " \t":
                 i += 1
+            if i < len(s) and s[i] == "\n":
+                raise ShellSyntaxError("a line break outside quotes ends the command in a shell (after an escaped "
+                                       "backslash '\\\\', a line's last '\\' does not continue it)", i)
             if i >= len(s):
                 if nested:
                     raise ShellSyntaxError("'$(' is never closed", start - 2)
@@ -131,9 +137,7 @@ class _Parser:
                 raise ShellSyntaxError("comments are not allowed in a command: write prose outside the block", i)
             if c in REFUSED:
                 raise ShellSyntaxError(REFUSED[c], i)
-            if c == "~" and (i + 1 == len(s) or s[i + 1] in "/ \t"):
-                raise ShellSyntaxError("'~' would expand to the reader's home: write the path out, or use $PWD", i)
-            word, i = self.word(i, nested=nested)
+            word, i = self.words.word(i, nested=nested)
             words.append(word)
         if words:
             stages.append(tuple(words))
@@ -142,21 +146,33 @@ class _Parser:
         text = s[start:i].strip()
         if not stages:
             raise ShellSyntaxError("empty command", start)
-        assign = None
-        first = stages[0][0].parts[0]
-        if isinstance(first, Literal) and not first.quoted and (m := ASSIGNMENT.match(first.text)):
-            if len(stages) > 1 or len(stages[0]) > 1:
-                raise ShellSyntaxError(
-                    f"'{m.group(1)}=' before a command sets an environment variable: not supported; "
-                    f"write '{m.group(1)}=$(command)' on a line of its own", 0)
-            assign = m.group(1)
-            rest = first.text[m.end():]
-            value_parts = ((Literal(rest, False),) if rest else ()) + stages[0][0].parts[1:]
-            stages = [(Word(value_parts or (Literal("", True),)),)]
+        stages, assign = _assignment(stages)
         return ShellCommand(text=text, stages=tuple(stages), assign=assign), i
+
+
+def _assignment(stages: list[tuple[Word, ...]]) -> tuple[list[tuple[Word, ...]], str | None]:
+    """`NAME=value` alone on its line: the value as the only word, and NAME."""
+    first = stages[0][0].parts[0]
+    if not (isinstance(first, Literal) and not first.quoted and (m := ASSIGNMENT.match(first.text))):
+        return stages, None
+    if len(stages) > 1 or len(stages[0]) > 1:
+        raise ShellSyntaxError(f"'{m.group(1)}=' before a command sets an environment variable: not supported; "
+                               f"write '{m.group(1)}=$(command)' on a line of its own", 0)
+    rest = first.text[m.end():]
+    value_parts = ((Literal(rest, False),) if rest else ()) + stages[0][0].parts[1:]
+    return [(Word(value_parts or (Literal("", True),)),)], m.group(1)
+
+
+class _Words:
+    """Words: quotes, backslashes and `$` (variables; `$(...)` is parsed by `command`, the caller's grammar)."""
+
+    def __init__(self, text: str, command: Callable[..., tuple[ShellCommand, int]]) -> None:
+        self.s = text
+        self.command = command
 
     def word(self, i: int, *, nested: bool) -> tuple[Word, int]:
         s = self.s
+        start = i
         parts: list[Part] = []
         buf: list[str] = []
 
@@ -169,6 +185,8 @@ class _Parser:
             c = s[i]
             if c in " \t\n|" or (nested and c == ")"):
                 break
+            if c == "~" and _expands_tilde(s[start:i]):
+                raise ShellSyntaxError(TILDE, i)
             if c == "'":
                 end = s.find("'", i + 1)
                 if end < 0:
@@ -212,6 +230,8 @@ class _Parser:
                 i += 2
             elif c == "`":
                 raise ShellSyntaxError(REFUSED["`"], i)
+            elif c == "$" and s[i + 1:i + 2] in SPECIAL_PARAMETERS:
+                raise ShellSyntaxError(f"'${s[i + 1]}' is not supported: only $NAME, ${{NAME}} and $(...)", i)
             elif c == "$" and i + 1 < len(s) and (s[i + 1] in "({" or NAME.match(s, i + 1)):
                 if buf:
                     parts.append(Literal("".join(buf), True))
@@ -243,53 +263,20 @@ class _Parser:
         m = NAME.match(s, i + 1)
         if m:
             return Var(m.group(0), quoted), m.end()
+        if not quoted and s.startswith(("$'", '$"'), i):
+            raise ShellSyntaxError(f"'{s[i:i + 2]}...' quoting (bash's escapes, locale translation) is not "
+                                   "supported: use plain '...' or \"...\"", i)
         if i + 1 < len(s) and s[i + 1] not in " \t\n\"'":
             raise ShellSyntaxError(f"'${s[i + 1]}' is not supported: only $NAME, ${{NAME}} and $(...)", i)
         return Literal("$", quoted), i + 1
 
 
-# --------------------------------------------------------------------------------------------------
-# Expansion
+TILDE = ("'~' at the start of a word (or after NAME= or ':' in an assignment) is tilde expansion: the reader's "
+         "home (~, ~user) or working folders (~+, ~-); write the path out, or use $PWD")
 
 
-def expand(
-    word: Word, variables: Mapping[str, str], substitute: Callable[[ShellCommand], str],
-) -> list[str]:
-    """The arguments a POSIX shell would make of `word`: unquoted expansions are split on white space."""
-    fields: list[str] = []
-    current: list[str] = []
-    has_field = False  # a quoted empty string still makes an argument
-    for part in word.parts:
-        if isinstance(part, Literal):
-            current.append(part.text)
-            has_field = True
-            continue
-        if isinstance(part, Var):
-            if part.name not in variables:
-                raise KeyError(part.name)
-            value = variables[part.name]
-        else:
-            value = substitute(part.command).rstrip("\n")
-        if part.quoted:
-            current.append(value)
-            has_field = True
-            continue
-        pieces = value.split()
-        if not pieces:
-            continue
-        if value[:1].isspace() and has_field:
-            fields.append("".join(current))
-            current = []
-        for n, piece in enumerate(pieces):
-            if n:
-                fields.append("".join(current))
-                current = []
-            current.append(piece)
-            has_field = True
-        if value[-1:].isspace():
-            fields.append("".join(current))
-            current = []
-            has_field = False
-    if has_field or current:
-        fields.append("".join(current))
-    return fields
+def _expands_tilde(before: str) -> bool:
+    """Whether an unquoted `~` after `before` (the word's source text so far) is expanded: at the start of a word,
+    or after `NAME=` or a later ':' (where shells expand it in assignments; bash also in arguments like them)."""
+    m = ASSIGNMENT.match(before)
+    return not before or (m is not None and (m.end() == len(before) or before.endswith(":")))

@@ -1,0 +1,73 @@
+"""A page's session without Docker: host commands (`echo`) run on this machine through a stand-in backend, so
+how lines are expanded and what errors say is checked in milliseconds."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from docexec import runner
+from docexec.blocks import parse_page
+from docexec.config import Config
+from docexec.errors import PageError
+from docexec.hosts import Backend, Host
+from docexec.runner import Session
+
+
+class LocalBackend(Backend):
+    """One host that is this machine: commands start here, in a temporary folder."""
+
+    def __init__(self, workdir: Path) -> None:
+        self.mode = "lab"  # the lab's rules (host commands may run); nothing here talks to a daemon
+        self.run_id = "local"
+        self.hosts = {"docker-host": Host("docker-host", None, str(workdir), workdir,  # type: ignore[arg-type]
+                                          {"PATH": os.environ["PATH"], "LC_ALL": "C.UTF-8"})}
+
+    def __enter__(self) -> dict[str, Host]:
+        return self.hosts
+
+    def close(self, *, failing: bool = False) -> None:
+        pass
+
+
+RunPage = Callable[[str], list[str]]
+
+
+@pytest.fixture
+def run_page(make_project, tmp_path: Path) -> RunPage:  # type: ignore[no-untyped-def]
+    """Run the `$ ` lines of one exec="host" block; the outputs, one per line."""
+
+    def run(lines: str) -> list[str]:
+        config: Config = make_project({})
+        page = parse_page("p.md", f'```console exec="host" id="a"\n{lines}\n```\n', "docs/p.md")
+        with Session(page, config, LocalBackend(tmp_path), notify=lambda m: None) as session:
+            block = page.blocks[0]
+            return [session.run(block, command).output for command in block.commands]
+
+    return run
+
+
+def test_an_assignment_keeps_the_output_as_sh_does(run_page: RunPage) -> None:
+    """sh: X is the output without its trailing newlines; "$X" keeps the inner spaces, $X is split into words."""
+    outputs = run_page("$ X=$(echo 'a  b')\n$ echo \"$X\"\n$ echo $X\n$ echo \"[$PWD]\"")
+    assert outputs[1:3] == ["a  b\n", "a b\n"]
+    assert outputs[3].startswith("[/")
+
+
+def test_a_missing_variable_is_named(run_page: RunPage) -> None:
+    with pytest.raises(PageError, match=r"\$NOPE is not set: assign it first with NOPE=\$\(command\)"):
+        run_page("$ echo $NOPE")
+
+
+def test_an_internal_key_error_is_not_reported_as_a_missing_variable(
+        run_page: RunPage, monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(*args: object, **kwargs: object) -> None:
+        raise KeyError("internal")
+
+    monkeypatch.setattr(runner, "check_argv", broken)
+    with pytest.raises(KeyError) as info:
+        run_page("$ echo hi")
+    assert not isinstance(info.value, PageError) and info.value.args == ("internal",)
