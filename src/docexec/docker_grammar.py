@@ -9,7 +9,7 @@ import difflib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .docker_flags import OPTIONS
+from .docker_flags import OPTIONS, Flag
 from .refusal import UNKNOWN, Refused
 
 
@@ -120,7 +120,7 @@ def walk(argv: Sequence[str], verb: str, j: int) -> tuple[list[Option], list[str
     return options, positionals, len(argv)
 
 
-def _unknown_option(verb: str, name: str, table: dict[str, tuple[str, bool, str]], shorts: dict[str, str]) -> str:
+def _unknown_option(verb: str, name: str, table: dict[str, Flag], shorts: dict[str, str]) -> str:
     if name in ("--help", "-h") and name not in shorts:
         return f"'{name}': {HELP_REFUSED}"
     spellings = [*table, *shorts]
