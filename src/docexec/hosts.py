@@ -169,17 +169,7 @@ class SharedBackend(Backend):
             shutil.rmtree(self.workdir, ignore_errors=True)
             self.workdir.mkdir(parents=True)
             self._docker_config = tempfile.mkdtemp(prefix="docexec-cli-")
-            path = os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin")
-            if self.config.cli is not None:  # the chosen CLI first on PATH, as `docker`
-                cli_dir = Path(self._docker_config) / "bin"
-                cli_dir.mkdir()
-                (cli_dir / "docker").symlink_to(self.config.cli)
-                path = f"{cli_dir}:{path}"
-            env = {**_BASE_ENV, "PATH": path, "HOME": str(self.workdir), "PWD": str(self.workdir),
-                   "DOCKER_CONFIG": self._docker_config}
-            for name in ("DOCKER_HOST", "DOCKER_TLS_VERIFY", "DOCKER_CERT_PATH", "DOCKER_API_VERSION"):
-                if name in os.environ:
-                    env[name] = os.environ[name]
+            env = _shared_cli_env(self.config.cli, self.workdir, Path(self._docker_config))
             name = self.page.hosts[0]
             self.hosts = {name: Host(name, self.daemon, str(self.workdir), self.workdir, env)}
         except BaseException:
@@ -224,3 +214,20 @@ class SharedBackend(Backend):
                     fresh.close()
         finally:
             shutil.rmtree(self.workdir, ignore_errors=True)
+
+
+def _shared_cli_env(cli: Path | None, workdir: Path, docker_config: Path) -> dict[str, str]:
+    """The environment of a page's commands on the shared daemon: the chosen CLI first on PATH (as `docker`, in
+    docker_config/bin), the page's working folder as HOME and PWD, a docker config of its own, and the machine's
+    DOCKER_* settings that say which daemon to talk to."""
+    path = os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin")
+    if cli is not None:
+        cli_dir = docker_config / "bin"
+        cli_dir.mkdir()
+        (cli_dir / "docker").symlink_to(cli)
+        path = f"{cli_dir}:{path}"
+    env = {**_BASE_ENV, "PATH": path, "HOME": str(workdir), "PWD": str(workdir), "DOCKER_CONFIG": str(docker_config)}
+    for name in ("DOCKER_HOST", "DOCKER_TLS_VERIFY", "DOCKER_CERT_PATH", "DOCKER_API_VERSION"):
+        if name in os.environ:
+            env[name] = os.environ[name]
+    return env
