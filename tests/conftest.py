@@ -45,7 +45,7 @@ class Engine:
 
         left = [item for item in lab.leftovers() if not any(keep in item for keep in _SHARED_LABS)]
         if self.daemon is not None:
-            labelled = self.daemon.labelled()
+            labelled = self.daemon.janitor.labelled()
             left += sorted(set(labelled) & names) if names is not None else labelled
         return left
 

@@ -1,4 +1,4 @@
-"""The docker option table the lint parses with (src/docexec/docker_flags.py) against the CLIs themselves: every
+"""The docker option table the lint parses with (src/docexec/docker_flags.json) against the CLIs themselves: every
 option that a docker CLI on this machine lists is in the table, with the same short name and the same arity, so a
 new CLI's option is never parsed as a value; and an option the table says every supported CLI has, each has."""
 
@@ -34,14 +34,14 @@ def test_every_option_of_the_cli_is_in_the_table(cli: str) -> None:
         assert listed or not expected, f"{cli} {verb} --help listed no options: did its help format change?"
         for name, (short, value) in listed.items():
             if name not in table:
-                problems.append(f"{verb} {name}: unknown to docker_flags.py")
+                problems.append(f"{verb} {name}: unknown to docker_flags.json")
             elif table[name][:2] != (short, value):
                 problems.append(f"{verb} {name}: the table says {table[name][:2]}, the CLI {(short, value)}")
         for name, (_, _, since) in table.items():
             if since == "20.10" and name not in listed:
                 problems.append(f"{verb} {name}: the table says every supported CLI has it; this one does not")
-    assert not problems, (f"{_version(cli)} ({cli}) disagrees with src/docexec/docker_flags.py; regenerate it with "
-                          "tests/docker_help.py and classify new options in policy.REFUSED_OPTIONS:\n  "
+    assert not problems, (f"{_version(cli)} ({cli}) disagrees with src/docexec/docker_flags.json; regenerate it with "
+                          "tests/docker_help.py and classify new options in docker_rules.REFUSED_OPTIONS:\n  "
                           + "\n  ".join(problems))
 
 

@@ -115,12 +115,12 @@ def test_the_daemon_stopping_mid_page_is_a_clear_error_and_costs_no_recording(
         project.close()
     # The previous recording is untouched; the container is still there (nobody could remove it) ...
     assert {p.name: p.read_bytes() for p in (config.snippets_dir / "p").iterdir()} == before
-    assert "container doomed" in daemon.labelled()
+    assert "container doomed" in daemon.janitor.labelled()
     # ... until the daemon is back: the next run removes it.
     monkeypatch.setenv("DOCKER_HOST", daemon.where)
     with Project(config, mode="force", notify=lambda m: None).session(page):
         pass
-    assert "container doomed" not in daemon.labelled()
+    assert "container doomed" not in daemon.janitor.labelled()
 
 
 # --------------------------------------------------------------------------------------------------
@@ -210,7 +210,7 @@ def test_bad_pages_fail_the_build_cleanly(case: str, tmp_path: Path) -> None:
 
 
 def test_labels_are_not_left_by_this_module(daemon: Daemon) -> None:  # type: ignore[no-untyped-def]
-    left = [x for x in daemon.labelled() if x.split()[1] in ("doomed", "limited", "chosen")]
+    left = [x for x in daemon.janitor.labelled() if x.split()[1] in ("doomed", "limited", "chosen")]
     assert not left
     assert LABEL == "io.docexec.run"
 
@@ -241,5 +241,5 @@ def test_an_engine_unlike_the_lessons_refuses_recording(root: str, subnet: str, 
     from docexec.errors import RefusedToRecord
 
     with pytest.raises(RefusedToRecord, match=message):
-        Daemon(_FakeClient(root, subnet)).preflight()  # type: ignore[arg-type]
-    Daemon(_FakeClient("/var/lib/docker", "172.17.0.0/16")).preflight()  # type: ignore[arg-type]
+        Daemon(_FakeClient(root, subnet)).janitor.preflight()  # type: ignore[arg-type]
+    Daemon(_FakeClient("/var/lib/docker", "172.17.0.0/16")).janitor.preflight()  # type: ignore[arg-type]

@@ -229,7 +229,7 @@ def _gone(made: dict[str, object], timeout: float = 10) -> list[str]:
     deadline = time.monotonic() + timeout
     while True:
         alive = [f"process {p['pid']}" for p in made["processes"]  # type: ignore[attr-defined]
-                 if lab._start_time(p["pid"]) == p["start"]]
+                 if lab.start_time(p["pid"]) == p["start"]]
         listed = subprocess.run(["lsns", "-n", "-o", "TYPE,NS"], capture_output=True, text=True, check=True).stdout
         current = {f"{kind}:[{inode}]" for kind, inode in (line.split() for line in listed.splitlines())}
         names = {f"{k}:[{i}]" for k, i in (n.rstrip("]").split(":[") for n in

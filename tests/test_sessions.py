@@ -101,4 +101,4 @@ def test_a_session_runs_on_the_shared_daemon_too(daemon, make_project) -> None: 
         project.record(page)  # type: ignore[arg-type]
     assert (info.value.line, info.value.actual) == (2, 4)
     assert "  | / # hostname | wc -c\n  | 13\n  | / # exit 4\n" in str(info.value), str(info.value)
-    assert daemon.labelled() == []
+    assert daemon.janitor.labelled() == []

@@ -292,7 +292,7 @@ def clean(config: Config, args: argparse.Namespace) -> int:
         daemon = None
     if daemon is not None:
         with DaemonLock(daemon.identity(), "docexec clean"):
-            left += daemon.labelled() if args.check else daemon.remove_labelled()
+            left += daemon.janitor.labelled() if args.check else daemon.janitor.remove_labelled()
     if args.check:
         console.print(f"docexec: {len(left)} objects left by runs" + (": " + ", ".join(left) if left else ""))
         return 1 if left else 0

@@ -109,7 +109,7 @@ class LabBackend(Backend):
                        "DOCKER_CONFIG": "/root/.docker"}
                 self.hosts[lab_host.name] = Host(lab_host.name, daemon, WORKDIR, Path("/"), env, lab_host.command)
                 for spec in used:
-                    daemon.load_image(spec, self.config.cache_dir / "images")
+                    daemon.images.load_image(spec, self.config.cache_dir / "images")
         except BaseException:
             self.close(failing=True)
             raise
@@ -151,11 +151,11 @@ class SharedBackend(Backend):
         self._lock.__enter__()
         self._locked = True
         try:
-            leftovers = self.daemon.remove_labelled()
+            leftovers = self.daemon.janitor.remove_labelled()
             if leftovers:
                 self.notify(f"docexec: removed {len(leftovers)} objects left by an interrupted run: "
                             + ", ".join(leftovers))
-            self.daemon.preflight()
+            self.daemon.janitor.preflight()
             remote = self.daemon.where and not self.daemon.where.startswith("unix://")
             if remote and any(b.kind == "host" for b in self.page.executed):
                 raise RefusedToRecord(
@@ -163,23 +163,13 @@ class SharedBackend(Backend):
                     f"but the daemon is remote ({self.daemon.where}); record this page on the daemon's own host")
             words = self.page.plain_words()
             for spec in self.images:
-                if spec.used_by(words) and self.daemon.ensure_image(spec):
+                if spec.used_by(words) and self.daemon.images.ensure_image(spec):
                     self.notify(f"docexec: built image {spec.tag} from {spec.folder}")
             self._volumes_before = self.daemon.volume_names()
             shutil.rmtree(self.workdir, ignore_errors=True)
             self.workdir.mkdir(parents=True)
             self._docker_config = tempfile.mkdtemp(prefix="docexec-cli-")
-            path = os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin")
-            if self.config.cli is not None:  # the chosen CLI first on PATH, as `docker`
-                cli_dir = Path(self._docker_config) / "bin"
-                cli_dir.mkdir()
-                (cli_dir / "docker").symlink_to(self.config.cli)
-                path = f"{cli_dir}:{path}"
-            env = {**_BASE_ENV, "PATH": path, "HOME": str(self.workdir), "PWD": str(self.workdir),
-                   "DOCKER_CONFIG": self._docker_config}
-            for name in ("DOCKER_HOST", "DOCKER_TLS_VERIFY", "DOCKER_CERT_PATH", "DOCKER_API_VERSION"):
-                if name in os.environ:
-                    env[name] = os.environ[name]
+            env = _shared_cli_env(self.config.cli, self.workdir, Path(self._docker_config))
             name = self.page.hosts[0]
             self.hosts = {name: Host(name, self.daemon, str(self.workdir), self.workdir, env)}
         except BaseException:
@@ -193,8 +183,8 @@ class SharedBackend(Backend):
         try:
             if not self.daemon.answers():
                 raise DaemonUnavailable("the Docker daemon does not answer")
-            self.daemon.remove_labelled(self.run_id)
-            self.daemon.remove_new_anonymous_volumes(self._volumes_before)
+            self.daemon.janitor.remove_labelled(self.run_id)
+            self.daemon.janitor.remove_new_anonymous_volumes(self._volumes_before)
         except Exception as exc:  # the SDK raises requests' and its own errors for a dead daemon
             self.notify(f"docexec: could not remove what {self.page.name} created ({type(exc).__name__}); "
                         "the next run removes it")
@@ -215,12 +205,29 @@ class SharedBackend(Backend):
         CI run saw all three objects of a page left), try once more on a connection of its own, with more time."""
         try:
             try:
-                self.daemon.remove_labelled(self.run_id)
+                self.daemon.janitor.remove_labelled(self.run_id)
             except Exception:  # the SDK raises requests' and its own errors
                 fresh = Daemon.connect(self.daemon.where, timeout=60)
                 try:
-                    fresh.remove_labelled(self.run_id)
+                    fresh.janitor.remove_labelled(self.run_id)
                 finally:
                     fresh.close()
         finally:
             shutil.rmtree(self.workdir, ignore_errors=True)
+
+
+def _shared_cli_env(cli: Path | None, workdir: Path, docker_config: Path) -> dict[str, str]:
+    """The environment of a page's commands on the shared daemon: the chosen CLI first on PATH (as `docker`, in
+    docker_config/bin), the page's working folder as HOME and PWD, a docker config of its own, and the machine's
+    DOCKER_* settings that say which daemon to talk to."""
+    path = os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin")
+    if cli is not None:
+        cli_dir = docker_config / "bin"
+        cli_dir.mkdir()
+        (cli_dir / "docker").symlink_to(cli)
+        path = f"{cli_dir}:{path}"
+    env = {**_BASE_ENV, "PATH": path, "HOME": str(workdir), "PWD": str(workdir), "DOCKER_CONFIG": str(docker_config)}
+    for name in ("DOCKER_HOST", "DOCKER_TLS_VERIFY", "DOCKER_CERT_PATH", "DOCKER_API_VERSION"):
+        if name in os.environ:
+            env[name] = os.environ[name]
+    return env

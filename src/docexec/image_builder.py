@@ -1,0 +1,86 @@
+"""Lesson images in a Docker daemon: built from images/ (once per content hash, labelled with it), saved as a
+tarball in the cache, and loaded from there into each fresh daemon (a lab's)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .errors import RefusedToRecord
+from .images import ImageSpec, load_images
+from .labels import IMAGE_LABEL
+
+if TYPE_CHECKING:
+    import docker
+
+    from .config import Config
+
+
+class ImageBuilder:
+    """The lesson images of one daemon (through its SDK client)."""
+
+    def __init__(self, client: docker.DockerClient) -> None:
+        self.client = client
+
+    def ensure_image(self, spec: ImageSpec) -> bool:
+        """Build `spec` unless an image with the same content hash is there. Returns True if it built."""
+        import docker.errors
+
+        digest = spec.digest()
+        try:
+            image = self.client.images.get(spec.tag)
+            labels = image.labels or {}
+            if labels.get(IMAGE_LABEL) == digest:
+                return False
+            if IMAGE_LABEL not in labels:
+                raise RefusedToRecord(
+                    f"an image tagged {spec.tag} exists that docexec did not build (from a registry?); the "
+                    f"lessons' outputs depend on the one built from {spec.folder}. Remove or retag it "
+                    f"(docker image tag {spec.tag} {spec.tag.split(':')[0]}:mine && docker image rm {spec.tag}).")
+        except docker.errors.ImageNotFound:
+            pass
+        with tempfile.TemporaryDirectory(prefix="docexec-image-") as tmp:
+            context = Path(tmp)
+            shutil.copytree(spec.folder, context, dirs_exist_ok=True)
+            for dest, source in spec.host_files.items():
+                shutil.copy2(source, context / dest)
+            self.client.images.build(path=str(context), tag=spec.tag, labels={IMAGE_LABEL: digest},
+                                     rm=True, forcerm=True, pull=False)
+        return True
+
+    def load_image(self, spec: ImageSpec, cache: Path) -> None:
+        """Give a fresh daemon (a lab's) the lesson image: loaded from a `docker save` tarball cached per content
+        hash, which is built (in this daemon) and saved the first time."""
+        tarball = cache / f"{spec.name}-{spec.digest()[:16]}.tar"
+        if tarball.is_file():
+            with open(tarball, "rb") as fh:
+                self.client.images.load(fh)
+            return
+        self.ensure_image(spec)
+        cache.mkdir(parents=True, exist_ok=True)
+        for old in cache.glob(f"{spec.name}-*.tar"):
+            old.unlink(missing_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=cache, prefix=f".{spec.name}-", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                for chunk in self.client.images.get(spec.tag).save(named=True):
+                    fh.write(chunk)
+            os.replace(tmp, tarball)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+
+def load_lesson_images(where: str, config: Config) -> None:
+    """Give the daemon at `where` (a fresh lab's, say) every lesson image of the project, from the cache."""
+    from .daemon import Daemon
+
+    daemon = Daemon.connect(where)
+    try:
+        for spec in load_images(config.images_dir):
+            daemon.images.load_image(spec, config.cache_dir / "images")
+    finally:
+        daemon.close()

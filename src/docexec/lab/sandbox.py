@@ -1,0 +1,101 @@
+"""Starting a lab's bubblewrap sandboxes (the switch, and each host with its dockerd), waiting for a host's dockerd
+to answer, and killing them all."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import time
+from collections.abc import Sequence
+
+from .cgroups import LabCgroups
+from .host import LabHost
+from .processes import DROP_CAPS, join_cgroups, kill, socket_answers, wait_gone
+from .rootfs import RootFs
+from .settings import LAB_PATH, LabError, LabSettings
+from .state import StateFolder
+
+
+class Sandboxes:
+    """The sandboxes of one lab. Each has its first process as PID 1 of a PID namespace of its own, so killing
+    it kills everything in it; bubblewrap's --die-with-parent ends them with the thread that started them."""
+
+    def __init__(self, settings: LabSettings, state: StateFolder, rootfs: RootFs, cgroups: LabCgroups) -> None:
+        self.settings = settings
+        self.state = state
+        self.rootfs = rootfs
+        self.cgroups = cgroups
+        self.procs: list[subprocess.Popen[bytes]] = []
+        self.closed = False  # set when the lab is destroyed: a sandbox started after that is an error
+
+    def start(self, name: str, argv: list[str], *, net_only: bool = False, gate: int | None = None) -> int:
+        """Start a bubblewrap sandbox; return the PID of its first process (PID 1 inside)."""
+        info_r, info_w = os.pipe()
+        # bubblewrap reads its options from its standard input, so that `ps` in a lab shows a short PID 1 that
+        # is the same in every lab: `bwrap --args 0 -- /bin/sh /run/lab-init.sh`.
+        args_r, args_w = os.pipe()
+        log = self.state.log(name)
+        fds = [info_w] + ([gate] if gate is not None else [])
+        # --block-fd: the sandbox waits until the recorder has put eth0 in place (see Lab.start)
+        options = [*self.rootfs.args(name, net_only), "--info-fd", str(info_w),
+                   *(["--block-fd", str(gate)] if gate is not None else []),
+                   "--unshare-net", "--unshare-pid", "--unshare-uts", "--unshare-ipc", "--unshare-cgroup",
+                   "--hostname", name, "--die-with-parent", "--new-session", "--cap-add", "ALL", "--clearenv",
+                   "--setenv", "PATH", self.settings.lab_path, "--setenv", "LANG", "C.UTF-8", "--setenv", "HOME",
+                   "/root"]
+        os.write(args_w, b"".join(o.encode() + b"\0" for o in options))
+        os.close(args_w)
+        try:
+            # A shell joins the lab's cgroups, then becomes bubblewrap: the sandbox is made inside them, so its
+            # cgroup namespace is rooted there (the lab sees and changes no other cgroup), and the lab's device
+            # and resource limits hold for everything in it.
+            # bubblewrap's own PID 1 keeps the environment it was started with (--clearenv is for the command):
+            # it gets nothing of this machine's, which a page could otherwise read in /proc/1/environ.
+            proc = subprocess.Popen([*join_cgroups(self.cgroups.procs), *DROP_CAPS, "bwrap", "--args", "0", "--",
+                                     *argv],
+                                    stdin=args_r, stdout=log, stderr=subprocess.STDOUT, pass_fds=fds,
+                                    start_new_session=True, env={"PATH": LAB_PATH, "LANG": "C.UTF-8"})
+        finally:
+            os.close(info_w)
+            os.close(args_r)
+            log.close()
+        self.procs.append(proc)
+        if self.closed:
+            raise LabError("the lab was closed while it was being made (the process is exiting)")
+        with os.fdopen(info_r, "rb") as info:
+            data = info.read()
+        try:
+            child = int(json.loads(data)["child-pid"])
+        except (ValueError, KeyError):
+            proc.wait()
+            raise LabError(f"bubblewrap could not make the lab's {name}: {self.state.log_tail(name)}") from None
+        self.state.save(name, proc.pid, child, self.cgroups.folders)
+        return child
+
+    def wait_for_daemon(self, host: LabHost, deadline: float) -> None:
+        while True:
+            if socket_answers(host.socket):
+                return
+            dead = [p for p in self.procs if p.poll() is not None]
+            if dead or time.monotonic() > deadline:
+                why = "stopped" if dead else f"did not answer within {self.settings.start_timeout:g} s"
+                raise LabError(f"the lab's dockerd on {host.name} {why}: {self.state.log_tail(host.name)}")
+            time.sleep(0.02)
+
+    def kill(self, hosts: Sequence[int], switch: int) -> None:
+        """Kill every sandbox and wait until the hosts' PID 1s are gone (`hosts`, `switch`: their PID 1s)."""
+        self.closed = True
+        for proc in self.procs:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)  # bwrap and its sandbox (a session of their own)
+        for pid in hosts:
+            kill(pid)  # the sandbox's PID 1: the kernel then kills everything in its PID namespace
+        kill(switch)
+        for proc in self.procs:
+            proc.wait()
+        for pid in hosts:
+            wait_gone(pid)
+        self.procs.clear()

@@ -1,0 +1,70 @@
+"""Where labs live and what they are made of: the paths inside a host, the settings, and whether this machine can
+run labs at all."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import DaemonUnavailable
+
+RUNTIME_DIR = Path("/run/docexec/labs")
+LAB_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+CLI_DIR = "/opt/docexec/cli"  # the chosen docker CLI, bound in as CLI_DIR/docker
+ENGINE_DIR = "/opt/docexec/engine"  # engine folder n is bound in as ENGINE_DIR/n
+WORKDIR = "/lab"  # the page's working folder inside each host ($PWD)
+SOCKET = "/run/docker.sock"  # the lab's dockerd listens here (/var/run links to /run)
+INIT = "/run/lab-init.sh"  # what each host runs first: mounts, the LAN address, then dockerd
+
+
+class LabError(DaemonUnavailable):
+    """A lab could not be made, or could not be reached: like a daemon that does not answer, a build keeps the
+    recordings (with a warning) and CI fails."""
+
+
+@dataclass(frozen=True)
+class LabSettings:
+    """How labs are made. `engine_path`: folders on this machine (dockerd, containerd, runc, docker) bound
+    read-only into each host and put first on its PATH, so a book can run on another Docker version."""
+
+    engine_path: tuple[Path, ...] = ()
+    cli: Path | None = None  # the docker CLI the lab's commands get (bound into it, first on its PATH)
+    path: str = LAB_PATH
+    start_timeout: float = 30.0
+    runtime_dir: Path = RUNTIME_DIR
+
+    @property
+    def lab_path(self) -> str:
+        """PATH inside the lab: the engine folders first (see engine_path)."""
+        inside = [f"{ENGINE_DIR}/{n}" for n, _ in enumerate(self.engine_path)]
+        if self.cli is not None:
+            inside.insert(0, CLI_DIR)
+        return ":".join([*inside, self.path])
+
+    @property
+    def search_path(self) -> str:
+        """Where this machine finds the lab's programs: the engine folders, then its own PATH."""
+        return os.pathsep.join([*(str(p) for p in self.engine_path), os.environ.get("PATH", LAB_PATH)])
+
+
+def unsupported_reason(settings: LabSettings | None = None) -> str:
+    """Why labs cannot run on this machine ('' when they can)."""
+    settings = settings or LabSettings()
+    if os.uname().sysname != "Linux":
+        return f"labs need Linux (this is {os.uname().sysname})"
+    if os.geteuid() != 0:
+        return "labs need root (they start their own dockerd in new namespaces)"
+    missing = [tool for tool in ("bwrap", "nsenter", "ip", "mount") if shutil.which(tool) is None]
+    if missing:
+        return f"labs need {', '.join(missing)} (on Debian: apt-get install bubblewrap util-linux iproute2)"
+    for folder in settings.engine_path:
+        if not folder.is_dir():
+            return f"labs need the engine folder {folder} (fetch the engine: ./nox -s engines)"
+    if settings.cli is not None and not settings.cli.is_file():
+        return f"labs need the docker CLI {settings.cli}"
+    for program in ("dockerd", "containerd", "runc", "docker"):
+        if shutil.which(program, path=settings.search_path) is None:
+            return f"labs need {program} (on Debian: apt-get install docker.io)"
+    return ""
