@@ -15,7 +15,7 @@ from . import recording
 from .blocks import Page, parse_file, parse_page
 from .config import Config
 from .daemon import Daemon
-from .errors import DaemonUnavailable, DocexecError, PageError, RefusedToRecord
+from .errors import DaemonUnavailable, DocexecError, PageError, RecordingError, RefusedToRecord
 from .images import ImageSpec, load_images
 from .normalize import normalize
 from .pagecache import PageCache
@@ -212,8 +212,7 @@ class Project:
     def record(self, page: Page, progress: Callable[[str], None] | None = None) -> Outcome:
         """Run every block of the page now and write the recording (only when the whole page succeeded)."""
         digest = self.digest(page)
-        had = recording.status(self.config.snippets_dir, page, digest) != "missing"
-        old = recording.load(self.config.snippets_dir, page) if had else None
+        old = self._old_recording(page)
         results: dict[str, list[CommandRecord]] = {}
         with self.session(page, progress) as session:
             for block in page.executed:
@@ -237,6 +236,15 @@ class Project:
                                   self.context_digest(page))
         self.stats.recorded.append(page.name)
         return Outcome(page, recording.load(self.config.snippets_dir, page), "current", tuple(changed))
+
+    def _old_recording(self, page: Page) -> PageRecording | None:
+        """The recording a new one is compared with (to keep its files when only volatile fields moved): none
+        when it is broken, unreadable or edited by hand, which a new recording simply replaces."""
+        try:
+            old = recording.load(self.config.snippets_dir, page)
+        except RecordingError:
+            return None
+        return None if old is None or old.edited else old
 
     def ensure(self, page: Page) -> Outcome:
         """What a build does with a page: use a current recording, or run the page when the mode and the daemon

@@ -50,6 +50,7 @@ class PageRecording:
     recorded: str
     engine: dict[str, str]
     blocks: dict[str, list[CommandRecord]]
+    edited: frozenset[str] = frozenset()  # blocks whose files differ from what was recorded (edited by hand)
 
 
 def page_folder(snippets_dir: Path, page: str) -> Path:
@@ -141,20 +142,11 @@ def load(snippets_dir: Path, page: Page) -> PageRecording | None:
         if not isinstance(entries, list) or not path.is_file():
             continue
         lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
-        records, pos = [], 0
-        for entry in entries:
-            prompt_lines = entry["command_lines"]
-            output_lines = entry["output_lines"]
-            head = "".join(lines[pos:pos + prompt_lines])
-            if not head.startswith("$ "):
-                raise RecordingError(f"{path}: line {pos + 1} should be the command «$ {entry['command']}»; "
-                                     "the transcript's lines no longer match its metadata: record the page again")
-            pos += prompt_lines
-            output = "".join(lines[pos:pos + output_lines])
-            pos += output_lines
-            typed_at = tuple((int(row), int(col)) for row, col in entry.get("typed_at", ()))
-            records.append(CommandRecord(entry["command"], output, int(entry["returncode"]),
-                                         float(entry.get("duration", 0.0)), typed_at))
+        try:
+            records, pos = _split(path, lines, entries)
+        except (KeyError, TypeError, ValueError, AttributeError):
+            raise RecordingError(f"{folder / META}: block {block.id}'s entries are malformed; record the page "
+                                 "again") from None
         if pos != len(lines):
             raise RecordingError(f"{path}: has {len(lines) - pos} more lines than its metadata describes; "
                                  "record the page again")
@@ -162,6 +154,24 @@ def load(snippets_dir: Path, page: Page) -> PageRecording | None:
     return PageRecording(page=page.name, digest=str(meta.get("hash")), recorded=str(meta.get("recorded")),
                          engine=dict(meta.get("engine") or {}),  # type: ignore[call-overload]
                          blocks=blocks)
+
+
+def _split(path: Path, lines: list[str], entries: list[dict[str, object]]) -> tuple[list[CommandRecord], int]:
+    """A transcript's lines cut into one record per command, as its metadata counts them."""
+    records, pos = [], 0
+    for entry in entries:
+        prompt_lines, output_lines = int(entry["command_lines"]), int(entry["output_lines"])  # type: ignore[call-overload]
+        head = "".join(lines[pos:pos + prompt_lines])
+        if not head.startswith("$ "):
+            raise RecordingError(f"{path}: line {pos + 1} should be the command «$ {entry['command']}»; "
+                                 "the transcript's lines no longer match its metadata: record the page again")
+        pos += prompt_lines
+        output = "".join(lines[pos:pos + output_lines])
+        pos += output_lines
+        typed_at = tuple((int(row), int(col)) for row, col in entry.get("typed_at", ()))  # type: ignore[attr-defined]
+        records.append(CommandRecord(str(entry["command"]), output, int(entry["returncode"]),  # type: ignore[call-overload]
+                                     float(entry.get("duration", 0.0)), typed_at))  # type: ignore[arg-type]
+    return records, pos
 
 
 def line_of_output(block: Block, records: list[CommandRecord], index: int) -> int:
