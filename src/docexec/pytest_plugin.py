@@ -25,7 +25,7 @@ import pytest
 from . import recording
 from .blocks import Block, Command, Page
 from .clis import as_older_cli
-from .config import Config, load_config
+from .config import Config, NoProject, load_config
 from .drift import compare
 from .errors import CommandFailed, DaemonUnavailable, DocexecError, PageError, RecordingError
 from .lab import unsupported_reason
@@ -116,15 +116,20 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "docexec: a command of an executable documentation page")
     if config.getoption("--docexec-update") and _in_ci():
         raise pytest.UsageError("--docexec-update is refused when CI=true: recordings change only by review")
-    with contextlib.suppress(DocexecError):  # not a docexec project: collect nothing
+    try:
         state = _State(load_config(Path(config.rootpath)))
-        wanted = config.getoption("--docexec-variant")
-        unknown = sorted(set(wanted) - {v.name for v in state.variants})
-        if unknown:
-            raise pytest.UsageError(f"--docexec-variant {', '.join(unknown)}: the variants here are "
-                                    + ", ".join(v.name for v in state.variants))
-        state.wanted = set(wanted)
-        config.stash[_KEY] = state
+    except NoProject:  # not a docexec project: collect nothing
+        return
+    except DocexecError as exc:  # a docexec project whose settings are wrong: say so, never collect nothing
+        raise pytest.UsageError(f"docexec: {exc}") from None
+    wanted = config.getoption("--docexec-variant")
+    unknown = sorted(set(wanted) - {v.name for v in state.variants})
+    if unknown:
+        state.close()
+        raise pytest.UsageError(f"--docexec-variant {', '.join(unknown)}: the variants here are "
+                                + ", ".join(v.name for v in state.variants))
+    state.wanted = set(wanted)
+    config.stash[_KEY] = state
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
