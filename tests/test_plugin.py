@@ -45,7 +45,24 @@ def record(project: pytest.Pytester) -> None:
     assert done.returncode == 0, done.stdout + done.stderr
 
 
-def test_items_are_named_after_page_block_and_line(project: pytest.Pytester) -> None:
+@pytest.fixture
+def no_docker(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A machine without Docker: labs cannot run (their tools are missing) and no daemon answers."""
+    from docexec import hosts, lab
+
+    for module in (hosts, lab):
+        monkeypatch.setattr(module, "unsupported_reason", lambda settings=None: "labs need dockerd (simulated)")
+    monkeypatch.setenv("DOCKER_HOST", "unix:///nonexistent")
+    monkeypatch.delenv("DOCEXEC_LAB", raising=False)
+    monkeypatch.delenv("CI", raising=False)
+
+
+@pytest.mark.parametrize("docker", ["as this machine has it", "none"])
+def test_items_are_named_after_page_block_and_line(project: pytest.Pytester, docker: str,
+                                                   request: pytest.FixtureRequest) -> None:
+    """Listing the items needs no Docker: whether they can run is decided when they run, not when listed."""
+    if docker == "none":
+        request.getfixturevalue("no_docker")
     result = project.runpytest("--collect-only", "-q", "docs")
     result.stdout.fnmatch_lines(["docs/t.md::recording", "docs/t.md::two-L5", "docs/t.md::two-L6",
                                  "docs/t.md::two-L7"])

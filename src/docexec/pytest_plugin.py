@@ -151,7 +151,7 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Col
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config,
                                   items: list[pytest.Item]) -> None:
     state = config.stash.get(_KEY, None)
-    if state is None or _in_ci():
+    if state is None or _in_ci() or config.option.collectonly:  # listing items asks nothing of Docker
         return
     skipped: dict[str, int] = {}
     keep = []
