@@ -70,3 +70,13 @@ def test_record_overwrites_metadata_without_blocks(recorded: tuple[Project, Page
     project.record(page)
     assert project.status(page) == "current"
 
+
+
+def test_record_replaces_a_hand_edit_that_kept_the_shape(recorded: tuple[Project, Page, Path]) -> None:
+    """An edit that only touched a volatile field (an ID) would pass for "only volatile fields moved": it is
+    rewritten all the same, since it was never a real output."""
+    project, page, folder = recorded
+    good = (folder / "a.txt").read_text()
+    (folder / "a.txt").write_text(good.replace("3f2a1b4c5d6e", "000000000000"))
+    project.record(page)
+    assert (folder / "a.txt").read_text() == good

@@ -306,7 +306,12 @@ class RecordingItem(pytest.Item):
                 f"{page.where}: recording{engine} is {status}"
                 + (" (the page's commands changed since it was recorded)" if status == "stale" else "")
                 + f" — run `nox -s record -- {page.where}` and review the diff")
-        recording.load(project.config.snippets_dir, page)
+        stored = recording.load(project.config.snippets_dir, page)
+        if stored is not None and stored.edited_files:
+            raise RecordingError(
+                f"{page.where}: recorded output edited by hand after recording (its sha256 no longer matches): "
+                + ", ".join(str(p.relative_to(project.config.root)) for p in stored.edited_files)
+                + f" — run `nox -s record -- {page.where}` and review the diff")
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
         if isinstance(excinfo.value, DocexecError):
