@@ -148,22 +148,15 @@ def load(snippets_dir: Path, page: Page) -> PageRecording | None:
         path = folder / f"{block.id}.txt"
         if not isinstance(entries, list) or not path.is_file():
             continue
-        if path in edited.get(block.id, ()):
-            how = "was edited by hand after it was recorded (it no longer matches its sha256 in _page.json)"
-        else:
-            how = "no longer matches its metadata"
-        lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+        how = ("was edited by hand after it was recorded (it no longer matches its sha256 in _page.json)"
+               if path in edited.get(block.id, ()) else "no longer matches its metadata")
         try:
-            records, pos = _split(path, lines, entries)
+            blocks[block.id] = _split(path, path.read_text(encoding="utf-8").splitlines(keepends=True), entries)
         except (KeyError, TypeError, ValueError, AttributeError):
             raise RecordingError(f"{folder / META}: block {block.id}'s entries are malformed; record the page "
                                  "again") from None
         except RecordingError as exc:
             raise RecordingError(f"{exc} ({path.name} {how})") from None
-        if pos != len(lines):
-            raise RecordingError(f"{path}: has {len(lines) - pos} more lines than its metadata describes "
-                                 f"({path.name} {how}); record the page again")
-        blocks[block.id] = records
     return PageRecording(page=page.name, digest=str(meta.get("hash")), recorded=str(meta.get("recorded")),
                          engine=dict(meta.get("engine") or {}),  # type: ignore[call-overload]
                          blocks=blocks, edited=frozenset(edited),
@@ -200,7 +193,7 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def _split(path: Path, lines: list[str], entries: list[dict[str, object]]) -> tuple[list[CommandRecord], int]:
+def _split(path: Path, lines: list[str], entries: list[dict[str, object]]) -> list[CommandRecord]:
     """A transcript's lines cut into one record per command, as its metadata counts them."""
     records, pos = [], 0
     for entry in entries:
@@ -215,7 +208,10 @@ def _split(path: Path, lines: list[str], entries: list[dict[str, object]]) -> tu
         typed_at = tuple((int(row), int(col)) for row, col in entry.get("typed_at", ()))  # type: ignore[attr-defined]
         records.append(CommandRecord(str(entry["command"]), output, int(entry["returncode"]),  # type: ignore[call-overload]
                                      float(entry.get("duration", 0.0)), typed_at))  # type: ignore[arg-type]
-    return records, pos
+    if pos != len(lines):
+        raise RecordingError(f"{path}: has {len(lines) - pos} more lines than its metadata describes; "
+                             "record the page again")
+    return records
 
 
 def line_of_output(block: Block, records: list[CommandRecord], index: int) -> int:
