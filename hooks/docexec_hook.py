@@ -75,6 +75,10 @@ def on_page_markdown(markdown: str, *, page: Page, config: MkDocsConfig, files: 
         raise PluginError(str(exc)) from None
     publishing = _project.mode == "publish"
     for project, result in [(_project, outcome), *others]:
+        if publishing and result.stored is not None and result.stored.edited_files:  # never published as real
+            _unpublishable.append(f"{parsed.name}: edited by hand after recording: "
+                                  + ", ".join(p.name for p in result.stored.edited_files))
+            log.error(_unpublishable[-1])
         if result.status != "current":
             engine = f" [engine {project.config.engine}]" if _others else ""
             problem = _problem(parsed.name + engine, result, publishing=publishing)
@@ -159,6 +163,6 @@ def on_post_build(config: MkDocsConfig) -> None:
         log.info(f"engine {other.config.engine}: " + other.stats.summary().removeprefix("docexec: "))
         other.close()
     if _unpublishable:
-        raise PluginError(f"publishing refused: {len(_unpublishable)} recording(s) are stale or missing; record "
-                          "them (`./nox -s record -- docs/PAGE.md`), review the diff and commit:\n  "
+        raise PluginError(f"publishing refused: {len(_unpublishable)} recording(s) are stale, missing or edited; "
+                          "record them (`./nox -s record -- docs/PAGE.md`), review the diff and commit:\n  "
                           + "\n  ".join(_unpublishable))

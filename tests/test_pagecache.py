@@ -6,7 +6,7 @@ import dataclasses
 
 import pytest
 
-from docexec import project as project_module
+from docexec import pageset as pageset_module
 from docexec.config import Allowance
 from docexec.errors import PageError
 from docexec.project import Project
@@ -18,7 +18,7 @@ def no_parsing(monkeypatch: pytest.MonkeyPatch) -> None:
     def fail(*args: object, **kwargs: object) -> None:
         raise AssertionError("the page was parsed again")
 
-    monkeypatch.setattr(project_module, "parse_page", fail)
+    monkeypatch.setattr(pageset_module, "parse_page", fail)
 
 
 def test_a_second_build_reads_pages_from_the_cache(make_project, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from pathlib import Path
@@ -177,15 +178,15 @@ def test_a_stale_page_knows_which_blocks_changed(tmp_path: Path) -> None:
     page = parse_page("a/b.md", TWO)
     recording.write(tmp_path, page, "h1", two_results(), ENGINE, "2026-11-27T00:00:00Z", "c1")
     meta = json.loads((tmp_path / "a" / "b" / "_page.json").read_text())
-    assert list(meta)[-2:] == ["block_hashes", "context_hash"], "new keys last: small diffs, easy merges"
+    assert list(meta)[-3:] == ["block_hashes", "context_hash", "sha256"], "new keys last: small diffs, easy merges"
     assert recording.changed_blocks(tmp_path, page, "c1") == frozenset()
     edited = parse_page("a/b.md", TWO.replace("network ls", "network ls -q"))
-    assert recording.changed_blocks(tmp_path, edited, "c1") == {"y"}
+    assert recording.changed_blocks(tmp_path, edited, "c1") == frozenset({"y"})
     # A block's options that decide its output count too, not only its commands.
     assert recording.changed_blocks(tmp_path, parse_page("a/b.md", TWO.replace('id="y"', 'id="y" returncode="1"')),
-                                    "c1") == {"y"}
+                                    "c1") == frozenset({"y"})
     added = parse_page("a/b.md", TWO + '\n```console exec="docker" id="z"\n$ docker ps\n```\n')
-    assert recording.changed_blocks(tmp_path, added, "c1") == {"z"}
+    assert recording.changed_blocks(tmp_path, added, "c1") == frozenset({"z"})
     # Another image or other hosts change every block's output: the whole page.
     assert recording.changed_blocks(tmp_path, edited, "c2") is None
     # Only a block removed: none of the remaining blocks is marked.
@@ -199,7 +200,50 @@ def test_recordings_without_block_hashes_compare_the_commands(tmp_path: Path) ->
     meta = json.loads((tmp_path / "a" / "b" / "_page.json").read_text())
     assert "block_hashes" not in meta and "context_hash" not in meta
     edited = parse_page("a/b.md", TWO.replace("cat /f", "cat /g"))
-    assert recording.changed_blocks(tmp_path, edited, "c1") == {"x"}
+    assert recording.changed_blocks(tmp_path, edited, "c1") == frozenset({"x"})
     assert recording.status(tmp_path, edited, "h2") == "stale" and recording.status(tmp_path, page, "h1") == "current"
     # Nothing to tell from the commands (an image changed, say): the whole page.
     assert recording.changed_blocks(tmp_path, page, "c1") is None
+
+
+# --------------------------------------------------------------------------------------------------
+# content hashes: a transcript edited by hand is told from a recorded one
+
+
+def test_each_transcript_and_replay_has_its_sha256(tmp_path: Path) -> None:
+    recording.write(tmp_path, SESSION, "h", session(), ENGINE, "2026-11-27T00:00:00Z")
+    meta = json.loads((tmp_path / "s" / "_page.json").read_text())
+    assert sorted(meta["sha256"]) == ["t.cast", "t.txt"]
+    assert meta["sha256"]["t.txt"] == hashlib.sha256((tmp_path / "s" / "t.txt").read_bytes()).hexdigest()
+    stored = recording.load(tmp_path, SESSION)
+    assert stored is not None and stored.edited == frozenset() and recording.edited_files(tmp_path, SESSION) == []
+
+
+def test_a_transcript_edited_by_hand_is_marked_not_trusted(tmp_path: Path) -> None:
+    recording.write(tmp_path, PAGE, "h1", results(), ENGINE, "2026-11-27T00:00:00Z")
+    path = tmp_path / "a" / "b" / "x.txt"
+    path.write_text(path.read_text().replace("NAMES", "NAMEZ"))  # same lines: the metadata cannot tell
+    stored = recording.load(tmp_path, PAGE)
+    assert stored is not None and stored.edited == {"x"} and stored.edited_files == (path,)
+    assert recording.edited_files(tmp_path, PAGE) == [path]
+    path.write_text(path.read_text() + "one more line\n")
+    with pytest.raises(RecordingError, match="was edited by hand after it was recorded"):
+        recording.load(tmp_path, PAGE)
+
+
+def test_a_replay_edited_by_hand_marks_its_block(tmp_path: Path) -> None:
+    recording.write(tmp_path, SESSION, "h", session(), ENGINE, "2026-11-27T00:00:00Z")
+    cast = recording.cast_path(tmp_path, "s.md", "t")
+    cast.write_text(cast.read_text().replace("hi", "ho"))
+    stored = recording.load(tmp_path, SESSION)
+    assert stored is not None and stored.edited == {"t"} and recording.edited_files(tmp_path, SESSION) == [cast]
+
+
+def test_recordings_without_hashes_stay_valid(tmp_path: Path) -> None:
+    recording.write(tmp_path, PAGE, "h1", results(), ENGINE, "2026-11-27T00:00:00Z")
+    meta_path = tmp_path / "a" / "b" / "_page.json"
+    meta = json.loads(meta_path.read_text())
+    del meta["sha256"]
+    meta_path.write_text(json.dumps(meta))
+    stored = recording.load(tmp_path, PAGE)
+    assert stored is not None and stored.edited == frozenset() and recording.status(tmp_path, PAGE, "h1") == "current"

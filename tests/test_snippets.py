@@ -1,28 +1,21 @@
 """Orphans and gaps: every recording belongs to a block of a page, and every executed block has one (a terminal
-session's replay included), on every engine the page runs on."""
+session's replay included), on every engine the page runs on. The orphan check is the drift check's own
+(docexec.unused), which a run over the whole docs folder also reports."""
 
 from __future__ import annotations
 
-from docexec import recording
 from docexec.config import Config
 from docexec.project import Project
+from docexec.unused import unused
 
 
 def test_no_orphan_recordings(config: Config) -> None:
-    expected = set()
+    orphans = []
     for spec in config.engines:
-        engine = config.for_engine(spec)
-        project = Project(engine, mode="offline")
-        for page in filter(project.runs_here, project.pages()):
-            folder = recording.page_folder(engine.snippets_dir, page.name)
-            if page.executed:
-                expected.add(folder / recording.META)
-            expected.update(folder / f"{b.id}.txt" for b in page.executed)
-            expected.update(recording.cast_path(engine.snippets_dir, page.name, b.id) for b in page.executed
-                            if b.kind == "session")
-    present = {p for p in config.snippets_dir.rglob("*") if p.is_file()}
-    orphans = sorted(str(p.relative_to(config.root)) for p in present - expected)
-    assert not orphans, "recordings that no block of any page uses (delete them): " + ", ".join(orphans)
+        project = Project(config.for_engine(spec), mode="offline")
+        orphans += unused(config, spec, [p for p in project.pages() if project.runs_here(p)])
+    assert not orphans, "recordings that no block of any page uses (delete them): " + ", ".join(
+        str(p.relative_to(config.root)) for p in orphans)
 
 
 def test_every_executed_block_has_a_current_recording(config: Config) -> None:

@@ -84,16 +84,21 @@ def status(config: Config, args: argparse.Namespace) -> int:
         for page in filter(project.runs_here, project.pages()):
             state = project.status(page)
             meta = recording.read_meta(engine_config.snippets_dir, page.name) or {}
-            colour = {"current": "green", "stale": "yellow", "missing": "red"}[state]
+            edited = recording.edited_files(engine_config.snippets_dir, page)
+            shown = "edited" if edited and state == "current" else state
+            colour = {"current": "green", "stale": "yellow", "missing": "red", "edited": "red"}[shown]
             changed = ""
             if state == "stale":
                 blocks = project.changed_blocks(page)
                 changed = "; changed: " + ("the whole page" if blocks is None else ", ".join(sorted(blocks)) or
                                            "blocks removed, moved or hidden")
-            console.print(f"[{colour}]{state:8}[/{colour}] {_label(config, spec.name, page.name)}  "
+            if edited:
+                changed += "; edited by hand after recording: " + ", ".join(
+                    str(p.relative_to(config.root)) for p in edited)
+            console.print(f"[{colour}]{shown:8}[/{colour}] {_label(config, spec.name, page.name)}  "
                           f"({len(page.commands)} commands"
                           + (f", recorded {str(meta.get('recorded', ''))[:10]}" if meta else "") + f"{changed})")
-            worst = max(worst, 0 if state == "current" else 1)
+            worst = max(worst, 0 if shown == "current" else 1)
     return worst
 
 

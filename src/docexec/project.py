@@ -1,30 +1,23 @@
-"""The engine's front door for the MkDocs hook, the CLI and the pytest plugin: pages, their status, recording."""
+"""The engine's front door for the MkDocs hook, the CLI and the pytest plugin: a book on one engine, and what a
+build or `record` does with each page. Its pages are a PageSet (pageset.py); where they run, Where (where.py)."""
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 from . import recording
-from .blocks import Page, parse_file, parse_page
+from .blocks import Page
 from .config import Config
-from .daemon import Daemon
-from .errors import DaemonUnavailable, DocexecError, PageError, RefusedToRecord
-from .images import ImageSpec, load_images
+from .errors import DaemonUnavailable, DocexecError, RecordingError, RefusedToRecord
 from .normalize import normalize
-from .pagecache import PageCache
-from .policy import Refused, check_static, check_typed
+from .pageset import PageSet
 from .recording import CommandRecord, PageRecording
-
-if TYPE_CHECKING:
-    from .hosts import Mode as HostsMode
-    from .runner import Session
+from .where import Where
 
 # auto: run pages whose recording is missing or stale when they can run; force: run every page; offline: never run
 # a page; publish: never run a page, and a page whose recording is not current is an error (the MkDocs hook's).
@@ -59,161 +52,27 @@ class Outcome:
     stale_blocks: frozenset[str] | None = None  # of a stale page: the blocks that changed; None: the whole page
 
 
-class Project:
+class Project(PageSet, Where):
+    """A book on one engine: its pages (PageSet), where they run (Where), and what a build or `record` does with
+    each: use its recording, or run it and write a new one."""
+
     def __init__(self, config: Config, *, mode: Mode = "auto",
                  notify: Callable[[str], None] = print) -> None:
         if mode not in MODES:
             raise DocexecError(f"unknown mode '{mode}': use one of {', '.join(MODES)}")
-        self.config, self.mode, self.notify = config, mode, notify
-        self.images: list[ImageSpec] = load_images(config.images_dir)
+        PageSet.__init__(self, config)
+        Where.__init__(self)
+        self.mode, self.notify = mode, notify
         self.stats = BuildStats()
-        self._daemon: Daemon | None = None
-        self._daemon_error: DaemonUnavailable | None = None
-        self._hosts_mode: HostsMode | None = None
-        self._image_digests: dict[str, tuple[tuple[float, ...], str]] = {}
-        self._page_cache = PageCache(config)
-
-    # ----------------------------------------------------------------------------------------------
-    # pages
-
-    def page_paths(self) -> list[Path]:
-        return sorted(self.config.docs_dir.rglob("*.md"))
-
-    def load_page(self, name: str, source: str | None = None) -> Page:
-        """Parse a page and check every command it would run; PageError names the first problem.
-        Pages that parsed cleanly before, with the same text, engine and settings, come from the page cache."""
-        path = self.config.docs_dir / name
-        where = path.relative_to(self.config.root).as_posix() if path.is_relative_to(self.config.root) else name
-        if source is None:
-            try:
-                source = path.read_text(encoding="utf-8")
-            except UnicodeDecodeError:
-                parse_file(path, name, where)  # raises the PageError that names the bad byte
-                raise
-        key = self._page_cache.key(name, source)
-        cached = self._page_cache.get(key)
-        if cached is not None:
-            return cached
-        page = parse_page(name, source, where)
-        known = [e.name for e in self.config.engines]
-        for engine in page.engines or ():
-            if engine not in known:
-                raise PageError(where, page.engines_line, f"engines: '{engine}' is not an engine of this book "
-                                                          f"({', '.join(known)}; see pyproject.toml)")
-        for block, command in page.commands:
-            assert command.shell is not None
-            try:
-                check_static(command.shell, kind=block.kind, page=name, config=self.config, line=command.text)
-            except Refused as exc:
-                raise PageError(where, command.line, f"{exc.message} (in «{command.text[:80]}»)") from None
-            for typed in command.typed:
-                try:
-                    check_typed(typed.text, self.config)
-                except Refused as exc:
-                    raise PageError(where, typed.line, f"{exc.message} (in «{typed.written[:80]}»)") from None
-        self._page_cache.put(key, page)
-        return page
-
-    def pages(self) -> list[Page]:
-        """Every page under docs/ that has executable blocks."""
-        found = []
-        for path in self.page_paths():
-            page = self.load_page(self.config.page_name(path))
-            if page.blocks:
-                found.append(page)
-        return found
-
-    def runs_here(self, page: Page) -> bool:
-        """Whether the page runs on this project's engine (front matter `engines:` may name only some)."""
-        return page.engines is None or self.config.engine in page.engines
-
-    def digest(self, page: Page) -> str:
-        return page.digest(self._images_of(page))
-
-    def context_digest(self, page: Page) -> str:
-        return page.context_digest(self._images_of(page))
-
-    def _images_of(self, page: Page) -> dict[str, str]:
-        words = page.plain_words()
-        return {spec.tag: self._image_digest(spec) for spec in self.images if spec.used_by(words)}
-
-    def _image_digest(self, spec: ImageSpec) -> str:
-        files = [p for p in spec.folder.rglob("*") if p.is_file()] + list(spec.host_files.values())
-        stamp = tuple(p.stat().st_mtime if p.exists() else -1.0 for p in files)
-        cached = self._image_digests.get(spec.tag)
-        if cached and cached[0] == stamp:
-            return cached[1]
-        value = spec.digest()
-        self._image_digests[spec.tag] = (stamp, value)
-        return value
-
-    def status(self, page: Page) -> recording.Status:
-        return recording.status(self.config.snippets_dir, page, self.digest(page))
-
-    def changed_blocks(self, page: Page) -> frozenset[str] | None:
-        """Of a stale page: the blocks that changed since it was recorded (None: the whole page)."""
-        return recording.changed_blocks(self.config.snippets_dir, page, self.context_digest(page))
-
-    # ----------------------------------------------------------------------------------------------
-    # where pages run: labs, or the shared daemon (asked at most once per build)
-
-    def hosts_mode(self) -> HostsMode:
-        """'lab' wherever labs can run; otherwise 'shared' (said once), or DaemonUnavailable when CI=true."""
-        if self._hosts_mode is None:
-            from .hosts import choose_mode, lab_settings  # labs, locks and processes only matter when a page runs
-
-            self._hosts_mode = choose_mode(self.notify, lab_settings(self.config))
-        return self._hosts_mode
-
-    def check_runnable(self) -> None:
-        """Raise DaemonUnavailable unless pages can run here (a lab, or a shared daemon that answers)."""
-        if self.hosts_mode() == "shared":
-            self.daemon()
-
-    def daemon(self) -> Daemon:
-        """The shared daemon (fallback mode)."""
-        if self._daemon is None and self._daemon_error is None:
-            try:
-                self._daemon = Daemon.connect()
-            except DaemonUnavailable as exc:
-                self._daemon_error = exc
-        if self._daemon_error is not None:
-            raise self._daemon_error
-        assert self._daemon is not None
-        return self._daemon
 
     def close(self) -> None:
-        self._page_cache.save()
-        if self._daemon is not None:
-            self._daemon.close()
-            self._daemon = None
-
-    # ----------------------------------------------------------------------------------------------
-    # recording
-
-    @contextmanager
-    def session(self, page: Page, progress: Callable[[str], None] | None = None) -> Iterator[Session]:
-        from .hosts import Backend, LabBackend, SharedBackend
-        from .runner import Session  # only recording needs processes, locks and the SDK
-
-        backend: Backend
-        if self.config.engines and self.config.engine != self.config.engines[0].name and \
-                self.hosts_mode() != "lab":
-            raise RefusedToRecord(f"{page.where}: engine {self.config.engine} runs only in labs "
-                                  "(the shared daemon is whatever version this machine has)")
-        if self.hosts_mode() == "lab":
-            backend = LabBackend(page, self.config, self.images, self.notify)
-        else:
-            backend = SharedBackend(page, self.config, self.images, self.daemon(), uuid.uuid4().hex[:16],
-                                    self.notify)
-        with Session(page, self.config, backend, notify=self.notify, progress=progress) as session:
-            yield session
+        PageSet.close(self)
+        Where.close(self)
 
     def record(self, page: Page, progress: Callable[[str], None] | None = None) -> Outcome:
         """Run every block of the page now and write the recording (only when the whole page succeeded)."""
         digest = self.digest(page)
-        had = recording.status(self.config.snippets_dir, page, digest) != "missing"
-        old = recording.load(self.config.snippets_dir, page) if had else None
+        old = self._old_recording(page)
         results: dict[str, list[CommandRecord]] = {}
         with self.session(page, progress) as session:
             for block in page.executed:
@@ -237,6 +96,15 @@ class Project:
                                   self.context_digest(page))
         self.stats.recorded.append(page.name)
         return Outcome(page, recording.load(self.config.snippets_dir, page), "current", tuple(changed))
+
+    def _old_recording(self, page: Page) -> PageRecording | None:
+        """The recording a new one is compared with (to keep its files when only volatile fields moved): none
+        when it is broken, unreadable or edited by hand, which a new recording simply replaces."""
+        try:
+            old = recording.load(self.config.snippets_dir, page)
+        except RecordingError:
+            return None
+        return None if old is None or old.edited else old
 
     def ensure(self, page: Page) -> Outcome:
         """What a build does with a page: use a current recording, or run the page when the mode and the daemon

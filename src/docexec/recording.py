@@ -1,7 +1,8 @@
 """Recorded outputs under snippets/: one transcript per block, one metadata file per page.
 
     snippets/network/bridge/bridge-three.txt     $ docker run ...  then its output, for each command
-    snippets/network/bridge/_page.json           page hash, exit codes, durations, engine, date, block hashes
+    snippets/network/bridge/_page.json           page hash, exit codes, durations, engine, date, block hashes,
+                                                 and the sha256 of each transcript and replay as recorded
     snippets/modes/interactive/detach.cast       exec="session" blocks: the terminal's byte stream (asciicast v2)
 
 Transcripts are plain UTF-8, meant to be read in `git diff`. The metadata counts each command's output lines, so
@@ -12,10 +13,14 @@ The page hash alone decides whether a recording is current. The hash of each blo
 all blocks share (`context_hash`: images, hosts) say which blocks of a stale page changed, so that only those are
 marked. Recordings written before these keys existed stay valid: for them the blocks' commands and exit codes,
 which the metadata always held, are compared instead.
+
+The sha256 of each file (`sha256`, written at record time) tells a transcript edited by hand from a real one:
+such a block is loaded, but marked as edited (PageRecording.edited), never shown or checked as a real output.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import tempfile
@@ -50,6 +55,8 @@ class PageRecording:
     recorded: str
     engine: dict[str, str]
     blocks: dict[str, list[CommandRecord]]
+    edited: frozenset[str] = frozenset()  # blocks whose files differ from what was recorded (edited by hand)
+    edited_files: tuple[Path, ...] = ()  # those files
 
 
 def page_folder(snippets_dir: Path, page: str) -> Path:
@@ -135,33 +142,76 @@ def load(snippets_dir: Path, page: Page) -> PageRecording | None:
     if not isinstance(blocks_meta, dict):
         raise RecordingError(f"{folder / META}: has no blocks; record the page again")
     blocks: dict[str, list[CommandRecord]] = {}
+    edited = _edited(folder, meta, page)
     for block in page.executed:
         entries = blocks_meta.get(block.id)
         path = folder / f"{block.id}.txt"
         if not isinstance(entries, list) or not path.is_file():
             continue
-        lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
-        records, pos = [], 0
-        for entry in entries:
-            prompt_lines = entry["command_lines"]
-            output_lines = entry["output_lines"]
-            head = "".join(lines[pos:pos + prompt_lines])
-            if not head.startswith("$ "):
-                raise RecordingError(f"{path}: line {pos + 1} should be the command «$ {entry['command']}»; "
-                                     "the transcript's lines no longer match its metadata: record the page again")
-            pos += prompt_lines
-            output = "".join(lines[pos:pos + output_lines])
-            pos += output_lines
-            typed_at = tuple((int(row), int(col)) for row, col in entry.get("typed_at", ()))
-            records.append(CommandRecord(entry["command"], output, int(entry["returncode"]),
-                                         float(entry.get("duration", 0.0)), typed_at))
-        if pos != len(lines):
-            raise RecordingError(f"{path}: has {len(lines) - pos} more lines than its metadata describes; "
-                                 "record the page again")
-        blocks[block.id] = records
+        how = ("was edited by hand after it was recorded (it no longer matches its sha256 in _page.json)"
+               if path in edited.get(block.id, ()) else "no longer matches its metadata")
+        try:
+            blocks[block.id] = _split(path, path.read_text(encoding="utf-8").splitlines(keepends=True), entries)
+        except (KeyError, TypeError, ValueError, AttributeError):
+            raise RecordingError(f"{folder / META}: block {block.id}'s entries are malformed; record the page "
+                                 "again") from None
+        except RecordingError as exc:
+            raise RecordingError(f"{exc} ({path.name} {how})") from None
     return PageRecording(page=page.name, digest=str(meta.get("hash")), recorded=str(meta.get("recorded")),
                          engine=dict(meta.get("engine") or {}),  # type: ignore[call-overload]
-                         blocks=blocks)
+                         blocks=blocks, edited=frozenset(edited),
+                         edited_files=tuple(p for paths in edited.values() for p in paths))
+
+
+def edited_files(snippets_dir: Path, page: Page) -> list[Path]:
+    """The page's transcripts and replays that were changed after they were recorded: their content no longer
+    has the sha256 written beside it. Recordings made before these hashes existed have none to tell."""
+    meta = read_meta(snippets_dir, page.name)
+    if meta is None:
+        return []
+    return [p for paths in _edited(page_folder(snippets_dir, page.name), meta, page).values() for p in paths]
+
+
+def _edited(folder: Path, meta: dict[str, object], page: Page) -> dict[str, list[Path]]:
+    hashes = meta.get("sha256")
+    if not isinstance(hashes, dict):
+        return {}
+    found: dict[str, list[Path]] = {}
+    for block in page.executed:
+        for path in _files(folder, block):
+            if path.is_file() and hashes.get(path.name) != _sha256(path):
+                found.setdefault(block.id, []).append(path)
+    return found
+
+
+def _files(folder: Path, block: Block) -> list[Path]:
+    """A block's recorded files: its transcript, and a session's replay."""
+    return [folder / f"{block.id}.txt", *([folder / f"{block.id}.cast"] if block.kind == "session" else [])]
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _split(path: Path, lines: list[str], entries: list[dict[str, object]]) -> list[CommandRecord]:
+    """A transcript's lines cut into one record per command, as its metadata counts them."""
+    records, pos = [], 0
+    for entry in entries:
+        prompt_lines, output_lines = int(entry["command_lines"]), int(entry["output_lines"])  # type: ignore[call-overload]
+        head = "".join(lines[pos:pos + prompt_lines])
+        if not head.startswith("$ "):
+            raise RecordingError(f"{path}: line {pos + 1} should be the command «$ {entry['command']}»; "
+                                 "the transcript's lines no longer match its metadata: record the page again")
+        pos += prompt_lines
+        output = "".join(lines[pos:pos + output_lines])
+        pos += output_lines
+        typed_at = tuple((int(row), int(col)) for row, col in entry.get("typed_at", ()))  # type: ignore[attr-defined]
+        records.append(CommandRecord(str(entry["command"]), output, int(entry["returncode"]),  # type: ignore[call-overload]
+                                     float(entry.get("duration", 0.0)), typed_at))  # type: ignore[arg-type]
+    if pos != len(lines):
+        raise RecordingError(f"{path}: has {len(lines) - pos} more lines than its metadata describes; "
+                             "record the page again")
+    return records
 
 
 def line_of_output(block: Block, records: list[CommandRecord], index: int) -> int:
@@ -196,8 +246,7 @@ def write(snippets_dir: Path, page: Page, digest: str, results: dict[str, list[C
         ]
         if block.kind == "session" and _write_cast(folder / f"{block.id}.cast", block, records):
             changed.append(folder / f"{block.id}.cast")
-    keep = {f"{b.id}.txt" for b in page.executed} | {f"{b.id}.cast" for b in page.executed if b.kind == "session"}
-    keep.add(META)
+    keep = {p.name for b in page.executed for p in _files(folder, b)} | {META}
     for stray in folder.iterdir():
         if stray.name not in keep and stray.suffix in (".txt", ".cast"):
             stray.unlink()
@@ -207,6 +256,8 @@ def write(snippets_dir: Path, page: Page, digest: str, results: dict[str, list[C
     if context is not None:  # last, so that a re-recorded page's diff shows them at the end
         meta["block_hashes"] = {b.id: b.digest() for b in page.executed}
         meta["context_hash"] = context
+    # What was recorded, so that a transcript or replay edited by hand afterwards is told from a real one.
+    meta["sha256"] = {p.name: _sha256(p) for b in page.executed for p in _files(folder, b) if p.is_file()}
     if _write_if_changed(folder / META, json.dumps(meta, indent=2, ensure_ascii=False) + "\n"):
         changed.append(folder / META)
     return changed

@@ -101,6 +101,8 @@ def page_note(stored: PageRecording, *, stale: bool, whole: bool = True, shown: 
     text = (f"本页所有命令输出均为真实运行结果：录制于 {stored.recorded[:10]}，"
             f"Docker Engine {engine.get('engine', '?')}（API {engine.get('api', '?')}），"
             f"客户端 {engine.get('client', '?')}，存储驱动 {engine.get('storage_driver', '?')}。")
+    if stored.edited:
+        text += f"其中 {len(stored.edited)} 个块的输出在录制后被手工改动过（块下方已注明），未经验证。"
     if stale and whole:
         text += "本页命令在录制后有改动，输出尚待重新录制。"
     elif stale and shown:
@@ -198,6 +200,8 @@ def _source_note(block: Block, records: list[CommandRecord] | None, stored: Page
         return f"未执行：{block.reason}"
     if records is None or stored is None:
         return "尚无录制输出：运行 nox -s record 录制本页"
+    if any(block.id in s.edited for s in [stored, *also]):
+        return "此输出在录制后被手工改动过，未经验证 · 运行 nox -s record 重新录制"
     codes = _codes(block, records)
     engines = " 与 ".join(_short(s) for s in sorted([stored, *also], key=lambda s: _version_key(_short(s)),
                                                     reverse=True))
