@@ -178,7 +178,10 @@ def test_changing_one_engines_recording_fails_only_that_engines_check(pytester: 
     newer.write_text(newer.read_text().replace("1.51", "1.50"))
     result = pytester.runpytest("docs")
     result.assert_outcomes(passed=4, failed=2)  # + an unused-recordings item per engine; the edit fails 28.5s recording
-    result.stdout.fnmatch_lines(["*t.md::28.5::v-L4*", "*1.50*"])
+    # The failure's own report (its header is the node id under xdist, the page's line without it), then the diff:
+    result.stdout.fnmatch_lines(["*docs/t.md:4 [[]28.5]: output differs from the recording*", "*-1.50*", "*+1.51*"])
+    failed = sorted(line.split()[1] for line in result.stdout.lines if line.startswith("FAILED "))
+    assert failed == ["docs/t.md::28.5::recording", "docs/t.md::28.5::v-L4"], failed
 
 
 @pytest.mark.parametrize("older, newer", [
