@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import os
 import textwrap
+from collections.abc import Callable
 from pathlib import Path
 
 import docker  # noqa: F401  (see below)
@@ -126,8 +127,12 @@ def _close_projects(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped
         project.close()
 
 
+# What the make_project fixture gives a test: make(pages, extra_config="") -> Config.
+MakeProject = Callable[..., Config]
+
+
 @pytest.fixture
-def make_project(tmp_path: Path):  # type: ignore[no-untyped-def]
+def make_project(tmp_path: Path) -> MakeProject:
     """A throwaway docexec project with the repository's lesson image and the given pages."""
 
     def make(pages: dict[str, str], extra_config: str = "") -> Config:

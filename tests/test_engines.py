@@ -96,7 +96,7 @@ def test_engines_that_agree_share_one_transcript() -> None:
     old = _recording("20.10.24", "CONTAINER ID   IMAGE\n")
     new = _recording("28.5.2", "CONTAINER ID   IMAGE\n")
     html = render_engines(BLOCK, [EngineRecording("Engine 28.5", new), EngineRecording("Engine 20.10", old)],
-                          old, False)
+                          old)
     assert "tabbed-set" not in html
     assert "Docker Engine 28.5.2 与 20.10.24（输出相同）" in html
 
@@ -105,14 +105,14 @@ def test_engines_that_differ_get_a_tab_each_newest_first() -> None:
     old = _recording("20.10.24", "link/ether 02:42:ac:11:00:02\n")
     new = _recording("28.5.2", "link/ether 02:42:ac:11:00:02\ninet6 ::1/128\n")
     html = render_engines(BLOCK, [EngineRecording("Engine 28.5", new), EngineRecording("Engine 20.10", old)],
-                          old, False)
+                          old)
     assert html.count('class="tabbed-block"') == 2
     assert html.index(">Engine 28.5</label>") < html.index(">Engine 20.10</label>")
     assert html.index("inet6 ::1/128") < html.index("Docker Engine 20.10.24")
     # A different exit code is a difference too.
     failing = _recording("28.5.2", "link/ether 02:42:ac:11:00:02\n", code=1)
     assert "tabbed-set" in render_engines(BLOCK, [EngineRecording("Engine 28.5", failing),
-                                                  EngineRecording("Engine 20.10", old)], old, False)
+                                                  EngineRecording("Engine 20.10", old)], old)
 
 
 def test_a_pin_that_debian_no_longer_serves_says_how_to_move_it(tmp_path: Path,

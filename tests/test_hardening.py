@@ -17,6 +17,7 @@ from docexec.errors import DaemonUnavailable
 from docexec.lock import DaemonLock
 from docexec.pipeline import clean_output
 from docexec.project import Project
+from tests.conftest import MakeProject
 
 from .conftest import Engine, env_for_throwaway_recording
 from .daemon_proxy import DaemonProxy
@@ -36,13 +37,13 @@ def test_invalid_utf8_ansi_and_control_characters_are_made_readable() -> None:
     assert clean_output("中文 🐳\n".encode()) == "中文 🐳\n"
 
 
-def _run_page(make_project, text: str, **kw) -> Project:  # type: ignore[no-untyped-def]
+def _run_page(make_project: MakeProject, text: str, **kw) -> Project:  # type: ignore[no-untyped-def]
     config = make_project({"p.md": text}, **kw)
     return Project(config, mode="force", notify=lambda m: None)
 
 
 @pytest.mark.docker
-def test_huge_binary_and_cjk_outputs(engine: Engine, make_project) -> None:  # type: ignore[no-untyped-def]
+def test_huge_binary_and_cjk_outputs(engine: Engine, make_project: MakeProject) -> None:
     project = _run_page(make_project, '''
         ```console exec="docker" id="a"
         $ docker run --rm busybox sh -c 'yes 0123456789 | head -c 300000'
@@ -78,7 +79,7 @@ $ docker ps
 
 @pytest.mark.docker
 def test_the_daemon_stopping_mid_page_is_a_clear_error_and_costs_no_recording(
-        daemon: Daemon, make_project, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+        daemon: Daemon, make_project: MakeProject, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     config = make_project({"p.md": SLOW})
     # A good recording exists first.
     fast = SLOW.replace("sleep 20", "true")
@@ -128,7 +129,7 @@ def test_the_daemon_stopping_mid_page_is_a_clear_error_and_costs_no_recording(
 
 
 @pytest.mark.docker
-def test_a_second_recording_waits_for_the_lock_and_says_who_holds_it(daemon: Daemon, make_project) -> None:  # type: ignore[no-untyped-def]
+def test_a_second_recording_waits_for_the_lock_and_says_who_holds_it(daemon: Daemon, make_project: MakeProject) -> None:
     config = make_project({"p.md": '```console exec="docker" id="a"\n$ docker ps --format "{{.Names}}"\n```\n'})
     with DaemonLock(daemon.identity(), "a test holding the lock"):
         proc = subprocess.Popen([sys.executable, "-m", "docexec", "record"], cwd=config.root,
@@ -152,7 +153,7 @@ def test_a_second_recording_waits_for_the_lock_and_says_who_holds_it(daemon: Dae
 
 
 @pytest.mark.docker
-def test_containers_get_memory_and_process_limits(engine: Engine, make_project) -> None:  # type: ignore[no-untyped-def]
+def test_containers_get_memory_and_process_limits(engine: Engine, make_project: MakeProject) -> None:
     project = _run_page(make_project, '''
         ```console exec="docker" id="a"
         $ docker run -d --name limited busybox sleep 1d
@@ -209,7 +210,7 @@ def test_bad_pages_fail_the_build_cleanly(case: str, tmp_path: Path) -> None:
     assert not (site / "snippets").exists()
 
 
-def test_labels_are_not_left_by_this_module(daemon: Daemon) -> None:  # type: ignore[no-untyped-def]
+def test_labels_are_not_left_by_this_module(daemon: Daemon) -> None:
     left = [x for x in daemon.janitor.labelled() if x.split()[1] in ("doomed", "limited", "chosen")]
     assert not left
     assert LABEL == "io.docexec.run"

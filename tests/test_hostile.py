@@ -17,6 +17,7 @@ import pytest
 from docexec import lab
 from docexec.errors import CommandFailed, PageError
 from docexec.project import Project
+from tests.conftest import MakeProject
 
 from .conftest import Engine
 
@@ -158,7 +159,7 @@ def page(command: str, kind: str = "docker", options: str = "") -> str:
 
 
 @pytest.mark.parametrize(("what", "command", "message"), REFUSED, ids=[case[0] for case in REFUSED])
-def test_refused_with_page_and_line(what: str, command: str, message: str, make_project) -> None:  # type: ignore[no-untyped-def]
+def test_refused_with_page_and_line(what: str, command: str, message: str, make_project: MakeProject) -> None:
     kind = "docker" if command.startswith("docker") else "host"
     config = make_project({"p.md": page(command, kind)})
     with pytest.raises(PageError) as info:
@@ -169,7 +170,7 @@ def test_refused_with_page_and_line(what: str, command: str, message: str, make_
 
 @pytest.mark.parametrize(("what", "command", "kind"), RUNS, ids=[case[0] for case in RUNS])
 def test_runs_in_its_lab_with_no_effect_outside(what: str, command: str, kind: str, canary: Path,
-                                                engine: Engine, make_project) -> None:  # type: ignore[no-untyped-def]
+                                                engine: Engine, make_project: MakeProject) -> None:
     if engine.mode != "lab":
         pytest.skip("labs cannot run here: on the shared daemon these pages are refused or must not run")
     config = make_project({"p.md": page(command, kind, ' timeout="4"')})
@@ -188,7 +189,7 @@ def test_runs_in_its_lab_with_no_effect_outside(what: str, command: str, kind: s
     assert not any(x for x in lab.leftovers() if "tests: a shared daemon" not in x), "the lab outlived its page"
 
 
-def test_what_isolation_shows_instead(canary: Path, engine: Engine, make_project) -> None:  # type: ignore[no-untyped-def]
+def test_what_isolation_shows_instead(canary: Path, engine: Engine, make_project: MakeProject) -> None:
     """What some of those pages see: the lab's own files, interfaces and environment."""
     if engine.mode != "lab":
         pytest.skip("labs cannot run here")
@@ -205,7 +206,7 @@ def test_what_isolation_shows_instead(canary: Path, engine: Engine, make_project
     assert "DOCEXEC_HOSTILE_SECRET" not in env and "CI=" not in env
 
 
-def test_a_hostile_edit_costs_no_recording(engine: Engine, make_project) -> None:  # type: ignore[no-untyped-def]
+def test_a_hostile_edit_costs_no_recording(engine: Engine, make_project: MakeProject) -> None:
     """A page with a good recording is edited into a hostile one: recording it fails with page:line, and its
     recording is the one it had."""
     config = make_project({"p.md": page("docker run --rm busybox echo hello")})

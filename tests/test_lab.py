@@ -14,6 +14,7 @@ import pytest
 from docexec import lab
 from docexec.lab import Lab, LabHost
 from docexec.project import Project
+from tests.conftest import MakeProject
 
 from .conftest import Engine
 
@@ -85,7 +86,7 @@ def test_a_lab_sees_only_itself(one: LabHost) -> None:
 
 
 def test_the_machines_interfaces_and_forwarding_do_not_change_a_recording(
-        labs: None, make_project) -> None:  # type: ignore[no-untyped-def]
+        labs: None, make_project: MakeProject) -> None:
     """An extra interface on the machine, and forwarding switched on there (as a system dockerd leaves it): a
     lab still looks like a freshly booted host, where Docker switches forwarding on and the FORWARD policy to
     DROP."""
@@ -138,7 +139,7 @@ $ docker exec box ping -c 1 -W 2 192.0.2.2
 '''
 
 
-def test_a_page_with_two_hosts(labs: None, make_project) -> None:  # type: ignore[no-untyped-def]
+def test_a_page_with_two_hosts(labs: None, make_project: MakeProject) -> None:
     """Each host has its own name, LAN address and Docker: both first containers get 172.17.0.2, and a container
     reaches the other host over the LAN through its own."""
     config = make_project({"p.md": TWO_HOSTS})
@@ -181,7 +182,7 @@ def test_a_lab_that_cannot_start_says_why(labs: None, tmp_path: Path) -> None:
     assert not made.state_dir.exists()
 
 
-def test_the_shared_fallback_refuses_a_page_with_two_hosts(daemon, make_project) -> None:  # type: ignore[no-untyped-def]
+def test_the_shared_fallback_refuses_a_page_with_two_hosts(daemon, make_project: MakeProject) -> None:  # type: ignore[no-untyped-def]
     from docexec.errors import RefusedToRecord
 
     config = make_project({"p.md": textwrap.dedent(TWO_HOSTS)})

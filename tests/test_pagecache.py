@@ -10,6 +10,7 @@ from docexec import pageset as pageset_module
 from docexec.config import Allowance
 from docexec.errors import PageError
 from docexec.project import Project
+from tests.conftest import MakeProject
 
 PAGE = '# t\n\n```console exec="docker" id="a"\n$ docker ps\n```\n'
 
@@ -21,7 +22,7 @@ def no_parsing(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(pageset_module, "parse_page", fail)
 
 
-def test_a_second_build_reads_pages_from_the_cache(make_project, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+def test_a_second_build_reads_pages_from_the_cache(make_project: MakeProject, monkeypatch: pytest.MonkeyPatch) -> None:
     config = make_project({"p.md": PAGE})
     first = Project(config, mode="offline")
     page = first.load_page("p.md")
@@ -31,7 +32,7 @@ def test_a_second_build_reads_pages_from_the_cache(make_project, monkeypatch: py
     assert Project(config, mode="offline").load_page("p.md") == page
 
 
-def test_a_changed_page_or_setting_is_parsed_again(make_project, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+def test_a_changed_page_or_setting_is_parsed_again(make_project: MakeProject, monkeypatch: pytest.MonkeyPatch) -> None:
     config = make_project({"p.md": PAGE})
     first = Project(config, mode="offline")
     first.load_page("p.md")
@@ -44,7 +45,7 @@ def test_a_changed_page_or_setting_is_parsed_again(make_project, monkeypatch: py
         Project(other, mode="offline").load_page("p.md")
 
 
-def test_a_page_with_an_error_is_never_cached(make_project) -> None:  # type: ignore[no-untyped-def]
+def test_a_page_with_an_error_is_never_cached(make_project: MakeProject) -> None:
     config = make_project({"p.md": PAGE.replace("docker ps", "docker ps > out")})
     for _ in range(2):
         project = Project(config, mode="offline")
@@ -53,7 +54,7 @@ def test_a_page_with_an_error_is_never_cached(make_project) -> None:  # type: ig
         project.close()
 
 
-def test_a_corrupt_cache_is_ignored(make_project) -> None:  # type: ignore[no-untyped-def]
+def test_a_corrupt_cache_is_ignored(make_project: MakeProject) -> None:
     config = make_project({"p.md": PAGE})
     cache = config.root / ".cache" / "docexec" / "pages.pickle"
     cache.parent.mkdir(parents=True)
@@ -61,7 +62,7 @@ def test_a_corrupt_cache_is_ignored(make_project) -> None:  # type: ignore[no-un
     assert Project(config, mode="offline").load_page("p.md").blocks[0].id == "a"
 
 
-def test_entries_of_other_engine_code_or_settings_are_dropped(make_project) -> None:  # type: ignore[no-untyped-def]
+def test_entries_of_other_engine_code_or_settings_are_dropped(make_project: MakeProject) -> None:
     """They can never be hit again; kept, they made every warm build unpickle a cache grown by each change."""
     config = make_project({"p.md": PAGE})
     cache = config.root / ".cache" / "docexec" / "pages.pickle"

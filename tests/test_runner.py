@@ -18,13 +18,14 @@ from docexec import lab
 from docexec.daemon import LABEL, Daemon
 from docexec.errors import CommandFailed, PageError, RefusedToRecord
 from docexec.project import Project
+from tests.conftest import MakeProject
 
 from .conftest import Engine, env_for_throwaway_recording
 
 pytestmark = pytest.mark.docker
 
 
-def project_for(make_project, text: str, **kw) -> tuple[Project, object]:  # type: ignore[no-untyped-def]
+def project_for(make_project: MakeProject, text: str, **kw) -> tuple[Project, object]:  # type: ignore[no-untyped-def]
     config = make_project({"p.md": text}, **kw)
     project = Project(config, mode="force", notify=lambda m: None)
     return project, project.load_page("p.md")
@@ -51,7 +52,7 @@ def containers(engine: Engine) -> list[str]:
     return names
 
 
-def test_a_page_runs_in_order_and_is_cleaned_up(engine: Engine, make_project) -> None:  # type: ignore[no-untyped-def]
+def test_a_page_runs_in_order_and_is_cleaned_up(engine: Engine, make_project: MakeProject) -> None:
     project, page = project_for(make_project, '''
         ```console exec="host" id="a"
         $ docker network create --subnet 172.30.77.0/24 lab
@@ -81,7 +82,7 @@ def test_a_page_runs_in_order_and_is_cleaned_up(engine: Engine, make_project) ->
     assert leftovers(engine) == []
 
 
-def test_a_failing_command_stops_the_page_and_cleans_up(engine: Engine, make_project) -> None:  # type: ignore[no-untyped-def]
+def test_a_failing_command_stops_the_page_and_cleans_up(engine: Engine, make_project: MakeProject) -> None:
     project, page = project_for(make_project, '''
         ```console exec="docker" id="a"
         $ docker run -d --name web busybox sleep 1d
@@ -99,7 +100,7 @@ def test_a_failing_command_stops_the_page_and_cleans_up(engine: Engine, make_pro
     assert not (project.config.snippets_dir / "p").exists(), "a failed page writes no recording"
 
 
-def test_a_timeout_kills_the_command_and_keeps_what_it_printed(engine: Engine, make_project) -> None:  # type: ignore[no-untyped-def]
+def test_a_timeout_kills_the_command_and_keeps_what_it_printed(engine: Engine, make_project: MakeProject) -> None:
     project, page = project_for(make_project, '''
         ```console exec="docker" id="a" timeout="2"
         $ docker run --name slow busybox sh -c 'echo started; sleep 60'
@@ -114,7 +115,7 @@ def test_a_timeout_kills_the_command_and_keeps_what_it_printed(engine: Engine, m
     assert leftovers(engine) == []
 
 
-def test_expected_failures_and_pipes(engine: Engine, make_project) -> None:  # type: ignore[no-untyped-def]
+def test_expected_failures_and_pipes(engine: Engine, make_project: MakeProject) -> None:
     project, page = project_for(make_project, '''
         ```console exec="docker" id="fails" returncode="1"
         $ docker network create --subnet 172.17.0.0/16 clash
@@ -132,7 +133,7 @@ def test_expected_failures_and_pipes(engine: Engine, make_project) -> None:  # t
     assert leftovers(engine) == []
 
 
-def test_objects_the_page_did_not_create_are_not_touched(daemon: Daemon, make_project) -> None:  # type: ignore[no-untyped-def]
+def test_objects_the_page_did_not_create_are_not_touched(daemon: Daemon, make_project: MakeProject) -> None:
     foreign = daemon.client.containers.run("busybox:latest", "sleep 1d", name="not-mine", detach=True,
                                            network_mode="none")
     try:
@@ -146,7 +147,7 @@ def test_objects_the_page_did_not_create_are_not_touched(daemon: Daemon, make_pr
         foreign.remove(force=True)
 
 
-def test_a_foreign_container_on_the_default_bridge_refuses_recording(daemon: Daemon, make_project) -> None:  # type: ignore[no-untyped-def]
+def test_a_foreign_container_on_the_default_bridge_refuses_recording(daemon: Daemon, make_project: MakeProject) -> None:
     foreign = daemon.client.containers.run("busybox:latest", "sleep 1d", name="squatter", detach=True)
     try:
         project, page = project_for(make_project, '```console exec="docker" id="a"\n$ docker ps\n```\n')
@@ -243,7 +244,7 @@ def _gone(made: dict[str, object], timeout: float = 10) -> list[str]:
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
-def test_sigterm_and_sigint_clean_up(either: Engine, make_project, sig: int) -> None:  # type: ignore[no-untyped-def]
+def test_sigterm_and_sigint_clean_up(either: Engine, make_project: MakeProject, sig: int) -> None:
     config = make_project({"p.md": SLOW_PAGE})
     with recording_process(config.root) as proc:
         _wait_for(either, "victim")
@@ -256,7 +257,7 @@ def test_sigterm_and_sigint_clean_up(either: Engine, make_project, sig: int) -> 
     assert not (config.snippets_dir / "p").exists()
 
 
-def test_sigkill_leftovers_are_removed_by_the_next_run(either: Engine, make_project) -> None:  # type: ignore[no-untyped-def]
+def test_sigkill_leftovers_are_removed_by_the_next_run(either: Engine, make_project: MakeProject) -> None:
     config = make_project({"p.md": SLOW_PAGE})
     with recording_process(config.root) as proc:
         _wait_for(either, "victim")
@@ -311,7 +312,7 @@ print("main thread exits", flush=True)
 """
 
 
-def test_a_page_still_running_in_a_thread_is_cleaned_up_at_exit(either: Engine, make_project) -> None:  # type: ignore[no-untyped-def]
+def test_a_page_still_running_in_a_thread_is_cleaned_up_at_exit(either: Engine, make_project: MakeProject) -> None:
     config = make_project({"p.md": SLOW_PAGE})
     done = subprocess.run([sys.executable, "-c", EXIT_WHILE_RUNNING, str(config.root)], capture_output=True,
                           text=True, timeout=60, env=env_for_throwaway_recording(), check=False)
@@ -331,7 +332,7 @@ $ docker exec late ls /ready
 '''
 
 
-def test_retry_waits_for_something_that_finishes_asynchronously(engine: Engine, make_project) -> None:  # type: ignore[no-untyped-def]
+def test_retry_waits_for_something_that_finishes_asynchronously(engine: Engine, make_project: MakeProject) -> None:
     project, page = project_for(make_project, LATE.replace("{retry}", 'retry="10"'))
     outcome = project.record(page)  # type: ignore[arg-type]
     assert outcome.stored is not None

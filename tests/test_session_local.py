@@ -15,6 +15,7 @@ from docexec.config import Config
 from docexec.errors import PageError
 from docexec.hosts import Backend, Host
 from docexec.runner import Session
+from tests.conftest import MakeProject
 
 
 class LocalBackend(Backend):
@@ -37,7 +38,7 @@ RunPage = Callable[[str], list[str]]
 
 
 @pytest.fixture
-def run_page(make_project, tmp_path: Path) -> RunPage:  # type: ignore[no-untyped-def]
+def run_page(make_project: MakeProject, tmp_path: Path) -> RunPage:
     """Run the `$ ` lines of one exec="host" block; the outputs, one per line."""
 
     def run(lines: str) -> list[str]:

@@ -12,6 +12,7 @@ import pytest
 from docexec import recording
 from docexec.errors import CommandFailed, PageError
 from docexec.project import Project
+from tests.conftest import MakeProject
 
 from .conftest import Engine
 
@@ -20,13 +21,13 @@ pytestmark = pytest.mark.docker
 NAMES = {"container term", "container quiet", "container forever"}
 
 
-def project_for(make_project, text: str) -> tuple[Project, object]:  # type: ignore[no-untyped-def]
+def project_for(make_project: MakeProject, text: str) -> tuple[Project, object]:
     config = make_project({"p.md": text})
     project = Project(config, mode="force", notify=lambda m: None)
     return project, project.load_page("p.md")
 
 
-def test_a_session_is_typed_at_the_prompt_and_recorded(engine: Engine, make_project) -> None:  # type: ignore[no-untyped-def]
+def test_a_session_is_typed_at_the_prompt_and_recorded(engine: Engine, make_project: MakeProject) -> None:
     project, page = project_for(make_project, '''
         ```console exec="session" id="s"
         $ docker run -it --name term busybox sh
@@ -54,7 +55,7 @@ def test_a_session_is_typed_at_the_prompt_and_recorded(engine: Engine, make_proj
     assert engine.leftovers(NAMES) == []
 
 
-def test_a_session_never_ready_fails_at_its_line_with_the_screen(engine: Engine, make_project) -> None:  # type: ignore[no-untyped-def]
+def test_a_session_never_ready_fails_at_its_line_with_the_screen(engine: Engine, make_project: MakeProject) -> None:
     project, page = project_for(make_project, '''
         ```console exec="session" id="s" timeout="3"
         $ docker run -it --name quiet busybox sh -c 'echo working; sleep 100'
@@ -73,7 +74,7 @@ def test_a_session_never_ready_fails_at_its_line_with_the_screen(engine: Engine,
     assert not (project.config.snippets_dir / "p").exists(), "a failed page writes no recording"
 
 
-def test_a_session_that_never_ends_fails_at_its_command(engine: Engine, make_project) -> None:  # type: ignore[no-untyped-def]
+def test_a_session_that_never_ends_fails_at_its_command(engine: Engine, make_project: MakeProject) -> None:
     project, page = project_for(make_project, '''
         # t
 
@@ -88,7 +89,7 @@ def test_a_session_that_never_ends_fails_at_its_command(engine: Engine, make_pro
     assert engine.leftovers(NAMES) == []
 
 
-def test_a_session_runs_on_the_shared_daemon_too(daemon, make_project) -> None:  # type: ignore[no-untyped-def]
+def test_a_session_runs_on_the_shared_daemon_too(daemon, make_project: MakeProject) -> None:  # type: ignore[no-untyped-def]
     """Where labs cannot run: the same terminal, on the daemon DOCKER_HOST names; the exit code is checked."""
     project, page = project_for(make_project, '''
         ```console exec="session" id="s"
