@@ -68,3 +68,14 @@ def test_blocks_in_an_admonition_a_tab_and_a_list_render_as_transcripts(site: Pa
     shown = re.findall(r"<code>(?:(?!</code>).)*exec=(?:(?!</code>).)*</code>", html, re.S)
     assert len(shown) == 1 and "shown-only" in shown[0], "only the fence inside the ````markdown fence is code"
     assert html.count("exec=") == 1, "no exec fence is shown as text"
+
+
+def test_an_exec_block_the_site_does_not_render_fails_the_build_naming_its_line(tmp_path: Path) -> None:
+    page = '# t\n\nText.\n\n    ```console exec="docker" id="x"\n    $ docker ps\n    ```\n'  # an indented code block
+    site = throwaway_site(tmp_path, page, "site_name: t\ntheme: mkdocs\nplugins: [docexec]\n")
+    env = {**os.environ, "DOCEXEC_MODE": "offline", "NO_MKDOCS_2_WARNING": "1", "DOCKER_HOST": "unix:///nonexistent"}
+    done = subprocess.run([sys.executable, "-m", "mkdocs", "build", "-d", str(site / "site")], cwd=site, env=env,
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode != 0
+    assert "docs/index.md:5: this exec block did not become a transcript" in done.stderr, done.stderr
+    assert "Traceback" not in done.stderr
