@@ -5,6 +5,7 @@ builds, and `pytest` there collects the block's drift check through the entry po
 from __future__ import annotations
 
 import re
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -33,10 +34,16 @@ def _pins(*names: str) -> list[str]:
 
 @pytest.mark.docker
 def test_pip_install_then_build_and_check_a_new_site(tmp_path: Path, engine: Engine) -> None:
-    venv = tmp_path / "venv"
+    venv, source = tmp_path / "venv", tmp_path / "docexec"
     started = time.monotonic()
+    # A copy of what the package is made of: pip builds in the folder it installs from (build/, *.egg-info).
+    source.mkdir()
+    for name in ["pyproject.toml", "src", "LICENSE", "LICENSES"]:
+        copy = shutil.copytree if (ROOT / name).is_dir() else shutil.copyfile
+        copy(ROOT / name, source / name)
+    shutil.rmtree(source / "src" / "docexec.egg-info", ignore_errors=True)
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
-    done = subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "-q", str(ROOT),
+    done = subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "-q", str(source),
                            *_pins("mkdocs", "pymdown-extensions", "pytest")],
                           capture_output=True, text=True, timeout=300, check=False)
     assert done.returncode == 0, done.stderr[-3000:]
