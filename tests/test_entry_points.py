@@ -66,3 +66,12 @@ def test_the_options_are_used(tmp_path: Path) -> None:
     done = build(site, "      enabled: false\n")
     assert done.returncode == 0 and "docexec" not in done.stderr
     assert "exec=" in (site / "site" / "index.html").read_text(encoding="utf-8"), "disabled: the fence is left as is"
+
+
+def test_errors_count_lines_from_the_top_of_the_file_front_matter_included(tmp_path: Path) -> None:
+    site = throwaway_site(tmp_path, "# t\n", SITE)
+    (site / "docs" / "index.md").write_text('---\nhosts: [one, two]\n---\n\n# t\n\n```console exec="docker" id="x" '
+                                            'host="three"\n$ docker ps\n```\n')
+    done = build(site, "      mode: offline\n")
+    assert done.returncode != 0 and 'docs/index.md:7: host="three" is not a host of this page' in done.stderr, \
+        done.stderr
