@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -92,10 +93,42 @@ def test_shell_syntax_errors_name_the_command_line() -> None:
     assert err.line == 4 and "';' runs two commands" in err.message
 
 
-def test_indented_and_nested_exec_blocks_are_refused() -> None:
-    indented = '!!! note\n\n    ```console exec="docker" id="x"\n    $ docker ps\n    ```\n'
-    assert "must not be indented" in error(indented).message
-    assert "top level" in error('- item\n\n  ```console exec="docker" id="x"\n  $ docker ps\n  ```\n').message
+NESTED = (Path(__file__).parent / "fixtures" / "nested.md").read_text(encoding="utf-8")
+
+
+def test_exec_blocks_inside_admonitions_tabs_lists_and_details_are_found() -> None:
+    p = parse_page("p.md", NESTED)
+    assert [(b.id, b.line, b.end_line) for b in p.blocks] == \
+        [("in-tip", 5, 8), ("in-tab", 12, 14), ("in-list", 18, 20), ("in-quote", 23, 25)]
+    tip = p.blocks[0]
+    assert tip.commands[0].line == 6
+    assert tip.commands[0].display == "docker run --rm busybox \\\n    echo tip", "the fence's indentation is removed"
+    assert p.blocks[3].commands[0].display == "docker images", "quote marks are removed"
+
+
+def test_fences_shown_inside_other_fences_are_not_exec_blocks() -> None:
+    assert "shown-only" not in [b.id for b in parse_page("p.md", NESTED).blocks]
+    assert not page('''
+        ~~~~markdown
+        ```console exec="docker" id="x"
+        $ docker ps
+        ```
+        ~~~~
+        ''').blocks
+
+
+@pytest.mark.parametrize(("text", "why"), [
+    ('!!! note\n    ```console exec="docker" id="x"\n  $ docker ps\n    ```\n', "less indented"),
+    ('```console exec="docker" id="x"\n$ docker ps\n', "no closing fence"),
+])
+def test_an_exec_fence_the_site_would_not_render_is_an_error(text: str, why: str) -> None:
+    err = error(text)
+    assert why in err.message and err.line in (1, 2)
+
+
+def test_option_values_must_be_quoted() -> None:
+    """SuperFences, which renders the site, ignores a fence with a bare value and shows its text."""
+    assert 'write them as key="value"' in error('```console exec=docker id="x"\n$ docker ps\n```\n').message
 
 
 def test_run_no_blocks_are_not_parsed_as_shell() -> None:

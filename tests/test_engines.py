@@ -98,7 +98,7 @@ def test_engines_that_agree_share_one_transcript() -> None:
     html = render_engines(BLOCK, [EngineRecording("Engine 28.5", new), EngineRecording("Engine 20.10", old)],
                           old)
     assert "tabbed-set" not in html
-    assert "Docker Engine 28.5.2 与 20.10.24（输出相同）" in html
+    assert "Docker Engine 28.5.2 and 20.10.24 (same output)" in html  # labels.Labels: English by default
 
 
 def test_engines_that_differ_get_a_tab_each_newest_first() -> None:

@@ -194,9 +194,7 @@ def test_bad_pages_fail_the_build_cleanly(case: str, tmp_path: Path) -> None:
     site = tmp_path / "site"
     (site / "docs").mkdir(parents=True)
     (site / "docs" / "index.md").write_text("# 首页\n\n" + text)
-    (site / "hooks").mkdir()
-    (site / "hooks" / "docexec_hook.py").write_text((ROOT / "hooks" / "docexec_hook.py").read_text())
-    (site / "mkdocs.yml").write_text("site_name: t\nhooks:\n  - hooks/docexec_hook.py\n")
+    (site / "mkdocs.yml").write_text("site_name: t\nplugins: [docexec]\n")
     (site / "pyproject.toml").write_text(textwrap.dedent(f'''
         [tool.docexec]
         images_dir = "{ROOT / "images"}"

@@ -8,16 +8,13 @@ import os
 import re
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import pytest
 
-from docexec import recording
-from docexec.blocks import parse_page
-from docexec.config import load_config
-from docexec.project import Project
 from docexec.recording import CommandRecord
+
+from .rendering import throwaway_site
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = """# 一页
@@ -34,27 +31,12 @@ $ docker network ls --format '{{.Name}}'
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
-    (tmp_path / "pyproject.toml").write_text(textwrap.dedent(f'''
-        [tool.docexec]
-        images_dir = "{ROOT / "images"}"
-        workdir = "{tmp_path / "work"}"
-        '''))
-    (tmp_path / "mkdocs.yml").write_text(textwrap.dedent(f'''
+    return throwaway_site(tmp_path, PAGE, '''
         site_name: t
         theme: mkdocs
-        hooks:
-          - {ROOT / "hooks" / "docexec_hook.py"}
-        '''))
-    (tmp_path / "docs").mkdir()
-    (tmp_path / "docs" / "index.md").write_text(PAGE)
-    config = load_config(tmp_path)
-    page = parse_page("index.md", PAGE)
-    project = Project(config, mode="offline")
-    results = {"one": [CommandRecord("docker network create lab", "f00d\n", 0, 0.1)],
-               "two": [CommandRecord("docker network ls --format '{{.Name}}'", "bridge\nlab\n", 0, 0.1)]}
-    recording.write(config.snippets_dir, page, project.digest(page), results, {"engine": "20.10.24"},
-                    "2026-11-28T00:00:00Z", project.context_digest(page))
-    return tmp_path
+        plugins: [docexec]
+        ''', {"one": [CommandRecord("docker network create lab", "f00d\n", 0, 0.1)],
+              "two": [CommandRecord("docker network ls --format '{{.Name}}'", "bridge\nlab\n", 0, 0.1)]})
 
 
 def build(project: Path, mode: str) -> subprocess.CompletedProcess[str]:
@@ -101,8 +83,9 @@ def test_a_preview_marks_only_the_changed_block(project: Path) -> None:
     wrappers = {block: classes for classes, block in re.findall(r'<div class="([^"]*)" id="run-([a-z]+)"', html)}
     assert wrappers == {"one": "docexec", "two": "docexec docexec-stale"}
     notes = re.findall(r'<p class="docexec-source">(.*?)</p>', html, re.S)
-    assert "输出待重新录制" not in notes[0] and "命令已改动，输出待重新录制" in notes[1]
-    assert "本页有 1 个命令块在录制后有改动" in html
+    stale = "commands changed, output waits to be recorded again"  # labels.Labels: English by default
+    assert stale not in notes[0] and stale in notes[1]
+    assert "1 command block(s) of this page changed after they were recorded" in html
 
 
 def test_status_names_the_changed_blocks(project: Path) -> None:

@@ -9,6 +9,8 @@ from docexec.blocks import parse_page
 from docexec.recording import CommandRecord, PageRecording
 from docexec.render import render_page
 
+from .rendering import book_labels, convert
+
 SOURCE = """# 标题
 
 Intro.
@@ -39,12 +41,8 @@ def stored() -> PageRecording:
 
 
 def full(source: str, page, recording) -> str:  # type: ignore[no-untyped-def]
-    """The rendered Markdown with every transcript put in its place, as text to search."""
-    rendered = render_page(source, page, recording)
-    text = rendered.markdown
-    for token, fragment in rendered.fragments.items():
-        text = text.replace(token, fragment)
-    return text
+    """The page's HTML, converted as the site converts it."""
+    return convert(source, render_page(page, recording, labels=book_labels()))
 
 
 def test_blocks_become_transcripts() -> None:
@@ -69,8 +67,8 @@ def test_copy_text_is_only_the_commands() -> None:
 def test_the_page_note_follows_the_title() -> None:
     page = parse_page("p.md", SOURCE)
     lines = full(SOURCE, page, stored()).split("\n")
-    assert lines[0] == "# 标题"
-    assert "docexec-page-source" in lines[2]
+    assert lines[0] == "<h1>标题</h1>"
+    assert lines[1].startswith('<p class="docexec-page-source">')
 
 
 def test_missing_recordings_still_show_the_commands() -> None:
@@ -80,25 +78,31 @@ def test_missing_recordings_still_show_the_commands() -> None:
 
 
 def test_rendered_markdown_builds_to_the_expected_html() -> None:
-    import markdown
-
     page = parse_page("p.md", SOURCE)
-    rendered = render_page(SOURCE, page, stored())
-    built = rendered.fill(markdown.markdown(rendered.markdown, extensions=["md_in_html"]))
+    built = full(SOURCE, page, stored())
     code = re.search(r"<code>(.*?)</code>", built, re.S)
     assert code is not None
     assert '<span class="go">web\tUp 1 second\n</span>' in code.group(1).replace("&#9;", "\t")
+    assert "<p></p>" not in built and "docexec-hidden" not in built, "a show=no block leaves nothing"
 
 
-def test_a_lost_placeholder_is_an_error() -> None:
+def test_an_exec_fence_the_engine_did_not_find_is_an_error() -> None:
     import pytest
-
-    from docexec.errors import DocexecError
+    from pymdownx.superfences import SuperFencesException  # type: ignore[import-untyped]
 
     page = parse_page("p.md", SOURCE)
-    rendered = render_page(SOURCE, page, stored())
-    with pytest.raises(DocexecError, match="placeholder"):
-        rendered.fill("<p>nothing here</p>")
+    other = '\n```console exec="docker" id="other"\n$ docker ps\n```\n'
+    with pytest.raises(SuperFencesException, match=re.escape('p.md: an exec block with id="other"')):
+        convert(SOURCE + other, render_page(page, stored(), labels=book_labels()))
+
+
+def test_an_exec_block_that_does_not_become_a_transcript_is_reported() -> None:
+    import pytest
+
+    source = '# t\n\n    ```console exec="docker" id="x"\n    $ docker ps\n    ```\n'  # an indented code block
+    page = parse_page("p.md", source)
+    with pytest.raises(AssertionError, match="not rendered as transcripts: \\['x'\\]"):
+        convert(source, render_page(page, stored(), labels=book_labels()))
 
 
 SESSION = """# t
@@ -123,8 +127,8 @@ def session_recording() -> PageRecording:
 
 def test_a_session_shows_its_screen_with_typed_text_and_keys_marked() -> None:
     page = parse_page("p.md", SESSION)
-    rendered = render_page(SESSION, page, session_recording(), cast_href=lambda b: f"../casts/{b.id}.cast")
-    (fragment,) = [f for f in rendered.fragments.values() if 'id="run-s"' in f]
+    rendered = render_page(page, session_recording(), cast_href=lambda b: f"../casts/{b.id}.cast", labels=book_labels())
+    fragment = rendered.blocks["s"]
     assert 'class="docexec docexec-session"' in fragment
     assert 'data-copy="docker attach m\ndocker ps"' in fragment, "the copy button copies the $ commands only"
     assert '/ # <span class="docexec-typed">sleep 30</span>\n' in fragment
@@ -139,13 +143,13 @@ def test_a_key_typed_after_the_end_of_a_line_or_the_screen_still_shows() -> None
     page = parse_page("p.md", '```console exec="session" id="s"\n$ docker attach m\n> <Enter>\n> <Ctrl-D>\n```\n')
     record = CommandRecord("docker attach m", "/ #\n", 0, 0.1, ((0, 4), (1, 0)))
     recorded = PageRecording("p.md", "h", "2026-11-27T21:00:00Z", {}, {"s": [record]})
-    html_text = "".join(render_page("", page, recorded).fragments.values())
+    html_text = "".join(render_page(page, recorded, labels=book_labels()).blocks.values())
     assert '/ #<kbd class="docexec-key">Enter</kbd>\n<kbd class="docexec-key">Ctrl+D</kbd>\n' in html_text
 
 
 def test_a_session_not_yet_recorded_shows_its_typed_lines() -> None:
     page = parse_page("p.md", SESSION)
-    html_text = "".join(render_page(SESSION, page, None).fragments.values())
+    html_text = "".join(render_page(page, None, labels=book_labels()).blocks.values())
     assert '<span class="gp">&gt; </span><span class="docexec-typed">&lt;Ctrl-P&gt;&lt;Ctrl-Q&gt;</span>' in html_text
     assert "docexec-replay" not in html_text
 def test_a_block_that_must_not_be_run_has_no_copy_button() -> None:
@@ -175,15 +179,13 @@ def test_host_commands_are_copied_with_sudo_and_the_block_says_so() -> None:
 def test_a_stale_page_marks_only_its_changed_blocks() -> None:
     source = SOURCE.replace(' show="no"', "")
     page = parse_page("p.md", source)
-    out = render_page(source, page, stored(), stale=True, stale_blocks=frozenset({"setup"}))
-    text = out.markdown
-    for token, fragment in out.fragments.items():
-        text = text.replace(token, fragment)
+    text = convert(source, render_page(page, stored(), stale=True, stale_blocks=frozenset({"setup"}),
+                                       labels=book_labels()))
     assert re.search(r'<div class="docexec" id="run-x"', text)
     assert re.search(r'<div class="docexec docexec-stale" id="run-setup"', text)
     assert text.count("命令已改动，输出待重新录制") == 1
     assert "本页有 1 个命令块在录制后有改动" in text
     whole = full(source, page, stored()).count("待重新录制")
     assert whole == 0
-    everything = render_page(source, page, stored(), stale=True)  # the whole page: every block marked
-    assert sum("docexec-stale" in f for f in everything.fragments.values()) == 3  # x, y and the page note
+    everything = render_page(page, stored(), stale=True, labels=book_labels())  # the whole page: every block marked
+    assert sum("docexec-stale" in f for f in [*everything.blocks.values(), everything.note]) == 3  # x, y, the note

@@ -1,8 +1,9 @@
 """Turn a page's executable blocks into terminal transcripts (HTML that Material for MkDocs styles as code).
 
-Nothing here depends on MkDocs. Each exec fence is replaced in the Markdown by a placeholder paragraph, and the
-transcript's HTML is spliced into the converted page afterwards (`Rendered.fill`): Python-Markdown never re-parses
-large HTML blocks, which would cost more than everything else the engine does in a build.
+Nothing here depends on MkDocs. `render_page` gives the HTML of each block of a page and of the note under its
+title; the MkDocs plugin hands each block's HTML to SuperFences as the output of its fence (superfence.py), so
+Python-Markdown stashes it without parsing it again, wherever the fence is (inside an admonition, a tab, a list).
+The words around the transcripts come from `Labels` (the book's language; labels.py).
 The wrapper's `data-copy` holds only the commands, which is what Material's copy button copies: in exec="host"
 blocks with `sudo ` in front of those that need root (sudo.py). A block that is never run (run="no") has no copy
 button (Material leaves out blocks inside `.no-copy`): it is there to be read, not pasted.
@@ -14,14 +15,13 @@ from __future__ import annotations
 
 import html
 import re
-import secrets
 import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from .blocks import Block, Page
-from .errors import DocexecError
 from .normalize import normalize
+from .page_labels import ENGLISH, Labels
 from .recording import CommandRecord, PageRecording
 from .sudo import copy_line, needs_root, root_variables
 from .terminal import Typed, key_label
@@ -44,25 +44,29 @@ class EngineRecording:
 
 @dataclass(frozen=True)
 class Rendered:
-    """A page's Markdown with a placeholder paragraph per transcript, and the HTML that replaces each."""
+    """The HTML of a page's transcripts, by block id ("" for a block that is run but not shown), and of the note
+    under its title ("" when it has none)."""
 
-    markdown: str
-    fragments: dict[str, str] = field(default_factory=dict)
+    blocks: dict[str, str] = field(default_factory=dict)
+    note: str = ""
 
-    def fill(self, html_text: str) -> str:
-        for token, fragment in self.fragments.items():
-            marker = f"<p>{token}</p>"
-            if marker not in html_text:
-                raise DocexecError(f"the placeholder of a transcript ({token}) was lost in the Markdown conversion; "
-                                   "is an exec block inside raw HTML?")
-            html_text = html_text.replace(marker, fragment, 1)
-        return html_text
+    def with_note(self, markdown: str) -> str:
+        """The page's Markdown with the note (raw HTML) after the title line."""
+        if not self.note:
+            return markdown
+        lines = markdown.split("\n")
+        for i, line in enumerate(lines):
+            if line.startswith("# "):
+                lines[i + 1:i + 1] = ["", self.note, ""]
+                return "\n".join(lines)
+        return self.note + "\n\n" + markdown
 
 
-def render_page(markdown: str, page: Page, stored: PageRecording | None, *, stale: bool = False,
+def render_page(page: Page, stored: PageRecording | None, *, stale: bool = False,
                 others: Iterable[EngineRecording] = (),
                 cast_href: Callable[[Block], str | None] | None = None,
-                stale_blocks: frozenset[str] | None = None, label: str = "Engine") -> Rendered:
+                stale_blocks: frozenset[str] | None = None, label: str = "Engine",
+                labels: Labels = ENGLISH) -> Rendered:
     """`stored` is the page's recording on the book's first engine; `others`, on its other engines. A block shows
     one transcript where every engine gave the same output (after normalisation), else a tab per engine, newest
     first. `cast_href`: the address, relative to the page, of a session block's replay on the first engine (None:
@@ -72,48 +76,38 @@ def render_page(markdown: str, page: Page, stored: PageRecording | None, *, stal
     engines = [EngineRecording(label, stored, stale, cast_href, stale_blocks),
                *(o for o in others if o.stored is not None)]
     engines.sort(key=lambda e: _version_key(e.label), reverse=True)
-    lines = markdown.split("\n")
-    nonce = secrets.token_hex(6)
-    fragments: dict[str, str] = {}
-
-    def placeholder(fragment: str) -> str:
-        token = f"docexec{nonce}x{len(fragments)}"
-        fragments[token] = fragment
-        return token
-
     root_vars = root_variables(page.blocks)
-    for block in sorted(page.blocks, key=lambda b: b.line, reverse=True):
-        replacement = placeholder(render_engines(block, engines, stored, root_vars)) if block.show else ""
-        lines[block.line - 1:block.end_line] = ["", replacement, ""]
-    text = "\n".join(lines)
+    blocks = {block.id: render_engines(block, engines, stored, root_vars, labels) if block.show else ""
+              for block in page.blocks}
+    note = ""
     if stored is not None and page.executed:
-        notes = [page_note(e.stored, stale=e.stale, whole=e.stale_blocks is None,
-                           shown=sum(b.show and e.marks(b) for b in page.executed))
-                 for e in engines if e.stored is not None]
-        text = _after_title(text, placeholder("\n".join(notes)))
-    return Rendered(text, fragments)
+        note = "\n".join(page_note(e.stored, stale=e.stale, whole=e.stale_blocks is None,
+                                   shown=sum(b.show and e.marks(b) for b in page.executed), labels=labels)
+                         for e in engines if e.stored is not None)
+    return Rendered(blocks, note)
 
 
-def page_note(stored: PageRecording, *, stale: bool, whole: bool = True, shown: int = 0) -> str:
+def page_note(stored: PageRecording, *, stale: bool, whole: bool = True, shown: int = 0,
+              labels: Labels = ENGLISH) -> str:
     """The note under the title. A stale page says what changed: the whole page (its images or hosts), `shown`
     blocks (marked where they are), or only what the reader does not see (setup blocks, blocks removed)."""
     engine = stored.engine
-    text = (f"本页所有命令输出均为真实运行结果：录制于 {stored.recorded[:10]}，"
-            f"Docker Engine {engine.get('engine', '?')}（API {engine.get('api', '?')}），"
-            f"客户端 {engine.get('client', '?')}，存储驱动 {engine.get('storage_driver', '?')}。")
+    text = labels.page_note.format(date=stored.recorded[:10], engine=engine.get("engine", "?"),
+                                   api=engine.get("api", "?"), client=engine.get("client", "?"),
+                                   storage_driver=engine.get("storage_driver", "?"))
     if stored.edited:
-        text += f"其中 {len(stored.edited)} 个块的输出在录制后被手工改动过（块下方已注明），未经验证。"
+        text += labels.page_edited.format(count=len(stored.edited))
     if stale and whole:
-        text += "本页命令在录制后有改动，输出尚待重新录制。"
+        text += labels.page_stale
     elif stale and shown:
-        text += f"本页有 {shown} 个命令块在录制后有改动（块下方已注明），它们的输出尚待重新录制。"
+        text += labels.page_stale_blocks.format(count=shown)
     elif stale:
-        text += "本页的准备步骤或命令块的顺序在录制后有改动，输出尚待重新录制。"
+        text += labels.page_stale_hidden
     return f'<p class="docexec-page-source{" docexec-stale" if stale else ""}">{html.escape(text)}</p>'
 
 
 def render_engines(block: Block, engines: list[EngineRecording], first: PageRecording | None,
-                   root_vars: frozenset[str] = frozenset()) -> str:
+                   root_vars: frozenset[str] = frozenset(), labels: Labels = ENGLISH) -> str:
     """One transcript when the engines agree on the block (or it is not run), else content tabs, one per engine.
     Material links tabs with the same label across the page (content.tabs.link): a reader picks a version once."""
     recorded = [e for e in engines if e.stored is not None and block.id in e.stored.blocks]
@@ -124,20 +118,20 @@ def render_engines(block: Block, engines: list[EngineRecording], first: PageReco
         own = next((e for e in engines if e.stored is first), None)
         href = _href(own, block) if own and records else None
         return render_block(block, records, first, stale=bool(own and own.marks(block)), also=also, cast_href=href,
-                            root_vars=root_vars)
+                            root_vars=root_vars, labels=labels)
     name = f"__tabbed_docexec_{block.id}"
     inputs = "".join(f'<input{" checked" if n == 0 else ""} id="{name}_{n + 1}" name="{name}" type="radio">'
                      for n in range(len(recorded)))
-    labels = "".join(f'<label for="{name}_{n + 1}">{html.escape(e.label)}</label>' for n, e in enumerate(recorded))
+    titles = "".join(f'<label for="{name}_{n + 1}">{html.escape(e.label)}</label>' for n, e in enumerate(recorded))
     tabs = []
     for n, e in enumerate(recorded):
         assert e.stored is not None
         anchor = f"run-{block.id}" + (f"-{_slug(e.label)}" if n else "")
         tabs.append(render_block(block, e.stored.blocks[block.id], e.stored, stale=e.marks(block),
-                                 cast_href=_href(e, block), root_vars=root_vars, anchor=anchor))
+                                 cast_href=_href(e, block), root_vars=root_vars, anchor=anchor, labels=labels))
     blocks = "".join(f'<div class="tabbed-block">{tab}</div>' for tab in tabs)
     return (f'<div class="tabbed-set tabbed-alternate docexec-engines" data-tabs="{block.id}:{len(recorded)}">'
-            f'{inputs}<div class="tabbed-labels">{labels}</div><div class="tabbed-content">{blocks}</div></div>')
+            f'{inputs}<div class="tabbed-labels">{titles}</div><div class="tabbed-content">{blocks}</div></div>')
 
 
 def _slug(label: str) -> str:
@@ -160,7 +154,7 @@ def _version_key(label: str) -> tuple[int, ...]:
 
 def render_block(block: Block, records: list[CommandRecord] | None, stored: PageRecording | None,
                  *, stale: bool = False, also: Iterable[PageRecording] = (), cast_href: str | None = None,
-                 root_vars: frozenset[str] = frozenset(), anchor: str = "") -> str:
+                 root_vars: frozenset[str] = frozenset(), anchor: str = "", labels: Labels = ENGLISH) -> str:
     """`anchor`: the wrapper's id (default run-ID; each engine's tab but the first gets its own)."""
     anchor = anchor or f"run-{block.id}"
     body: list[str] = []
@@ -184,37 +178,39 @@ def render_block(block: Block, records: list[CommandRecord] | None, stored: Page
     if block.title:
         parts.append(f'<p class="docexec-title">{html.escape(block.title)}</p>')
     parts.append(f'<div class="language-console highlight"><pre><span></span><code>{code}</code></pre></div>')
-    note = html.escape(_source_note(block, records, stored, stale, list(also)) + _sudo_note(block, root_vars))
+    note = html.escape(_source_note(block, records, stored, stale, list(also), labels)
+                       + (labels.sudo if _copied_with_sudo(block, root_vars) else ""))
     note = re.sub(r"\d{4}-\d{2}-\d{2}", r'<span class="docexec-date">\g<0></span>', note)
     if cast_href:  # shown by docexec-replay.js, which the page loads when it has a replay
         note += (f' <button type="button" class="docexec-replay" data-cast="{html.escape(cast_href)}" hidden>'
-                 "回放</button>")
+                 f"{html.escape(labels.replay)}</button>")
     parts.append(f'<p class="docexec-source">{note}</p>')
     parts.append("</div>")
     return "\n".join(parts)
 
 
 def _source_note(block: Block, records: list[CommandRecord] | None, stored: PageRecording | None,
-                 stale: bool, also: list[PageRecording]) -> str:
+                 stale: bool, also: list[PageRecording], labels: Labels) -> str:
     if not block.run:
-        return f"未执行：{block.reason}"
+        return labels.not_run.format(reason=block.reason)
     if records is None or stored is None:
-        return "尚无录制输出：运行 nox -s record 录制本页"
+        return labels.not_recorded
     if any(block.id in s.edited for s in [stored, *also]):
-        return "此输出在录制后被手工改动过，未经验证 · 运行 nox -s record 重新录制"
-    codes = _codes(block, records)
-    engines = " 与 ".join(_short(s) for s in sorted([stored, *also], key=lambda s: _version_key(_short(s)),
-                                                    reverse=True))
-    same = "（输出相同）" if also else ""
-    what = "真实终端会话（100×30）" if block.kind == "session" else "真实输出"
-    note = f"{what} · Docker Engine {engines}{same} · 录制于 {stored.recorded[:10]}{codes}"
-    return note + (" · 命令已改动，输出待重新录制" if stale else "")
+        return labels.edited
+    codes = sorted({r.returncode for r in records})
+    engines = labels.engines_joiner.join(
+        _short(s) for s in sorted([stored, *also], key=lambda s: _version_key(_short(s)), reverse=True))
+    what = labels.session_output if block.kind == "session" else labels.output
+    note = labels.recorded.format(what=what, engines=engines, same=labels.same_output if also else "",
+                                  date=stored.recorded[:10])
+    if codes != [0]:
+        note += labels.exit_codes.format(codes=labels.codes_joiner.join(str(c) for c in codes))
+    return note + (labels.stale_block if stale else "")
 
 
-def _sudo_note(block: Block, root_vars: frozenset[str]) -> str:
-    if block.run and block.kind == "host" and any(c.shell and needs_root(c.shell, root_vars) for c in block.commands):
-        return " · 复制时需要 root 的命令前加了 sudo"
-    return ""
+def _copied_with_sudo(block: Block, root_vars: frozenset[str]) -> bool:
+    return block.run and block.kind == "host" and any(c.shell and needs_root(c.shell, root_vars)
+                                                      for c in block.commands)
 
 
 def _short(stored: PageRecording) -> str:
@@ -264,20 +260,6 @@ def _index_of_column(text: str, column: int) -> int:
             return index
         width += 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
     return len(text) + max(0, column - width)
-
-
-def _codes(block: Block, records: Iterable[CommandRecord]) -> str:
-    codes = sorted({r.returncode for r in records})
-    return "" if codes == [0] else " · 退出码 " + "、".join(str(c) for c in codes)
-
-
-def _after_title(text: str, note: str) -> str:
-    lines = text.split("\n")
-    for i, line in enumerate(lines):
-        if line.startswith("# "):
-            lines[i + 1:i + 1] = ["", note, ""]
-            return "\n".join(lines)
-    return note + "\n\n" + text
 
 
 def _escape(text: str) -> str:

@@ -1,0 +1,255 @@
+"""The MkDocs plugin `docexec`: show each exec block of a page as its real, recorded output.
+
+    plugins:
+      - docexec:
+          mode: !ENV [DOCEXEC_MODE, auto]
+
+The only module of the package that imports MkDocs; every decision lives in the engine. `mode` chooses what a
+build may do: auto (default: run pages whose recording is missing or stale when they can run), force (run every
+page now), offline (never run a page), publish (never run a page, and fail the build when any page's recording is
+stale or missing). Without the option, the DOCEXEC_MODE environment variable decides. A stale page shown anyway
+marks the blocks that changed since it was recorded. Transcripts are rendered through a SuperFences custom fence
+(superfence.py), so exec blocks work inside admonitions, content tabs and lists.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from mkdocs.config import base
+from mkdocs.config import config_options as c
+from mkdocs.exceptions import PluginError
+from mkdocs.plugins import BasePlugin
+from mkdocs.utils import get_relative_url
+
+from . import recording
+from .blocks import Block, Page
+from .config import load_config
+from .errors import DocexecError
+from .page_labels import ENGLISH, Labels
+from .project import MODES, Mode, Outcome, Project
+from .render import EngineRecording, Rendered, render_page
+from .superfence import ExecFence
+
+if TYPE_CHECKING:
+    from mkdocs.config.defaults import MkDocsConfig
+    from mkdocs.structure.files import Files
+    from mkdocs.structure.pages import Page as MkDocsPage
+
+log = logging.getLogger("mkdocs.plugins.docexec")
+SUPERFENCES = "pymdownx.superfences"
+
+
+class LabelsConfig(base.Config):  # type: ignore[no-untyped-call]
+    """The words around the transcripts (page_labels.Labels; English by default)."""
+
+    page_note = c.Type(str, default=ENGLISH.page_note)
+    page_stale = c.Type(str, default=ENGLISH.page_stale)
+    page_stale_blocks = c.Type(str, default=ENGLISH.page_stale_blocks)
+    page_stale_hidden = c.Type(str, default=ENGLISH.page_stale_hidden)
+    page_edited = c.Type(str, default=ENGLISH.page_edited)
+    output = c.Type(str, default=ENGLISH.output)
+    session_output = c.Type(str, default=ENGLISH.session_output)
+    recorded = c.Type(str, default=ENGLISH.recorded)
+    engines_joiner = c.Type(str, default=ENGLISH.engines_joiner)
+    same_output = c.Type(str, default=ENGLISH.same_output)
+    exit_codes = c.Type(str, default=ENGLISH.exit_codes)
+    codes_joiner = c.Type(str, default=ENGLISH.codes_joiner)
+    stale_block = c.Type(str, default=ENGLISH.stale_block)
+    edited = c.Type(str, default=ENGLISH.edited)
+    not_run = c.Type(str, default=ENGLISH.not_run)
+    not_recorded = c.Type(str, default=ENGLISH.not_recorded)
+    sudo = c.Type(str, default=ENGLISH.sudo)
+    replay = c.Type(str, default=ENGLISH.replay)
+
+
+class DocexecPluginConfig(base.Config):  # type: ignore[no-untyped-call]
+    enabled = c.Type(bool, default=True)
+    mode = c.Optional(c.Choice(MODES))  # unset: $DOCEXEC_MODE, else "auto"
+    project_dir = c.Optional(c.Dir(exists=True))  # where pyproject.toml's [tool.docexec] is; unset: mkdocs.yml's
+    labels = c.SubConfig(LabelsConfig)
+
+
+class Engines:
+    """The book's projects, one per engine (the first is the machine's own), and what the build did with them."""
+
+    def __init__(self, root: Path, mode: Mode) -> None:
+        book = load_config(root)
+        self.first = Project(book, mode=mode, notify=log.info)
+        self.others = [Project(book.for_engine(spec), mode="offline" if spec.missing() and mode != "publish"
+                               else mode, notify=log.info) for spec in book.engines[1:]]
+        self.casts: dict[str, Path] = {}  # replays to copy into the site: address below it -> recording
+        self.unpublishable: list[str] = []  # publish mode: the stale, missing or edited recordings (any engine)
+
+    def render(self, name: str, source: str, url: str, labels: Labels) -> tuple[Page, Rendered]:
+        """Parse the page, run it first if its recording is missing or stale (and the mode allows), and render
+        its transcripts."""
+        parsed = self.first.load_page(name, source)
+        if not parsed.blocks:
+            return parsed, Rendered()
+        outcome = self.first.ensure(parsed)
+        others = [(other, other.ensure(parsed)) for other in self.others]  # the page is the same on every engine
+        self._report(parsed, [(self.first, outcome), *others])
+        tabs = [EngineRecording(_label(other), o.stored, o.status == "stale", self._cast_href(other, parsed, url),
+                                o.stale_blocks) for other, o in others]
+        return parsed, render_page(parsed, outcome.stored, stale=outcome.status == "stale", others=tabs,
+                                   cast_href=self._cast_href(self.first, parsed, url),
+                                   stale_blocks=outcome.stale_blocks, label=_label(self.first), labels=labels)
+
+    def _report(self, page: Page, outcomes: list[tuple[Project, Outcome]]) -> None:
+        publishing = self.first.mode == "publish"
+        for project, result in outcomes:
+            engine = f" [engine {project.config.engine}]" if self.others else ""
+            if publishing and result.stored is not None and result.stored.edited_files:  # never published as real
+                self.unpublishable.append(f"{page.name}{engine}: edited by hand after recording: "
+                                          + ", ".join(p.name for p in result.stored.edited_files))
+                log.error(self.unpublishable[-1])
+            if result.status != "current":
+                problem = _problem(page.name + engine, result, publishing=publishing)
+                if publishing:
+                    log.error(problem)
+                    self.unpublishable.append(problem)
+                else:
+                    log.warning(problem)
+        for _, result in outcomes:
+            for path in result.changed:
+                log.info(f"docexec: wrote {path.relative_to(self.first.config.root)}")
+
+    def _cast_href(self, project: Project, page: Page, url: str) -> Callable[[Block], str | None]:
+        def href(block: Block) -> str | None:
+            path = recording.cast_path(project.config.snippets_dir, page.name, block.id)
+            if not path.is_file():
+                return None
+            engine = "" if project is self.first else f"_engines/{project.config.engine}/"
+            address = f"casts/{engine}{page.name.removesuffix('.md')}/{block.id}.cast"
+            self.casts[address] = path
+            return get_relative_url(address, url)
+        return href
+
+    def finish(self, site_dir: Path) -> None:
+        """Copy the replays of terminal sessions next to the pages; one line on what the build did."""
+        for address, path in self.casts.items():
+            target = site_dir / address
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(path, target)
+        log.info(self.first.stats.summary())
+        for other in self.others:
+            log.info(f"engine {other.config.engine}: " + other.stats.summary().removeprefix("docexec: "))
+        self.close()
+
+    def close(self) -> None:
+        for project in [self.first, *self.others]:
+            project.close()
+
+
+def _label(project: Project) -> str:
+    return project.config.engine_spec(project.config.engine).label  # "Engine 28.5": a tab's title
+
+
+def _problem(name: str, outcome: Outcome, *, publishing: bool) -> str:
+    reason = "" if publishing else f" ({outcome.reason or 'not recorded'})"
+    if outcome.status == "missing":
+        return f"{name}: has no recorded outputs{reason}"
+    which = "" if outcome.stale_blocks is None else \
+        f" (blocks: {', '.join(sorted(outcome.stale_blocks)) or 'none shown; blocks removed, moved or hidden'})"
+    return f"{name}: its commands changed since they were recorded{which}" + \
+        ("" if publishing else f"; showing the old outputs{reason}")
+
+
+def page_source(markdown: str, raw: str) -> tuple[str, int]:
+    """The page as the engine reads it (front matter included), and how many lines MkDocs cut off its start.
+    MkDocs strips the YAML front matter and the blank lines after it before on_page_markdown, but the engine needs
+    the front matter's `hosts:`, and its block line numbers count from the file's first line."""
+    if markdown and raw.endswith(markdown) and raw != markdown:
+        head = raw[:len(raw) - len(markdown)]
+        if head.endswith("\n"):
+            return raw, head.count("\n")
+    return markdown, 0
+
+
+class DocexecPlugin(BasePlugin[DocexecPluginConfig]):  # type: ignore[no-untyped-call]
+    def __init__(self) -> None:
+        self.engines: Engines | None = None
+        self.fence = ExecFence()
+        self.labels = ENGLISH
+        self.fences: list[dict[str, Any]] = []  # SuperFences' custom_fences, where the languages' entries go
+        self.languages: set[str] = set()
+        self.page: Page | None = None  # the page being converted
+
+    # Read the engine's settings once per build, and register the fence that renders exec blocks.
+    def on_config(self, config: MkDocsConfig) -> MkDocsConfig | None:
+        if self.engines is not None:
+            self.engines.close()
+            self.engines = None
+        if not self.config.enabled:
+            return config
+        mode = self.config.mode or os.environ.get("DOCEXEC_MODE", "auto")
+        root = Path(self.config.project_dir or Path(config.config_file_path).parent)
+        self.labels = Labels(**{f.name: self.config.labels[f.name] for f in dataclasses.fields(Labels)})
+        try:
+            self.engines = Engines(root, mode)  # type: ignore[arg-type]  # Project checks it
+        except DocexecError as exc:
+            raise PluginError(str(exc)) from None
+        if SUPERFENCES not in config.markdown_extensions:
+            config.markdown_extensions.append(SUPERFENCES)
+        self.fences = config.mdx_configs.setdefault(SUPERFENCES, {}).setdefault("custom_fences", [])
+        self.fences[:] = [f for f in self.fences if f.get("class") != "docexec"]  # left by an earlier build
+        self.languages = set()
+        self._register("console")
+        return config
+
+    def _register(self, language: str) -> None:
+        """Let the fence see the exec blocks of `language` (MkDocs makes a new Markdown converter per page, with
+        the extension settings of that moment)."""
+        if language not in self.languages:
+            self.languages.add(language)
+            self.fences.append(self.fence.entry(language))
+
+    # Prepare the page's transcripts; run the page first if its recording is missing or stale.
+    def on_page_markdown(self, markdown: str, *, page: MkDocsPage, config: MkDocsConfig, files: Files) -> str | None:
+        if self.engines is None:
+            return markdown
+        source, _ = page_source(markdown, page.file.content_string)
+        try:
+            parsed, rendered = self.engines.render(page.file.src_uri, source, page.url, self.labels)
+        except DocexecError as exc:
+            raise PluginError(str(exc)) from None
+        for block in parsed.blocks:
+            self._register(block.lang)
+        self.page = parsed
+        self.fence.start(parsed.where or page.file.src_uri, rendered)
+        return rendered.with_note(markdown)
+
+    # Every shown exec block must have become a transcript.
+    def on_page_content(self, html: str, *, page: MkDocsPage, config: MkDocsConfig, files: Files) -> str | None:
+        if self.engines is None:
+            return html
+        html, lost = self.fence.finish(html)
+        if lost and self.page is not None:
+            where = self.page.where or self.page.name
+            lines = ", ".join(f"{where}:{b.line}" for b in self.page.blocks if b.id in lost)
+            raise PluginError(f"{lines}: this exec block did not become a transcript: SuperFences does not render a "
+                              "fence inside raw HTML or an indented code block")
+        return html
+
+    # In publish mode, the build fails if any page's recording is not current.
+    def on_post_build(self, config: MkDocsConfig) -> None:
+        if self.engines is None:
+            return
+        engines, self.engines = self.engines, None
+        engines.finish(Path(config.site_dir))
+        if engines.unpublishable:
+            raise PluginError(f"publishing refused: {len(engines.unpublishable)} recording(s) are stale, missing or "
+                              "edited; record them (`./nox -s record -- docs/PAGE.md`), review the diff and commit:\n  "
+                              + "\n  ".join(engines.unpublishable))
+
+    def on_build_error(self, error: Exception) -> None:
+        if self.engines is not None:
+            self.engines.close()
+            self.engines = None

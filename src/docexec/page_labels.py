@@ -1,0 +1,37 @@
+"""The words a rendered page shows around its transcripts, in the book's language (the MkDocs plugin's `labels`
+option; these are its defaults). Placeholders in braces are filled by render.py."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Labels:
+    # the note under the page's title
+    page_note: str = ("Every command output on this page is real: recorded on {date} with Docker Engine {engine} "
+                      "(API {api}), client {client}, storage driver {storage_driver}.")
+    page_stale: str = " The page's commands changed after they were recorded; its outputs wait to be recorded again."
+    page_stale_blocks: str = (" {count} command block(s) of this page changed after they were recorded (marked "
+                              "below them); their outputs wait to be recorded again.")
+    page_edited: str = (" The output of {count} block(s) was edited by hand after it was recorded (marked below "
+                        "them): not verified.")
+    page_stale_hidden: str = (" The page's setup steps or the order of its blocks changed after they were recorded; "
+                              "its outputs wait to be recorded again.")
+    # the line under each block
+    output: str = "Real output"
+    session_output: str = "Real terminal session (100×30)"
+    recorded: str = "{what} · Docker Engine {engines}{same} · recorded on {date}"
+    engines_joiner: str = " and "
+    same_output: str = " (same output)"
+    exit_codes: str = " · exit code {codes}"
+    codes_joiner: str = ", "
+    stale_block: str = " · commands changed, output waits to be recorded again"
+    edited: str = "Edited by hand after it was recorded, not verified · record this page again (docexec record)"
+    not_run: str = "Not run: {reason}"
+    not_recorded: str = "No recorded output yet: record this page (docexec record)"
+    sudo: str = " · copied with sudo before the commands that need root"
+    replay: str = "Replay"
+
+
+ENGLISH = Labels()  # frozen: the defaults
