@@ -87,17 +87,21 @@ def record(session: nox.Session) -> None:
 
 @nox.session
 def lint(session: nox.Session) -> None:
-    """ruff, mypy on the engine, and a check of every page's blocks (no daemon needed)."""
+    """ruff, mypy, and a check of every page's blocks, or of the pages given (no daemon needed)."""
+    _lint(session, session.posargs)
+
+
+def _lint(session: nox.Session, pages: list[str]) -> None:
     _install(session, ALL)
     session.run("ruff", "check", "src", "hooks", "tests", "noxfile.py", "benchmarks")
     session.run("mypy")
-    session.run("docexec", "lint")
+    session.run("docexec", "lint", *pages)
 
 
 @nox.session
 def tests(session: nox.Session) -> None:
     """The whole suite: lint, engine unit tests, the drift check of every page, site and browser tests."""
-    lint(session)
+    _lint(session, [])
     _fetch_engines(session)
     # pytest-xdist: one worker per core; each page (and each test module) stays on one worker, in labs of its own.
     session.run("pytest", "-n", "auto", "--dist", "loadgroup", *session.posargs, env={"NO_MKDOCS_2_WARNING": "1"})

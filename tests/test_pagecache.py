@@ -19,7 +19,7 @@ def no_parsing(monkeypatch: pytest.MonkeyPatch) -> None:
     def fail(*args: object, **kwargs: object) -> None:
         raise AssertionError("the page was parsed again")
 
-    monkeypatch.setattr(pageset_module, "parse_page", fail)
+    monkeypatch.setattr(pageset_module, "parse_page_collecting", fail)
 
 
 def test_a_second_build_reads_pages_from_the_cache(make_project: MakeProject, monkeypatch: pytest.MonkeyPatch) -> None:

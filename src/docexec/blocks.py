@@ -20,7 +20,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import PageError
+from .errors import PageError, PageErrors, raise_all
 from .fences import Abandoned, Fence, scan
 from .frontmatter import DEFAULT_HOST, MAX_HOSTS, front_matter_engines, front_matter_hosts
 from .options import OPTIONS, BlockOptions, Kind, is_exec, read_options
@@ -111,38 +111,66 @@ def _hash(payload: dict[str, object]) -> str:
 
 
 def parse_page(name: str, source: str, where: str = "") -> Page:
-    """All blocks of a page that opt in to execution, checked; raises PageError on the first problem.
-    `where` is the page's path as messages show it (default: `name`)."""
+    """All blocks of a page that opt in to execution, checked; raises PageError naming the problem (PageErrors
+    when there are several). `where` is the page's path as messages show it (default: `name`)."""
+    page, errors = parse_page_collecting(name, source, where)
+    raise_all(errors)
+    return page
+
+
+def parse_page_collecting(name: str, source: str, where: str = "") -> tuple[Page, list[PageError]]:
+    """The page with the blocks that parsed, and every problem found (a block with a problem is left out)."""
+    where = where or name
+    errors: list[PageError] = []
+
+    def collect(exc: PageError) -> None:
+        errors.extend(PageError(where if e.page == name else e.page, e.line, e.message)
+                      for e in (exc.errors if isinstance(exc, PageErrors) else (exc,)))
+
+    hosts: tuple[str, ...] = (DEFAULT_HOST,)
+    engines: tuple[str, ...] | None = None
+    engines_line = 0
     try:
-        return _parse_page(name, source, where or name)
+        hosts = front_matter_hosts(name, source)
     except PageError as exc:
-        if exc.page == name and where:
-            raise PageError(where, exc.line, exc.message) from None
-        raise
-
-
-def _parse_page(name: str, source: str, where: str) -> Page:
+        collect(exc)
+    try:
+        engines, engines_line = front_matter_engines(name, source)
+    except PageError as exc:
+        collect(exc)
     blocks: list[Block] = []
     seen: dict[str, int] = {}
-    hosts = front_matter_hosts(name, source)
-    engines, engines_line = front_matter_engines(name, source)
     for fence in scan(source):
         if not is_exec(fence.info):
             continue
-        if isinstance(fence, Abandoned):
-            raise PageError(name, fence.line, f"this exec block is not a fenced block: {fence.why} (the page would "
-                                              "show its text as it is)")
-        block = _block(name, fence)
-        if block.id in seen:
-            raise PageError(name, block.line, f"duplicate block id '{block.id}' (first used on line "
-                                              f"{seen[block.id]})")
-        seen[block.id] = block.line
-        if block.host is not None and block.host not in hosts:
-            declared = f"the page's hosts are {', '.join(hosts)}" if hosts != (DEFAULT_HOST,) else \
-                "the page declares no hosts (front matter `hosts: [host1, host2]`)"
-            raise PageError(name, block.line, f"host=\"{block.host}\" is not a host of this page: {declared}")
-        blocks.append(block)
-    return Page(name=name, blocks=tuple(blocks), where=where, hosts=hosts, engines=engines, engines_line=engines_line)
+        try:
+            block, problems = _checked_block(name, fence, hosts, seen)
+            blocks.append(block)  # with problems too: its good commands are still checked (the page is refused)
+            for problem in problems:
+                collect(problem)
+        except PageError as exc:
+            collect(exc)
+    page = Page(name=name, blocks=tuple(blocks), where=where, hosts=hosts, engines=engines,
+                engines_line=engines_line)
+    return page, errors
+
+
+def _checked_block(name: str, fence: Fence | Abandoned, hosts: tuple[str, ...],
+                   seen: dict[str, int]) -> tuple[Block, list[PageError]]:
+    """The block and the problems of its commands; its other problems (options, id, host) are raised."""
+    if isinstance(fence, Abandoned):
+        raise PageError(name, fence.line, f"this exec block is not a fenced block: {fence.why} (the page would "
+                                          "show its text as it is)")
+    block, problems = _block(name, fence)
+    if block.id in seen:
+        raise PageError(name, block.line, f"duplicate block id '{block.id}' (first used on line "
+                                          f"{seen[block.id]})")
+    seen[block.id] = block.line
+    if block.host is not None and block.host not in hosts:
+        declared = f"the page's hosts are {', '.join(hosts)}" if hosts != (DEFAULT_HOST,) else \
+            "the page declares no hosts (front matter `hosts: [host1, host2]`)"
+        raise PageError(name, block.line, f"host=\"{block.host}\" is not a host of this page: {declared}")
+    return block, problems
 
 
 def parse_file(path: Path, name: str, where: str = "") -> Page:
@@ -154,61 +182,75 @@ def parse_file(path: Path, name: str, where: str = "") -> Page:
     return parse_page(name, source, where)
 
 
-def _block(page: str, fence: Fence) -> Block:
+def _block(page: str, fence: Fence) -> tuple[Block, list[PageError]]:
     options = read_options(page, fence.line, fence.info)
-    commands = _commands(page, fence.line, fence.content, parse_shell=options.run, session=options.kind == "session")
+    commands, problems = _commands(page, fence.line, fence.content, parse_shell=options.run,
+                                   session=options.kind == "session")
     fields = {f.name: getattr(options, f.name) for f in dataclasses.fields(BlockOptions)}
-    return Block(page=page, line=fence.line, end_line=fence.end_line, commands=commands, **fields)
+    return Block(page=page, line=fence.line, end_line=fence.end_line, commands=commands, **fields), problems
 
 
 def _commands(page: str, fence_line: int, content: str, *, parse_shell: bool,
-              session: bool = False) -> tuple[Command, ...]:
+              session: bool = False) -> tuple[tuple[Command, ...], list[PageError]]:
+    """The block's good commands and the problem of each bad line (every one, not only the first)."""
     lines = content.split("\n")
     if lines and lines[-1] == "":
         lines.pop()
     commands: list[Command] = []
+    errors: list[PageError] = []
     i = 0
     while i < len(lines):
-        number = fence_line + 1 + i
-        text = lines[i]
-        if not text.strip():
-            i += 1
-            continue
-        if session and (text.startswith("> ") or text == ">"):
-            if not commands:
-                raise PageError(page, number, "a '> ' line types into the program of the '$ ' command above it: "
-                                              "start the session with a '$ ' command")
+        end = _end_of_command(lines, i)
+        if lines[i].strip():
             try:
-                typed = parse_typed(number, text[2:])
-            except ValueError as exc:
-                raise PageError(page, number, str(exc)) from None
-            last = commands[-1]
-            commands[-1] = Command(last.line, last.display, last.shell, (*last.typed, typed))
-            i += 1
-            continue
-        if not text.startswith("$ "):
-            hint = ("; lines typed into a program ('> ') go in a terminal session block, exec=\"session\""
-                    if text.startswith(">") else "")
-            raise PageError(page, number, "an exec block holds only commands, each starting with '$ ' "
-                                          f"(found «{text.strip()[:60]}»); outputs are recorded for you{hint}")
-        display = [text[2:]]
-        while display[-1].endswith("\\"):
-            i += 1
-            if i >= len(lines):
-                raise PageError(page, number, "the last line ends with '\\' but no line follows")
-            display.append(lines[i])
-        joined = "\n".join(display)
-        shell = None
-        if parse_shell:
-            try:
-                shell = parse(join_continuations(joined))
-            except ShellSyntaxError as exc:
-                raise PageError(page, number, f"{exc.message} (in «{joined.strip()[:80]}»)") from None
-            if session and (len(shell.stages) > 1 or shell.assign):
-                raise PageError(page, number, "a session's command runs in the terminal on its own: no pipes and "
-                                              "no NAME=$(...) (put those in an ordinary exec block)")
-        commands.append(Command(line=number, display=joined, shell=shell))
-        i += 1
-    if not commands:
+                _read_line(page, fence_line + 1 + i, lines[i:end], commands, parse_shell=parse_shell,
+                           session=session)
+            except PageError as exc:
+                errors.append(exc)
+        i = end
+    if not commands and not errors:
         raise PageError(page, fence_line, "the exec block is empty: add '$ ' commands or remove the block")
-    return tuple(commands)
+    return tuple(commands), errors
+
+
+def _end_of_command(lines: list[str], i: int) -> int:
+    """The index after line i and the lines a `\\` at the end of a `$ ` line continues it with."""
+    if lines[i].startswith("$ "):
+        while lines[i].endswith("\\") and i + 1 < len(lines):
+            i += 1
+    return i + 1
+
+
+def _read_line(page: str, number: int, text: list[str], commands: list[Command], *, parse_shell: bool,
+               session: bool) -> None:
+    """One `$ ` command (with its continuation lines) or, in a session, one `> ` line typed into the last one."""
+    first = text[0]
+    if session and (first.startswith("> ") or first == ">"):
+        if not commands:
+            raise PageError(page, number, "a '> ' line types into the program of the '$ ' command above it: "
+                                          "start the session with a '$ ' command")
+        try:
+            typed = parse_typed(number, first[2:])
+        except ValueError as exc:
+            raise PageError(page, number, str(exc)) from None
+        last = commands[-1]
+        commands[-1] = Command(last.line, last.display, last.shell, (*last.typed, typed))
+        return
+    if not first.startswith("$ "):
+        hint = ("; lines typed into a program ('> ') go in a terminal session block, exec=\"session\""
+                if first.startswith(">") else "")
+        raise PageError(page, number, "an exec block holds only commands, each starting with '$ ' "
+                                      f"(found «{first.strip()[:60]}»); outputs are recorded for you{hint}")
+    if text[-1].endswith("\\"):
+        raise PageError(page, number, "the last line ends with '\\' but no line follows")
+    joined = "\n".join([first[2:], *text[1:]])
+    shell = None
+    if parse_shell:
+        try:
+            shell = parse(join_continuations(joined))
+        except ShellSyntaxError as exc:
+            raise PageError(page, number, f"{exc.message} (in «{joined.strip()[:80]}»)") from None
+        if session and (len(shell.stages) > 1 or shell.assign):
+            raise PageError(page, number, "a session's command runs in the terminal on its own: no pipes and "
+                                          "no NAME=$(...) (put those in an ordinary exec block)")
+    commands.append(Command(line=number, display=joined, shell=shell))

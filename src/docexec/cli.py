@@ -1,6 +1,7 @@
 """`docexec`: check, record and inspect the executable pages without building the site.
 
-    docexec lint                 parse every page and check every command (no daemon needed)
+    docexec lint [PAGE ...]      parse the pages (all by default) and check every command, reporting every problem
+                                 of every page (no daemon needed)
     docexec status               which pages are current, stale or never recorded
     docexec record [-j N] [--engine NAME] [PAGE ...]
                                  run pages now, each in a lab of its own, N at a time, on every engine (or the
@@ -17,19 +18,21 @@ import sys
 from rich.markup import escape
 
 from . import lab, recording
+from .blocks import Page
 from .config import Config, load_config
 from .console import console
-from .errors import DaemonUnavailable, DocexecError
+from .errors import DaemonUnavailable, DocexecError, PageError, PageErrors
 from .lock import DaemonLock
 from .project import Project
-from .record_command import page_label, record
+from .record_command import named_page, page_label, record
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="docexec", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("lint", help="check every page without running anything")
+    lnt = sub.add_parser("lint", help="check pages without running anything; every problem is reported")
+    lnt.add_argument("pages", nargs="*", help="pages (paths or names below docs/); default: all")
     sub.add_parser("status", help="show which recordings are current")
     rec = sub.add_parser("record", help="run pages now and write their recordings")
     rec.add_argument("pages", nargs="*", help="pages (paths or names below docs/); default: all")
@@ -55,10 +58,30 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def lint(config: Config, args: argparse.Namespace) -> int:
+    """Every problem of every page given (all pages by default), each with its page and line; exit 1 if any."""
     project = Project(config, mode="offline")
-    pages = project.pages()
-    commands = sum(len(p.commands) for p in pages)
-    console.print(f"{len(pages)} pages, {sum(len(p.blocks) for p in pages)} blocks, {commands} commands: ok")
+    names = [named_page(config, item) for item in args.pages] if args.pages else \
+        [config.page_name(path) for path in project.page_paths()]
+    pages: list[Page] = []
+    problems: list[PageError] = []
+    bad = 0
+    for name in names:
+        try:
+            page = project.load_page(name)
+        except PageError as exc:
+            problems += exc.errors if isinstance(exc, PageErrors) else (exc,)
+            bad += 1
+            continue
+        if page.blocks:
+            pages.append(page)
+    for problem in problems:
+        console.print(f"[red]error:[/red] {escape(str(problem))}")
+    counted = f"{len(pages)} pages, {sum(len(p.blocks) for p in pages)} blocks, " \
+              f"{sum(len(p.commands) for p in pages)} commands"
+    if problems:
+        console.print(f"{len(problems)} problem(s) in {bad} page(s); {counted} without problems")
+        return 1
+    console.print(f"{counted}: ok")
     return 0
 
 

@@ -17,6 +17,25 @@ class PageError(DocexecError):
         super().__init__(f"{page}:{line}: {message}")
 
 
+class PageErrors(PageError):
+    """Several problems in one page, in page order: `docexec lint` lists them all; anything else that catches a
+    PageError still gets the first one's page, line and message."""
+
+    def __init__(self, errors: list[PageError]) -> None:
+        ordered = sorted(errors, key=lambda e: e.line)
+        self.errors = tuple(ordered)
+        super().__init__(ordered[0].page, ordered[0].line, ordered[0].message)
+        self.args = ("\n".join(str(e) for e in ordered),)
+
+
+def raise_all(errors: list[PageError]) -> None:
+    """Raise the page's problems: the one PageError itself, several as PageErrors; nothing when there are none."""
+    if len(errors) == 1:
+        raise errors[0]
+    if errors:
+        raise PageErrors(errors)
+
+
 class CommandFailed(DocexecError):
     """A command exited with a code other than the one the page expects, or timed out."""
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from . import recording
-from .blocks import Page, parse_file, parse_page
+from .blocks import Page, parse_file, parse_page_collecting
 from .config import Config
-from .errors import PageError
+from .errors import PageError, raise_all
 from .images import ImageSpec, load_images
 from .pagecache import PageCache
 from .policy import Refused, check_static, check_typed
@@ -25,8 +25,9 @@ class PageSet:
         return sorted(self.config.docs_dir.rglob("*.md"))
 
     def load_page(self, name: str, source: str | None = None) -> Page:
-        """Parse a page and check every command it would run; PageError names the first problem.
-        Pages that parsed cleanly before, with the same text, engine and settings, come from the page cache."""
+        """Parse a page and check every command it would run; PageError names the problem (PageErrors, every
+        problem of the page, when there are several). Pages that parsed cleanly before, with the same text, engine
+        and settings, come from the page cache."""
         path = self.config.docs_dir / name
         where = path.relative_to(self.config.root).as_posix() if path.is_relative_to(self.config.root) else name
         if source is None:
@@ -39,25 +40,31 @@ class PageSet:
         cached = self._page_cache.get(key)
         if cached is not None:
             return cached
-        page = parse_page(name, source, where)
+        page, errors = parse_page_collecting(name, source, where)
+        errors += self._refusals(page)
+        raise_all(errors)
+        self._page_cache.put(key, page)
+        return page
+
+    def _refusals(self, page: Page) -> list[PageError]:
+        """What the policy refuses in the page: its engines, each command and each line typed in a session."""
+        errors = []
         known = [e.name for e in self.config.engines]
-        for engine in page.engines or ():
-            if engine not in known:
-                raise PageError(where, page.engines_line, f"engines: '{engine}' is not an engine of this book "
-                                                          f"({', '.join(known)}; see pyproject.toml)")
+        errors += [PageError(page.where, page.engines_line, f"engines: '{engine}' is not an engine of this book "
+                                                            f"({', '.join(known)}; see pyproject.toml)")
+                   for engine in page.engines or () if engine not in known]
         for block, command in page.commands:
             assert command.shell is not None
             try:
-                check_static(command.shell, kind=block.kind, page=name, config=self.config, line=command.text)
+                check_static(command.shell, kind=block.kind, page=page.name, config=self.config, line=command.text)
             except Refused as exc:
-                raise PageError(where, command.line, f"{exc.message} (in «{command.text[:80]}»)") from None
+                errors.append(PageError(page.where, command.line, f"{exc.message} (in «{command.text[:80]}»)"))
             for typed in command.typed:
                 try:
                     check_typed(typed.text, self.config)
                 except Refused as exc:
-                    raise PageError(where, typed.line, f"{exc.message} (in «{typed.written[:80]}»)") from None
-        self._page_cache.put(key, page)
-        return page
+                    errors.append(PageError(page.where, typed.line, f"{exc.message} (in «{typed.written[:80]}»)"))
+        return errors
 
     def pages(self) -> list[Page]:
         """Every page under docs/ that has executable blocks."""

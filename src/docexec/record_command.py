@@ -196,17 +196,25 @@ class RecordingProgress:
         return table
 
 
+def named_page(config: Config, item: str) -> str:
+    """A page given on the command line (a path, or a name below docs/) as the engine names it."""
+    path = Path(item)
+    try:
+        name = config.page_name(path) if path.exists() else item.removeprefix("docs/")
+    except ValueError:
+        raise DocexecError(f"{item}: not a page under {config.docs_dir}") from None
+    if not (config.docs_dir / name).is_file():
+        raise DocexecError(f"{item}: no such page under {config.docs_dir}")
+    return name
+
+
 def select_pages(project: Project, config: Config, wanted: list[str]) -> list[Page]:
     """The pages to record; only those are parsed, so a broken page elsewhere does not block them."""
     if not wanted:
         return project.pages()
     chosen = []
     for item in wanted:
-        path = Path(item)
-        name = config.page_name(path) if path.exists() else item.removeprefix("docs/")
-        if not (config.docs_dir / name).is_file():
-            raise DocexecError(f"{item}: no such page under {config.docs_dir}")
-        page = project.load_page(name)
+        page = project.load_page(named_page(config, item))
         if not page.executed:
             raise DocexecError(f"{item}: has no exec blocks to record")
         chosen.append(page)

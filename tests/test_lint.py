@@ -1,0 +1,80 @@
+"""`docexec lint [PAGES]`: every problem of every page given, each with its page and line (no daemon needed)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from docexec.blocks import parse_page
+from docexec.errors import PageError, PageErrors
+from tests.conftest import MakeProject
+
+BROKEN = '''
+    # broken
+
+    ```console exec="docker" id="a"
+    $ docker run --privileged busybox
+    $ docker run --rm busybox ping -c 1 8.8.8.8
+    $ echo $'x'
+    ```
+
+    ```console exec="docker" id="a"
+    $ docker ps
+    ```
+
+    ```console exec="docker" id="c" colour="red"
+    $ docker ps
+    ```
+
+    !!! tip
+        ```console exec="docker" id="d"
+        $ docker pull busybox
+        ```
+'''
+GOOD = '''
+    # good
+
+    ```console exec="docker" id="ok"
+    $ docker ps
+    ```
+'''
+
+
+def lint(root: Path, *pages: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "docexec", "lint", *pages], cwd=root, capture_output=True,
+                          text=True, timeout=120, check=False)
+
+
+def test_lint_reports_every_problem_of_a_page_with_its_line(make_project: MakeProject) -> None:
+    config = make_project({"broken.md": BROKEN, "good.md": GOOD})
+    done = lint(config.root)
+    assert done.returncode == 1, done.stdout + done.stderr
+    lines = [line for line in done.stdout.splitlines() if line.startswith("error:")]
+    assert [line.split(":")[2] for line in lines] == ["4", "5", "6", "9", "13", "19"], done.stdout
+    assert all(line.startswith("error: docs/broken.md:") for line in lines), done.stdout
+    assert "--privileged" in lines[0] and "8.8.8.8" in lines[1] and "$'...'" in lines[2]
+    assert "duplicate block id 'a'" in lines[3] and "colour" in lines[4] and "docker image pull" in lines[5]
+    assert "6 problem(s) in 1 page(s); 1 pages, 1 blocks, 1 commands without problems" in done.stdout
+
+
+def test_lint_checks_only_the_pages_given(make_project: MakeProject) -> None:
+    config = make_project({"broken.md": BROKEN, "good.md": GOOD})
+    done = lint(config.root, "docs/good.md")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "1 pages, 1 blocks, 1 commands: ok" in done.stdout
+    done = lint(config.root, "good.md", str(config.docs_dir / "broken.md"))
+    assert done.returncode == 1 and done.stdout.count("error: docs/broken.md:") == 6, done.stdout
+    done = lint(config.root, "docs/missing.md")
+    assert done.returncode == 1 and "docs/missing.md: no such page" in done.stdout, done.stdout
+
+
+def test_a_page_with_several_problems_still_raises_its_first_where_one_is_expected() -> None:
+    source = '```console exec="docker" id="a"\n$ echo $\'x\'\n$ echo ~root\n```\n'
+    with pytest.raises(PageErrors) as caught:
+        parse_page("p.md", source, "docs/p.md")
+    assert isinstance(caught.value, PageError) and caught.value.line == 2  # the first, for callers that show one
+    assert [e.line for e in caught.value.errors] == [2, 3]
+    assert str(caught.value).splitlines()[1].startswith("docs/p.md:3: ")
