@@ -1,6 +1,6 @@
 """Parsed and checked pages, kept between builds in `.cache/docexec/pages.pickle`.
 
-A warm build then neither imports markdown-it nor parses a page. The key covers everything the result depends on:
+A warm build then parses no page at all. The key covers everything the result depends on:
 the page's name and text, the engine's own source code, and the project's settings (allowances included), so a
 changed page, engine or setting is simply a miss.
 """

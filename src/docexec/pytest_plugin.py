@@ -38,6 +38,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "docexec: a command of an executable documentation page")
+    # The items carry it so that pytest-xdist (--dist loadgroup) keeps a page on one worker; a project without
+    # xdist must not be warned about an unknown mark.
+    config.addinivalue_line("markers", "xdist_group(name): pytest-xdist keeps the items of a group on one worker")
     if config.getoption("--docexec-update") and in_ci():
         raise pytest.UsageError("--docexec-update is refused when CI=true: recordings change only by review")
     try:
