@@ -10,7 +10,6 @@ import subprocess
 import sys
 import textwrap
 import time
-import tomllib
 from pathlib import Path
 
 import pytest
@@ -25,13 +24,6 @@ $ docker run --rm busybox echo hi
 """
 
 
-def _pins(*names: str) -> list[str]:
-    """This repository's pinned versions of the given packages (pyproject.toml's optional dependencies)."""
-    extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
-    pins = [pin for group in extras.values() for pin in group]
-    return [pin for pin in pins if re.split(r"[=<>~!\[ ]", pin, maxsplit=1)[0].lower() in names]
-
-
 @pytest.mark.docker
 def test_pip_install_then_build_and_check_a_new_site(tmp_path: Path, engine: Engine) -> None:
     venv, source = tmp_path / "venv", tmp_path / "docexec"
@@ -43,8 +35,9 @@ def test_pip_install_then_build_and_check_a_new_site(tmp_path: Path, engine: Eng
         copy(ROOT / name, source / name)
     shutil.rmtree(source / "src" / "docexec.egg-info", ignore_errors=True)
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
-    done = subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "-q", str(source),
-                           *_pins("mkdocs", "pymdown-extensions", "pytest")],
+    # The package's own dependencies (lower bounds) and pytest, at the versions this repository tests with.
+    done = subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "-q", "-c",
+                           str(ROOT / "constraints.txt"), str(source), "pytest"],
                           capture_output=True, text=True, timeout=300, check=False)
     assert done.returncode == 0, done.stderr[-3000:]
     installed = time.monotonic() - started
@@ -79,5 +72,7 @@ def test_pip_install_then_build_and_check_a_new_site(tmp_path: Path, engine: Eng
     assert checked.returncode == 0, checked.stdout[-3000:]
     assert "plugins: docexec-" in checked.stdout, "loaded through the pytest11 entry point: no -p option anywhere"
     assert re.search(r"^docs/index.md::hi-L4 PASSED", checked.stdout, re.M), checked.stdout[-3000:]
-    assert "docs/index.md::recording PASSED" in checked.stdout and " 2 passed" in checked.stdout
+    assert "docs/index.md::recording PASSED" in checked.stdout, checked.stdout[-3000:]
+    assert re.search(r"unused-recordings\S* PASSED", checked.stdout), checked.stdout[-3000:]  # the whole docs/ ran
+    assert " 3 passed" in checked.stdout and "warning" not in checked.stdout.lower(), checked.stdout[-3000:]
     print(f"pip install {installed:.1f} s, the whole test {time.monotonic() - started:.1f} s")
