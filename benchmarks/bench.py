@@ -55,7 +55,9 @@ from docexec.daemon import load_lesson_images  # noqa: E402
 from docexec.policy import Refused, check_static  # noqa: E402
 from docexec.project import Project  # noqa: E402
 
-ENV = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
+# A warm build has its caches: bytecode included, which PYTHONDONTWRITEBYTECODE (set on some machines) would forbid,
+# making every build compile MkDocs, Material and the engine again (slower, and far noisier).
+ENV = {**{k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}, "NO_MKDOCS_2_WARNING": "1"}
 BIN = Path(sys.executable).parent
 
 

@@ -15,6 +15,7 @@ A terminal session (`exec="session"`) also has `> ` lines: what is typed into th
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 from dataclasses import dataclass, field
@@ -37,9 +38,9 @@ class Command:
     shell: ShellCommand | None  # None in blocks that never run
     typed: tuple[Typed, ...] = ()  # exec="session": the `> ` lines typed into the program, in order
 
-    @property
+    @functools.cached_property
     def text(self) -> str:
-        """The command on one line (continuations joined), as it is reported."""
+        """The command on one line (continuations joined), as it is reported (asked for often: hashes, reports)."""
         return join_continuations(self.display)
 
 
@@ -88,7 +89,11 @@ class Page:
 
     def plain_words(self) -> list[str]:
         """Every word of the executed commands that has no expansion (image names are found among them)."""
-        return [w.plain for _, c in self.commands if c.shell for w in c.shell.words() if w.is_plain]
+        return list(self._plain_words)
+
+    @functools.cached_property
+    def _plain_words(self) -> tuple[str, ...]:  # asked for by every digest of the page
+        return tuple(w.plain for _, c in self.commands if c.shell for w in c.shell.words() if w.is_plain)
 
     def digest(self, extra: dict[str, str] | None = None) -> str:
         """A hash of everything that decides the page's outputs: its executed blocks, in order, and `extra`

@@ -18,7 +18,7 @@ class PageSet:
     def __init__(self, config: Config) -> None:
         self.config = config
         self.images: list[ImageSpec] = load_images(config.images_dir)
-        self._image_digests: dict[str, tuple[tuple[float, ...], str]] = {}
+        self._image_digests: dict[str, str] = {}
         self._page_cache = PageCache(config)
 
     def page_paths(self) -> list[Path]:
@@ -90,14 +90,11 @@ class PageSet:
         return {spec.tag: self._image_digest(spec) for spec in self.images if spec.used_by(words)}
 
     def _image_digest(self, spec: ImageSpec) -> str:
-        files = [p for p in spec.folder.rglob("*") if p.is_file()] + list(spec.host_files.values())
-        stamp = tuple(p.stat().st_mtime if p.exists() else -1.0 for p in files)
-        cached = self._image_digests.get(spec.tag)
-        if cached and cached[0] == stamp:
-            return cached[1]
-        value = spec.digest()
-        self._image_digests[spec.tag] = (stamp, value)
-        return value
+        """The image's content hash, computed once: a PageSet lives for one build, one `docexec record` or one
+        pytest session (mkdocs serve makes a new one for each rebuild), and the lesson images do not change then."""
+        if spec.tag not in self._image_digests:
+            self._image_digests[spec.tag] = spec.digest()
+        return self._image_digests[spec.tag]
 
     def status(self, page: Page) -> recording.Status:
         return recording.status(self.config.snippets_dir, page, self.digest(page))
