@@ -62,12 +62,11 @@ def _copy_book(root: Path, into: Path, times: int) -> None:
 
 
 def _without_docexec(mkdocs_yml: str) -> str:
-    """mkdocs.yml with docexec taken out, whether it is a hook or a plugin (with or without options)."""
-    text = re.sub(r"^  - hooks/docexec_hook\.py.*\n", "", mkdocs_yml, flags=re.M)
-    text = re.sub(r"^  - docexec:\n(    .*\n)*", "", text, flags=re.M)
+    """mkdocs.yml with the docexec plugin taken out (with or without options)."""
+    text = re.sub(r"^  - docexec:\n(    .*\n)*", "", mkdocs_yml, flags=re.M)
     text = re.sub(r"^  - docexec\s*\n", "", text, flags=re.M)
     if text == mkdocs_yml:
-        raise SystemExit("mkdocs.yml: found neither the docexec hook nor the docexec plugin to remove")
+        raise SystemExit("mkdocs.yml: found no docexec plugin to remove")
     return text
 
 
