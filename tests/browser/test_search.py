@@ -43,6 +43,19 @@ def result_pages(page: Any, server: Server) -> list[str]:
     return found
 
 
+def stable_results(page: Any, server: Server) -> list[str]:
+    """The results once the list stops changing: the search worker may still be answering a query typed during
+    the composition (w, wang, ...) when the first list shows, and a click would then follow a link it replaces."""
+    found = result_pages(page, server)
+    for _ in range(40):  # at most 10 s
+        page.wait_for_timeout(250)
+        again = result_pages(page, server)
+        if again == found:
+            return found
+        found = again
+    raise AssertionError(f"the search results kept changing: {found}")
+
+
 @pytest.mark.parametrize(("query", "target"), SEARCHES.values(), ids=SEARCHES.keys())
 def test_search_finds_the_lesson(query: str, target: str, server: Server, desktop: Any) -> None:
     if not (ROOT / "docs" / target).is_file():
@@ -68,7 +81,7 @@ def test_typing_in_the_search_box_with_an_input_method(server: Server, phone: An
         ime.send("Input.imeSetComposition", {"text": typed, "selectionStart": len(typed), "selectionEnd": len(typed)})
     ime.send("Input.insertText", {"text": "网桥"})  # commits the composition
     assert box.input_value() == "网桥"
-    found = result_pages(seen.page, server)
+    found = stable_results(seen.page, server)
     assert target in found[:TOP], found
     seen.page.locator(".md-search-result__item > a.md-search-result__link").first.click()
     seen.page.wait_for_load_state("load")
