@@ -23,6 +23,8 @@ from docexec import recording
 from docexec.blocks import Block, Page
 from docexec.config import load_config
 from docexec.project import Project
+from docexec.recording import PageRecording
+from docexec.render import Rendered
 
 KEEP = ("docs", "snippets", "overrides", "images", "hooks", "mkdocs.yml", "pyproject.toml", "benchmarks")
 
@@ -75,11 +77,11 @@ def _fence(text: str, indent: str) -> list[str]:
     return [f"{indent}```console", *(f"{indent}{line}" if line else "" for line in body), f"{indent}```"]
 
 
-def _static_block(block: Block, indent: str, engines: list[tuple[str, object]]) -> list[str]:
+def _static_block(block: Block, indent: str, engines: list[tuple[str, PageRecording | None]]) -> list[str]:
     """A block as a hand-written page would show it: its transcript, or a tab per engine where they differ."""
     transcripts: list[tuple[str, str]] = []
     for label, stored in engines:
-        records = getattr(stored, "blocks", {}).get(block.id) if stored is not None else None
+        records = stored.blocks.get(block.id) if stored is not None else None
         if records:
             transcripts.append((label, recording.transcript(block, records)))
     if not transcripts:
@@ -92,20 +94,15 @@ def _static_block(block: Block, indent: str, engines: list[tuple[str, object]]) 
     return lines
 
 
-def _static_page(source: str, page: Page, engines: list[tuple[str, object]]) -> str:
+def _static_page(source: str, page: Page, engines: list[tuple[str, PageRecording | None]]) -> str:
     lines = source.split("\n")
     for block in sorted(page.blocks, key=lambda b: b.line, reverse=True):
         opening = lines[block.line - 1]
         indent = opening[:len(opening) - len(opening.lstrip())]
         lines[block.line - 1:block.end_line] = _static_block(block, indent, engines) if block.show else []
     stored = next((s for _, s in engines if s is not None), None)
-    if stored is not None:
-        note = f"本页所有命令输出均为真实运行结果：录制于 {getattr(stored, 'recorded', '')[:10]}。"
-        for i, line in enumerate(lines):
-            if line.startswith("# "):
-                lines[i + 1:i + 1] = ["", note, ""]
-                break
-    return "\n".join(lines)
+    note = f"本页所有命令输出均为真实运行结果：录制于 {stored.recorded[:10]}。" if stored is not None else ""
+    return Rendered(note=note).with_note("\n".join(lines))  # where the plugin puts its note
 
 
 def _make_static(into: Path) -> None:

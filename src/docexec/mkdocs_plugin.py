@@ -46,34 +46,18 @@ log = logging.getLogger("mkdocs.plugins.docexec")
 SUPERFENCES = "pymdownx.superfences"
 
 
-class LabelsConfig(base.Config):  # type: ignore[no-untyped-call]
-    """The words around the transcripts (page_labels.Labels; English by default)."""
-
-    page_note = c.Type(str, default=ENGLISH.page_note)
-    page_stale = c.Type(str, default=ENGLISH.page_stale)
-    page_stale_blocks = c.Type(str, default=ENGLISH.page_stale_blocks)
-    page_stale_hidden = c.Type(str, default=ENGLISH.page_stale_hidden)
-    page_edited = c.Type(str, default=ENGLISH.page_edited)
-    output = c.Type(str, default=ENGLISH.output)
-    session_output = c.Type(str, default=ENGLISH.session_output)
-    recorded = c.Type(str, default=ENGLISH.recorded)
-    engines_joiner = c.Type(str, default=ENGLISH.engines_joiner)
-    same_output = c.Type(str, default=ENGLISH.same_output)
-    exit_codes = c.Type(str, default=ENGLISH.exit_codes)
-    codes_joiner = c.Type(str, default=ENGLISH.codes_joiner)
-    stale_block = c.Type(str, default=ENGLISH.stale_block)
-    edited = c.Type(str, default=ENGLISH.edited)
-    not_run = c.Type(str, default=ENGLISH.not_run)
-    not_recorded = c.Type(str, default=ENGLISH.not_recorded)
-    sudo = c.Type(str, default=ENGLISH.sudo)
-    replay = c.Type(str, default=ENGLISH.replay)
+def _labels_config() -> type[base.Config]:
+    """The `labels` sub-config: one string option per field of page_labels.Labels, its default the English text
+    (the dataclass is the one list of labels)."""
+    options = {f.name: c.Type(str, default=getattr(ENGLISH, f.name)) for f in dataclasses.fields(Labels)}
+    return type("LabelsConfig", (base.Config,), options)
 
 
 class DocexecPluginConfig(base.Config):  # type: ignore[no-untyped-call]
     enabled = c.Type(bool, default=True)
     mode = c.Optional(c.Choice(MODES))  # unset: $DOCEXEC_MODE, else "auto"
     project_dir = c.Optional(c.Dir(exists=True))  # where pyproject.toml's [tool.docexec] is; unset: mkdocs.yml's
-    labels = c.SubConfig(LabelsConfig)
+    labels = c.SubConfig(_labels_config())
 
 
 class Engines:

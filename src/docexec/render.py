@@ -3,7 +3,7 @@
 Nothing here depends on MkDocs. `render_page` gives the HTML of each block of a page and of the note under its
 title; the MkDocs plugin hands each block's HTML to SuperFences as the output of its fence (superfence.py), so
 Python-Markdown stashes it without parsing it again, wherever the fence is (inside an admonition, a tab, a list).
-The words around the transcripts come from `Labels` (the book's language; labels.py).
+The words around the transcripts come from `Labels` (the book's language; page_labels.py).
 The wrapper's `data-copy` holds only the commands, which is what Material's copy button copies: in exec="host"
 blocks with `sudo ` in front of those that need root (sudo.py). A block that is never run (run="no") has no copy
 button (Material leaves out blocks inside `.no-copy`): it is there to be read, not pasted.
