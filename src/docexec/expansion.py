@@ -124,8 +124,12 @@ class Substitutions:
         self.notes: list[str] = []
         self.status = 0
 
+    def argvs(self, shell: ShellCommand) -> list[list[str]]:
+        """The line's argv per pipeline stage, its `$(...)` run by this object."""
+        return self.expansion.argvs(shell, self, self.prepare)
+
     def __call__(self, inner: ShellCommand) -> str:
-        argvs = self.expansion.argvs(inner, self, self.prepare)
+        argvs = self.argvs(inner)
         res = self.run(argvs, max(0.1, self.deadline - time.monotonic()))
         if self.strict and (res.timed_out or res.returncode):
             raise Refused(f"$({inner.text}) failed (exit code {res.returncode}): {res.output.strip()[:200]}")

@@ -89,6 +89,3 @@ def key_label(name: str) -> str:
     """How a key is shown to readers: Ctrl+P, Enter."""
     return name.replace("Ctrl-", "Ctrl+")
 
-
-# --------------------------------------------------------------------------------------------------
-# Running a program in a terminal

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import DocexecError
-from .signals import PROCESSES, Processes, kill_group
+from .signals import PROCESSES, kill_group
 
 
 @dataclass(frozen=True)
@@ -25,7 +25,7 @@ class PipeResult:
 
 
 def run_pipeline(argvs: list[list[str]], *, env: dict[str, str], cwd: Path, timeout: float, limit: int,
-                 split_stdout: bool = False, processes: Processes = PROCESSES) -> PipeResult:
+                 split_stdout: bool = False) -> PipeResult:
     """Start `argvs` connected by pipes, in one process group, with no terminal and no stdin.
     At the deadline the whole group is killed and what was printed so far is kept."""
     term_r, term_w = os.pipe()
@@ -45,7 +45,7 @@ def run_pipeline(argvs: list[list[str]], *, env: dict[str, str], cwd: Path, time
                     stderr=term_w, env=env, cwd=cwd, process_group=0 if n == 0 else procs[0].pid,
                     close_fds=True))
                 if n == 0:
-                    processes.started(procs[0].pid)
+                    PROCESSES.started(procs[0].pid)
             except FileNotFoundError:
                 if procs:
                     kill_group(procs[0].pid)
@@ -78,7 +78,7 @@ def run_pipeline(argvs: list[list[str]], *, env: dict[str, str], cwd: Path, time
             proc.wait()
     for r in readers:
         r.thread.join(timeout=5)
-    processes.ended(procs[0].pid)
+    PROCESSES.ended(procs[0].pid)
     code = procs[-1].returncode
     if code < 0:
         code = 128 - code

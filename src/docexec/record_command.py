@@ -24,7 +24,7 @@ from .console import console
 from .errors import DocexecError
 from .normalize import normalize
 from .project import Project
-from .runner import interrupt_all
+from .signals import interrupt_all
 
 
 def page_label(config: Config, engine: str, page: str) -> str:

@@ -21,14 +21,14 @@ from .errors import CommandFailed, DaemonUnavailable, PageError
 from .expansion import Expansion, Prepare, Run, Substitutions, SubstitutionTimedOut
 from .hosts import Backend, Host
 from .normalize import scrub_labels
-from .pipeline import PipeResult, clean_output, run_pipeline
+from .pipeline import PipeResult, run_pipeline
 from .policy import Refused, check_argv, check_typed
 from .shellwords import ShellCommand, UnsetVariable
-from .signals import PROCESSES, Interrupted, SignalGuard, interrupt_all
+from .signals import PROCESSES, SignalGuard, interrupt_all
 from .terminal import Event
 from .tracking import Tracking
 
-__all__ = ["Interrupted", "Result", "Session", "SessionStuck", "clean_output", "interrupt_all"]
+__all__ = ["Result", "Session", "SessionStuck", "interrupt_all"]
 
 
 @dataclass(frozen=True)
@@ -207,7 +207,7 @@ class Commands:
             if shell.assign:
                 self.expansion.assign(shell, substitute)
                 return Result(substitute.printed, substitute.status, 0.0)
-            argvs = self.expansion.argvs(shell, substitute, self._prepare(block))
+            argvs = substitute.argvs(shell)
         except SubstitutionTimedOut as exc:
             return Result(substitute.printed + exc.result.output, 124, 0.0, timed_out=True)
         res = self._run(block, split_stdout=False)(argvs, max(0.1, substitute.deadline - time.monotonic()))
@@ -222,10 +222,9 @@ class Commands:
                 check_typed(typed.text, self.config)
             except Refused as exc:
                 raise PageError(self.where, typed.line, exc.message) from None
-        prepare = self._prepare(block)
-        substitute = Substitutions(self.expansion, prepare, self._run(block), time.monotonic() + timeout,
+        substitute = Substitutions(self.expansion, self._prepare(block), self._run(block), time.monotonic() + timeout,
                                    strict=True)
-        (argv,) = self.expansion.argvs(shell, substitute, prepare)
+        (argv,) = substitute.argvs(shell)
         host = self.host(block)
         try:
             run = run_in_terminal(host.wrap(argv), command.typed, env=host.env, cwd=host.cwd, timeout=timeout,

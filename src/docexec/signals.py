@@ -93,8 +93,8 @@ class SignalGuard:
 
     SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
-    def __init__(self, name: str, processes: Processes = PROCESSES) -> None:
-        self.name, self.processes = name, processes
+    def __init__(self, name: str) -> None:
+        self.name, self.processes = name, PROCESSES
         self._old: dict[int, object] = {}
         self._signal = 0
 

@@ -25,7 +25,6 @@ import os
 import re
 import select
 import shutil
-import signal
 import struct
 import subprocess
 import termios
@@ -37,6 +36,7 @@ from pathlib import Path
 from .asciicast import Event, asciicast, cast_text
 from .keys import KEYS, Typed, key_label, parse_typed
 from .screen import COLUMNS, LINES, TERM, Screen
+from .signals import kill_group
 
 __all__ = ["COLUMNS", "DEFAULT_PROMPT", "KEYS", "LINES", "TERM", "Event", "Stuck", "TerminalRun", "Typed",
            "asciicast", "cast_text", "key_label", "parse_typed", "run_in_terminal"]
@@ -107,8 +107,7 @@ def run_in_terminal(argv: Sequence[str], typed: Sequence[Typed], *, env: Mapping
 
 def _kill(proc: subprocess.Popen[bytes]) -> None:
     if proc.poll() is None:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
+        kill_group(proc.pid)
         with contextlib.suppress(ProcessLookupError):
             proc.kill()
         proc.wait()
