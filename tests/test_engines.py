@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from docexec import engines
+from docexec import aptstate, debs, engines
 from docexec.blocks import Block, Command
 from docexec.config import DebianPackage, EngineSpec, load_config
 from docexec.errors import DocexecError, PageError
@@ -117,9 +117,9 @@ def test_engines_that_differ_get_a_tab_each_newest_first() -> None:
 
 def test_a_pin_that_debian_no_longer_serves_says_how_to_move_it(tmp_path: Path,
                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(engines, "mirror", lambda: ("http://mirror.invalid/debian", engines.KEYRING))
-    monkeypatch.setattr(engines._PrivateApt, "update", lambda self: None)
-    monkeypatch.setattr(engines._PrivateApt, "served", lambda self, name: "28.5.3+dfsg1-1")
+    monkeypatch.setattr(aptstate, "archives", lambda: ("http://mirror.invalid/debian", "http://s.invalid"))
+    monkeypatch.setattr(aptstate.PrivateApt, "update", lambda self: None)
+    monkeypatch.setattr(aptstate.PrivateApt, "served", lambda self, name: "28.5.3+dfsg1-1")
     spec = EngineSpec("28.5", path=(tmp_path / "e" / "usr" / "sbin",), snippets_dir=tmp_path,
                       debian_suite="sid", packages=(DebianPackage("docker.io", "28.5.2+dfsg4-5", "0" * 64),),
                       into=tmp_path / "e")
@@ -132,27 +132,29 @@ def test_a_pin_that_debian_no_longer_serves_says_how_to_move_it(tmp_path: Path,
 
 
 def test_a_download_with_the_wrong_sum_is_not_used(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(engines, "mirror", lambda: ("http://mirror.invalid/debian", engines.KEYRING))
-    apt = engines._PrivateApt(tmp_path / "apt", "sid")
+    monkeypatch.setattr(aptstate, "archives", lambda: ("http://mirror.invalid/debian", "http://s.invalid"))
+    apt = aptstate.PrivateApt(tmp_path / "apt", ["sid"])
     pkg = DebianPackage("docker.io", "1.0", "0" * 64)
     monkeypatch.setattr(apt, "served", lambda name: "1.0")
     arch = subprocess.run(["dpkg", "--print-architecture"], capture_output=True, text=True).stdout.strip()
 
-    def fake_download(tool: str, *args: str, cwd: Path | None = None) -> str:
+    def fake_download(tool: str, *args: str, cwd: Path | None = None, check: bool = True) -> str:
         assert cwd is not None
         (cwd / f"docker.io_1.0_{arch}.deb").write_bytes(b"tampered")
         return ""
 
     monkeypatch.setattr(apt, "_run", fake_download)
     with pytest.raises(DocexecError, match=r"has sha256 .* but pyproject.toml pins 0000"):
-        apt.download(pkg, tmp_path, "28.5")
+        engines._download(apt, pkg, tmp_path, "28.5")
     assert not list(tmp_path.glob("*.deb"))
 
 
 def test_the_private_sources_use_this_machines_mirror(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(engines, "mirror", lambda: ("http://mirror.invalid/debian", "/k.gpg"))
-    engines._PrivateApt(tmp_path, "sid")
-    assert (tmp_path / "sources.list").read_text() == "deb [signed-by=/k.gpg] http://mirror.invalid/debian sid main\n"
+    monkeypatch.setattr(aptstate, "archives", lambda: ("http://mirror.invalid/debian", "http://s.invalid/sec"))
+    aptstate.PrivateApt(tmp_path, ["sid", "bookworm-security"])
+    assert (tmp_path / "sources.list").read_text() == (
+        f"deb [signed-by={debs.KEYRING}] http://mirror.invalid/debian sid main\n"
+        f"deb [signed-by={debs.KEYRING}] http://s.invalid/sec bookworm-security main\n")
 
 
 @pytest.mark.docker

@@ -6,7 +6,9 @@
     docexec record [-j N] [--engine NAME] [PAGE ...]
                                  run pages now, each in a lab of its own, N at a time, on every engine (or the
                                  ones named), and write their recordings (all pages by default)
-    docexec engines              fetch the engines pyproject.toml pins (Debian packages, unpacked under .cache)
+    docexec engines [--update]   fetch the lab userland (src/docexec/userland.lock) and the engines pyproject.toml
+                                 pins (Debian packages, sha256-checked, unpacked under .cache); --update resolves
+                                 the userland's packages anew, rewrites the lock and says what moved
     docexec clean [--check]      remove labs (and shared-daemon objects) left by killed runs
 """
 
@@ -40,7 +42,9 @@ def main(argv: list[str] | None = None) -> int:
                      help="pages recorded at once, each in its own lab (default: the number of cores)")
     rec.add_argument("--engine", action="append", default=[],
                      help="record on this engine only (repeatable; default: every engine that is in place)")
-    sub.add_parser("engines", help="fetch the engines that pyproject.toml pins")
+    eng = sub.add_parser("engines", help="fetch the lab userland and the engines that pyproject.toml pins")
+    eng.add_argument("--update", action="store_true",
+                     help="resolve the lab userland's packages anew from Debian, rewrite its lock, say what moved")
     cln = sub.add_parser("clean", help="remove objects left by interrupted runs")
     cln.add_argument("--check", action="store_true",
                      help="remove nothing; fail if any container, network or volume of a run is left")
@@ -112,14 +116,31 @@ def status(config: Config, args: argparse.Namespace) -> int:
 
 
 def engines(config: Config, args: argparse.Namespace) -> int:
+    from . import userland
     from .engines import fetch
+    from .images import load_images
 
+    say = lambda m: console.print(escape(m))  # noqa: E731
+    if args.update:
+        files = tuple(sorted({f for spec in load_images(config.images_dir) for f in spec.files.values()}))
+        new, old = userland.update(config.cache_dir, say, files)
+        moved = userland.moved(old, new)
+        for line in moved:
+            console.print(escape(line))
+        if moved:
+            console.print(f"{len(moved)} change(s) in {userland.LOCK}: every page runs on these programs, so record "
+                          "the book again (./nox -s record), review the diff of snippets/ and commit both")
+        else:
+            console.print(f"the lab userland is unchanged ({len(new.packages)} packages)")
+    else:
+        tree = userland.ensure(config.cache_dir, say)
+        console.print(f"lab userland: in place ({tree})")
     for spec in config.engines:
         if spec.packages:
-            if not fetch(spec, config.root / ".cache" / "engines", lambda m: console.print(escape(m))):
+            if not fetch(spec, config.root / ".cache" / "engines", say):
                 console.print(f"engine {spec.name}: in place ({spec.into})")
         else:
-            console.print(f"engine {spec.name or 'default'}: the machine's own"
+            console.print(f"engine {spec.name or 'default'}: the lab userland's own"
                           + (f" ({spec.missing()})" if spec.missing() else ""))
     return 0
 

@@ -10,6 +10,7 @@ import platform
 import socket
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .errors import DaemonUnavailable
@@ -108,9 +109,9 @@ class Daemon:
     def janitor(self) -> Janitor:
         return Janitor(self)
 
-    @property
-    def images(self) -> ImageBuilder:
-        return ImageBuilder(self.client)
+    def images(self, userland: Path) -> ImageBuilder:
+        """The lesson images of this daemon, built from the unpacked lab userland at `userland`."""
+        return ImageBuilder(self.client, userland)
 
     # ----------------------------------------------------------------------------------------------
     # the page's objects

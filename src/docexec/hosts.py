@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from . import userland
 from .blocks import Page
 from .config import Config
 from .daemon import Daemon
@@ -43,7 +44,7 @@ class Host:
 
 def lab_settings(config: Config) -> LabSettings:
     """How labs are made for this project's current engine and CLI."""
-    return LabSettings(engine_path=config.engine_path, cli=config.cli)
+    return LabSettings(cache=config.cache_dir, engine_path=config.engine_path, cli=config.cli)
 
 
 def choose_mode(notify: Callable[[str], None] | None = None, settings: LabSettings | None = None) -> Mode:
@@ -109,7 +110,7 @@ class LabBackend(Backend):
                        "DOCKER_CONFIG": "/root/.docker"}
                 self.hosts[lab_host.name] = Host(lab_host.name, daemon, WORKDIR, Path("/"), env, lab_host.command)
                 for spec in used:
-                    daemon.images.load_image(spec, self.config.cache_dir / "images")
+                    daemon.images(self.lab.userland).load_image(spec, self.config.cache_dir / "images")
         except BaseException:
             self.close(failing=True)
             raise
@@ -162,8 +163,10 @@ class SharedBackend(Backend):
                     f"{self.page.where}: has exec=\"host\" blocks, which look at the machine running the engine, "
                     f"but the daemon is remote ({self.daemon.where}); record this page on the daemon's own host")
             words = self.page.plain_words()
-            for spec in self.images:
-                if spec.used_by(words) and self.daemon.images.ensure_image(spec):
+            used = [spec for spec in self.images if spec.used_by(words)]
+            builder = self.daemon.images(userland.ensure(self.config.cache_dir, self.notify)) if used else None
+            for spec in used:
+                if builder is not None and builder.ensure_image(spec):
                     self.notify(f"docexec: built image {spec.tag} from {spec.folder}")
             self._volumes_before = self.daemon.volume_names()
             shutil.rmtree(self.workdir, ignore_errors=True)

@@ -4,7 +4,6 @@ tarball in the cache, and loaded from there into each fresh daemon (a lab's)."""
 from __future__ import annotations
 
 import os
-import shutil
 import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -12,6 +11,7 @@ from typing import TYPE_CHECKING
 from .errors import RefusedToRecord
 from .images import ImageSpec, load_images
 from .labels import IMAGE_LABEL
+from .userland import ensure
 
 if TYPE_CHECKING:
     import docker
@@ -22,8 +22,9 @@ if TYPE_CHECKING:
 class ImageBuilder:
     """The lesson images of one daemon (through its SDK client)."""
 
-    def __init__(self, client: docker.DockerClient) -> None:
+    def __init__(self, client: docker.DockerClient, userland: Path | None = None) -> None:
         self.client = client
+        self.userland = userland or Path("/nonexistent")  # the unpacked lab userland (files of lesson images)
 
     def ensure_image(self, spec: ImageSpec) -> bool:
         """Build `spec` unless an image with the same content hash is there. Returns True if it built."""
@@ -44,9 +45,7 @@ class ImageBuilder:
             pass
         with tempfile.TemporaryDirectory(prefix="docexec-image-") as tmp:
             context = Path(tmp)
-            shutil.copytree(spec.folder, context, dirs_exist_ok=True)
-            for dest, source in spec.host_files.items():
-                shutil.copy2(source, context / dest)
+            spec.make_context(context, self.userland)
             self.client.images.build(path=str(context), tag=spec.tag, labels={IMAGE_LABEL: digest},
                                      rm=True, forcerm=True, pull=False)
         return True
@@ -80,7 +79,8 @@ def load_lesson_images(where: str, config: Config) -> None:
 
     daemon = Daemon.connect(where)
     try:
+        builder = daemon.images(ensure(config.cache_dir))
         for spec in load_images(config.images_dir):
-            daemon.images.load_image(spec, config.cache_dir / "images")
+            builder.load_image(spec, config.cache_dir / "images")
     finally:
         daemon.close()

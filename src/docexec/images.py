@@ -1,20 +1,26 @@
-"""Lesson images, built from folders under images/ with nothing pulled from a registry.
+"""Lesson images, built from folders under images/ with nothing pulled from a registry and nothing of the machine.
 
 A folder holds a Dockerfile and an `image.toml`:
 
     tag = "busybox:latest"
-    [host_files]            # files copied into the build context from this machine
-    busybox = "/bin/busybox"
+    [files]                 # copied into the build context from the lab userland (pinned Debian packages)
+    busybox = "/usr/bin/busybox"
+
+An image's content hash covers its folder and the sha256 the userland's lock gives for each of its files, so it is
+known without Docker, without the packages and without any file of the machine (the offline build needs it).
 """
 
 from __future__ import annotations
 
 import hashlib
+import shutil
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
+from .debs import resolve_in, sha256
 from .errors import DocexecError
+from .userland import Lock
 
 
 @dataclass(frozen=True)
@@ -22,19 +28,29 @@ class ImageSpec:
     name: str
     tag: str
     folder: Path
-    host_files: dict[str, Path]
+    files: dict[str, str]  # name in the build context -> its path in the lab userland
 
-    def digest(self) -> str:
-        """Content hash of everything that goes into the build: it decides whether to rebuild."""
+    def digest(self, lock: Lock | None = None) -> str:
+        """Content hash of everything that goes into the build: it decides whether to rebuild. image.toml itself
+        is left out: what it says that matters (the tag, each file's content) is hashed as such."""
+        lock = lock or Lock.load()
         h = hashlib.sha256(self.tag.encode())
-        for path in sorted(p for p in self.folder.rglob("*") if p.is_file()):
+        for path in sorted(p for p in self.folder.rglob("*") if p.is_file() and p.name != "image.toml"):
             h.update(path.relative_to(self.folder).as_posix().encode() + b"\0" + path.read_bytes())
-        for dest, source in sorted(self.host_files.items()):
-            if not source.is_file():
-                raise DocexecError(f"{self.folder / 'image.toml'}: host file {source} is missing "
-                                   "(on Debian: apt-get install busybox-static tzdata)")
-            h.update(dest.encode() + b"\0" + hashlib.sha256(source.read_bytes()).digest())
+        for dest, source in sorted(self.files.items()):
+            h.update(dest.encode() + b"\0" + bytes.fromhex(lock.file_sha256(source)))
         return h.hexdigest()
+
+    def make_context(self, context: Path, userland: Path, lock: Lock | None = None) -> None:
+        """Write the build context: the folder, and each file from the unpacked userland (checked against the
+        lock)."""
+        lock = lock or Lock.load()
+        shutil.copytree(self.folder, context, dirs_exist_ok=True)
+        for dest, source in self.files.items():
+            found = resolve_in(userland, source)
+            if sha256(found) != lock.file_sha256(source):
+                raise DocexecError(f"{self.folder / 'image.toml'}: the userland's {source} is not the pinned file")
+            shutil.copy(found, context / dest)  # with its mode: busybox must stay executable
 
     def used_by(self, words: list[str]) -> bool:
         repo, _, tag = self.tag.partition(":")
@@ -53,6 +69,12 @@ def load_images(images_dir: Path) -> list[ImageSpec]:
             table = tomllib.load(fh)
         if "tag" not in table:
             raise DocexecError(f"{meta}: needs tag = \"name:version\"")
-        specs.append(ImageSpec(name=folder.name, tag=str(table["tag"]), folder=folder,
-                               host_files={k: Path(v) for k, v in table.get("host_files", {}).items()}))
+        if "host_files" in table:
+            raise DocexecError(f"{meta}: [host_files] (files of this machine) is no longer read: name the files "
+                               "of the lab userland under [files] instead, e.g. busybox = \"/usr/bin/busybox\"")
+        files = table.get("files", {})
+        if not isinstance(files, dict) or not all(isinstance(v, str) and v.startswith("/") for v in files.values()):
+            raise DocexecError(f"{meta}: [files] maps names in the build context to absolute paths in the lab "
+                               "userland, e.g. busybox = \"/usr/bin/busybox\"")
+        specs.append(ImageSpec(name=folder.name, tag=str(table["tag"]), folder=folder, files=dict(files)))
     return specs

@@ -4,7 +4,9 @@ its port being its `eth0`. The switch also answers at .254 as the hosts' name se
 from __future__ import annotations
 
 import ipaddress
+import os
 import subprocess
+import time
 
 from .host import LabHost
 from .settings import LabError
@@ -35,7 +37,8 @@ class Switch:
     """The LAN's bridge, in the network namespace of the switch's sandbox."""
 
     def __init__(self, pid: int) -> None:
-        self.netns = f"--net=/proc/{pid}/ns/net"
+        self.pid = pid
+        _wait_for_root(pid)
 
     def make(self) -> None:
         self._ip("link", "add", "lan", "type", "bridge")
@@ -53,7 +56,25 @@ class Switch:
         self._ip("link", "set", port, "master", "lan", "up")
 
     def _ip(self, *args: str) -> None:
-        argv = ["nsenter", self.netns, "ip", *args]
+        # The userland's ip, in the switch's namespaces (`netns PID` still names a process as this machine does).
+        argv = ["nsenter", f"--target={self.pid}", "--net", "--mount", "--root", "--", "/usr/bin/ip", *args]
         done = subprocess.run(argv, capture_output=True, text=True, check=False, timeout=30)
         if done.returncode != 0:
             raise LabError(f"making the lab's LAN failed: {' '.join(argv)}: {done.stderr.strip()}")
+
+
+def _wait_for_root(pid: int, timeout: float = 10) -> None:
+    """Wait until the sandbox with this PID 1 is in its own root (bubblewrap tells its PID before it has made its
+    mounts and moved into them; its new root is a tmpfs of its own): only then is the userland's `ip` there for
+    nsenter --root, and never the machine's."""
+    machine = os.stat("/").st_dev
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if os.stat(f"/proc/{pid}/root").st_dev != machine and os.path.exists(f"/proc/{pid}/root/usr/bin/ip"):
+                return
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            raise LabError(f"the lab's switch (PID {pid}) did not move into its own root within {timeout:g} s")
+        time.sleep(0.002)

@@ -11,7 +11,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .. import userland
 from ..blocks import MAX_HOSTS
+from ..errors import DocexecError
 from .cgroups import LabCgroups
 from .host import LabHost
 from .lan import NAME_SERVER, Switch, host_address
@@ -52,6 +54,11 @@ class Lab:
         return self._state.path
 
     @property
+    def userland(self) -> Path:
+        """The unpacked lab userland its hosts run (known once the lab has started)."""
+        return self._sandboxes.rootfs.userland
+
+    @property
     def cgroup_parent(self) -> str:
         return self._cgroups.name
 
@@ -81,6 +88,10 @@ class Lab:
         if reason:
             raise LabError(reason)
         sweep(self.settings.runtime_dir, notify)
+        try:
+            self._sandboxes.rootfs.userland = userland.ensure(self.settings.cache.resolve(), notify or print)
+        except DocexecError as exc:
+            raise LabError(f"the lab userland is not available: {exc}") from None
         self._state.make()
         try:
             self._start()

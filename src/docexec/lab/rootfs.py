@@ -1,6 +1,7 @@
-"""A lab host's root file system, as bubblewrap arguments: the machine's program folders read-only, a generated
-/etc, fresh /proc, /dev and tmpfs folders, and the script its first process runs (its own /sys and cgroup mounts,
-the LAN address, then dockerd)."""
+"""A lab host's root file system, as bubblewrap arguments: the lab userland's /usr read-only (pinned Debian packages,
+see userland.py; nothing of the machine's own programs), a generated /etc with a few package files of the userland,
+fresh /proc, /dev and tmpfs folders, and the script its first process runs (its own /sys and cgroup mounts, the LAN
+address, then dockerd)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,8 @@ from .settings import CLI_DIR, ENGINE_DIR, INIT, WORKDIR, LabSettings
 
 PROC_READ_ONLY = ("/proc/sysrq-trigger", "/proc/irq", "/proc/bus", "/proc/fs", "/proc/asound")
 PROC_MASKED = ("/proc/kcore", "/proc/keys", "/proc/timer_list", "/proc/sched_debug", "/proc/kallsyms")
-# Package data files of the machine a host gets (no secrets, no keys).
+# Package data files of the userland a host gets (the dynamic linker's cache, iptables' alternatives, iproute2's
+# and netbase's tables).
 ETC_SHARED = ("/etc/alternatives", "/etc/ld.so.cache", "/etc/iproute2", "/etc/protocols", "/etc/services",
               "/etc/ethertypes")
 
@@ -27,6 +29,7 @@ class RootFs:
         self.settings = settings
         self.hosts = hosts
         self.folder = folder
+        self.userland = Path("/nonexistent")  # the unpacked userland, set when the lab starts
 
     def args(self, name: str, net_only: bool) -> list[str]:
         """bubblewrap arguments for the root file system of sandbox `name` (`net_only`: the switch, no dockerd)."""
@@ -35,17 +38,15 @@ class RootFs:
         generated = self.etc_files(name)
         for filename, text in generated.items():
             (etc / filename).write_text(text)
-        args = ["--ro-bind", "/usr", "/usr"]
+        tree = self.userland
+        args = ["--ro-bind", str(tree / "usr"), "/usr"]
         for link in ("bin", "sbin", "lib", "lib32", "lib64", "libx32"):
-            target = Path("/") / link
-            if target.is_symlink():
-                args += ["--symlink", os.readlink(target), f"/{link}"]
-            elif target.is_dir():
-                args += ["--ro-bind", str(target), f"/{link}"]
+            if (tree / link).is_symlink():
+                args += ["--symlink", os.readlink(tree / link), f"/{link}"]
         for path in ETC_SHARED:
-            if os.path.exists(path):
-                args += ["--ro-bind", path, path]
-        # The lab's programs are this machine's /usr, and /etc/os-release says so, as on Debian itself.
+            if os.path.lexists(tree / path.lstrip("/")):
+                args += ["--ro-bind", str(tree / path.lstrip("/")), path]
+        # /etc/os-release names the userland's Debian release, as on Debian itself.
         args += ["--symlink", "../usr/lib/os-release", "/etc/os-release"]
         for filename in sorted(generated):
             args += ["--ro-bind", str(etc / filename), f"/etc/{filename}"]

@@ -26,9 +26,11 @@ class LabError(DaemonUnavailable):
 
 @dataclass(frozen=True)
 class LabSettings:
-    """How labs are made. `engine_path`: folders on this machine (dockerd, containerd, runc, docker) bound
-    read-only into each host and put first on its PATH, so a book can run on another Docker version."""
+    """How labs are made. Every host's programs are the lab userland's (userland.py), unpacked under `cache`.
+    `engine_path`: folders on this machine (dockerd, containerd, docker of another Docker version) bound read-only
+    into each host and put first on its PATH."""
 
+    cache: Path = Path(".cache/docexec")  # where the lab userland is unpacked (userland.ensure)
     engine_path: tuple[Path, ...] = ()
     cli: Path | None = None  # the docker CLI the lab's commands get (bound into it, first on its PATH)
     path: str = LAB_PATH
@@ -43,10 +45,6 @@ class LabSettings:
             inside.insert(0, CLI_DIR)
         return ":".join([*inside, self.path])
 
-    @property
-    def search_path(self) -> str:
-        """Where this machine finds the lab's programs: the engine folders, then its own PATH."""
-        return os.pathsep.join([*(str(p) for p in self.engine_path), os.environ.get("PATH", LAB_PATH)])
 
 
 def unsupported_reason(settings: LabSettings | None = None) -> str:
@@ -56,15 +54,13 @@ def unsupported_reason(settings: LabSettings | None = None) -> str:
         return f"labs need Linux (this is {os.uname().sysname})"
     if os.geteuid() != 0:
         return "labs need root (they start their own dockerd in new namespaces)"
-    missing = [tool for tool in ("bwrap", "nsenter", "ip", "mount") if shutil.which(tool) is None]
+    # The machine gives only these; every program inside a lab comes from the lab userland.
+    missing = [tool for tool in ("bwrap", "nsenter", "setpriv", "sh") if shutil.which(tool) is None]
     if missing:
-        return f"labs need {', '.join(missing)} (on Debian: apt-get install bubblewrap util-linux iproute2)"
+        return f"labs need {', '.join(missing)} (on Debian: apt-get install bubblewrap util-linux)"
     for folder in settings.engine_path:
         if not folder.is_dir():
             return f"labs need the engine folder {folder} (fetch the engine: ./nox -s engines)"
     if settings.cli is not None and not settings.cli.is_file():
         return f"labs need the docker CLI {settings.cli}"
-    for program in ("dockerd", "containerd", "runc", "docker"):
-        if shutil.which(program, path=settings.search_path) is None:
-            return f"labs need {program} (on Debian: apt-get install docker.io)"
     return ""
