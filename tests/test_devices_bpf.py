@@ -4,12 +4,14 @@ access when run by a small interpreter of the instructions it uses, against the 
 
 from __future__ import annotations
 
+import errno
 import itertools
 import struct
+from pathlib import Path
 
 import pytest
 
-from docexec.lab import LAB_DEVICES
+from docexec.lab import LAB_DEVICES, LabError, cgroups
 from docexec.lab import devices_bpf as bpf
 from docexec.lab.devices_bpf import DeviceRule, Insn
 
@@ -97,3 +99,44 @@ def test_the_instructions_of_a_rule() -> None:
 def test_a_rule_is_checked(line: str) -> None:
     with pytest.raises(ValueError, match="not a device rule"):
         DeviceRule.parse(line)
+
+
+def machine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *hierarchies: str, attach_fails: bool = False
+            ) -> list[Path]:
+    """Fake cgroup hierarchies ("v1": with devices files, "v2": unified) for LabCgroups.make; the folders the
+    BPF program was attached to."""
+    bases = []
+    for name in hierarchies:
+        base = tmp_path / name
+        base.mkdir()
+        (base / ("devices.deny" if name == "v1" else "cgroup.controllers")).write_text("")
+        bases.append(base)
+    attached: list[Path] = []
+
+    def attach(folder: Path, rules: object) -> None:
+        if attach_fails:
+            raise OSError(errno.EPERM, "Operation not permitted")
+        attached.append(folder)
+
+    monkeypatch.setattr(cgroups, "own_cgroups", lambda: bases)
+    monkeypatch.setattr(bpf, "attach", attach)
+    return attached
+
+
+def test_a_lab_on_cgroup_v2_gets_the_program(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    attached = machine(tmp_path, monkeypatch, "v1", "v2")
+    made = cgroups.LabCgroups("t1")
+    made.make()
+    assert attached == [tmp_path / "v2" / made.name]
+    assert (tmp_path / "v1" / made.name / "devices.deny").read_text() == "a"
+
+
+def test_a_lab_without_device_rules_is_not_made(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fails closed: the program cannot be attached (no BPF, lockdown) and no v1 rules cover the lab."""
+    machine(tmp_path, monkeypatch, "v1", "v2", attach_fails=True)
+    cgroups.LabCgroups("t1").make()  # v1's rules hold
+    with pytest.raises(LabError, match=r"no device rules .*could not be attached to .*v2/docexec-lab-t2: \[Errno 1\]"):
+        cgroups.LabCgroups("t2", v1_devices=False).make()
+    machine(tmp_path / "v1only", monkeypatch)
+    with pytest.raises(LabError, match="neither a cgroup v1 devices controller nor cgroup v2"):
+        cgroups.LabCgroups("t3").make()
