@@ -40,7 +40,7 @@ TYPES = {"b": (DEV_BLOCK,), "c": (DEV_CHAR,), "a": (DEV_BLOCK, DEV_CHAR)}
 LICENSE = b"MIT"
 NAME = b"docexec_lab"  # as bpftool lists it (at most 15 characters)
 
-# Instruction classes and operations used (BPF_ALU: 32-bit, BPF_ALU64: 64-bit; BPF_K: immediate, BPF_X: register)
+# The instructions used (BPF_ALU: on 32 bits; BPF_K: with the immediate, BPF_X: with the source register)
 LDX_MEM_W = 0x61  # BPF_LDX | BPF_MEM | BPF_W: dst = *(u32 *)(src + off)
 ALU_AND_K = 0x54  # BPF_ALU | BPF_AND | BPF_K: dst &= imm
 ALU_RSH_K = 0x74  # BPF_ALU | BPF_RSH | BPF_K: dst >>= imm
@@ -77,7 +77,7 @@ class DeviceRule(NamedTuple):
 
 
 class Insn(NamedTuple):
-    """One instruction (struct bpf_insn): jumps' `off` counts instructions after the next one."""
+    """One instruction (struct bpf_insn); a jump's `off` is how many instructions after it are skipped."""
 
     code: int
     dst: int = 0
@@ -100,24 +100,18 @@ def assemble(rules: Iterable[DeviceRule]) -> list[Insn]:
 
 
 def _rule_block(kind: int, rule: DeviceRule) -> list[Insn]:
-    """Instructions that return 1 if the access matches the rule, else go on to the next block (a jump past the
-    end of this block)."""
+    """Instructions that return 1 if the access matches the rule, else go on to the next block."""
     access = sum(ACCESS[a] for a in set(rule.access))
-    tests: list[tuple[int, int, int, int]] = [(JMP_JNE_K, 2, 0, kind)]  # (code, dst, src, imm): leave if !=
-    prepare = []
+    body = [Insn(JMP_JNE_K, 2, imm=kind)]
     if access != ACC_MKNOD | ACC_READ | ACC_WRITE:  # the access asked for is within the rule's: r3 & access == r3
-        prepare = [(ALU_MOV_X, 1, 3, 0), (ALU_AND_K, 1, 0, access)]
-        tests.append((JMP_JNE_X, 1, 3, 0))
+        body += [Insn(ALU_MOV_X, 1, 3), Insn(ALU_AND_K, 1, imm=access), Insn(JMP_JNE_X, 1, 3)]
     if rule.major is not None:
-        tests.append((JMP_JNE_K, 4, 0, rule.major))
+        body.append(Insn(JMP_JNE_K, 4, imm=rule.major))
     if rule.minor is not None:
-        tests.append((JMP_JNE_K, 5, 0, rule.minor))
-    body = [tests[0], *prepare, *tests[1:]]
-    block: list[Insn] = []
-    for n, (code, dst, src, imm) in enumerate(body):
-        skip = len(body) - n - 1 + 2 if code in (JMP_JNE_K, JMP_JNE_X) else 0  # past the rest and the return
-        block.append(Insn(code, dst, src, skip, imm))
-    return [*block, Insn(ALU_MOV_K, 0, imm=1), Insn(JMP_EXIT)]
+        body.append(Insn(JMP_JNE_K, 5, imm=rule.minor))
+    # a test that fails jumps past the rest of the block and its return (2 instructions): to the next block
+    body = [i._replace(off=len(body) - n + 1) if i.code in (JMP_JNE_K, JMP_JNE_X) else i for n, i in enumerate(body)]
+    return [*body, Insn(ALU_MOV_K, 0, imm=1), Insn(JMP_EXIT)]
 
 
 def encode(program: Iterable[Insn]) -> bytes:
