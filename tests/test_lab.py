@@ -3,7 +3,6 @@ processes), joined to each other by their LAN, gone after the page."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 import textwrap
 from collections.abc import Iterator
@@ -75,14 +74,23 @@ def test_a_lab_sees_only_itself(one: LabHost) -> None:
     assert run(one, "ls", str(ROOT)).returncode != 0, "the repository is not visible"
     commands = run(one, "ps", "-eo", "comm").stdout.split()[1:]
     assert set(commands) <= {"bwrap", "dockerd", "containerd", "ps"}, commands
-    os.environ["DOCEXEC_TEST_SECRET"] = "s3cret"
-    try:
-        assert "s3cret" not in run(one, "cat", "/proc/1/environ").stdout
-        assert "s3cret" not in run(one, "cat", "/proc/2/environ").stdout
-    finally:
-        del os.environ["DOCEXEC_TEST_SECRET"]
     assert run(one, "sh", "-c", "echo 1 > /proc/sys/kernel/ctrl-alt-del").returncode != 0, \
         "kernel settings are the machine's: read-only in a lab"
+
+
+def test_a_lab_gets_nothing_of_the_recorders_environment(
+        labs: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The lab's PID 1 (bubblewrap's, which keeps the environment it was started with) has exactly PATH and LANG,
+    and neither it nor dockerd has the recorder's working folder (PWD) or anything else of its environment."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("PWD", str(tmp_path))
+    monkeypatch.setenv("DOCEXEC_TEST_SECRET", "s3cret")
+    with Lab.for_hosts(["docker-host"], label="tests") as made:
+        host = made.host()
+        assert run(host, "cat", "/proc/1/environ").stdout.split("\0") == [f"PATH={lab.LAB_PATH}", "LANG=C.UTF-8", ""]
+        assert run(host, "readlink", "/proc/1/cwd").stdout == "/\n"
+        dockerd = run(host, "cat", "/proc/2/environ").stdout
+        assert "s3cret" not in dockerd and str(tmp_path) not in dockerd and "PATH=" in dockerd
 
 
 def test_the_machines_interfaces_and_forwarding_do_not_change_a_recording(

@@ -20,8 +20,8 @@ folder) is listed under RUNTIME_DIR/<lab id>/ and removed by the next run (`swee
 The package, one module per job: `settings` (paths, LabSettings, whether labs can run here), `lifecycle` (Lab:
 making and destroying one), `host` (LabHost: running a command inside a host), `rootfs` (a host's root file
 system and init script), `sandbox` (the bubblewrap sandboxes and each host's dockerd), `lan` (the switch and its
-ports), `cgroups`, `state` (the runtime folder and its lock), `leftovers` (sweep, running, leftovers) and
-`processes`.
+ports), `cgroups` (with `devices_bpf`: the device rules on cgroup v2), `state` (the runtime folder and its
+lock), `leftovers` (sweep, running, leftovers) and `processes`.
 """
 
 from __future__ import annotations

@@ -8,14 +8,18 @@ import time
 from collections.abc import Iterable
 from pathlib import Path
 
+from . import devices_bpf
 from .processes import kill
+from .settings import LabError
 
 CGROUP_PREFIX = "docexec-lab-"
-# What a lab may use of the machine: devices (cgroup v1 `devices`: the character devices a Docker host and its
-# containers use; block devices may be made but never opened, so no container, however privileged, reaches a
-# disk of the machine), memory (its tmpfs folders included) and processes.
+# What a lab may use of the machine: devices (the character devices a Docker host and its containers use; block
+# devices may be made but never opened, so no container, however privileged, reaches a disk of the machine: as
+# cgroup v1 `devices` rules, and on the unified hierarchy as a BPF program made of the same rules), memory (its
+# tmpfs folders included) and processes.
 LAB_DEVICES = ("c *:* m", "b *:* m", "c 1:3 rwm", "c 1:5 rwm", "c 1:7 rwm", "c 1:8 rwm", "c 1:9 rwm",
                "c 5:0 rwm", "c 5:1 rwm", "c 5:2 rwm", "c 136:* rwm", "c 10:200 rwm")
+DEVICE_RULES = tuple(devices_bpf.DeviceRule.parse(rule) for rule in LAB_DEVICES)
 LAB_MEMORY = 4 * 1024**3
 LAB_PIDS = 4096
 
@@ -23,9 +27,10 @@ LAB_PIDS = 4096
 class LabCgroups:
     """The cgroups of the lab with this id (docexec-lab-<id>)."""
 
-    def __init__(self, lab_id: str) -> None:
+    def __init__(self, lab_id: str, v1_devices: bool = True) -> None:
         self.name = f"{CGROUP_PREFIX}{lab_id}"
         self.made: list[Path] = []
+        self.v1_devices = v1_devices  # write the v1 device rules where the v1 controller exists (tests: no)
 
     @property
     def folders(self) -> list[Path]:
@@ -38,7 +43,9 @@ class LabCgroups:
         return [str(folder / "cgroup.procs") for folder in self.made]
 
     def make(self) -> None:
-        """The lab's own cgroup in each hierarchy, with the lab's device and resource limits."""
+        """The lab's own cgroup in each hierarchy, with the lab's device and resource limits. Fails (LabError)
+        unless device rules hold for the lab: v1's, or the BPF program on the unified hierarchy."""
+        ruled, failed = False, []
         for base in own_cgroups():
             folder = base / self.name
             folder.mkdir()
@@ -46,14 +53,26 @@ class LabCgroups:
             if (folder / "cpuset.cpus").exists():  # a new v1 cpuset is empty: no process may join it until set
                 for knob in ("cpuset.cpus", "cpuset.mems"):
                     (folder / knob).write_text((base / knob).read_text())
-            if (folder / "devices.deny").exists():
+            if self.v1_devices and (base / "devices.deny").exists():
                 (folder / "devices.deny").write_text("a")
                 for rule in LAB_DEVICES:
                     (folder / "devices.allow").write_text(rule)
+                ruled = True
+            if (base / "cgroup.controllers").exists():  # the unified hierarchy
+                try:
+                    devices_bpf.attach(folder, DEVICE_RULES)
+                    ruled = True
+                except OSError as exc:
+                    failed.append(f"its BPF device program could not be attached to {folder}: {exc}")
             for knob, value in (("memory.limit_in_bytes", LAB_MEMORY), ("memory.max", LAB_MEMORY),
                                 ("pids.max", LAB_PIDS)):
                 if (folder / knob).exists():
                     (folder / knob).write_text(str(value))
+        if not ruled:
+            why = "; ".join(failed) or "this machine has neither a cgroup v1 devices controller nor cgroup v2"
+            raise LabError(f"the lab would have no device rules (its pages could open the machine's disks): {why}; "
+                           "labs need cgroup v1's devices controller or, on cgroup v2, a kernel with "
+                           "CONFIG_CGROUP_BPF where root may use bpf(2)")
 
     def remove(self) -> None:
         remove_cgroups(self.folders)

@@ -38,7 +38,7 @@ class Lab:
 
     def __post_init__(self) -> None:
         self._state = StateFolder(self.settings.runtime_dir, self.id, self.label)
-        self._cgroups = LabCgroups(self.id)
+        self._cgroups = LabCgroups(self.id, self.settings.v1_devices)
         self._sandboxes = Sandboxes(self.settings, self._state, RootFs(self.settings, self.hosts, self.state_dir),
                                     self._cgroups)
 

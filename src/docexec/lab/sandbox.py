@@ -18,6 +18,8 @@ from .rootfs import RootFs
 from .settings import LAB_PATH, LabError, LabSettings
 from .state import StateFolder
 
+OUTER_ENV = {"PATH": LAB_PATH, "LANG": "C.UTF-8"}  # the whole environment of each sandbox's PID 1
+
 
 class Sandboxes:
     """The sandboxes of one lab. Each has its first process as PID 1 of a PID namespace of its own, so killing
@@ -53,11 +55,13 @@ class Sandboxes:
             # cgroup namespace is rooted there (the lab sees and changes no other cgroup), and the lab's device
             # and resource limits hold for everything in it.
             # bubblewrap's own PID 1 keeps the environment it was started with (--clearenv is for the command):
-            # it gets nothing of this machine's, which a page could otherwise read in /proc/1/environ.
-            proc = subprocess.Popen([*join_cgroups(self.cgroups.procs), *DROP_CAPS, "bwrap", "--args", "0", "--",
-                                     *argv],
-                                    stdin=args_r, stdout=log, stderr=subprocess.STDOUT, pass_fds=fds,
-                                    start_new_session=True, env={"PATH": LAB_PATH, "LANG": "C.UTF-8"})
+            # it gets exactly OUTER_ENV (`env -i`: the shell would add PWD, this machine's working folder) and
+            # starts in /, so a page finds nothing of this machine's in /proc/1/environ.
+            proc = subprocess.Popen([*join_cgroups(self.cgroups.procs), "env", "-i",
+                                     *(f"{name}={value}" for name, value in OUTER_ENV.items()), *DROP_CAPS,
+                                     "bwrap", "--args", "0", "--", *argv],
+                                    stdin=args_r, stdout=log, stderr=subprocess.STDOUT, pass_fds=fds, cwd="/",
+                                    start_new_session=True, env=OUTER_ENV)
         finally:
             os.close(info_w)
             os.close(args_r)

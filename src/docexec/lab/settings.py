@@ -36,6 +36,7 @@ class LabSettings:
     path: str = LAB_PATH
     start_timeout: float = 30.0
     runtime_dir: Path = RUNTIME_DIR
+    v1_devices: bool = True  # also cgroup v1 device rules where v1 has them (tests: no)
 
     @property
     def lab_path(self) -> str:
