@@ -185,7 +185,8 @@ def test_a_lab_that_cannot_start_says_why(labs: None, tmp_path: Path) -> None:
     (broken / "dockerd").write_text("#!/bin/sh\necho 'dockerd: no such engine' >&2\nexit 3\n")
     (broken / "dockerd").chmod(0o755)
     made = Lab.for_hosts(["docker-host"], lab.LabSettings(engine_path=(broken,), start_timeout=10))
-    with pytest.raises(lab.LabError, match=r"dockerd on docker-host stopped.*no such engine"):
+    with pytest.raises(lab.LabStartFailed, match=r"dockerd on docker-host stopped\n.*docker-host's log:\n.*"
+                                                  r"  \| dockerd: no such engine"):
         made.start()
     assert not made.state_dir.exists()
 

@@ -57,14 +57,14 @@ def test_lint_reports_every_problem_of_a_page_with_its_line(make_project: MakePr
     assert all(line.startswith("error: docs/broken.md:") for line in lines), done.stdout
     assert "--privileged" in lines[0] and "8.8.8.8" in lines[1] and "$'...'" in lines[2]
     assert "duplicate block id 'a'" in lines[3] and "colour" in lines[4] and "docker image pull" in lines[5]
-    assert "6 problem(s) in 1 page(s); 1 pages, 1 blocks, 1 commands without problems" in done.stdout
+    assert "6 problem(s) in 1 page(s); 1 pages, 1 blocks, 1 commands without problems" in done.stdout.splitlines()
 
 
 def test_lint_checks_only_the_pages_given(make_project: MakeProject) -> None:
     config = make_project({"broken.md": BROKEN, "good.md": GOOD})
     done = lint(config.root, "docs/good.md")
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "1 pages, 1 blocks, 1 commands: ok" in done.stdout
+    assert "1 pages, 1 blocks, 1 commands: ok" in done.stdout.splitlines()
     done = lint(config.root, "good.md", str(config.docs_dir / "broken.md"))
     assert done.returncode == 1 and done.stdout.count("error: docs/broken.md:") == 6, done.stdout
     done = lint(config.root, "docs/missing.md")

@@ -14,6 +14,7 @@ import pytest
 
 from docexec.recording import CommandRecord
 
+from .counts import counts
 from .rendering import throwaway_site
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -85,7 +86,7 @@ def test_a_preview_marks_only_the_changed_block(project: Path) -> None:
     notes = re.findall(r'<p class="docexec-source">(.*?)</p>', html, re.S)
     stale = "commands changed, output waits to be recorded again"  # labels.Labels: English by default
     assert stale not in notes[0] and stale in notes[1]
-    assert "1 command block(s) of this page changed after they were recorded" in html
+    assert counts(html, "command block(s) of this page changed after they were recorded") == [1]
 
 
 def test_status_names_the_changed_blocks(project: Path) -> None:

@@ -1,5 +1,6 @@
-"""`record` always overwrites the recording there: broken, hand-edited or unreadable (no Docker: a fake session
-stands in for the lab, so only the decisions of Project.record are tested)."""
+"""`record` always overwrites the recording there: broken, hand-edited or unreadable; and keeps it, byte for byte,
+when only volatile fields or facts of the machine moved (no Docker: a fake session stands in for the lab, so only
+the decisions of Project.record are tested)."""
 
 from __future__ import annotations
 
@@ -16,10 +17,14 @@ from docexec.project import Project
 from docexec.runner import Result
 
 PAGE = '# t\n\n```console exec="docker" id="a"\n$ docker ps\n$ docker network ls\n```\n'
-ENGINE = {"engine": "20.10.24", "client": "20.10.24", "mode": "lab"}
+ENGINE = {"engine": "20.10.24+dfsg1", "api": "1.41", "kernel": "6.18.44-fc-v669",
+          "os": "Debian GNU/Linux 12 (bookworm)", "storage_driver": "overlay2", "cgroup": "1",
+          "client": "20.10.24+dfsg1", "mode": "lab"}
 
 
 class FakeSession:
+    engine_facts = ENGINE  # what engine() answers: a test changes it to play another machine
+
     def __init__(self, outputs: dict[str, str]) -> None:
         self.outputs = outputs
 
@@ -27,7 +32,7 @@ class FakeSession:
         return Result(self.outputs[command.text], block.returncode, 0.1)
 
     def engine(self) -> dict[str, str]:
-        return dict(ENGINE)
+        return dict(self.engine_facts)
 
 
 OUTPUTS = {"docker ps": "CONTAINER ID   IMAGE\n", "docker network ls": "NETWORK ID     NAME\n3f2a1b4c5d6e   bridge\n"}
@@ -80,3 +85,38 @@ def test_record_replaces_a_hand_edit_that_kept_the_shape(recorded: tuple[Project
     (folder / "a.txt").write_text(good.replace("3f2a1b4c5d6e", "000000000000"))
     project.record(page)
     assert (folder / "a.txt").read_text() == good
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+
+
+@pytest.mark.parametrize("other_machine", [
+    {"kernel": "6.18.44-fc-v1272"},
+    {"kernel": "6.1.0-28-amd64", "storage_driver": "vfs", "cgroup": "2"},
+])
+def test_record_on_another_machine_of_the_same_kind_changes_no_file(
+        recorded: tuple[Project, Page, Path], monkeypatch: pytest.MonkeyPatch, other_machine: dict[str, str]) -> None:
+    """Re-recording where only the kernel's build string (or the machine's storage driver, cgroup version) differs,
+    with the same outputs up to volatile fields: every file stays byte for byte, the engine facts included."""
+    project, page, folder = recorded
+    before = _files(folder)
+    monkeypatch.setattr(FakeSession, "engine_facts", {**ENGINE, **other_machine})
+    monkeypatch.setitem(OUTPUTS, "docker network ls", "NETWORK ID     NAME\n9e8d7c6b5a41   bridge\n")
+    outcome = project.record(page)
+    assert outcome.changed == () and _files(folder) == before
+    assert outcome.stored is not None and outcome.stored.engine == ENGINE
+
+
+@pytest.mark.parametrize("other_engine", [{"engine": "20.10.25+dfsg1"}, {"api": "1.43"},
+                                          {"os": "Debian GNU/Linux 13 (trixie)"}, {"client": "28.2.2"},
+                                          {"mode": "shared"}])
+def test_record_on_another_engine_rewrites_the_metadata(
+        recorded: tuple[Project, Page, Path], monkeypatch: pytest.MonkeyPatch, other_engine: dict[str, str]) -> None:
+    """The same outputs from another engine, CLI, OS or mode are a new recording: _page.json says what made it."""
+    project, page, folder = recorded
+    monkeypatch.setattr(FakeSession, "engine_facts", {**ENGINE, "kernel": "6.18.44-fc-v1272", **other_engine})
+    outcome = project.record(page)
+    assert folder / recording.META in outcome.changed
+    assert outcome.stored is not None and outcome.stored.engine == {**ENGINE, "kernel": "6.18.44-fc-v1272",
+                                                                    **other_engine}

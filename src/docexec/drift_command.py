@@ -14,8 +14,9 @@ from . import recording
 from .blocks import Block, Command
 from .clis import as_older_cli
 from .drift import compare
-from .drift_items import PageRun
+from .drift_items import PageRun, SessionNotOpened
 from .errors import CommandFailed, DaemonUnavailable, DocexecError, PageError
+from .lab import LabStartFailed
 from .recording import CommandRecord
 from .runner import Result
 from .unused import OBTAINED
@@ -44,7 +45,7 @@ class CommandItem(pytest.Item):
             run.done[key] = "not run"
             raise DriftFailure(f"not run: an earlier command of this page failed:\n{earlier}")
         try:
-            result = run.open_session().run(self.block, self.command, check=False)
+            result = run.open_session(self._where).run(self.block, self.command, check=False)
         except PageError as exc:
             run.done[key] = str(exc)
             raise
@@ -66,10 +67,14 @@ class CommandItem(pytest.Item):
             body += f"\nobtained output of block {self.block.id}, for review: {obtained.relative_to(config.root)}"
             raise DriftFailure(body)
 
+    @property
+    def _where(self) -> str:
+        return f"{self.run.page.where}:{self.command.line}"
+
     def _catch_up(self, key: tuple[str, int]) -> str | None:
         """Commands run in page order: run any earlier ones that were deselected. Why the first that failed did."""
         run = self.run
-        session = run.open_session()
+        session = run.open_session(self._where)
         for block, command in run.page.commands:
             earlier_key = (block.id, command.line)
             if earlier_key == key or any(run.done.values()):
@@ -132,8 +137,11 @@ class CommandItem(pytest.Item):
         return path
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
-        if isinstance(excinfo.value, (DriftFailure, DocexecError, CommandFailed)):
-            return str(excinfo.value)
+        exc = excinfo.value
+        if isinstance(exc.cause if isinstance(exc, SessionNotOpened) else exc, LabStartFailed):
+            return f"lab failed to start (not drift): {exc}"  # the machine's trouble, not the page's
+        if isinstance(exc, (DriftFailure, DocexecError, CommandFailed)):
+            return str(exc)
         return str(super().repr_failure(excinfo))
 
     def reportinfo(self) -> tuple[Path, int, str]:

@@ -23,7 +23,7 @@ from .config import Config
 from .daemon import Daemon
 from .errors import DaemonUnavailable, DocexecError, RefusedToRecord
 from .images import ImageSpec
-from .lab import WORKDIR, Lab, LabSettings, unsupported_reason
+from .lab import WORKDIR, Lab, LabSettings, LabStartFailed, unsupported_reason
 from .lock import DaemonLock
 
 Mode = Literal["lab", "shared"]
@@ -85,7 +85,8 @@ class Backend:
 
 @dataclass
 class LabBackend(Backend):
-    """A lab made for the page: every command runs inside it, and the lab is destroyed afterwards."""
+    """A lab made for the page: every command runs inside it, and the lab is destroyed afterwards. A lab that
+    does not come up is destroyed and made once more, fresh."""
 
     page: Page
     config: Config
@@ -101,20 +102,47 @@ class LabBackend(Backend):
 
     def __enter__(self) -> dict[str, Host]:
         try:
-            self.lab.start(self.notify)
+            self._start()
             words = self.page.plain_words()
             used = [spec for spec in self.images if spec.used_by(words)]
-            for lab_host in self.lab.hosts:
-                daemon = Daemon.connect(f"unix://{lab_host.socket}")
-                env = {**_BASE_ENV, "PATH": self.lab.path, "HOME": "/root", "PWD": WORKDIR,
-                       "DOCKER_CONFIG": "/root/.docker"}
-                self.hosts[lab_host.name] = Host(lab_host.name, daemon, WORKDIR, Path("/"), env, lab_host.command)
+            for host in self.hosts.values():
                 for spec in used:
-                    daemon.images(self.lab.userland).load_image(spec, self.config.cache_dir / "images")
+                    host.daemon.images(self.lab.userland).load_image(spec, self.config.cache_dir / "images")
         except BaseException:
             self.close(failing=True)
             raise
         return self.hosts
+
+    def _start(self) -> None:
+        """Make the lab and connect to each host's dockerd; when the lab does not come up (now and then a dockerd
+        does not, on a busy machine), once more with a fresh lab. LabStartFailed names both attempts."""
+        try:
+            self._start_once()
+            return
+        except LabStartFailed as exc:
+            first = exc
+        self.close(failing=True)
+        self.notify(f"docexec: {self.page.where}: the lab failed to start ({first.cause}); trying once more with "
+                    "a fresh lab")
+        self.lab = Lab.for_hosts(self.page.hosts, self.settings, label=self.page.name)
+        try:
+            self._start_once()
+        except LabStartFailed as exc:
+            again = "twice, the second time in a fresh lab" if exc.cause == first.cause else \
+                f"in a second, fresh lab; in the first: {first.cause}"
+            raise LabStartFailed(f"{self.page.where}: {exc.cause} ({again})", exc.logs) from exc
+
+    def _start_once(self) -> None:
+        self.lab.start(self.notify)
+        for lab_host in self.lab.hosts:
+            try:
+                daemon = Daemon.connect(f"unix://{lab_host.socket}")
+            except DaemonUnavailable as exc:  # it answered a moment ago: Lab.start waits until it does
+                raise LabStartFailed(f"the lab's dockerd on {lab_host.name} stopped answering once started: {exc}",
+                                     {lab_host.name: self.lab.log_lines(lab_host.name)}) from exc
+            env = {**_BASE_ENV, "PATH": self.lab.path, "HOME": "/root", "PWD": WORKDIR,
+                   "DOCKER_CONFIG": "/root/.docker"}
+            self.hosts[lab_host.name] = Host(lab_host.name, daemon, WORKDIR, Path("/"), env, lab_host.command)
 
     def close(self, *, failing: bool = False) -> None:
         hosts, self.hosts = list(self.hosts.values()), {}

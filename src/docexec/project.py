@@ -83,13 +83,14 @@ class Project(PageSet, Where):
                                                  result.typed_at, result.events))
                 results[block.id] = outputs
             engine = session.engine()
-        if old is not None and old.engine == engine and _same(old, results, page):
-            # Only volatile fields moved: keep the reviewed files, refresh the hash if the page changed. A session's
-            # new byte stream goes along: its replay is rewritten only if missing or if what it shows changed.
+        if old is not None and comparable(old.engine) == comparable(engine) and _same(old, results, page):
+            # Only volatile fields moved: keep the reviewed files byte for byte, the engine facts they were
+            # recorded with included (refresh the hash if the page changed). A session's new byte stream goes
+            # along: its replay is rewritten only if missing or if what it shows changed.
             results = {block_id: [dataclasses.replace(o, events=n.events) for o, n in zip(records, results[block_id],
                                                                                        strict=True)]
                        for block_id, records in old.blocks.items()}
-            recorded = old.recorded
+            recorded, engine = old.recorded, old.engine
         else:
             recorded = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         changed = recording.write(self.config.snippets_dir, page, digest, results, engine, recorded,
@@ -132,6 +133,20 @@ class Project(PageSet, Where):
             self.stats.missing.append(page.name)
         stale_blocks = self.changed_blocks(page) if status == "stale" else None
         return Outcome(page, stored, status, reason=reason, stale_blocks=stale_blocks)
+
+
+# The engine facts that make two recordings comparable: the same Docker Engine (version, API), the same OS it
+# reports, the same docker CLI, and the same way of running (a lab or the shared daemon; the page's hosts). The
+# other facts are written for information only: the kernel's build string differs between machines of the same
+# kind (6.18.44-fc-v669 here, -v1272 there), and the storage driver and cgroup version are properties of the
+# machine the lab runs on, not of the engine. Whatever any of them changes in what a reader sees shows in the
+# outputs themselves, which _same compares; a difference in them alone must not rewrite reviewed recordings.
+COMPARABLE = ("engine", "api", "os", "client", "mode", "hosts")
+
+
+def comparable(engine: dict[str, str]) -> dict[str, str]:
+    """The facts of a recording's engine that two recordings must share to be compared (COMPARABLE)."""
+    return {key: engine[key] for key in COMPARABLE if key in engine}
 
 
 def _same(old: PageRecording, new: dict[str, list[CommandRecord]], page: Page) -> bool:

@@ -33,9 +33,10 @@ from .leftovers import leftovers, running, sweep
 from .lifecycle import Lab
 from .processes import LAB_CAPS_DROPPED, start_time
 from .rootfs import PROC_MASKED, PROC_READ_ONLY
+from .sandbox import LabStartFailed
 from .settings import CLI_DIR, INIT, LAB_PATH, RUNTIME_DIR, SOCKET, WORKDIR, LabError, LabSettings, unsupported_reason
 
 __all__ = ["CGROUP_PREFIX", "CLI_DIR", "INIT", "LAB_CAPS_DROPPED", "LAB_DEVICES", "LAB_MEMORY", "LAB_PATH", "LAB_PIDS",
            "LAN", "NAME_SERVER", "PORT_INDEX", "PROC_MASKED", "PROC_READ_ONLY", "RUNTIME_DIR", "SOCKET",
-           "SWITCH_ADDRESS", "WORKDIR", "Lab", "LabError", "LabHost", "LabSettings", "leftovers", "running",
-           "start_time", "sweep", "unsupported_reason"]
+           "SWITCH_ADDRESS", "WORKDIR", "Lab", "LabError", "LabHost", "LabSettings", "LabStartFailed", "leftovers",
+           "running", "start_time", "sweep", "unsupported_reason"]

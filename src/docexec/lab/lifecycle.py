@@ -67,6 +67,11 @@ class Lab:
         """PATH inside the lab: the engine folders first (see LabSettings.engine_path)."""
         return self.settings.lab_path
 
+    def log_lines(self, name: str, count: int = 10) -> list[str] | None:
+        """The last lines of a sandbox's log while the lab is up (a host's: its init script's, then its
+        dockerd's); None once it is destroyed."""
+        return self._state.log_lines(name, count)
+
     def host(self, name: str | None = None) -> LabHost:
         if name is None:
             return self.hosts[0]

@@ -9,7 +9,7 @@ import os
 import signal
 import subprocess
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from .cgroups import LabCgroups
 from .host import LabHost
@@ -19,6 +19,24 @@ from .settings import LAB_PATH, LabError, LabSettings
 from .state import StateFolder
 
 OUTER_ENV = {"PATH": LAB_PATH, "LANG": "C.UTF-8"}  # the whole environment of each sandbox's PID 1
+
+
+class LabStartFailed(LabError):
+    """A lab did not come up: a sandbox was not made, or a host's dockerd stopped or did not answer. Nothing the
+    page did: a page's backend tries once more with a fresh lab (hosts.LabBackend), and the drift check reports
+    it apart from drift. `cause`: one line; `logs`: the last lines of the sandboxes' logs (a host's: its init
+    script and its dockerd), read before the lab was destroyed, shown below the cause."""
+
+    def __init__(self, cause: str, logs: Mapping[str, Sequence[str] | None] | None = None) -> None:
+        self.cause = cause
+        self.logs = dict(logs or {})
+        super().__init__(cause + "".join(_shown_log(name, lines) for name, lines in self.logs.items()))
+
+
+def _shown_log(name: str, lines: Sequence[str] | None) -> str:
+    if lines is None:
+        return f"\n  {name} has no log"
+    return f"\n  the last lines of {name}'s log:" + ("".join(f"\n  | {line}" for line in lines) or " (empty)")
 
 
 class Sandboxes:
@@ -75,7 +93,8 @@ class Sandboxes:
             child = int(json.loads(data)["child-pid"])
         except (ValueError, KeyError):
             proc.wait()
-            raise LabError(f"bubblewrap could not make the lab's {name}: {self.state.log_tail(name)}") from None
+            raise LabStartFailed(f"bubblewrap could not make the lab's {name}",
+                                 {name: self.state.log_lines(name)}) from None
         self.state.save(name, proc.pid, child, self.cgroups.folders)
         return child
 
@@ -86,7 +105,8 @@ class Sandboxes:
             dead = [p for p in self.procs if p.poll() is not None]
             if dead or time.monotonic() > deadline:
                 why = "stopped" if dead else f"did not answer within {self.settings.start_timeout:g} s"
-                raise LabError(f"the lab's dockerd on {host.name} {why}: {self.state.log_tail(host.name)}")
+                raise LabStartFailed(f"the lab's dockerd on {host.name} {why}",
+                                     {host.name: self.state.log_lines(host.name)})
             time.sleep(0.02)
 
     def kill(self, hosts: Sequence[int], switch: int) -> None:

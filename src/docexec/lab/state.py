@@ -37,12 +37,12 @@ class StateFolder:
         """A sandbox's log, opened for it to write."""
         return open(self.path / f"{name}.log", "wb")  # the caller hands it to the child
 
-    def log_tail(self, name: str) -> str:
+    def log_lines(self, name: str, count: int = 10) -> list[str] | None:
+        """The last lines of a sandbox's log (a host's: its init script's, then its dockerd's); None: no log."""
         try:
-            lines = (self.path / f"{name}.log").read_text(errors="replace").splitlines()
+            return (self.path / f"{name}.log").read_text(errors="replace").splitlines()[-count:]
         except OSError:
-            return "(no log)"
-        return " | ".join(lines[-6:]) or "(empty log)"
+            return None
 
     def save(self, name: str, outer: int, child: int, cgroups: list[Path]) -> None:
         """Write down a sandbox: its bubblewrap process and its PID 1 (with their start times), and the lab's
