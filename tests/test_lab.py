@@ -244,3 +244,20 @@ def test_the_lab_keeps_to_its_share_of_the_kernel(one: LabHost) -> None:
         assert (folders["memory"] / "memory.limit_in_bytes").read_text().strip() == str(lab.LAB_MEMORY)
     if "pids" in folders:
         assert (folders["pids"] / "pids.max").read_text().strip() == str(lab.LAB_PIDS)
+
+
+def test_a_lab_runs_the_pinned_userland_not_the_machines_programs(one: LabHost) -> None:
+    """Every program of a lab host is the lab userland's (pinned Debian packages): its /usr is the unpacked tree,
+    bound read-only, so the machine's own programs (its dockerd, if it has one) are never run."""
+    from docexec import userland
+
+    tree = userland.ensure(ROOT / ".cache" / "docexec")
+    for program in ("/usr/sbin/dockerd", "/usr/bin/docker", "/usr/sbin/runc", "/usr/bin/ip", "/usr/bin/busybox"):
+        inside = run(one, "stat", "-L", "-c", "%d:%i", program).stdout.strip()
+        outside = (tree / program.lstrip("/")).stat()
+        assert inside == f"{outside.st_dev}:{outside.st_ino}", program
+    assert run(one, "ls", "-A", "/usr/local/bin").stdout == "", "nothing of the machine's /usr/local"
+    done = run(one, "touch", "/usr/bin/x")
+    assert done.returncode != 0 and "Read-only file system" in done.stderr
+    info = run(one, "docker", "info", "--format", "{{.ServerVersion}} {{.OperatingSystem}}").stdout
+    assert info == "20.10.24+dfsg1 Debian GNU/Linux 12 (bookworm)\n"

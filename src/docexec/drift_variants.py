@@ -21,7 +21,7 @@ from .project import Project
 class Variant:
     """One way the pages are checked: an engine, with the CLI that records on it or another CLI readers use."""
 
-    name: str  # in item ids when the book has several: "20.10", "20.10+cli28.2"
+    name: str  # in item ids when the book has several: "20.10", "20.10+cli28.5"
     project: Project
     records: bool  # its recordings are this engine's (the engine's own CLI); other CLIs are checked against them
     problem: str = ""  # why it cannot run here ('' when it can)

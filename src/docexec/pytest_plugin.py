@@ -33,7 +33,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--docexec-update", action="store_true",
                     help="record the pages again instead of checking them (refused when CI=true)")
     group.addoption("--docexec-variant", action="append", default=[], metavar="NAME",
-                    help="check only this engine/CLI variant, e.g. 20.10, 20.10+cli28.2, 28.5 (repeatable)")
+                    help="check only this engine/CLI variant, e.g. 20.10, 20.10+cli28.5, 28.5 (repeatable)")
 
 
 def pytest_configure(config: pytest.Config) -> None:
