@@ -48,7 +48,7 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from scale import scaled_build  # noqa: E402
 
-from docexec import lab, recording  # noqa: E402
+from docexec import lab, recording, userland  # noqa: E402
 from docexec.blocks import Page  # noqa: E402
 from docexec.config import load_config  # noqa: E402
 from docexec.daemon import load_lesson_images  # noqa: E402
@@ -296,12 +296,12 @@ def labs(runs: int) -> dict[str, object]:
             "one_lab": one_lab_cost(max(5, runs * 3)), "recordings_changed": sorted(changed)}
 
 
-def one_lab_cost(runs: int) -> dict[str, object]:
+def one_lab_cost(runs: int, settings: lab.LabSettings | None = None) -> dict[str, dict[str, float]]:
     """What a lab adds to a page: make it (sandbox, LAN, dockerd answering), load the lesson image, destroy it."""
     start, load, stop = [], [], []
     for _ in range(runs):
         t0 = time.perf_counter()
-        made = lab.Lab.for_hosts(["docker-host"], label="benchmark")
+        made = lab.Lab.for_hosts(["docker-host"], settings, label="benchmark")
         made.start()
         t1 = time.perf_counter()
         load_lesson_images(f"unix://{made.host().socket}", load_config(ROOT))
@@ -313,6 +313,41 @@ def one_lab_cost(runs: int) -> dict[str, object]:
         stop.append(t3 - t2)
     total = [a + b + c for a, b, c in zip(start, load, stop, strict=True)]
     return {"start": spread(start), "image_load": spread(load), "teardown": spread(stop), "total": spread(total)}
+
+
+def userland_cost(runs: int) -> dict[str, object]:
+    """Issue #21: a lab whose programs are the pinned userland against one whose /usr is the machine's own (where
+    the machine has Docker's programs), alternating, in one run; and the first fetch of the pinned set into an
+    empty cache (download, then unpack and check)."""
+    from docexec import debs
+
+    result: dict[str, object] = {"userland": one_lab_cost(runs)}
+    machine_reason = next((f"the machine has no {p}" for p in ("dockerd", "containerd", "runc", "docker")
+                           if shutil.which(p, path="/usr/sbin:/usr/bin:/sbin:/bin") is None), "")
+    if machine_reason:
+        result["machine"] = {"skipped": machine_reason}
+    else:
+        pinned, own = [], []
+        for _ in range(runs):
+            pinned.append(one_lab_cost(1)["total"]["median"])
+            own.append(one_lab_cost(1, lab.LabSettings(root=Path("/")))["total"]["median"])
+        result |= {"pinned": spread(pinned), "machine": spread(own),
+                   "ratio": statistics.median(pinned) / statistics.median(own), "target": 1.10}
+    lock = userland.Lock.load()
+    with tempfile.TemporaryDirectory(prefix="docexec-bench-") as tmp:
+        t0 = time.perf_counter()
+        for pin in lock.packages:
+            debs.download(pin.filename, pin.sha256, Path(tmp) / "debs", debs.archives())
+        t1 = time.perf_counter()
+        shutil.copytree(Path(tmp) / "debs", Path(tmp) / "cache" / "debs")
+        t2 = time.perf_counter()
+        tree = userland.ensure(Path(tmp) / "cache", notify=lambda m: None)
+        t3 = time.perf_counter()
+        size = sum(p.stat().st_size for p in (Path(tmp) / "debs").iterdir())
+        unpacked = sum(p.lstat().st_size for p in tree.rglob("*") if p.is_file() and not p.is_symlink())
+    result["first_fetch"] = {"packages": len(lock.packages), "download_s": t1 - t0, "unpack_s": t3 - t2,
+                             "download_mb": size / 1e6, "unpacked_mb": unpacked / 1e6}
+    return result
 
 
 # --------------------------------------------------------------------------------------------------
@@ -476,6 +511,17 @@ def report(results: dict[str, object]) -> str:
         lines.append(f"| 其中启动（沙箱、局域网、dockerd 应答） | {fmt(one['start'])} | | |")
         lines.append(f"| 其中载入课程镜像 | {fmt(one['image_load'])} | | |")
         lines.append(f"| 其中销毁 | {fmt(one['teardown'])} | | |")
+    u = results.get("userland")
+    if isinstance(u, dict) and "userland" in u:
+        lines.append(f"| 每页一台实验主机的代价，程序来自固定版本的用户空间 | {fmt(u['userland']['total'])} | | |")
+        if "ratio" in u:
+            lines.append(f"| 同上，与用机器自己的 /usr 交替测量（固定版本 / 机器自己） | {fmt(u['pinned'])} "
+                         f"| {u['ratio']:.3f} | ≤ 1.10 |")
+            lines.append(f"| 用机器自己的 /usr | {fmt(u['machine'])} | | |")
+        f = u["first_fetch"]
+        lines.append(f"| 第一次取来用户空间：下载 {f['packages']} 个 .deb（{f['download_mb']:.0f} MB） "
+                     f"| {f['download_s']:.1f} s | | |")
+        lines.append(f"| 第一次取来用户空间：解包并校验（{f['unpacked_mb']:.0f} MB） | {f['unpack_s']:.1f} s | | |")
     e = results.get("engines")
     if isinstance(e, dict) and "record_one" in e:
         lines.append(f"| 录制全书，只在 Engine {e['engines'][0]} 上，-j 2 | {fmt(e['record_one'])} | | |")
@@ -507,12 +553,12 @@ def report(results: dict[str, object]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--skip", default="", help="comma-separated: build,record,serve,labs,engines,scale")
+    parser.add_argument("--skip", default="", help="comma-separated: build,record,serve,userland,labs,engines,scale")
     parser.add_argument("--only", default="", help="comma-separated: run only these (same names as --skip)")
     args = parser.parse_args()
     skip = set(filter(None, args.skip.split(",")))
     if args.only:
-        skip = {"build", "record", "serve", "labs", "engines", "scale"} - set(args.only.split(","))
+        skip = {"build", "record", "serve", "userland", "labs", "engines", "scale"} - set(args.only.split(","))
     results: dict[str, object] = {"machine": machine()}
     previous = ROOT / "benchmarks" / "results" / "latest.json"
     if args.only and previous.is_file():  # measure some sections again, keep the others' figures and date
@@ -526,6 +572,9 @@ def main() -> None:
     if "serve" not in skip:
         results["serve"] = serve_edit(max(1, args.runs // 2))
         print("serve:", json.dumps(results["serve"]))
+    if "userland" not in skip:
+        results["userland"] = userland_cost(max(5, args.runs * 2))
+        print("userland:", json.dumps(results["userland"]))
     if "labs" not in skip:
         results["labs"] = labs(max(1, args.runs // 2))
         print("labs:", json.dumps(results["labs"]))

@@ -94,7 +94,8 @@ class Lab:
             raise LabError(reason)
         sweep(self.settings.runtime_dir, notify)
         try:
-            self._sandboxes.rootfs.userland = userland.ensure(self.settings.cache.resolve(), notify or print)
+            self._sandboxes.rootfs.userland = self.settings.root or userland.ensure(self.settings.cache.resolve(),
+                                                                                   notify or print)
         except DocexecError as exc:
             raise LabError(f"the lab userland is not available: {exc}") from None
         self._state.make()

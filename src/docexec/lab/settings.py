@@ -31,6 +31,9 @@ class LabSettings:
     into each host and put first on its PATH."""
 
     cache: Path = Path(".cache/docexec")  # where the lab userland is unpacked (userland.ensure)
+    # A root whose /usr (and package files of /etc) the hosts get instead of the pinned userland's: only for
+    # comparisons (the benchmark measures the machine's own "/" against the userland); None in every real use.
+    root: Path | None = None
     engine_path: tuple[Path, ...] = ()
     cli: Path | None = None  # the docker CLI the lab's commands get (bound into it, first on its PATH)
     path: str = LAB_PATH
