@@ -53,10 +53,12 @@ def publish(session: nox.Session) -> None:
 
 @nox.session
 def serve(session: nox.Session) -> None:
-    """Build and serve the site with live reload on http://127.0.0.1:8000/ (no daemon needed).
-    --dirty: an edit rebuilds (and, if its commands changed, re-runs) only the edited page."""
+    """Build and serve the site with live reload on http://127.0.0.1:8000/ (no daemon needed), or at SERVE_ADDRESS
+    (host:port; the contributors' container sets 0.0.0.0:8000, see README). --dirty: an edit rebuilds (and, if its
+    commands changed, re-runs) only the edited page. Arguments given (-- ...) replace these."""
     _install(session, DOCS)
-    session.run("mkdocs", "serve", *(session.posargs or ["-a", "127.0.0.1:8000", "--dirty"]),
+    address = os.environ.get("SERVE_ADDRESS") or "127.0.0.1:8000"
+    session.run("mkdocs", "serve", *(session.posargs or ["-a", address, "--dirty"]),
                 env={"NO_MKDOCS_2_WARNING": "1"})
 
 

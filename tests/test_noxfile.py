@@ -88,3 +88,33 @@ def test_a_failed_install_is_tried_again(tmp_path: Path, monkeypatch: pytest.Mon
         noxfile._install(session, ".[docs]")
     noxfile._install(session, ".[docs]")
     assert len(session.installs) == 1
+
+
+class _Serving(_FakeSession):
+    def __init__(self, location: Path, posargs: list[str]) -> None:
+        super().__init__(location)
+        self.posargs = posargs
+        self.ran: list[tuple[str, ...]] = []
+
+    def run(self, *args: str, **kwargs: Any) -> None:
+        self.ran.append(args)
+
+
+@pytest.mark.parametrize(("address", "posargs", "expected"), [
+    (None, [], ("-a", "127.0.0.1:8000", "--dirty")),
+    ("0.0.0.0:8000", [], ("-a", "0.0.0.0:8000", "--dirty")),  # the contributors' container (README)
+    ("0.0.0.0:8000", ["-a", "127.0.0.1:9000"], ("-a", "127.0.0.1:9000")),  # arguments given replace the defaults
+])
+def test_serve_listens_on_serve_address(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, address: str | None,
+                                        posargs: list[str], expected: tuple[str, ...]) -> None:
+    noxfile = _noxfile(monkeypatch)
+    for name in ("pyproject.toml", "constraints.txt"):
+        shutil.copy(ROOT / name, tmp_path / name)
+    monkeypatch.chdir(tmp_path)
+    if address is None:
+        monkeypatch.delenv("SERVE_ADDRESS", raising=False)
+    else:
+        monkeypatch.setenv("SERVE_ADDRESS", address)
+    session = _Serving(tmp_path, posargs)
+    noxfile.serve(session)
+    assert session.ran == [("mkdocs", "serve", *expected)]

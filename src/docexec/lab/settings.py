@@ -62,6 +62,15 @@ def unsupported_reason(settings: LabSettings | None = None) -> str:
     missing = [tool for tool in ("bwrap", "nsenter", "setpriv", "sh") if shutil.which(tool) is None]
     if missing:
         return f"labs need {', '.join(missing)} (on Debian: apt-get install bubblewrap util-linux)"
+    from .cgroups import own_cgroups  # here: cgroups imports this module
+
+    # A lab's cgroups are made below this process's own. In a container that shares the machine's cgroup
+    # namespace (Docker's default on cgroup v1), /proc/self/cgroup names /docker/<id>, but the container sees that
+    # folder as the hierarchy's root: its own cgroup is nowhere to be found.
+    lost = [folder for folder in own_cgroups() if not folder.is_dir()]
+    if lost:
+        return (f"labs need this process's cgroup, but {lost[0]} does not exist (in a container: run it with "
+                "--cgroupns=private, README: 在容器里运行)")
     for folder in settings.engine_path:
         if not folder.is_dir():
             return f"labs need the engine folder {folder} (fetch the engine: ./nox -s engines)"
