@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import textwrap
 from collections.abc import Callable
 from pathlib import Path
@@ -13,6 +14,20 @@ from docexec.daemon import Daemon
 from docexec.errors import DaemonUnavailable
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def userland_tool(program: str, *args: str) -> list[str]:
+    """argv that runs one of the lab userland's programs on this machine, with the userland's own dynamic loader and
+    libraries: tests look at the machine (its links, routes, rules) with the same pinned tools, whatever the machine
+    has installed (a fresh machine has no iptables, a minimal one no ip)."""
+    from docexec import debs, userland
+
+    tree = userland.ensure(ROOT / ".cache" / "docexec", notify=lambda m: None)
+    loader = next(tree.glob("usr/lib*/ld-linux*.so*"))
+    libs = ":".join(str(p) for p in sorted(tree.glob("usr/lib/*-linux-gnu")))
+    path = debs.resolve_in(tree, program)
+    return [str(debs.resolve_in(tree, "/" + str(loader.relative_to(tree)))), "--library-path", libs,
+            "--argv0", program.rsplit("/", 1)[-1], str(path), *args]
 # The Docker SDK is imported above, before any test: pytester's in-process runs (test_plugin, test_engines) drop
 # every module first imported during the inner run, and a Docker SDK imported there and dropped leaves this process
 # with two copies of http.cookiejar's classes, so every later connection fails ("You can only merge into CookieJar").
@@ -97,13 +112,19 @@ def shared_lab():  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def daemon(shared_lab, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+def daemon(shared_lab, monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
+           tmp_path_factory: pytest.TempPathFactory):
     """The shared-daemon mode, on `shared_lab`'s daemon: DOCEXEC_LAB=no and DOCKER_HOST pointing at it, for this
     test and the processes it starts."""
     from docexec.daemon import Daemon
 
     monkeypatch.setenv("DOCEXEC_LAB", "no")
     monkeypatch.setenv("DOCKER_HOST", f"unix://{shared_lab.host().socket}")
+    if shutil.which("docker") is None:  # a machine with no docker CLI: the userland's plays the machine's
+        folder = tmp_path_factory.mktemp("cli")
+        (folder / "docker").write_text("#!/bin/sh\nexec " + " ".join(userland_tool("/usr/bin/docker")) + ' "$@"\n')
+        (folder / "docker").chmod(0o755)
+        monkeypatch.setenv("PATH", f"{folder}:{os.environ['PATH']}")
     d = Daemon.connect()
     yield d
     d.close()

@@ -19,7 +19,7 @@ from docexec.errors import CommandFailed, PageError
 from docexec.project import Project
 from tests.conftest import MakeProject
 
-from .conftest import Engine
+from .conftest import Engine, userland_tool
 
 pytestmark = pytest.mark.docker
 
@@ -128,9 +128,11 @@ def machine() -> dict[str, object]:
     """What a page in a lab must never change on the machine."""
     return {
         "canary": sorted((p.name, _hash(p)) for p in CANARY.iterdir()),
-        "links": sorted(line.split(":")[1].strip() for line in _run("ip", "-o", "link").splitlines()),
-        "routes": _run("ip", "route"),
-        "iptables": [re.sub(r"\[\d+:\d+\]", "[]", line) for line in _run("iptables-save").splitlines()
+        "links": sorted(line.split(":")[1].strip() for line in _run(*userland_tool("/usr/bin/ip", "-o", "link"))
+                        .splitlines()),
+        "routes": _run(*userland_tool("/usr/bin/ip", "route")),
+        "iptables": [re.sub(r"\[\d+:\d+\]", "[]", line) for line in
+                     _run(*userland_tool("/usr/sbin/iptables-save")).splitlines()
                      if not line.startswith("#")],  # the rules, not the machine's own packet counters
         "sysctl": {k: Path(f"/proc/sys/{k}").read_text() for k in
                    ("kernel/hostname", "kernel/core_pattern", "kernel/shm_rmid_forced", "net/ipv4/ip_forward",

@@ -15,7 +15,7 @@ from docexec.lab import Lab, LabHost
 from docexec.project import Project
 from tests.conftest import MakeProject
 
-from .conftest import Engine
+from .conftest import Engine, userland_tool
 
 pytestmark = pytest.mark.docker
 ROOT = Path(__file__).resolve().parent.parent
@@ -106,14 +106,15 @@ def test_the_machines_interfaces_and_forwarding_do_not_change_a_recording(
         '''})
     forwarding = Path("/proc/sys/net/ipv4/ip_forward")
     before = forwarding.read_text()
-    subprocess.run(["ip", "link", "add", "docexec-t0", "type", "veth", "peer", "name", "docexec-t1"], check=True)
+    subprocess.run(userland_tool("/usr/bin/ip", "link", "add", "docexec-t0", "type", "veth", "peer", "name",
+                                 "docexec-t1"), check=True)
     try:
         forwarding.write_text("1\n")
         project = Project(config, mode="force", notify=lambda m: None)
         outcome = project.record(project.load_page("p.md"))
     finally:
         forwarding.write_text(before)
-        subprocess.run(["ip", "link", "del", "docexec-t0"], check=True)
+        subprocess.run(userland_tool("/usr/bin/ip", "link", "del", "docexec-t0"), check=True)
     assert outcome.stored is not None
     assert outcome.stored.blocks["links"][0].output == " lo\n eth0@if101\n docker0\n"
     assert outcome.stored.blocks["links"][1].output == "-P FORWARD DROP\n"
