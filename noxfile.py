@@ -75,6 +75,15 @@ def _fetch_engines(session: nox.Session) -> None:
     session.run("docexec", "engines")
 
 
+@nox.session(default=False)
+def pins(session: nox.Session) -> None:
+    """After moving a pin: record what pip answers for each pin of constraints.txt on the stock Pythons of Debian 12,
+    Ubuntu 24.04 and Debian 13 (Requires-Python, the file it installs) in constraints-pythons.json, which
+    tests/test_constraints.py checks constraints.txt against."""
+    session.install("--quiet", "--disable-pip-version-check", "-c", "constraints.txt", "packaging")
+    session.run("python", "tools/pins.py")
+
+
 @nox.session
 def record(session: nox.Session) -> None:
     """Run pages now, on every engine, and write their recordings: all pages, or those given (docs/x.md ...)."""
@@ -93,7 +102,7 @@ def lint(session: nox.Session) -> None:
 
 def _lint(session: nox.Session, pages: list[str]) -> None:
     _install(session, ALL)
-    session.run("ruff", "check", "src", "hooks", "tests", "noxfile.py", "benchmarks")
+    session.run("ruff", "check", "src", "hooks", "tests", "tools", "noxfile.py", "benchmarks")
     session.run("mypy")
     session.run("docexec", "lint", *pages)
 
