@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import sys
 from pathlib import Path
 
 import nox
@@ -116,6 +117,13 @@ def tests(session: nox.Session) -> None:
     session.run("pytest", "-n", "auto", "--dist", "loadgroup", *session.posargs, env={"NO_MKDOCS_2_WARNING": "1"})
     session.run("docexec", "clean", "--check")  # no lab, and (where one answers) no shared-daemon object left
     session.run("git", "diff", "--exit-code", "--stat", "--", "snippets", external=True)
+
+
+@nox.session(default=False, venv_backend="none")
+def stockroot(session: nox.Session) -> None:
+    """README's commands as a new user runs them, in a stock Debian root made here and cached in .cache/stockroot
+    (needs root): -- [bookworm|trixie] [docs|tests|shell], by default trixie docs. See tools/stockroot.py."""
+    session.run(sys.executable, "tools/stockroot.py", *(session.posargs or ["trixie"]))
 
 
 @nox.session(default=False)

@@ -6,11 +6,8 @@ installs it there from a wheel built for it (a stock root has no compiler) or fr
 from __future__ import annotations
 
 import importlib.metadata
-import importlib.util
 import json
 import sys
-from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
@@ -18,22 +15,13 @@ from packaging import tags
 from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name, parse_wheel_filename
 
-ROOT = Path(__file__).resolve().parent.parent
+from .conftest import ROOT, load_tool
+
 # The stock Pythons README's commands must work on: the record must cover each of them.
 STOCK = {"3.11.2": "Debian 12", "3.12.3": "Ubuntu 24.04", "3.13.5": "Debian 13"}
 # Pins that come as an sdist only, built without a compiler (pure Python, a plain setup.py).
 PURE_SDISTS = {"jieba"}
-
-
-def _pins_tool() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("pins_under_test", ROOT / "tools" / "pins.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-PINS = _pins_tool()
+PINS = load_tool("pins")
 
 
 def _record() -> dict[str, Any]:
