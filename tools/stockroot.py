@@ -2,13 +2,13 @@
 
     python3 tools/stockroot.py bookworm|trixie [docs|tests|shell]     (as root; ./nox -s stockroot -- ... runs it)
 
-The root is `debootstrap --variant=minbase SUITE` with this machine's package settings copied in (so its apt and pip
-reach the registries as this machine's do) and only `python3 python3-venv git` installed; it is made once and kept
-under .cache/stockroot/SUITE/root. Each run puts a writable layer (overlayfs) on it, so every run starts from the same
-stock root: a fresh `git clone` of this checkout's committed HEAD in /root/docexec, then README's commands there:
-`docs` (the default) runs `./nox -s docs`; `tests` also installs what README lists for the tests (docker.io,
-bubblewrap) and runs `CI=true ./nox -s tests -- docs/`; `shell` opens a shell there. The layer of the last run stays
-in .cache/stockroot/SUITE/run until the next run (or `clean`), to look at.
+The root is `debootstrap --variant=minbase SUITE` with this machine's Debian sources and package settings copied in
+(so its apt and pip reach the registries as this machine's do) and only `python3 python3-venv git` installed (not
+even their recommendations); it is made once and kept under .cache/stockroot/SUITE/root (`clean` removes it). Each
+run puts a new writable layer (overlayfs) on it, so every run starts from the same stock root: a `git clone` of this
+checkout's committed HEAD in /root/docexec, then README's commands there: `docs` (the default) runs `./nox -s docs`;
+`tests` also runs README's `apt-get install docker.io bubblewrap`, then `CI=true ./nox -s tests -- docs/`; `shell`
+opens a shell there. The layer of the last run stays in .cache/stockroot/SUITE/run until the next run, to look at.
 
 The root is entered as bubblewrap needs it (in a plain chroot it fails with "Failed to make / slave"): a private mount
 namespace (`unshare -m --propagation private`), /proc, /sys and /dev bound in with what is mounted below them
@@ -35,7 +35,9 @@ TOP = Path(__file__).resolve().parent.parent
 CACHE = TOP / ".cache" / "stockroot"
 SUITES = {"bookworm": "Debian 12", "trixie": "Debian 13"}
 STOCK_PACKAGES = ("python3", "python3-venv", "git")  # what README asks of a reader's machine for `./nox -s docs`
-TEST_PACKAGES = ("docker.io", "bubblewrap")  # what README lists for the Docker parts of the tests
+# What README lists for the Docker parts of the tests (`apt-get install docker.io bubblewrap`); its browser tests
+# (chromium, fonts-noto-cjk) are not run by `-- docs/`.
+TEST_PACKAGES = ("docker.io", "bubblewrap")
 # This machine's package settings, copied into the root so that its apt and pip reach the registries.
 SETTINGS = ("/etc/resolv.conf", "/etc/pip.conf", "/root/.config/pip/pip.conf", "/etc/ssl/certs/ca-certificates.crt")
 SETTINGS_GLOBS = ("/etc/apt/apt.conf.d/99*", "/usr/local/share/ca-certificates/*")
@@ -283,8 +285,9 @@ def script(what: str) -> str:
     if what == "docs":
         return f"{clone} && {timed.format('./nox -s docs')} >&2; exit $status"
     if what == "tests":
+        # README's own command, so with the packages' recommendations (on Debian 13, docker.io's CLI is one).
         install = (f"apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "
-                   f"--no-install-recommends {' '.join(TEST_PACKAGES)} >/dev/null")
+                   f"{' '.join(TEST_PACKAGES)} >/dev/null")
         return f"{install} && {clone} && {timed.format('CI=true ./nox -s tests -- docs/')} >&2; exit $status"
     return f"{clone}; cd {CLONE}; exec /bin/bash -i"
 
