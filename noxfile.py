@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import sys
 from pathlib import Path
 
 import nox
@@ -77,6 +78,15 @@ def _fetch_engines(session: nox.Session) -> None:
     session.run("docexec", "engines")
 
 
+@nox.session(default=False)
+def pins(session: nox.Session) -> None:
+    """After moving a pin: record what pip answers for each pin of constraints.txt on the stock Pythons of Debian 12,
+    Ubuntu 24.04 and Debian 13 (Requires-Python, the file it installs) in constraints-pythons.json, which
+    tests/test_constraints.py checks constraints.txt against."""
+    session.install("--quiet", "--disable-pip-version-check", "-c", "constraints.txt", "packaging")
+    session.run("python", "tools/pins.py")
+
+
 @nox.session
 def record(session: nox.Session) -> None:
     """Run pages now, on every engine, and write their recordings: all pages, or those given (docs/x.md ...)."""
@@ -95,7 +105,7 @@ def lint(session: nox.Session) -> None:
 
 def _lint(session: nox.Session, pages: list[str]) -> None:
     _install(session, ALL)
-    session.run("ruff", "check", "src", "hooks", "tests", "noxfile.py", "benchmarks")
+    session.run("ruff", "check", "src", "hooks", "tests", "tools", "noxfile.py", "benchmarks")
     session.run("mypy")
     session.run("docexec", "lint", *pages)
 
@@ -109,6 +119,13 @@ def tests(session: nox.Session) -> None:
     session.run("pytest", "-n", "auto", "--dist", "loadgroup", *session.posargs, env={"NO_MKDOCS_2_WARNING": "1"})
     session.run("docexec", "clean", "--check")  # no lab, and (where one answers) no shared-daemon object left
     session.run("git", "diff", "--exit-code", "--stat", "--", "snippets", external=True)
+
+
+@nox.session(default=False, venv_backend="none")
+def stockroot(session: nox.Session) -> None:
+    """README's commands as a new user runs them, in a stock Debian root made here and cached in .cache/stockroot
+    (needs root): -- [bookworm|trixie] [docs|tests|shell], by default trixie docs. See tools/stockroot.py."""
+    session.run(sys.executable, "tools/stockroot.py", *(session.posargs or ["trixie"]))
 
 
 @nox.session(default=False)

@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
 import textwrap
 from collections.abc import Callable
 from pathlib import Path
+from types import ModuleType
 
 import docker  # noqa: F401  (see below)
 import pytest
@@ -180,3 +182,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if group in ("test_lab", "test_hostile"):  # one changes the machine, the other compares it before/after
             group = "machine"
         item.add_marker(pytest.mark.xdist_group(group))
+
+
+def load_tool(name: str) -> ModuleType:
+    """A script of tools/ (not a package: run as `python tools/NAME.py`), imported for its tests."""
+    spec = importlib.util.spec_from_file_location(f"{name}_under_test", ROOT / "tools" / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
