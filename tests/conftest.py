@@ -24,7 +24,7 @@ def userland_tool(program: str, *args: str) -> list[str]:
     has installed (a fresh machine has no iptables, a minimal one no ip)."""
     from docexec import debs, userland
 
-    tree = userland.ensure(ROOT / ".cache" / "docexec", notify=lambda m: None)
+    tree = userland.ensure(notify=lambda m: None)
     loader = next(tree.glob("usr/lib*/ld-linux*.so*"))
     libs = ":".join(str(p) for p in sorted(tree.glob("usr/lib/*-linux-gnu")))
     path = debs.resolve_in(tree, program)

@@ -2,7 +2,7 @@
 table src/docexec/docker_flags.py loads) from two CLIs (the oldest the book supports, Debian 12's 20.10, and a
 current one):
 
-    python tests/docker_help.py .cache/docexec/userland/*/usr/bin/docker .cache/engines/28.5/usr/bin/docker \
+    python tests/docker_help.py ~/.cache/docexec/userland/*/usr/bin/docker .cache/engines/28.5/usr/bin/docker \
         > src/docexec/docker_flags.json
 """
 

@@ -20,7 +20,7 @@ from .docker_help import options_of
 def _clis() -> list[str]:
     """The book's CLIs where they are unpacked (the lab userland's 20.10, each engine's), and this machine's."""
     config = load_config()
-    found = {shutil.which("docker") or "", str(userland.tree_for(config.cache_dir) / "usr/bin/docker")}
+    found = {shutil.which("docker") or "", str(userland.tree_for() / "usr/bin/docker")}
     found.update(str(cli) for spec in config.engines for cli in (spec.cli, *spec.check_clis) if cli)
     return sorted(path for path in found if path and os.access(path, os.X_OK))
 

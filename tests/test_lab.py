@@ -252,7 +252,7 @@ def test_a_lab_runs_the_pinned_userland_not_the_machines_programs(one: LabHost) 
     bound read-only, so the machine's own programs (its dockerd, if it has one) are never run."""
     from docexec import userland
 
-    tree = userland.ensure(ROOT / ".cache" / "docexec")
+    tree = userland.ensure()
     for program in ("/usr/sbin/dockerd", "/usr/bin/docker", "/usr/sbin/runc", "/usr/bin/ip", "/usr/bin/busybox"):
         inside = run(one, "stat", "-L", "-c", "%d:%i", program).stdout.strip()
         outside = (tree / program.lstrip("/")).stat()

@@ -123,7 +123,7 @@ def engines(config: Config, args: argparse.Namespace) -> int:
     say = lambda m: console.print(escape(m))  # noqa: E731
     if args.update:
         files = tuple(sorted({f for spec in load_images(config.images_dir) for f in spec.files.values()}))
-        new, old = userland.update(config.cache_dir, say, files)
+        new, old = userland.update(None, say, files)
         moved = userland.moved(old, new)
         for line in moved:
             console.print(escape(line))
@@ -133,7 +133,7 @@ def engines(config: Config, args: argparse.Namespace) -> int:
         else:
             console.print(f"the lab userland is unchanged ({len(new.packages)} packages)")
     else:
-        tree = userland.ensure(config.cache_dir, say)
+        tree = userland.ensure(None, say)
         console.print(f"lab userland: in place ({tree})")
     for spec in config.engines:
         if spec.packages:

@@ -44,7 +44,7 @@ class Host:
 
 def lab_settings(config: Config) -> LabSettings:
     """How labs are made for this project's current engine and CLI."""
-    return LabSettings(cache=config.cache_dir, engine_path=config.engine_path, cli=config.cli)
+    return LabSettings(engine_path=config.engine_path, cli=config.cli)
 
 
 def choose_mode(notify: Callable[[str], None] | None = None, settings: LabSettings | None = None) -> Mode:
@@ -192,7 +192,7 @@ class SharedBackend(Backend):
                     f"but the daemon is remote ({self.daemon.where}); record this page on the daemon's own host")
             words = self.page.plain_words()
             used = [spec for spec in self.images if spec.used_by(words)]
-            builder = self.daemon.images(userland.ensure(self.config.cache_dir, self.notify)) if used else None
+            builder = self.daemon.images(userland.ensure(notify=self.notify)) if used else None
             for spec in used:
                 if builder is not None and builder.ensure_image(spec):
                     self.notify(f"docexec: built image {spec.tag} from {spec.folder}")

@@ -79,7 +79,7 @@ def load_lesson_images(where: str, config: Config) -> None:
 
     daemon = Daemon.connect(where)
     try:
-        builder = daemon.images(ensure(config.cache_dir))
+        builder = daemon.images(ensure())
         for spec in load_images(config.images_dir):
             builder.load_image(spec, config.cache_dir / "images")
     finally:

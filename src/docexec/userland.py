@@ -8,7 +8,8 @@ every Linux machine with root, and the offline build needs no file of the machin
 hash comes from the lock's file hashes.
 
 `ensure` downloads the pinned .debs with Python alone (debs.py), checks every sum, and unpacks them once per lock
-into `.cache/docexec/userland/<lock hash>/`. `update` (`docexec engines --update`) resolves the packages and their
+into `~/.cache/docexec/userland/<lock hash>/` (one tree per machine user, shared by every project and clone:
+`default_cache`). `update` (`docexec engines --update`) resolves the packages and their
 dependencies anew from Debian's archive with apt, with a private state (nothing of the system's apt changes),
 writes the lock, and says what moved.
 """
@@ -105,15 +106,27 @@ def architecture() -> str:
     return {"x86_64": "amd64", "aarch64": "arm64", "armv7l": "armhf", "i686": "i386"}.get(machine, machine)
 
 
-def tree_for(cache: Path, lock: Lock | None = None) -> Path:
+def default_cache() -> Path:
+    """Where the userland is unpacked and its .debs kept: DOCEXEC_CACHE, else $XDG_CACHE_HOME/docexec, else
+    ~/.cache/docexec. One place for every project and clone of this machine user: a tree is named by its lock's
+    hash and checked against the lock when it is made, so sharing it is safe, and a throwaway project (a test's)
+    does not fetch 100 MB again."""
+    if os.environ.get("DOCEXEC_CACHE"):
+        return Path(os.environ["DOCEXEC_CACHE"])
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "docexec"
+
+
+def tree_for(cache: Path | None = None, lock: Lock | None = None) -> Path:
     """Where the userland of `lock` is (or will be) unpacked."""
-    return cache / "userland" / (lock or Lock.load()).digest()[:16]
+    return (cache or default_cache()) / "userland" / (lock or Lock.load()).digest()[:16]
 
 
-def ensure(cache: Path, notify: Callable[[str], None] = print, lock: Lock | None = None) -> Path:
+def ensure(cache: Path | None = None, notify: Callable[[str], None] = print, lock: Lock | None = None) -> Path:
     """The unpacked userland of the lock: downloaded, checked and unpacked the first time, then only looked up."""
     from filelock import FileLock
 
+    cache = cache or default_cache()
     lock = lock or Lock.load()
     tree = tree_for(cache, lock)
     if _complete(tree, lock):
@@ -170,7 +183,8 @@ def _finish(tree: Path) -> None:
         subprocess.run([str(ldconfig), "-r", str(tree)], check=True, capture_output=True)
 
 
-def update(cache: Path, notify: Callable[[str], None] = print, files: tuple[str, ...] = ()) -> tuple[Lock, Lock | None]:
+def update(cache: Path | None = None, notify: Callable[[str], None] = print,
+           files: tuple[str, ...] = ()) -> tuple[Lock, Lock | None]:
     """Resolve PACKAGES and their dependencies from Debian's archive now, unpack them, hash `files`, and write the
     lock. Returns (new lock, old lock or None)."""
     from .aptstate import PrivateApt
@@ -179,6 +193,7 @@ def update(cache: Path, notify: Callable[[str], None] = print, files: tuple[str,
         old: Lock | None = Lock.load()
     except DocexecError:
         old = None
+    cache = cache or default_cache()
     apt = PrivateApt(cache / "apt" / "userland", SUITES)
     apt.update()
     pins = apt.closure(PACKAGES, EXCLUDED)

@@ -94,7 +94,7 @@ class Lab:
             raise LabError(reason)
         sweep(self.settings.runtime_dir, notify)
         try:
-            self._sandboxes.rootfs.userland = self.settings.root or userland.ensure(self.settings.cache.resolve(),
+            self._sandboxes.rootfs.userland = self.settings.root or userland.ensure(self.settings.cache,
                                                                                    notify or print)
         except DocexecError as exc:
             raise LabError(f"the lab userland is not available: {exc}") from None

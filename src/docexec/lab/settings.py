@@ -30,7 +30,7 @@ class LabSettings:
     `engine_path`: folders on this machine (dockerd, containerd, docker of another Docker version) bound read-only
     into each host and put first on its PATH."""
 
-    cache: Path = Path(".cache/docexec")  # where the lab userland is unpacked (userland.ensure)
+    cache: Path | None = None  # where the lab userland is unpacked (None: userland.default_cache())
     # A root whose /usr (and package files of /etc) the hosts get instead of the pinned userland's: only for
     # comparisons (the benchmark measures the machine's own "/" against the userland); None in every real use.
     root: Path | None = None
