@@ -248,3 +248,24 @@ def test_cast_text_ignores_timing_and_how_output_was_split() -> None:
     other = asciicast([("x", [(0.3, "o", "a\r"), (2.0, "o", "\nbc\r"), (9.0, "o", "\n")])])
     assert one != other
     assert cast_text(one) == cast_text(other) == "$ x\na\nbc\n"
+
+
+def test_the_first_line_waits_until_the_container_runs() -> None:
+    """`docker run -it` puts the terminal in raw mode before its container starts: a Ctrl-C typed in between
+    reaches a process that is not yet the container's command ("cannot start a stopped process"). With
+    `started_inside`, the first line waits until the caller says the container runs; later lines do not ask."""
+    asked: list[float] = []
+
+    def started() -> bool:
+        asked.append(time.monotonic())
+        return len(asked) >= 8  # "runs" from the eighth question on, some 0.4 s after the prompt showed
+
+    program = "import sys\nfor _ in range(2):\n    print('app> ', end='', flush=True)\n    sys.stdin.readline()\n"
+    argv = [sys.executable, "-u", "-c", program]
+    done = run_in_terminal(argv, typed("one", "two"), env={"PATH": "/usr/bin:/bin"}, cwd=Path("/"), timeout=10,
+                           prompt="app> ", started_inside=started)
+    assert done.returncode == 0 and "app> one\napp> two" in done.screen
+    assert len(asked) == 8, "asked until it said yes, and only before the first line"
+    with pytest.raises(Stuck, match="the container did not start within 2 s"):
+        run_in_terminal(argv, typed("one"), env={"PATH": "/usr/bin:/bin"}, cwd=Path("/"), timeout=2,
+                        prompt="app> ", started_inside=lambda: False)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -230,7 +230,7 @@ class Commands:
             run = run_in_terminal(host.wrap(argv), command.typed, env=host.env, cwd=host.cwd, timeout=timeout,
                                   prompt=DEFAULT_PROMPT if block.prompt is None else block.prompt,
                                   limit=self.config.max_output_bytes, started=PROCESSES.started,
-                                  ended=PROCESSES.ended)
+                                  ended=PROCESSES.ended, started_inside=_container_running(host, argv))
         except Stuck as exc:
             self.guard.raise_if_interrupted()
             line = command.typed[exc.index].line if exc.index < len(command.typed) else command.line
@@ -259,3 +259,23 @@ class Commands:
                                 limit=self.config.max_output_bytes, split_stdout=split_stdout)
 
         return run
+
+
+def _container_running(host: Host, argv: Sequence[str]) -> Callable[[], bool] | None:
+    """For `docker run ... --name X ...` in a session: whether X runs yet (typing waits for it); None otherwise."""
+    if len(argv) < 3 or Path(argv[0]).name != "docker" or argv[1] != "run":
+        return None
+    name = next((a.split("=", 1)[1] for a in argv if a.startswith("--name=")), None)
+    if name is None and "--name" in argv[:-1]:
+        name = argv[argv.index("--name") + 1]
+    if not name:
+        return None
+    client = host.daemon.client
+
+    def running() -> bool:
+        try:
+            return bool(client.api.inspect_container(name)["State"]["Running"])
+        except Exception:  # not created yet, or the daemon is busy: not running
+            return False
+
+    return running

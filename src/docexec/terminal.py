@@ -67,14 +67,18 @@ class Stuck(Exception):
 def run_in_terminal(argv: Sequence[str], typed: Sequence[Typed], *, env: Mapping[str, str], cwd: Path,
                     timeout: float, prompt: str = DEFAULT_PROMPT, limit: int = 4 * 1024 * 1024,
                     started: Callable[[int], None] | None = None,
-                    ended: Callable[[int], None] | None = None) -> TerminalRun:
+                    ended: Callable[[int], None] | None = None,
+                    started_inside: Callable[[], bool] | None = None) -> TerminalRun:
     """Run argv in a new pseudo-terminal of COLUMNS x LINES (its controlling terminal, in a session of its own),
     type each line when the program is ready for it, and wait for the program to end, all within `timeout`.
 
     Ready means: output has gone quiet for QUIET seconds after the last line's effect showed, and either the
     text left of the cursor ends with `prompt` (a regular expression), or, for a line of keys only, the program
-    reads keys one by one (the terminal is in raw mode, as `docker run -t` puts it once attached). Raises Stuck
-    when that does not happen in time; the program's process group is killed then."""
+    reads keys one by one (the terminal is in raw mode, as `docker run -t` puts it once attached). `started_inside`,
+    if given, must also be true before the first line is typed: the container a `docker run -it` starts is running
+    (its CLI puts the terminal in raw mode before the container starts; a Ctrl-C typed in between reaches a process
+    that is not yet the container's command). Raises Stuck when that does not happen in time; the program's process
+    group is killed then."""
     setsid = shutil.which("setsid")
     if setsid is None:
         raise FileNotFoundError("setsid (util-linux) is needed to give a session its terminal")
@@ -94,7 +98,7 @@ def run_in_terminal(argv: Sequence[str], typed: Sequence[Typed], *, env: Mapping
         os.close(slave)
     if started:
         started(proc.pid)
-    driver = _Driver(_Pty(proc, master, limit), prompt)
+    driver = _Driver(_Pty(proc, master, limit), prompt, started_inside)
     try:
         return driver.run(typed, time.monotonic() + timeout, timeout)
     finally:
@@ -207,14 +211,17 @@ class _Pty:
 class _Driver:
     """Types each line when the program is ready for it, then waits for the program to end."""
 
-    def __init__(self, pty: _Pty, prompt: str) -> None:
+    def __init__(self, pty: _Pty, prompt: str, started_inside: Callable[[], bool] | None = None) -> None:
         self.pty, self.prompt = pty, prompt
         self.pattern = re.compile(f"(?:{prompt})$") if prompt else None
+        self.started_inside = started_inside  # asked before the first line only
 
     def run(self, typed: Sequence[Typed], deadline: float, timeout: float) -> TerminalRun:
         pty = self.pty
         typed_at: list[tuple[int, int]] = []
         for index, line in enumerate(typed):
+            if index == 0 and self.started_inside is not None:
+                self._wait_started(deadline, timeout)
             self._wait_ready(index, line, deadline, timeout)
             typed_at.append(pty.term.cursor())
             pty.send(line)
@@ -251,6 +258,16 @@ class _Driver:
             if not self.pty.output_since_input:
                 wake = max(wake, min(self.pty.last_input + SETTLE, now + QUIET))
             self.pty.pump(min(wake, deadline))
+
+    def _wait_started(self, deadline: float, timeout: float) -> None:
+        """Wait (reading the program's output meanwhile) until `started_inside` says the container runs."""
+        assert self.started_inside is not None
+        while not self.started_inside():
+            if self.pty.proc.poll() is not None:
+                return  # the next wait reports the end
+            if time.monotonic() >= deadline:
+                raise Stuck(0, f"the container did not start within {timeout:g} s", self.pty.term.text())
+            self.pty.pump(min(time.monotonic() + 0.05, deadline))
 
     def _wait_end(self, index: int, deadline: float, timeout: float) -> None:
         while self.pty.proc.poll() is None:
