@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import secrets
-import subprocess
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -21,7 +20,7 @@ from .lan import NAME_SERVER, Switch, host_address
 from .leftovers import sweep
 from .rootfs import RootFs
 from .sandbox import Sandboxes
-from .settings import INIT, LAB_PATH, LabError, LabSettings, unsupported_reason
+from .settings import INIT, LabError, LabSettings, unsupported_reason
 from .state import StateFolder
 
 
@@ -128,8 +127,6 @@ class Lab:
         deadline = time.monotonic() + self.settings.start_timeout
         for host in self.hosts:
             sandboxes.wait_for_daemon(host, deadline)
-        for host in self.hosts:
-            _settle_docker0(host)
 
     def close(self) -> None:
         """Destroy the lab: kill every process in it, wait for them, remove its cgroups and state. Safe to call
@@ -142,11 +139,3 @@ class Lab:
                 self._state.remove()
                 self._closed = True
 
-
-def _settle_docker0(host: LabHost) -> None:
-    """docker0 as a port-less bridge always shows it: without an IPv6 link-local address. Whether the kernel gives
-    a new bridge one is a race (it does when the bridge comes up before the kernel's link watcher has marked it
-    NO-CARRIER), which made `ip addr show docker0` differ from run to run; the address comes back as usual once a
-    container is attached and the bridge has carrier."""
-    subprocess.run(host.command(["ip", "-6", "addr", "flush", "dev", "docker0", "scope", "link"]),
-                   env={"PATH": LAB_PATH, "LANG": "C.UTF-8"}, capture_output=True, timeout=30, check=False)
