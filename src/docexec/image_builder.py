@@ -46,8 +46,11 @@ class ImageBuilder:
         with tempfile.TemporaryDirectory(prefix="docexec-image-") as tmp:
             context = Path(tmp)
             spec.make_context(context, self.userland)
+            # network_mode none: the build's RUN container never joins docker0. Built in a page's own lab (the first
+            # page of a fresh clone), it would otherwise leave the bridge with an IPv6 link-local address that a
+            # page looking at the empty docker0 then shows.
             self.client.images.build(path=str(context), tag=spec.tag, labels={IMAGE_LABEL: digest},
-                                     rm=True, forcerm=True, pull=False)
+                                     rm=True, forcerm=True, pull=False, network_mode="none")
         return True
 
     def load_image(self, spec: ImageSpec, cache: Path) -> None:
