@@ -129,3 +129,13 @@ def test_labels_of_the_engine_are_scrubbed() -> None:
     assert scrub_labels(f'{{"{image}":"{"a" * 64}"}} map[{image}:{"a" * 64}]', [image]) == "{} map[]"
     assert scrub_labels(f"app=web,{run}={value}", [run]) == "app=web"
     assert not re.search("docexec", scrub_labels(REAL, [run, image]))
+
+
+def test_a_random_docker0_link_local_address_is_volatile_even_when_it_starts_like_a_containers() -> None:
+    """Engine 20.10 derives a container's MAC (and so its link-local address) from its IP: 172.17.0.2 gives
+    02:42:ac:11:00:02 and fe80::42:acff:fe11:2, which stays. docker0's MAC is random behind the same 02:42 prefix;
+    one that happened to begin with ac (fe80::42:acff:fe4c:88f2, seen in a recording of modes/index.md) was kept as
+    if stable, and a re-recording rewrote the page."""
+    assert normalize("fe80::42:acff:fe11:2/64") == "fe80::42:acff:fe11:2/64"
+    assert normalize("fe80::42:acff:fe12:3/64") == "fe80::42:acff:fe12:3/64"  # 172.18.0.3, a user-defined network
+    assert normalize("fe80::42:acff:fe4c:88f2/64") == normalize("fe80::42:55ff:fe4f:a736/64") == "fe80::[LL]/64"

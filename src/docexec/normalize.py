@@ -64,7 +64,7 @@ RULES: tuple[Rule, ...] = (
     _rule("proc-pid", r"/proc/\d+/", "/proc/[PID]/", "process paths on the host"),
     _rule("random-mac", r"(?i)\b(?!02:42:)[0-9a-f][26ae](?::[0-9a-f]{2}){5}\b", "[MAC]",
           "random (locally administered) MACs; engine 20.10's MACs derived from the IP stay"),
-    _rule("random-ll6", r"\bfe80::(?!42:ac)[0-9a-f]{1,4}:[0-9a-f]{1,4}:[0-9a-f]{1,4}:[0-9a-f]{1,4}\b",
+    _rule("random-ll6", r"\bfe80::(?!42:acff:fe1[0-9a-f]:)[0-9a-f]{1,4}:[0-9a-f]{1,4}:[0-9a-f]{1,4}:[0-9a-f]{1,4}\b",
           "fe80::[LL]", "IPv6 link-local addresses made from random MACs"),
 )
 
