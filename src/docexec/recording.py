@@ -20,7 +20,6 @@ such a block is loaded, but marked as edited (PageRecording.edited), never shown
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import tempfile
@@ -29,6 +28,7 @@ from pathlib import Path
 from typing import Literal
 
 from .blocks import Block, Page
+from .debs import sha256
 from .errors import RecordingError
 from .normalize import normalize
 from .terminal import Event, asciicast, cast_text
@@ -179,7 +179,7 @@ def _edited(folder: Path, meta: dict[str, object], page: Page) -> dict[str, list
     found: dict[str, list[Path]] = {}
     for block in page.executed:
         for path in _files(folder, block):
-            if path.is_file() and hashes.get(path.name) != _sha256(path):
+            if path.is_file() and hashes.get(path.name) != sha256(path):
                 found.setdefault(block.id, []).append(path)
     return found
 
@@ -189,8 +189,6 @@ def _files(folder: Path, block: Block) -> list[Path]:
     return [folder / f"{block.id}.txt", *([folder / f"{block.id}.cast"] if block.kind == "session" else [])]
 
 
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def _split(path: Path, lines: list[str], entries: list[dict[str, object]]) -> list[CommandRecord]:
@@ -257,7 +255,7 @@ def write(snippets_dir: Path, page: Page, digest: str, results: dict[str, list[C
         meta["block_hashes"] = {b.id: b.digest() for b in page.executed}
         meta["context_hash"] = context
     # What was recorded, so that a transcript or replay edited by hand afterwards is told from a real one.
-    meta["sha256"] = {p.name: _sha256(p) for b in page.executed for p in _files(folder, b) if p.is_file()}
+    meta["sha256"] = {p.name: sha256(p) for b in page.executed for p in _files(folder, b) if p.is_file()}
     if _write_if_changed(folder / META, json.dumps(meta, indent=2, ensure_ascii=False) + "\n"):
         changed.append(folder / META)
     return changed

@@ -17,6 +17,7 @@ from types import TracebackType
 from .blocks import Block, Command, Page
 from .config import Config
 from .daemon import IMAGE_LABEL, LABEL
+from .docker_grammar import iter_options, resolve_verb, split_call
 from .errors import CommandFailed, DaemonUnavailable, PageError
 from .expansion import Expansion, Prepare, Run, Substitutions, SubstitutionTimedOut
 from .hosts import Backend, Host
@@ -262,12 +263,18 @@ class Commands:
 
 
 def _container_running(host: Host, argv: Sequence[str]) -> Callable[[], bool] | None:
-    """For `docker run ... --name X ...` in a session: whether X runs yet (typing waits for it); None otherwise."""
-    if len(argv) < 3 or Path(argv[0]).name != "docker" or argv[1] != "run":
+    """For `docker run ... --name X ...` in a session: whether X runs yet (typing waits for it); None otherwise.
+    The name is read with the lint's own docker grammar, so every spelling counts and a `--name` after the image
+    (an argument of the container's command) does not."""
+    if not argv or Path(argv[0]).name != "docker":
         return None
-    name = next((a.split("=", 1)[1] for a in argv if a.startswith("--name=")), None)
-    if name is None and "--name" in argv[:-1]:
-        name = argv[argv.index("--name") + 1]
+    try:
+        verb, i = resolve_verb(argv)
+        if verb != "container run":
+            return None
+        name = dict(iter_options(argv, split_call(argv, verb, i))).get("--name")
+    except Refused:
+        return None
     if not name:
         return None
     client = host.daemon.client
