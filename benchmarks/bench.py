@@ -48,12 +48,14 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from scale import scaled_build  # noqa: E402
 
-from docexec import lab, recording, userland  # noqa: E402
-from docexec.blocks import Page  # noqa: E402
-from docexec.config import load_config  # noqa: E402
-from docexec.daemon import load_lesson_images  # noqa: E402
-from docexec.policy import Refused, check_static  # noqa: E402
+from docexec import lab  # noqa: E402
+from docexec.core.config import load_config  # noqa: E402
+from docexec.hosts.daemon import load_lesson_images  # noqa: E402
+from docexec.page.model import Page  # noqa: E402
+from docexec.policy.check import Refused, check_static  # noqa: E402
 from docexec.project import Project  # noqa: E402
+from docexec.store import recording  # noqa: E402
+from docexec.userland import tree as userland  # noqa: E402
 
 # A warm build has its caches: bytecode included, which PYTHONDONTWRITEBYTECODE (set on some machines) would forbid,
 # making every build compile MkDocs, Material and the engine again (slower, and far noisier).
@@ -319,7 +321,7 @@ def userland_cost(runs: int) -> dict[str, object]:
     """Issue #21: a lab whose programs are the pinned userland against one whose /usr is the machine's own (where
     the machine has Docker's programs), alternating, in one run; and the first fetch of the pinned set into an
     empty cache (download, then unpack and check)."""
-    from docexec import debs
+    from docexec.userland import debs
 
     result: dict[str, object] = {"userland": one_lab_cost(runs)}
     machine_reason = next((f"the machine has no {p}" for p in ("dockerd", "containerd", "runc", "docker")

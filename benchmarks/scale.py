@@ -19,12 +19,12 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from docexec import recording
-from docexec.blocks import Block, Page
-from docexec.config import load_config
+from docexec.core.config import load_config
+from docexec.page.model import Block, Page
 from docexec.project import Project
-from docexec.recording import PageRecording
-from docexec.render import Rendered
+from docexec.render.html import Rendered
+from docexec.store import recording
+from docexec.store.recording import PageRecording
 
 KEEP = ("docs", "snippets", "overrides", "images", "hooks", "mkdocs.yml", "pyproject.toml", "benchmarks")
 

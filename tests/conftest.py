@@ -11,9 +11,9 @@ from types import ModuleType
 import docker  # noqa: F401  (see below)
 import pytest
 
-from docexec.config import Config, load_config
-from docexec.daemon import Daemon
-from docexec.errors import DaemonUnavailable
+from docexec.core.config import Config, load_config
+from docexec.core.errors import DaemonUnavailable
+from docexec.hosts.daemon import Daemon
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -22,7 +22,8 @@ def userland_tool(program: str, *args: str) -> list[str]:
     """argv that runs one of the lab userland's programs on this machine, with the userland's own dynamic loader and
     libraries: tests look at the machine (its links, routes, rules) with the same pinned tools, whatever the machine
     has installed (a fresh machine has no iptables, a minimal one no ip)."""
-    from docexec import debs, userland
+    from docexec.userland import debs
+    from docexec.userland import tree as userland
 
     tree = userland.ensure(notify=lambda m: None)
     loader = next(tree.glob("usr/lib*/ld-linux*.so*"))
@@ -81,8 +82,8 @@ def _skip_or_fail(reason: str) -> None:
 def engine():  # type: ignore[no-untyped-def]
     """Pages can run here: in labs, or on the shared daemon where labs cannot run. Skipped on a laptop with
     neither, a failure when CI=true."""
-    from docexec.daemon import Daemon
-    from docexec.hosts import choose_mode
+    from docexec.hosts.backends import choose_mode
+    from docexec.hosts.daemon import Daemon
 
     try:
         mode = choose_mode()
@@ -105,7 +106,7 @@ def shared_lab():  # type: ignore[no-untyped-def]
     reason = unsupported_reason()
     if reason:
         _skip_or_fail(reason)
-    from docexec.daemon import load_lesson_images
+    from docexec.hosts.daemon import load_lesson_images
 
     with Lab.for_hosts(["shared"], label="tests: a shared daemon") as made:
         _SHARED_LABS.add(made.id)
@@ -118,7 +119,7 @@ def daemon(shared_lab, monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyp
            tmp_path_factory: pytest.TempPathFactory):
     """The shared-daemon mode, on `shared_lab`'s daemon: DOCEXEC_LAB=no and DOCKER_HOST pointing at it, for this
     test and the processes it starts."""
-    from docexec.daemon import Daemon
+    from docexec.hosts.daemon import Daemon
 
     monkeypatch.setenv("DOCEXEC_LAB", "no")
     monkeypatch.setenv("DOCKER_HOST", f"unix://{shared_lab.host().socket}")

@@ -10,14 +10,14 @@ from typing import Any
 import markdown
 import yaml
 
-from docexec import recording
-from docexec.blocks import parse_page
-from docexec.config import load_config
-from docexec.page_labels import Labels
+from docexec.core.config import load_config
+from docexec.page.model import parse_page
 from docexec.project import Project
-from docexec.recording import CommandRecord
-from docexec.render import Rendered
-from docexec.superfence import ExecFence
+from docexec.render.fence import ExecFence
+from docexec.render.html import Rendered
+from docexec.render.wording import Labels
+from docexec.store import recording
+from docexec.store.recording import CommandRecord
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from docexec.blocks import parse_page
-from docexec.errors import PageError
+from docexec.core.errors import PageError
+from docexec.page.model import parse_page
 
 
 def page(text: str):  # type: ignore[no-untyped-def]

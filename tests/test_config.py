@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from docexec.config import Config, load_config
-from docexec.errors import DocexecError
+from docexec.core.config import Config, load_config
+from docexec.core.errors import DocexecError
 
 ROOT = Path(__file__).resolve().parent.parent
 

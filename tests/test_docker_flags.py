@@ -1,5 +1,5 @@
-"""The docker option table the lint parses with (src/docexec/docker_flags.json) against the CLIs themselves: every
-option that a docker CLI on this machine lists is in the table, with the same short name and the same arity, so a
+"""The docker option table the lint parses with (src/docexec/policy/docker_flags.json) against the CLIs themselves:
+every option that a docker CLI on this machine lists is in the table, with the same short name and the same arity, so a
 new CLI's option is never parsed as a value; and an option the table says every supported CLI has, each has."""
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ import subprocess
 
 import pytest
 
-from docexec import userland
-from docexec.config import load_config
-from docexec.docker_flags import OPTIONS
+from docexec.core.config import load_config
+from docexec.policy.docker_flags import OPTIONS
+from docexec.userland import tree as userland
 
 from .docker_help import options_of
 
@@ -45,13 +45,13 @@ def test_every_option_of_the_cli_is_in_the_table(cli: str) -> None:
         for name, (_, _, since) in table.items():
             if since == "20.10" and name not in listed:
                 problems.append(f"{verb} {name}: the table says every supported CLI has it; this one does not")
-    assert not problems, (f"{_version(cli)} ({cli}) disagrees with src/docexec/docker_flags.json; regenerate it with "
-                          "tests/docker_help.py and classify new options in docker_rules.REFUSED_OPTIONS:\n  "
+    assert not problems, (f"{_version(cli)} ({cli}) disagrees with src/docexec/policy/docker_flags.json; regenerate "
+                          "it with tests/docker_help.py and classify new options in docker_rules.REFUSED_OPTIONS:\n  "
                           + "\n  ".join(problems))
 
 
 def test_the_table_knows_the_verbs_the_lint_supports() -> None:
-    from docexec.policy import REFUSED_VERBS, STOP_AT_FIRST_POSITIONAL
+    from docexec.policy.check import REFUSED_VERBS, STOP_AT_FIRST_POSITIONAL
 
     assert set(OPTIONS) >= STOP_AT_FIRST_POSITIONAL
     assert not set(OPTIONS) & set(REFUSED_VERBS)

@@ -11,13 +11,14 @@ from pathlib import Path
 
 import pytest
 
-from docexec import aptstate, debs, engines
-from docexec.blocks import Block, Command
-from docexec.config import DebianPackage, EngineSpec, load_config
-from docexec.errors import DocexecError, PageError
+from docexec.core.config import DebianPackage, EngineSpec, load_config
+from docexec.core.errors import DocexecError, PageError
+from docexec.page.model import Block, Command
 from docexec.project import Project
-from docexec.recording import CommandRecord, PageRecording
-from docexec.render import EngineRecording, render_engines
+from docexec.render.html import EngineRecording, render_engines
+from docexec.store.recording import CommandRecord, PageRecording
+from docexec.userland import apt as aptstate
+from docexec.userland import debs, engines
 
 from .conftest import Engine, env_for_throwaway_recording
 
@@ -203,13 +204,13 @@ def test_changing_one_engines_recording_fails_only_that_engines_check(pytester: 
     ("follow the instructions.\n\n", "follow the instructions.\n"),
 ])
 def test_the_newer_clis_wording_is_read_as_the_older_ones(older: str, newer: str) -> None:
-    from docexec.clis import as_older_cli
+    from docexec.drift.clis import as_older_cli
 
     assert as_older_cli(newer) == as_older_cli(older)
 
 
 def test_other_differences_between_the_clis_still_count() -> None:
-    from docexec.clis import as_older_cli
+    from docexec.drift.clis import as_older_cli
 
     assert as_older_cli("Error response from daemon: network ov not found\n") != \
         as_older_cli("Error: No such network: other\n")

@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from docexec import recording
-from docexec.daemon import LABEL, Daemon
-from docexec.errors import DaemonUnavailable
-from docexec.lock import DaemonLock
-from docexec.pipeline import clean_output
+from docexec.core.errors import DaemonUnavailable
+from docexec.hosts.daemon import LABEL, Daemon
+from docexec.hosts.lock import DaemonLock
 from docexec.project import Project
+from docexec.run.pipeline import clean_output
+from docexec.store import recording
 from tests.conftest import MakeProject
 
 from .conftest import Engine, env_for_throwaway_recording
@@ -237,7 +237,7 @@ class _FakeClient:
     ("/var/lib/docker", "10.200.0.0/16", "the lessons assume 172.17.0.0/16"),
 ])
 def test_an_engine_unlike_the_lessons_refuses_recording(root: str, subnet: str, message: str) -> None:
-    from docexec.errors import RefusedToRecord
+    from docexec.core.errors import RefusedToRecord
 
     with pytest.raises(RefusedToRecord, match=message):
         Daemon(_FakeClient(root, subnet)).janitor.preflight()  # type: ignore[arg-type]

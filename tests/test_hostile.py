@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from docexec import lab
-from docexec.errors import CommandFailed, PageError
+from docexec.core.errors import CommandFailed, PageError
 from docexec.project import Project
 from tests.conftest import MakeProject
 

@@ -40,8 +40,8 @@ def run(host: LabHost, *argv: str, timeout: float = 30) -> subprocess.CompletedP
 
 
 def load_busybox(host: LabHost) -> None:
-    from docexec.config import load_config
-    from docexec.daemon import load_lesson_images
+    from docexec.core.config import load_config
+    from docexec.hosts.daemon import load_lesson_images
 
     load_lesson_images(f"unix://{host.socket}", load_config(ROOT))
 
@@ -193,7 +193,7 @@ def test_a_lab_that_cannot_start_says_why(labs: None, tmp_path: Path) -> None:
 
 
 def test_the_shared_fallback_refuses_a_page_with_two_hosts(daemon, make_project: MakeProject) -> None:  # type: ignore[no-untyped-def]
-    from docexec.errors import RefusedToRecord
+    from docexec.core.errors import RefusedToRecord
 
     config = make_project({"p.md": textwrap.dedent(TWO_HOSTS)})
     project = Project(config, mode="force", notify=lambda m: None)
@@ -250,7 +250,7 @@ def test_the_lab_keeps_to_its_share_of_the_kernel(one: LabHost) -> None:
 def test_a_lab_runs_the_pinned_userland_not_the_machines_programs(one: LabHost) -> None:
     """Every program of a lab host is the lab userland's (pinned Debian packages): its /usr is the unpacked tree,
     bound read-only, so the machine's own programs (its dockerd, if it has one) are never run."""
-    from docexec import userland
+    from docexec.userland import tree as userland
 
     tree = userland.ensure()
     for program in ("/usr/sbin/dockerd", "/usr/bin/docker", "/usr/sbin/runc", "/usr/bin/ip", "/usr/bin/busybox"):

@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 
 from docexec import lab
-from docexec.daemon import Daemon
-from docexec.errors import DaemonUnavailable
+from docexec.core.errors import DaemonUnavailable
+from docexec.hosts.daemon import Daemon
 from docexec.lab import Lab, LabSettings, LabStartFailed
 from docexec.project import Project
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from docexec.blocks import parse_page
-from docexec.errors import PageError, PageErrors
+from docexec.core.errors import PageError, PageErrors
+from docexec.page.model import parse_page
 from tests.conftest import MakeProject
 
 BROKEN = '''

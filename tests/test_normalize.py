@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from docexec.normalize import RULES, normalize, scrub_labels
+from docexec.store.normalize import RULES, normalize, scrub_labels
 
 REAL = (Path(__file__).parent / "fixtures" / "volatile-outputs.txt").read_text(encoding="utf-8")
 

@@ -48,7 +48,8 @@ def record(project: pytest.Pytester) -> None:
 @pytest.fixture
 def no_docker(monkeypatch: pytest.MonkeyPatch) -> None:
     """A machine without Docker: labs cannot run (their tools are missing) and no daemon answers."""
-    from docexec import hosts, lab
+    from docexec import lab
+    from docexec.hosts import backends as hosts
 
     for module in (hosts, lab):
         monkeypatch.setattr(module, "unsupported_reason", lambda settings=None: "labs need dockerd (simulated)")
@@ -83,13 +84,14 @@ def test_where_labs_cannot_run_the_drift_check_is_not_run_on_another_daemon(
         project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, daemon: object) -> None:
     """A shared daemon answers (as on a laptop with Docker Desktop), but the recordings come from labs: the
     commands are deselected with one line saying why, instead of failing on that machine's hostname."""
-    from docexec import hosts, lab
+    from docexec import lab
+    from docexec.hosts import backends as hosts
 
     monkeypatch.setenv("DOCEXEC_LAB", "auto")
     monkeypatch.delenv("CI", raising=False)
     for module in (hosts, lab):
         monkeypatch.setattr(module, "unsupported_reason", lambda settings=None: "labs need root")
-    monkeypatch.setattr("docexec.drift_variants.unsupported_reason", lambda settings=None: "labs need root")
+    monkeypatch.setattr("docexec.drift.variants.unsupported_reason", lambda settings=None: "labs need root")
     record_env = {**env_for_throwaway_recording(), "DOCEXEC_LAB": "yes"}
     subprocess.run([sys.executable, "-m", "docexec", "record"], cwd=project.path, env=record_env, check=True,
                    capture_output=True, timeout=300)

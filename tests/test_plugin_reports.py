@@ -10,12 +10,12 @@ from typing import ClassVar
 
 import pytest
 
-from docexec import recording
-from docexec.blocks import Block, Command, Page
-from docexec.config import load_config
+from docexec.core.config import load_config
+from docexec.page.model import Block, Command, Page
 from docexec.project import Project
-from docexec.recording import CommandRecord
-from docexec.runner import Result
+from docexec.run.runner import Result
+from docexec.store import recording
+from docexec.store.recording import CommandRecord
 
 from .test_plugin import project  # noqa: F401  (the fixture)
 
@@ -67,7 +67,7 @@ class FakeSession:
 
 def test_a_drifted_block_leaves_its_obtained_transcript(book: pytest.Pytester,
                                                          monkeypatch: pytest.MonkeyPatch) -> None:
-    from docexec.drift_variants import Variant
+    from docexec.drift.variants import Variant
 
     @contextmanager
     def session(self: Project, page: Page, progress: object = None) -> Iterator[FakeSession]:

@@ -6,8 +6,8 @@ import dataclasses
 
 import pytest
 
-from docexec.config import Allowance, Config
-from docexec.policy import UNKNOWN, Refused, check_argv
+from docexec.core.config import Allowance, Config
+from docexec.policy.check import UNKNOWN, Refused, check_argv
 
 
 def check(config: Config, *argv: str, kind: str = "host", page: str = "p.md", line: str = "") -> None:
@@ -207,8 +207,8 @@ def test_an_allowance_names_page_and_use(config: Config) -> None:
 
 
 def test_static_checks_keep_the_text_around_expansions(config: Config) -> None:
-    from docexec.policy import check_static
-    from docexec.shellwords import parse
+    from docexec.page.shellwords import parse
+    from docexec.policy.check import check_static
 
     line = "nsenter --net=$(docker inspect -f '{{.NetworkSettings.SandboxKey}}' box) ip route"
     check_static(parse(line), kind="host", page="p.md", config=config, line=line)
@@ -249,7 +249,7 @@ def test_the_rest_of_the_rules_hold_in_a_session(config: Config, argv: str, mess
 
 
 def test_typed_lines_name_no_outside_address(config: Config) -> None:
-    from docexec.policy import check_typed
+    from docexec.policy.check import check_typed
 
     check_typed("ping -c 1 172.17.0.3", config)
     check_typed("ip addr show eth0", config)

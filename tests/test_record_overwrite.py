@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from docexec import recording
-from docexec.blocks import Block, Command, Page
-from docexec.config import Config
+from docexec.core.config import Config
+from docexec.page.model import Block, Command, Page
 from docexec.project import Project
-from docexec.runner import Result
+from docexec.run.runner import Result
+from docexec.store import recording
 
 PAGE = '# t\n\n```console exec="docker" id="a"\n$ docker ps\n$ docker network ls\n```\n'
 ENGINE = {"engine": "20.10.24+dfsg1", "api": "1.41", "kernel": "6.18.44-fc-v669",

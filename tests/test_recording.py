@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from docexec import recording
-from docexec.blocks import parse_page
-from docexec.errors import RecordingError
-from docexec.recording import CommandRecord
+from docexec.core.errors import RecordingError
+from docexec.page.model import parse_page
+from docexec.store import recording
+from docexec.store.recording import CommandRecord
 
 PAGE = parse_page("a/b.md", '```console exec="docker" id="x"\n$ docker ps\n$ docker exec web \\\n  cat /f\n```\n')
 ENGINE = {"engine": "20.10.24", "client": "28.2.2"}

@@ -5,9 +5,9 @@ from __future__ import annotations
 import html
 import re
 
-from docexec.blocks import parse_page
-from docexec.recording import CommandRecord, PageRecording
-from docexec.render import render_page
+from docexec.page.model import parse_page
+from docexec.render.html import render_page
+from docexec.store.recording import CommandRecord, PageRecording
 
 from .rendering import book_labels, convert
 

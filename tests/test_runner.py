@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from docexec import lab
-from docexec.daemon import LABEL, Daemon
-from docexec.errors import CommandFailed, PageError, RefusedToRecord
+from docexec.core.errors import CommandFailed, PageError, RefusedToRecord
+from docexec.hosts.daemon import LABEL, Daemon
 from docexec.project import Project
 from tests.conftest import MakeProject
 
@@ -284,7 +284,7 @@ def test_sigkill_leftovers_are_removed_by_the_next_run(either: Engine, make_proj
 EXIT_WHILE_RUNNING = r"""
 import subprocess, sys, threading, time
 from docexec import lab
-from docexec.config import load_config
+from docexec.core.config import load_config
 from docexec.project import Project
 
 from pathlib import Path

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from docexec import runner
-from docexec.blocks import parse_page
-from docexec.config import Config
-from docexec.errors import PageError
-from docexec.hosts import Backend, Host
-from docexec.runner import Session
+from docexec.core.config import Config
+from docexec.core.errors import PageError
+from docexec.hosts.backends import Backend, Host
+from docexec.page.model import parse_page
+from docexec.run import runner
+from docexec.run.runner import Session
 from tests.conftest import MakeProject
 
 

@@ -9,9 +9,9 @@ import time
 
 import pytest
 
-from docexec import recording
-from docexec.errors import CommandFailed, PageError
+from docexec.core.errors import CommandFailed, PageError
 from docexec.project import Project
+from docexec.store import recording
 from tests.conftest import MakeProject
 
 from .conftest import Engine

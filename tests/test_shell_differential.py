@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from docexec import shellwords
-from docexec.expansion import expand, expand_value
-from docexec.policy import Refused
-from docexec.shellwords import ShellCommand, ShellSyntaxError, UnsetVariable, parse
+from docexec.page import shellwords
+from docexec.page.shellwords import ShellCommand, ShellSyntaxError, UnsetVariable, parse
+from docexec.policy.check import Refused
+from docexec.run.expansion import expand, expand_value
 
 SH = shutil.which("sh")
 pytestmark = pytest.mark.skipif(SH is None, reason="no /bin/sh on this machine")

@@ -6,9 +6,9 @@ import shlex
 
 import pytest
 
-from docexec.expansion import expand, expand_value
-from docexec.policy import Refused
-from docexec.shellwords import ShellSyntaxError, UnsetVariable, join_continuations, parse
+from docexec.page.shellwords import ShellSyntaxError, UnsetVariable, join_continuations, parse
+from docexec.policy.check import Refused
+from docexec.run.expansion import expand, expand_value
 
 
 def words(text: str, variables: dict[str, str] | None = None, subst: str = "OUT") -> list[list[str]]:
@@ -93,7 +93,7 @@ def test_continuation_lines_are_joined_by_the_shell_rule(display: str, joined: s
 
 def test_a_command_reports_and_runs_the_same_words() -> None:
     """The text reported and hashed is what is parsed and run: `-d\\` + newline + `--name` is one word in both."""
-    from docexec.blocks import parse_page
+    from docexec.page.model import parse_page
 
     page = parse_page("p.md", '```console exec="docker" id="a"\n$ docker run -d\\\n--name x busybox\n'
                               '$ docker run -d\\\n    --name y busybox\n```\n')

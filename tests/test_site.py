@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from docexec import recording
-from docexec.config import Config, load_config
+from docexec.core.config import Config, load_config
 from docexec.project import Project
+from docexec.store import recording
 
 from .counts import counts
 

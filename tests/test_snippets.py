@@ -1,12 +1,12 @@
 """Orphans and gaps: every recording belongs to a block of a page, and every executed block has one (a terminal
 session's replay included), on every engine the page runs on. The orphan check is the drift check's own
-(docexec.unused), which a run over the whole docs folder also reports."""
+(docexec.store.unused), which a run over the whole docs folder also reports."""
 
 from __future__ import annotations
 
-from docexec.config import Config
+from docexec.core.config import Config
 from docexec.project import Project
-from docexec.unused import unused
+from docexec.store.unused import unused
 
 
 def test_no_orphan_recordings(config: Config) -> None:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from docexec.blocks import parse_page
-from docexec.config import Config
+from docexec.core.config import Config
+from docexec.page.model import parse_page
+from docexec.page.shellwords import ShellCommand
 from docexec.project import Project
-from docexec.shellwords import ShellCommand
-from docexec.sudo import copy_line, needs_root, root_variables
+from docexec.render.sudo import copy_line, needs_root, root_variables
 
 PAGE = """# t
 

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from docexec.blocks import parse_page
-from docexec.render import render_page
-from docexec.superfence import ExecFence
+from docexec.page.model import parse_page
+from docexec.render.fence import ExecFence
+from docexec.render.html import render_page
 
 from .rendering import ROOT, convert, throwaway_site
 

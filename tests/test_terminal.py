@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from docexec.terminal import (
+from docexec.run.terminal import (
     COLUMNS,
     LINES,
     Stuck,

@@ -13,10 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from docexec import debs, userland
-from docexec.errors import DocexecError
-from docexec.images import ImageSpec, load_images
-from docexec.userland import Lock, Pin
+from docexec.core.errors import DocexecError
+from docexec.hosts.images import ImageSpec, load_images
+from docexec.userland import debs
+from docexec.userland import tree as userland
+from docexec.userland.tree import Lock, Pin
 
 
 def _deb(path: Path, members: list[tarfile.TarInfo | tuple[str, bytes]]) -> Path:

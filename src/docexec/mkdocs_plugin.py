@@ -28,14 +28,14 @@ from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin
 from mkdocs.utils import get_relative_url
 
-from . import recording
-from .blocks import Block, Page
-from .config import load_config
-from .errors import DocexecError
-from .page_labels import ENGLISH, Labels
-from .project import MODES, Mode, Outcome, Project
-from .render import EngineRecording, Rendered, render_page
-from .superfence import ExecFence
+from docexec.core.config import load_config
+from docexec.core.errors import DocexecError
+from docexec.page.model import Block, Page
+from docexec.project import MODES, Mode, Outcome, Project
+from docexec.render.fence import ExecFence
+from docexec.render.html import EngineRecording, Rendered, render_page
+from docexec.render.wording import ENGLISH, Labels
+from docexec.store import recording
 
 if TYPE_CHECKING:
     from mkdocs.config.defaults import MkDocsConfig

@@ -10,14 +10,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from . import recording
-from .blocks import Page
-from .config import Config
-from .errors import DaemonUnavailable, DocexecError, RecordingError, RefusedToRecord
-from .normalize import normalize
-from .pageset import PageSet
-from .recording import CommandRecord, PageRecording
-from .where import Where
+from docexec.core.config import Config
+from docexec.core.errors import DaemonUnavailable, DocexecError, RecordingError, RefusedToRecord
+from docexec.page.model import Page
+from docexec.run.where import Where
+from docexec.store import recording
+from docexec.store.normalize import normalize
+from docexec.store.pageset import PageSet
+from docexec.store.recording import CommandRecord, PageRecording
 
 # auto: run pages whose recording is missing or stale when they can run; force: run every page; offline: never run
 # a page; publish: never run a page, and a page whose recording is not current is an error (the MkDocs hook's).

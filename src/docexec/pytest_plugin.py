@@ -19,11 +19,11 @@ from typing import Any
 
 import pytest
 
-from .config import NoProject, load_config
-from .drift_command import CommandItem, DriftFailure
-from .drift_items import PageFile, RecordingItem, UnusedRecordings, VariantNode, unused_items
-from .drift_variants import KEY, State, Variant, in_ci
-from .errors import DocexecError
+from docexec.core.config import NoProject, load_config
+from docexec.core.errors import DocexecError
+from docexec.drift.command import CommandItem, DriftFailure
+from docexec.drift.items import PageFile, RecordingItem, UnusedRecordings, VariantNode, unused_items
+from docexec.drift.variants import KEY, State, Variant, in_ci
 
 __all__ = ["CommandItem", "DriftFailure", "PageFile", "RecordingItem", "UnusedRecordings", "Variant", "VariantNode"]
 

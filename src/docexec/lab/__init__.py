@@ -26,15 +26,25 @@ lock), `leftovers` (sweep, running, leftovers) and `processes`.
 
 from __future__ import annotations
 
-from .cgroups import CGROUP_PREFIX, LAB_DEVICES, LAB_MEMORY, LAB_PIDS
-from .host import LabHost
-from .lan import LAN, NAME_SERVER, PORT_INDEX, SWITCH_ADDRESS
-from .leftovers import leftovers, running, sweep
-from .lifecycle import Lab
-from .processes import LAB_CAPS_DROPPED, start_time
-from .rootfs import PROC_MASKED, PROC_READ_ONLY
-from .sandbox import LabStartFailed
-from .settings import CLI_DIR, INIT, LAB_PATH, RUNTIME_DIR, SOCKET, WORKDIR, LabError, LabSettings, unsupported_reason
+from docexec.lab.cgroups import CGROUP_PREFIX, LAB_DEVICES, LAB_MEMORY, LAB_PIDS
+from docexec.lab.host import LabHost
+from docexec.lab.lan import LAN, NAME_SERVER, PORT_INDEX, SWITCH_ADDRESS
+from docexec.lab.leftovers import leftovers, running, sweep
+from docexec.lab.lifecycle import Lab
+from docexec.lab.processes import LAB_CAPS_DROPPED, start_time
+from docexec.lab.rootfs import PROC_MASKED, PROC_READ_ONLY
+from docexec.lab.sandbox import LabStartFailed
+from docexec.lab.settings import (
+           CLI_DIR,
+           INIT,
+           LAB_PATH,
+           RUNTIME_DIR,
+           SOCKET,
+           WORKDIR,
+           LabError,
+           LabSettings,
+           unsupported_reason,
+)
 
 __all__ = ["CGROUP_PREFIX", "CLI_DIR", "INIT", "LAB_CAPS_DROPPED", "LAB_DEVICES", "LAB_MEMORY", "LAB_PATH", "LAB_PIDS",
            "LAN", "NAME_SERVER", "PORT_INDEX", "PROC_MASKED", "PROC_READ_ONLY", "RUNTIME_DIR", "SOCKET",

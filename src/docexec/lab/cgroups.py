@@ -8,9 +8,9 @@ import time
 from collections.abc import Iterable
 from pathlib import Path
 
-from . import devices_bpf
-from .processes import kill
-from .settings import LabError
+from docexec.lab import devices_bpf
+from docexec.lab.processes import kill
+from docexec.lab.settings import LabError
 
 CGROUP_PREFIX = "docexec-lab-"
 # What a lab may use of the machine: devices (the character devices a Docker host and its containers use; block

@@ -6,8 +6,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from .processes import DROP_CAPS, join_cgroups
-from .settings import SOCKET, WORKDIR
+from docexec.lab.processes import DROP_CAPS, join_cgroups
+from docexec.lab.settings import SOCKET, WORKDIR
 
 
 @dataclass

@@ -8,8 +8,8 @@ import os
 import subprocess
 import time
 
-from .host import LabHost
-from .settings import LabError
+from docexec.lab.host import LabHost
+from docexec.lab.settings import LabError
 
 LAN = ipaddress.ip_network("192.0.2.0/24")
 # The switch is also the LAN's name server, at .254: each host's resolv.conf names it. It knows no names and says

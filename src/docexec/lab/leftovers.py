@@ -13,9 +13,9 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from .cgroups import CGROUP_PREFIX, own_cgroups, remove_cgroups
-from .processes import kill, start_time, wait_gone
-from .settings import RUNTIME_DIR, SOCKET
+from docexec.lab.cgroups import CGROUP_PREFIX, own_cgroups, remove_cgroups
+from docexec.lab.processes import kill, start_time, wait_gone
+from docexec.lab.settings import RUNTIME_DIR, SOCKET
 
 
 def sweep(runtime_dir: Path = RUNTIME_DIR, notify: Callable[[str], None] | None = None) -> list[str]:

@@ -11,17 +11,17 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .. import userland
-from ..blocks import MAX_HOSTS
-from ..errors import DocexecError
-from .cgroups import LabCgroups
-from .host import LabHost
-from .lan import NAME_SERVER, Switch, host_address
-from .leftovers import sweep
-from .rootfs import RootFs
-from .sandbox import Sandboxes
-from .settings import INIT, LabError, LabSettings, unsupported_reason
-from .state import StateFolder
+from docexec.core.errors import DocexecError
+from docexec.lab.cgroups import LabCgroups
+from docexec.lab.host import LabHost
+from docexec.lab.lan import NAME_SERVER, Switch, host_address
+from docexec.lab.leftovers import sweep
+from docexec.lab.rootfs import RootFs
+from docexec.lab.sandbox import Sandboxes
+from docexec.lab.settings import INIT, LabError, LabSettings, unsupported_reason
+from docexec.lab.state import StateFolder
+from docexec.page.model import MAX_HOSTS
+from docexec.userland import tree as userland
 
 
 @dataclass

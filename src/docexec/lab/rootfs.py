@@ -9,10 +9,10 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-from . import cgroups
-from .host import LabHost
-from .lan import LAN, SWITCH_ADDRESS
-from .settings import CLI_DIR, ENGINE_DIR, INIT, WORKDIR, LabSettings
+from docexec.lab import cgroups
+from docexec.lab.host import LabHost
+from docexec.lab.lan import LAN, SWITCH_ADDRESS
+from docexec.lab.settings import CLI_DIR, ENGINE_DIR, INIT, WORKDIR, LabSettings
 
 PROC_READ_ONLY = ("/proc/sysrq-trigger", "/proc/irq", "/proc/bus", "/proc/fs", "/proc/asound")
 PROC_MASKED = ("/proc/kcore", "/proc/keys", "/proc/timer_list", "/proc/sched_debug", "/proc/kallsyms")

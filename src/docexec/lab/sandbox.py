@@ -11,12 +11,12 @@ import subprocess
 import time
 from collections.abc import Mapping, Sequence
 
-from .cgroups import LabCgroups
-from .host import LabHost
-from .processes import DROP_CAPS, join_cgroups, kill, socket_answers, wait_gone
-from .rootfs import RootFs
-from .settings import LAB_PATH, LabError, LabSettings
-from .state import StateFolder
+from docexec.lab.cgroups import LabCgroups
+from docexec.lab.host import LabHost
+from docexec.lab.processes import DROP_CAPS, join_cgroups, kill, socket_answers, wait_gone
+from docexec.lab.rootfs import RootFs
+from docexec.lab.settings import LAB_PATH, LabError, LabSettings
+from docexec.lab.state import StateFolder
 
 OUTER_ENV = {"PATH": LAB_PATH, "LANG": "C.UTF-8"}  # the whole environment of each sandbox's PID 1
 

@@ -8,7 +8,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import DaemonUnavailable
+from docexec.core.errors import DaemonUnavailable
 
 RUNTIME_DIR = Path("/run/docexec/labs")
 LAB_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -62,7 +62,7 @@ def unsupported_reason(settings: LabSettings | None = None) -> str:
     missing = [tool for tool in ("bwrap", "nsenter", "setpriv", "sh") if shutil.which(tool) is None]
     if missing:
         return f"labs need {', '.join(missing)} (on Debian: apt-get install bubblewrap util-linux)"
-    from .cgroups import own_cgroups  # here: cgroups imports this module
+    from docexec.lab.cgroups import own_cgroups  # here: cgroups imports this module
 
     # A lab's cgroups are made below this process's own. In a container that shares the machine's cgroup
     # namespace (Docker's default on cgroup v1), /proc/self/cgroup names /docker/<id>, but the container sees that

@@ -11,7 +11,7 @@ import shutil
 from pathlib import Path
 from typing import IO
 
-from .processes import start_time
+from docexec.lab.processes import start_time
 
 
 class StateFolder:

@@ -1,0 +1,274 @@
+"""The project's settings, read once from `[tool.docexec]` in pyproject.toml."""
+
+from __future__ import annotations
+
+import difflib
+import json
+import os
+import re
+import tomllib
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import NoReturn
+
+from docexec.core.errors import DocexecError
+
+
+@dataclass(frozen=True)
+class Allowance:
+    """A use of a refused flag or host command that the project allows, with the reason it is needed."""
+
+    page: str
+    match: str  # the exact argument (docker flag with its value) or host command line allowed
+    reason: str
+
+
+@dataclass(frozen=True)
+class DebianPackage:
+    """A .deb pinned by version and sha256, fetched with apt from the suite of its engine."""
+
+    name: str
+    version: str
+    sha256: str
+
+
+@dataclass(frozen=True)
+class EngineSpec:
+    """A Docker version every page is recorded on: its binaries (folders put first on a lab's PATH), the CLI
+    that records, other CLIs the drift check also runs the pages with, and where its recordings live.
+    `debian_suite`/`packages`/`into`: how `docexec engines fetch` gets the binaries (empty: the machine's own)."""
+
+    name: str
+    path: tuple[Path, ...] = ()
+    cli: Path | None = None
+    check_clis: tuple[Path, ...] = ()
+    snippets_dir: Path = Path("snippets")
+    debian_suite: str = ""
+    packages: tuple[DebianPackage, ...] = ()
+    into: Path | None = None
+
+    @property
+    def label(self) -> str:
+        return f"Engine {self.name}" if self.name else "Engine"
+
+    def missing(self) -> str:
+        """Why this engine cannot run here ('' when its binaries are in place)."""
+        for path in (*self.path, *([self.cli] if self.cli else [])):
+            if not path.exists():
+                how = " (fetch it: ./nox -s engines)" if self.packages else ""
+                return f"engine {self.name or 'default'}: {path} is missing{how}"
+        return ""
+
+
+@dataclass(frozen=True)
+class Config:
+    root: Path
+    docs_dir: Path
+    snippets_dir: Path
+    images_dir: Path
+    workdir: Path
+    cache_dir: Path
+    default_timeout: float = 30.0
+    max_output_bytes: int = 256 * 1024
+    memory_limit: str = "256m"
+    pids_limit: int = 256
+    allow: tuple[Allowance, ...] = field(default_factory=tuple)
+    # Folders whose dockerd, containerd, runc and docker a lab uses before the machine's (another Docker version);
+    # DOCEXEC_ENGINE_PATH (folders separated by ':') overrides it.
+    engine_path: tuple[Path, ...] = ()
+    # Whether the page runs in a lab, where every path and change is the lab's own (the default, and what the
+    # static lint assumes); the shared-daemon fallback checks its commands with False.
+    isolated: bool = True
+    # The docker CLI the page's commands run with (None: the first `docker` on PATH).
+    cli: Path | None = None
+    # Every engine the pages are recorded on; the fields above describe the one this Config is for.
+    engines: tuple[EngineSpec, ...] = ()
+    engine: str = ""
+
+    def for_engine(self, spec: EngineSpec, cli: Path | None = None) -> Config:
+        """This project's settings for running its pages on `spec` (with another CLI than the engine's, if given)."""
+        return replace(self, engine=spec.name, engine_path=spec.path, cli=cli or spec.cli,
+                       snippets_dir=spec.snippets_dir)
+
+    def engine_spec(self, name: str) -> EngineSpec:
+        for spec in self.engines:
+            if spec.name == name:
+                return spec
+        raise DocexecError(f"unknown engine '{name}': pyproject.toml lists {', '.join(e.name for e in self.engines)}")
+
+    def page_name(self, path: Path) -> str:
+        """A page's stable name: its path below docs_dir, with forward slashes."""
+        return path.resolve().relative_to(self.docs_dir.resolve()).as_posix()
+
+
+class NoProject(DocexecError):
+    """No pyproject.toml with a [tool.docexec] table: not a docexec project (the pytest plugin then stays out)."""
+
+
+def find_root(start: Path | None = None) -> Path:
+    """The nearest folder upwards from `start` that holds a pyproject.toml with a [tool.docexec] table."""
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        candidate = folder / "pyproject.toml"
+        if candidate.is_file() and re.search(r"^\s*\[+\s*tool\.docexec\b", candidate.read_text(encoding="utf-8"),
+                                             re.MULTILINE):
+            return folder
+    raise NoProject(f"no pyproject.toml with a [tool.docexec] table above {here}")
+
+
+_KNOWN = ("docs_dir", "snippets_dir", "images_dir", "workdir", "default_timeout", "max_output_bytes",
+          "memory_limit", "pids_limit", "allow", "engine_path", "engines")
+
+
+def load_config(root: Path | None = None) -> Config:
+    """The settings; DocexecError names pyproject.toml, the key, the bad value and what it should be."""
+    root = find_root(root)
+    try:
+        with open(root / "pyproject.toml", "rb") as fh:
+            data = tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise DocexecError(f"{root / 'pyproject.toml'}: not valid TOML ({exc})") from None
+    tool = data.get("tool", {})
+    table = _Table(tool.get("docexec", {}) if isinstance(tool, dict) else {}, "[tool.docexec]")
+    table.only(_KNOWN)
+    allow = []
+    for entry in table.tables("allow"):
+        entry.only(("page", "match", "reason"))
+        allow.append(Allowance(page=entry.text("page"), match=entry.text("match"), reason=entry.text("reason")))
+    snippets_dir = root / table.text("snippets_dir", "snippets")
+    engines = _engines(root, table.tables("engines"), snippets_dir)
+    config = Config(
+        root=root,
+        docs_dir=root / table.text("docs_dir", "docs"),
+        snippets_dir=snippets_dir,
+        images_dir=root / table.text("images_dir", "images"),
+        workdir=Path(table.text("workdir", "/tmp/docexec-work")),
+        cache_dir=root / ".cache" / "docexec",
+        default_timeout=table.number("default_timeout", 30.0),
+        max_output_bytes=table.count("max_output_bytes", 256 * 1024),
+        memory_limit=table.text("memory_limit", "256m", pattern=r"(?i)\d+(\.\d+)?\s*([kmgtp]i?b?|b)?",
+                                expected='a size such as "256m"'),
+        pids_limit=table.count("pids_limit", 256),
+        allow=tuple(allow),
+        engine_path=_engine_path(root, table.texts("engine_path")),
+        engines=engines,
+    )
+    if not engines:
+        return replace(config, engines=(EngineSpec("", config.engine_path, None, (), snippets_dir),))
+    if "engine_path" in table.data:
+        raise DocexecError("pyproject.toml: with [[tool.docexec.engines]], give each engine its path there "
+                           "instead of [tool.docexec] engine_path")
+    if "DOCEXEC_ENGINE_PATH" in os.environ:
+        raise DocexecError("DOCEXEC_ENGINE_PATH cannot be used with [[tool.docexec.engines]]: set their paths there")
+    return config.for_engine(engines[0])
+
+
+class _Table:
+    """Typed reads of one table of pyproject.toml; a value of the wrong type is a DocexecError that names the
+    file, the table, the key, the value and what is expected."""
+
+    def __init__(self, data: object, where: str) -> None:
+        if not isinstance(data, dict):
+            raise DocexecError(f"pyproject.toml: {where} = {_shown(data)}: expected a table")
+        self.data: dict[str, object] = data
+        self.where = where
+
+    def fail(self, key: str, expected: str) -> NoReturn:
+        raise DocexecError(f"pyproject.toml: {self.where} {key} = {_shown(self.data[key])}: expected {expected}")
+
+    def only(self, known: tuple[str, ...]) -> None:
+        for key in sorted(set(self.data) - set(known)):
+            close = difflib.get_close_matches(key, known, n=1)
+            hint = f" (did you mean {close[0]}?)" if close else f" (known: {', '.join(known)})"
+            raise DocexecError(f"pyproject.toml: {self.where}: unknown settings: {key}{hint}")
+
+    def text(self, key: str, default: str | None = None, *, pattern: str = "", expected: str = "a string") -> str:
+        value = self.data.get(key, default)
+        if value is None:
+            raise DocexecError(f"pyproject.toml: {self.where} needs {key} ({expected})")
+        if not isinstance(value, str) or (pattern and not re.fullmatch(pattern, value)):
+            self.fail(key, expected)
+        return value
+
+    def number(self, key: str, default: float) -> float:
+        value = self.data.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
+            self.fail(key, "a number of seconds above 0, such as 30")
+        return float(value)
+
+    def count(self, key: str, default: int) -> int:
+        value = self.data.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+            self.fail(key, "a whole number above 0")
+        return value
+
+    def texts(self, key: str, expected: str = "a list of strings") -> list[str]:
+        value = self.data.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            self.fail(key, expected)
+        return value
+
+    def tables(self, key: str) -> list[_Table]:
+        value = self.data.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+            self.fail(key, f"an array of tables ([[{self.where.strip('[]')}.{key}]] entries)")
+        return [_Table(v, f"[[{self.where.strip('[]')}.{key}]] entry {n + 1}") for n, v in enumerate(value)]
+
+
+def _shown(value: object) -> str:
+    """A value as it is written in TOML, near enough to find it in the file."""
+    try:
+        return json.dumps(value, ensure_ascii=False)
+    except (TypeError, ValueError):
+        return repr(value)
+
+
+_ENGINE_KEYS = ("name", "path", "cli", "check_clis", "snippets_dir", "debian")
+_NAME = re.compile(r"[0-9A-Za-z][0-9A-Za-z._-]{0,30}")
+
+
+def _engines(root: Path, entries: list[_Table], snippets_dir: Path) -> tuple[EngineSpec, ...]:
+    """[[tool.docexec.engines]]: the first engine's recordings are in snippets_dir, the others' in the folder
+    each names."""
+    specs: list[EngineSpec] = []
+    for n, entry in enumerate(entries):
+        name = entry.text("name", pattern=_NAME.pattern, expected='a version such as "20.10" (letters, digits, '
+                                                                  "'.', '_', '-')")
+        entry.where = f"[[tool.docexec.engines]] '{name}'"
+        entry.only(_ENGINE_KEYS)
+        if any(s.name == name for s in specs):
+            raise DocexecError(f"pyproject.toml: [[tool.docexec.engines]]: engine '{name}' is listed twice")
+        if ("snippets_dir" in entry.data) == (n == 0):
+            raise DocexecError(f"pyproject.toml: {entry.where}: " + (
+                "the first engine records into snippets_dir" if n == 0 else "needs snippets_dir (its own recordings)"))
+        folder = entry.text("snippets_dir", "")
+        cli = entry.text("cli", "", expected="the path of a docker CLI")
+        debian = _Table(entry.data.get("debian", {}), f"{entry.where} debian")
+        debian.only(("suite", "into", "packages"))
+        packages = []
+        for pkg in debian.tables("packages"):
+            pkg.only(("name", "version", "sha256"))
+            if {"name", "version", "sha256"} - set(pkg.data):
+                raise DocexecError(f"pyproject.toml: {debian.where}: each package needs name, version and sha256")
+            packages.append(DebianPackage(pkg.text("name"), pkg.text("version"),
+                                          pkg.text("sha256", pattern="[0-9a-f]{64}", expected="a sha256 in hex")))
+        into = debian.text("into", "")
+        specs.append(EngineSpec(
+            name=name, path=tuple(root / p for p in entry.texts("path", "a list of folders")),
+            cli=root / cli if cli else None,
+            check_clis=tuple(root / c for c in entry.texts("check_clis", "a list of paths of docker CLIs")),
+            snippets_dir=root / folder if folder else snippets_dir,
+            debian_suite=debian.text("suite", ""), packages=tuple(packages),
+            into=root / into if into else None))
+    return tuple(specs)
+
+
+def _engine_path(root: Path, configured: list[str]) -> tuple[Path, ...]:
+    override = os.environ.get("DOCEXEC_ENGINE_PATH")
+    folders = override.split(":") if override is not None else configured
+    paths = tuple(root / f for f in folders if f)
+    for path in paths:
+        if not path.is_dir():
+            raise DocexecError(f"engine_path: {path} is not a folder (it should hold dockerd, containerd, runc and "
+                               "docker of the engine to run in labs)")
+    return paths

@@ -1,0 +1,212 @@
+"""The drift check's collectors: a page, per variant its recording item and one item per command (drift_command),
+and after a run over the whole docs folder, an item that fails on recordings no page uses."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from docexec.core.errors import DocexecError, RecordingError
+from docexec.drift.variants import KEY, Variant
+from docexec.page.model import Page
+from docexec.run.runner import Session
+from docexec.store import recording
+from docexec.store.recording import PageRecording
+from docexec.store.unused import unused
+
+
+class SessionNotOpened(DocexecError):
+    """The page's session failed to open for an earlier command item: this one is not tried again (a lab that
+    does not start takes up to its start timeout, twice, for each command otherwise)."""
+
+    def __init__(self, at: str, cause: Exception) -> None:
+        self.cause = cause
+        first_line = str(cause).splitlines()[0] if str(cause) else type(cause).__name__
+        super().__init__(f"not run: this page's session failed to open for {at} (not tried again): {first_line}")
+
+
+class PageRun:
+    """A page checked with one variant: its items share one session, opened by the first command that runs. If
+    it fails to open, the page's later items fail at once with that first failure."""
+
+    def __init__(self, variant: Variant, page: Page) -> None:
+        self.variant, self.page = variant, page
+        self.stored: PageRecording | None = None
+        self.done: dict[tuple[str, int], str | None] = {}  # (block, line) -> why it failed (None: it passed)
+        self.obtained: dict[str, dict[int, str]] = {}  # block -> command index -> the output this run obtained
+        self.drifted: set[str] = set()  # blocks with a command that differed from its recording in this run
+        self._session: Session | None = None
+        self._not_opened: tuple[str, Exception] | None = None  # the item it failed to open for, and why
+        self._stack = contextlib.ExitStack()
+
+    def open_session(self, by: str) -> Session:
+        """The page's session, opened for the item named `by` if it is the first to need it."""
+        if self._not_opened is not None:
+            raise SessionNotOpened(*self._not_opened)
+        if self._session is None:
+            try:
+                self._session = self._stack.enter_context(self.variant.project.session(self.page))
+            except Exception as exc:  # the SDK's own errors too (loading an image into the lab, say)
+                self._not_opened = (by, exc)
+                raise
+            self.stored = recording.load(self.variant.project.config.snippets_dir, self.page)
+        return self._session
+
+    def close_session(self) -> None:
+        if self._session is not None:
+            self._session = None
+            self._stack.close()
+
+    def items(self, parent: pytest.Collector, page_name: str) -> Iterator[pytest.Item]:
+        from docexec.drift.command import CommandItem
+
+        # One page is one session: with pytest-xdist (--dist loadgroup) all its items go to the same worker.
+        group = pytest.mark.xdist_group(f"docexec:{page_name}:{self.variant.name}")
+        if self.variant.records:
+            item: pytest.Item = RecordingItem.from_parent(parent, name="recording", run=self)
+            item.add_marker(group)
+            yield item
+        for block in self.page.executed:
+            for n, command in enumerate(block.commands):
+                item = CommandItem.from_parent(parent, name=f"{block.id}-L{command.line}", block=block,
+                                               command=command, index=n, run=self)
+                item.add_marker(group)
+                yield item
+
+
+class _Reported:
+    """Failures that are DocexecErrors are shown as their message, without a traceback."""
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
+        if isinstance(excinfo.value, DocexecError):
+            return str(excinfo.value)
+        return str(super().repr_failure(excinfo))  # type: ignore[misc]
+
+
+class PageFile(_Reported, pytest.File):
+    """A page: per variant (engine and CLI), a recording item, then one item per command. With one variant the
+    items are the page's own children; with several, each variant is a child collector named after it."""
+
+    page: Page
+
+    def collect(self) -> Iterator[pytest.Collector | pytest.Item]:
+        state = self.config.stash[KEY]
+        name = state.config.page_name(self.path)
+        self.page = state.project.load_page(name)
+        if not self.page.executed:
+            return
+        variants = [v for v in state.variants if v.project.runs_here(self.page)
+                    and (not state.wanted or v.name in state.wanted)]
+        if not variants:
+            return
+        if len(state.variants) == 1:
+            self._runs = [PageRun(variants[0], self.page)]
+            yield from self._runs[0].items(self, name)
+            return
+        for variant in variants:
+            yield VariantNode.from_parent(self, name=variant.name, variant=variant, page=self.page)
+
+    def teardown(self) -> None:
+        for run in getattr(self, "_runs", []):
+            run.close_session()
+
+
+class VariantNode(pytest.Collector):
+    """A page checked on one engine with one CLI."""
+
+    def __init__(self, *, variant: Variant, page: Page, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.run = PageRun(variant, page)
+
+    def collect(self) -> Iterator[pytest.Item]:
+        yield from self.run.items(self, self.run.page.name)
+
+    def teardown(self) -> None:
+        self.run.close_session()
+
+
+class RecordingItem(_Reported, pytest.Item):
+    """The page's recording exists, matches the page's current commands, reads back cleanly and was not edited
+    by hand after it was recorded."""
+
+    def __init__(self, *, run: PageRun, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.run = run
+        self.variant = run.variant
+
+    def runtest(self) -> None:
+        page, project = self.run.page, self.variant.project
+        if self.config.getoption("--docexec-update"):
+            if not self.variant.ok():
+                raise DocexecError(f"cannot record: {self.variant.problem}")
+            project.mode = "force"
+            project.record(page)
+        status = project.status(page)
+        again = f" — run `nox -s record -- {page.where}` and review the diff"
+        if status != "current":
+            engine = f" on engine {project.config.engine}" if len(project.config.engines) > 1 else ""
+            raise RecordingError(
+                f"{page.where}: recording{engine} is {status}"
+                + (" (the page's commands changed since it was recorded)" if status == "stale" else "") + again)
+        stored = recording.load(project.config.snippets_dir, page)
+        if stored is not None and stored.edited_files:
+            raise RecordingError(
+                f"{page.where}: recorded output edited by hand after recording (its sha256 no longer matches): "
+                + ", ".join(str(p.relative_to(project.config.root)) for p in stored.edited_files) + again)
+
+    def reportinfo(self) -> tuple[Path, int, str]:
+        return self.path, 0, f"{self.run.page.where}: recording"
+
+
+class UnusedRecordings(_Reported, pytest.Item):
+    """After a run that collected every page of the docs folder for an engine: its recordings that no page uses
+    (page folders and block transcripts left behind), which would otherwise stay in git unnoticed."""
+
+    def __init__(self, *, variant: Variant, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.variant = variant
+
+    def runtest(self) -> None:
+        project = self.variant.project
+        config = project.config
+        pages = [p for p in project.pages() if project.runs_here(p)]
+        left = unused(config, config.engine_spec(config.engine), pages)
+        if left:
+            raise RecordingError("recordings that no page uses (delete them, or restore their page or block): "
+                                 + ", ".join(str(p.relative_to(config.root)) + ("/" if p.is_dir() else "")
+                                             for p in left))
+
+    def reportinfo(self) -> tuple[Path, int, str]:
+        return self.path, 0, f"unused recordings [{self.variant.name}]"
+
+
+def unused_items(session: pytest.Session, items: list[pytest.Item]) -> list[pytest.Item]:
+    """An UnusedRecordings item per engine whose every page's recording item was collected (a partial run, such
+    as `pytest docs/x.md`, reports nothing)."""
+    state = session.config.stash[KEY]
+    checked: dict[int, tuple[Variant, set[str], pytest.Item]] = {}
+    for item in items:
+        if isinstance(item, RecordingItem):
+            entry = checked.setdefault(id(item.variant), (item.variant, set(), item))
+            entry[1].add(item.run.page.name)
+    found: list[pytest.Item] = []
+    for variant, names, some_item in checked.values():
+        project = variant.project
+        try:
+            every = {p.name for p in project.pages() if p.executed and project.runs_here(p)}
+        except DocexecError:  # a page that does not parse: its collection error says so already
+            continue
+        if not every <= names:
+            continue
+        docs_dir = state.config.docs_dir.resolve()
+        docs: pytest.Collector = next((n for n in some_item.listchain() if isinstance(n, pytest.Collector)
+                                       and n.path == docs_dir), session)
+        name = "unused-recordings" if len(state.variants) == 1 else f"unused-recordings[{variant.name}]"
+        item = UnusedRecordings.from_parent(docs, name=name, variant=variant)
+        item.add_marker(pytest.mark.xdist_group(f"docexec:unused:{variant.name}"))
+        found.append(item)
+    return found

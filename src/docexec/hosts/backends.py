@@ -1,0 +1,264 @@
+"""Where a page's commands run: on the Docker hosts of a lab made for the page (the default wherever labs can
+run), or, as a fallback for previews, on the one shared daemon this machine's docker CLI talks to.
+
+Either way a backend gives the session a `Host` per host name: the SDK client the engine uses for its own checks,
+how to start a program there, the environment and working folder the page's commands get.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import tempfile
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from docexec.core.config import Config
+from docexec.core.errors import DaemonUnavailable, DocexecError, RefusedToRecord
+from docexec.hosts.daemon import Daemon
+from docexec.hosts.images import ImageSpec
+from docexec.hosts.lock import DaemonLock
+from docexec.lab import WORKDIR, Lab, LabSettings, LabStartFailed, unsupported_reason
+from docexec.page.model import Page
+from docexec.userland import tree as userland
+
+Mode = Literal["lab", "shared"]
+TERMINAL_COLUMNS = 80
+_BASE_ENV = {"LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "TERM": "dumb", "NO_COLOR": "1",
+             "COLUMNS": str(TERMINAL_COLUMNS), "LINES": "24", "DOCKER_CLI_HINTS": "false"}
+
+
+@dataclass
+class Host:
+    name: str
+    daemon: Daemon
+    workdir: str  # $PWD: the page's working folder as its commands see it
+    cwd: Path  # where processes are started from on this machine
+    env: dict[str, str]
+    wrap: Callable[[Sequence[str]], list[str]] = list  # how to start argv so that it runs on this host
+
+
+def lab_settings(config: Config) -> LabSettings:
+    """How labs are made for this project's current engine and CLI."""
+    return LabSettings(engine_path=config.engine_path, cli=config.cli)
+
+
+def choose_mode(notify: Callable[[str], None] | None = None, settings: LabSettings | None = None) -> Mode:
+    """DOCEXEC_LAB=yes|no|auto (default auto: a lab wherever one can run). CI=true means yes."""
+    wanted = os.environ.get("DOCEXEC_LAB", "auto").lower()
+    if wanted not in ("yes", "no", "auto"):
+        raise DocexecError(f"DOCEXEC_LAB={wanted}: use yes, no or auto")
+    if wanted == "no":
+        return "shared"
+    reason = unsupported_reason(settings)
+    if not reason:
+        return "lab"
+    if wanted == "yes" or os.environ.get("CI", "").lower() == "true":
+        raise DaemonUnavailable(f"{reason}; labs are required here (CI=true or DOCEXEC_LAB=yes)")
+    if notify:
+        notify(f"docexec: {reason}: using the shared daemon instead (good for previews; CI records in labs)")
+    return "shared"
+
+
+class Backend:
+    """Makes the hosts for one page and removes everything the page created afterwards. `run_id` labels what the
+    page creates (on a shared daemon, how its objects are told from others')."""
+
+    mode: Mode
+    hosts: dict[str, Host]
+    run_id: str
+
+    def __enter__(self) -> dict[str, Host]:
+        raise NotImplementedError
+
+    def close(self, *, failing: bool = False) -> None:
+        raise NotImplementedError
+
+    def emergency_close(self) -> None:
+        """At process exit with the page still running: best effort, no waiting on the daemon."""
+        self.close(failing=True)
+
+
+@dataclass
+class LabBackend(Backend):
+    """A lab made for the page: every command runs inside it, and the lab is destroyed afterwards. A lab that
+    does not come up is destroyed and made once more, fresh."""
+
+    page: Page
+    config: Config
+    images: Sequence[ImageSpec]
+    notify: Callable[[str], None] = print
+    mode: Mode = "lab"
+    run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:16])
+
+    def __post_init__(self) -> None:
+        self.hosts = {}
+        self.settings = lab_settings(self.config)
+        self.lab = Lab.for_hosts(self.page.hosts, self.settings, label=self.page.name)
+
+    def __enter__(self) -> dict[str, Host]:
+        try:
+            self._start()
+            words = self.page.plain_words()
+            used = [spec for spec in self.images if spec.used_by(words)]
+            for host in self.hosts.values():
+                for spec in used:
+                    host.daemon.images(self.lab.userland).load_image(spec, self.config.cache_dir / "images")
+        except BaseException:
+            self.close(failing=True)
+            raise
+        return self.hosts
+
+    def _start(self) -> None:
+        """Make the lab and connect to each host's dockerd; when the lab does not come up (now and then a dockerd
+        does not, on a busy machine), once more with a fresh lab. LabStartFailed names both attempts."""
+        try:
+            self._start_once()
+            return
+        except LabStartFailed as exc:
+            first = exc
+        self.close(failing=True)
+        self.notify(f"docexec: {self.page.where}: the lab failed to start ({first.cause}); trying once more with "
+                    "a fresh lab")
+        self.lab = Lab.for_hosts(self.page.hosts, self.settings, label=self.page.name)
+        try:
+            self._start_once()
+        except LabStartFailed as exc:
+            again = "twice, the second time in a fresh lab" if exc.cause == first.cause else \
+                f"in a second, fresh lab; in the first: {first.cause}"
+            raise LabStartFailed(f"{self.page.where}: {exc.cause} ({again})", exc.logs) from exc
+
+    def _start_once(self) -> None:
+        self.lab.start(self.notify)
+        for lab_host in self.lab.hosts:
+            try:
+                daemon = Daemon.connect(f"unix://{lab_host.socket}")
+            except DaemonUnavailable as exc:  # it answered a moment ago: Lab.start waits until it does
+                raise LabStartFailed(f"the lab's dockerd on {lab_host.name} stopped answering once started: {exc}",
+                                     {lab_host.name: self.lab.log_lines(lab_host.name)}) from exc
+            env = {**_BASE_ENV, "PATH": self.lab.path, "HOME": "/root", "PWD": WORKDIR,
+                   "DOCKER_CONFIG": "/root/.docker"}
+            self.hosts[lab_host.name] = Host(lab_host.name, daemon, WORKDIR, Path("/"), env, lab_host.command)
+
+    def close(self, *, failing: bool = False) -> None:
+        hosts, self.hosts = list(self.hosts.values()), {}
+        for host in hosts:
+            host.daemon.close()
+        self.lab.close()
+
+
+@dataclass
+class SharedBackend(Backend):
+    """The daemon the machine's docker CLI talks to, shared with whatever else runs there: one page at a time
+    (a lock per daemon), preflight checks, and every object the page creates labelled and removed afterwards."""
+
+    page: Page
+    config: Config
+    images: Sequence[ImageSpec]
+    daemon: Daemon
+    run_id: str
+    notify: Callable[[str], None] = print
+    mode: Mode = "shared"
+
+    def __post_init__(self) -> None:
+        self.hosts = {}
+        self.workdir = self.config.workdir / re.sub(r"[^A-Za-z0-9_.-]+", "-", self.page.name.removesuffix(".md"))
+        self._lock = DaemonLock(self.daemon.identity(), purpose=f"recording {self.page.name}", notify=self.notify)
+        self._volumes_before: set[str] = set()
+        self._docker_config = ""
+        self._locked = False
+
+    def __enter__(self) -> dict[str, Host]:
+        if len(self.page.hosts) > 1:
+            raise RefusedToRecord(
+                f"{self.page.where}: has {len(self.page.hosts)} hosts ({', '.join(self.page.hosts)}), which only a "
+                "lab can give; labs need Linux, root, bubblewrap and dockerd (see docs/maintainers/writing.md)")
+        self._lock.__enter__()
+        self._locked = True
+        try:
+            leftovers = self.daemon.janitor.remove_labelled()
+            if leftovers:
+                self.notify(f"docexec: removed {len(leftovers)} objects left by an interrupted run: "
+                            + ", ".join(leftovers))
+            self.daemon.janitor.preflight()
+            remote = self.daemon.where and not self.daemon.where.startswith("unix://")
+            if remote and any(b.kind == "host" for b in self.page.executed):
+                raise RefusedToRecord(
+                    f"{self.page.where}: has exec=\"host\" blocks, which look at the machine running the engine, "
+                    f"but the daemon is remote ({self.daemon.where}); record this page on the daemon's own host")
+            words = self.page.plain_words()
+            used = [spec for spec in self.images if spec.used_by(words)]
+            builder = self.daemon.images(userland.ensure(notify=self.notify)) if used else None
+            for spec in used:
+                if builder is not None and builder.ensure_image(spec):
+                    self.notify(f"docexec: built image {spec.tag} from {spec.folder}")
+            self._volumes_before = self.daemon.volume_names()
+            shutil.rmtree(self.workdir, ignore_errors=True)
+            self.workdir.mkdir(parents=True)
+            self._docker_config = tempfile.mkdtemp(prefix="docexec-cli-")
+            env = _shared_cli_env(self.config.cli, self.workdir, Path(self._docker_config))
+            name = self.page.hosts[0]
+            self.hosts = {name: Host(name, self.daemon, str(self.workdir), self.workdir, env)}
+        except BaseException:
+            self.close(failing=True)
+            raise
+        return self.hosts
+
+    def close(self, *, failing: bool = False) -> None:
+        """Remove what the page created. If the daemon no longer answers, say so (unless the page is already
+        failing): the next run removes the leftovers."""
+        try:
+            if not self.daemon.answers():
+                raise DaemonUnavailable("the Docker daemon does not answer")
+            self.daemon.janitor.remove_labelled(self.run_id)
+            self.daemon.janitor.remove_new_anonymous_volumes(self._volumes_before)
+        except Exception as exc:  # the SDK raises requests' and its own errors for a dead daemon
+            self.notify(f"docexec: could not remove what {self.page.name} created ({type(exc).__name__}); "
+                        "the next run removes it")
+            if not failing:
+                raise DaemonUnavailable(f"the Docker daemon stopped answering while {self.page.name} was cleaned "
+                                        "up; the next run removes what it left") from None
+        finally:
+            shutil.rmtree(self.workdir, ignore_errors=True)
+            if self._docker_config:
+                shutil.rmtree(self._docker_config, ignore_errors=True)
+                self._docker_config = ""
+            if self._locked:
+                self._locked = False
+                self._lock.__exit__(None, None, None)
+
+    def emergency_close(self) -> None:
+        """At exit, while the page's thread may still hold the SDK's connections: if removing fails on them (a
+        CI run saw all three objects of a page left), try once more on a connection of its own, with more time."""
+        try:
+            try:
+                self.daemon.janitor.remove_labelled(self.run_id)
+            except Exception:  # the SDK raises requests' and its own errors
+                fresh = Daemon.connect(self.daemon.where, timeout=60)
+                try:
+                    fresh.janitor.remove_labelled(self.run_id)
+                finally:
+                    fresh.close()
+        finally:
+            shutil.rmtree(self.workdir, ignore_errors=True)
+
+
+def _shared_cli_env(cli: Path | None, workdir: Path, docker_config: Path) -> dict[str, str]:
+    """The environment of a page's commands on the shared daemon: the chosen CLI first on PATH (as `docker`, in
+    docker_config/bin), the page's working folder as HOME and PWD, a docker config of its own, and the machine's
+    DOCKER_* settings that say which daemon to talk to."""
+    path = os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin")
+    if cli is not None:
+        cli_dir = docker_config / "bin"
+        cli_dir.mkdir()
+        (cli_dir / "docker").symlink_to(cli)
+        path = f"{cli_dir}:{path}"
+    env = {**_BASE_ENV, "PATH": path, "HOME": str(workdir), "PWD": str(workdir), "DOCKER_CONFIG": str(docker_config)}
+    for name in ("DOCKER_HOST", "DOCKER_TLS_VERIFY", "DOCKER_CERT_PATH", "DOCKER_API_VERSION"):
+        if name in os.environ:
+            env[name] = os.environ[name]
+    return env

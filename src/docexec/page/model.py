@@ -1,0 +1,261 @@
+"""Find the executable blocks of a Markdown page and check their options.
+
+An executable block is a fenced code block whose info string has an `exec` option:
+
+    ```console exec="docker" id="bridge-three"
+    $ docker run -d --name master busybox sleep 1d
+    $ docker exec master ip addr
+    ```
+
+GitHub shows it as an ordinary console block; the engine runs each `$ ` line and records its output.
+A terminal session (`exec="session"`) also has `> ` lines: what is typed into the program its `$ ` line started
+(see `terminal`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from docexec.core.errors import PageError, PageErrors, raise_all
+from docexec.page.fences import Abandoned, Fence, scan
+from docexec.page.frontmatter import DEFAULT_HOST, MAX_HOSTS, front_matter_engines, front_matter_hosts
+from docexec.page.options import OPTIONS, BlockOptions, Kind, is_exec, read_options
+from docexec.page.shellwords import ShellCommand, ShellSyntaxError, join_continuations, parse
+from docexec.run.terminal import Typed, parse_typed
+
+__all__ = ["MAX_HOSTS", "OPTIONS", "Block", "Command", "Kind", "Page", "parse_file", "parse_page"]
+
+
+@dataclass(frozen=True)
+class Command:
+    line: int  # 1-based line of the `$ ` prompt in the page
+    display: str  # as written after the prompt, continuation lines included
+    shell: ShellCommand | None  # None in blocks that never run
+    typed: tuple[Typed, ...] = ()  # exec="session": the `> ` lines typed into the program, in order
+
+    @functools.cached_property
+    def text(self) -> str:
+        """The command on one line (continuations joined), as it is reported (asked for often: hashes, reports)."""
+        return join_continuations(self.display)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Block(BlockOptions):
+    """An exec block: its options (options.py; `host` None: the page's first host; `prompt` None:
+    terminal.DEFAULT_PROMPT), where it is and its commands."""
+
+    page: str
+    line: int  # 1-based line of the opening fence
+    end_line: int  # 1-based line of the closing fence
+    commands: tuple[Command, ...]
+
+    def key(self) -> dict[str, object]:
+        """What, if changed, makes the block's recorded output stale."""
+        key: dict[str, object] = {"id": self.id, "kind": self.kind, "returncode": self.returncode,
+                                  "commands": [c.text for c in self.commands]}
+        if self.host:
+            key["host"] = self.host
+        if self.kind == "session":
+            key["typed"] = [[t.written for t in c.typed] for c in self.commands]
+            key["prompt"] = self.prompt
+        return key
+
+    def digest(self) -> str:
+        """A hash of `key()`: kept per block in the recording, so that a stale page can tell which blocks changed."""
+        return _hash(self.key())
+
+
+@dataclass(frozen=True)
+class Page:
+    name: str  # path below docs/, e.g. "modes/bridge.md": names the recording
+    blocks: tuple[Block, ...] = field(default_factory=tuple)
+    where: str = ""  # the path people see in messages, e.g. "docs/modes/bridge.md"
+    hosts: tuple[str, ...] = (DEFAULT_HOST,)  # the Docker hosts of the page's lab, from its front matter
+    engines: tuple[str, ...] | None = None  # front matter `engines:` (None: every engine of the book)
+    engines_line: int = 0
+
+    @property
+    def executed(self) -> tuple[Block, ...]:
+        return tuple(b for b in self.blocks if b.run)
+
+    @property
+    def commands(self) -> list[tuple[Block, Command]]:
+        return [(b, c) for b in self.executed for c in b.commands]
+
+    def plain_words(self) -> list[str]:
+        """Every word of the executed commands that has no expansion (image names are found among them)."""
+        return list(self._plain_words)
+
+    @functools.cached_property
+    def _plain_words(self) -> tuple[str, ...]:  # asked for by every digest of the page
+        return tuple(w.plain for _, c in self.commands if c.shell for w in c.shell.words() if w.is_plain)
+
+    def digest(self, extra: dict[str, str] | None = None) -> str:
+        """A hash of everything that decides the page's outputs: its executed blocks, in order, and `extra`
+        (the content hashes of the images it uses)."""
+        return _hash({"blocks": [b.key() for b in self.executed], **self._context(extra)})
+
+    def context_digest(self, extra: dict[str, str] | None = None) -> str:
+        """A hash of what decides every block's output besides the blocks themselves: the images and the hosts."""
+        return _hash(self._context(extra))
+
+    def _context(self, extra: dict[str, str] | None) -> dict[str, object]:
+        context: dict[str, object] = {"extra": extra or {}}
+        if self.hosts != (DEFAULT_HOST,):
+            context["hosts"] = list(self.hosts)
+        return context
+
+
+def _hash(payload: dict[str, object]) -> str:
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+def parse_page(name: str, source: str, where: str = "") -> Page:
+    """All blocks of a page that opt in to execution, checked; raises PageError naming the problem (PageErrors
+    when there are several). `where` is the page's path as messages show it (default: `name`)."""
+    page, errors = parse_page_collecting(name, source, where)
+    raise_all(errors)
+    return page
+
+
+def parse_page_collecting(name: str, source: str, where: str = "") -> tuple[Page, list[PageError]]:
+    """The page with the blocks that parsed, and every problem found (a block with a problem is left out)."""
+    where = where or name
+    errors: list[PageError] = []
+
+    def collect(exc: PageError) -> None:
+        errors.extend(PageError(where if e.page == name else e.page, e.line, e.message)
+                      for e in (exc.errors if isinstance(exc, PageErrors) else (exc,)))
+
+    hosts: tuple[str, ...] = (DEFAULT_HOST,)
+    engines: tuple[str, ...] | None = None
+    engines_line = 0
+    try:
+        hosts = front_matter_hosts(name, source)
+    except PageError as exc:
+        collect(exc)
+    try:
+        engines, engines_line = front_matter_engines(name, source)
+    except PageError as exc:
+        collect(exc)
+    blocks: list[Block] = []
+    seen: dict[str, int] = {}
+    for fence in scan(source):
+        if not is_exec(fence.info):
+            continue
+        try:
+            block, problems = _checked_block(name, fence, hosts, seen)
+            blocks.append(block)  # with problems too: its good commands are still checked (the page is refused)
+            for problem in problems:
+                collect(problem)
+        except PageError as exc:
+            collect(exc)
+    page = Page(name=name, blocks=tuple(blocks), where=where, hosts=hosts, engines=engines,
+                engines_line=engines_line)
+    return page, errors
+
+
+def _checked_block(name: str, fence: Fence | Abandoned, hosts: tuple[str, ...],
+                   seen: dict[str, int]) -> tuple[Block, list[PageError]]:
+    """The block and the problems of its commands; its other problems (options, id, host) are raised."""
+    if isinstance(fence, Abandoned):
+        raise PageError(name, fence.line, f"this exec block is not a fenced block: {fence.why} (the page would "
+                                          "show its text as it is)")
+    block, problems = _block(name, fence)
+    if block.id in seen:
+        raise PageError(name, block.line, f"duplicate block id '{block.id}' (first used on line "
+                                          f"{seen[block.id]})")
+    seen[block.id] = block.line
+    if block.host is not None and block.host not in hosts:
+        declared = f"the page's hosts are {', '.join(hosts)}" if hosts != (DEFAULT_HOST,) else \
+            "the page declares no hosts (front matter `hosts: [host1, host2]`)"
+        raise PageError(name, block.line, f"host=\"{block.host}\" is not a host of this page: {declared}")
+    return block, problems
+
+
+def parse_file(path: Path, name: str, where: str = "") -> Page:
+    try:
+        source = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise PageError(where or name, 1, f"the page is not valid UTF-8 ({exc.reason} at byte {exc.start})") \
+            from None
+    return parse_page(name, source, where)
+
+
+def _block(page: str, fence: Fence) -> tuple[Block, list[PageError]]:
+    options = read_options(page, fence.line, fence.info)
+    commands, problems = _commands(page, fence.line, fence.content, parse_shell=options.run,
+                                   session=options.kind == "session")
+    fields = {f.name: getattr(options, f.name) for f in dataclasses.fields(BlockOptions)}
+    return Block(page=page, line=fence.line, end_line=fence.end_line, commands=commands, **fields), problems
+
+
+def _commands(page: str, fence_line: int, content: str, *, parse_shell: bool,
+              session: bool = False) -> tuple[tuple[Command, ...], list[PageError]]:
+    """The block's good commands and the problem of each bad line (every one, not only the first)."""
+    lines = content.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    commands: list[Command] = []
+    errors: list[PageError] = []
+    i = 0
+    while i < len(lines):
+        end = _end_of_command(lines, i)
+        if lines[i].strip():
+            try:
+                _read_line(page, fence_line + 1 + i, lines[i:end], commands, parse_shell=parse_shell,
+                           session=session)
+            except PageError as exc:
+                errors.append(exc)
+        i = end
+    if not commands and not errors:
+        raise PageError(page, fence_line, "the exec block is empty: add '$ ' commands or remove the block")
+    return tuple(commands), errors
+
+
+def _end_of_command(lines: list[str], i: int) -> int:
+    """The index after line i and the lines a `\\` at the end of a `$ ` line continues it with."""
+    if lines[i].startswith("$ "):
+        while lines[i].endswith("\\") and i + 1 < len(lines):
+            i += 1
+    return i + 1
+
+
+def _read_line(page: str, number: int, text: list[str], commands: list[Command], *, parse_shell: bool,
+               session: bool) -> None:
+    """One `$ ` command (with its continuation lines) or, in a session, one `> ` line typed into the last one."""
+    first = text[0]
+    if session and (first.startswith("> ") or first == ">"):
+        if not commands:
+            raise PageError(page, number, "a '> ' line types into the program of the '$ ' command above it: "
+                                          "start the session with a '$ ' command")
+        try:
+            typed = parse_typed(number, first[2:])
+        except ValueError as exc:
+            raise PageError(page, number, str(exc)) from None
+        last = commands[-1]
+        commands[-1] = Command(last.line, last.display, last.shell, (*last.typed, typed))
+        return
+    if not first.startswith("$ "):
+        hint = ("; lines typed into a program ('> ') go in a terminal session block, exec=\"session\""
+                if first.startswith(">") else "")
+        raise PageError(page, number, "an exec block holds only commands, each starting with '$ ' "
+                                      f"(found «{first.strip()[:60]}»); outputs are recorded for you{hint}")
+    if text[-1].endswith("\\"):
+        raise PageError(page, number, "the last line ends with '\\' but no line follows")
+    joined = "\n".join([first[2:], *text[1:]])
+    shell = None
+    if parse_shell:
+        try:
+            shell = parse(join_continuations(joined))
+        except ShellSyntaxError as exc:
+            raise PageError(page, number, f"{exc.message} (in «{joined.strip()[:80]}»)") from None
+        if session and (len(shell.stages) > 1 or shell.assign):
+            raise PageError(page, number, "a session's command runs in the terminal on its own: no pipes and "
+                                          "no NAME=$(...) (put those in an ordinary exec block)")
+    commands.append(Command(line=number, display=joined, shell=shell))

@@ -1,0 +1,171 @@
+"""Read and check the options of an exec fence's info string: ```console exec="docker" id="x" returncode="1"```.
+
+Values are quoted, as SuperFences (which renders the site) requires: it ignores a fence with a bare `key=value`
+and shows its text as it is.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+from docexec.core.errors import PageError
+from docexec.page.frontmatter import HOST_NAME
+
+Kind = Literal["docker", "host", "session"]
+
+OPTION = re.compile(r"""(?x)
+    \s*(?P<key>[A-Za-z][A-Za-z0-9_-]*)
+    =(?: "(?P<dq>[^"]*)" | '(?P<sq>[^']*)' )
+""")
+SUPERFENCES_OPTION = re.compile(r"""(?P<key>[a-zA-Z][a-zA-Z0-9_]*)(?:=(?P<quot>"|')(?P<value>.*?)(?P=quot))?""")
+BLOCK_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")
+OPTIONS = {
+    "exec": 'what runs the commands: "docker" (the docker CLI), "host" (read-only host tools, and docker), or '
+            '"session" (docker commands in a terminal, with the lines typed into them as `> ` lines)',
+    "id": "a stable name, unique on the page: lowercase letters, digits and '-'",
+    "returncode": "the exit code every command of the block must end with (default 0)",
+    "timeout": "seconds each command may take before it is killed (default from pyproject.toml)",
+    "show": '"no" runs the block but leaves it off the page (setup)',
+    "run": '"no" shows the commands without running them; needs reason="..."',
+    "reason": 'why a run="no" block is not run; shown to the reader',
+    "volatile": "a regular expression: matching text is ignored by the drift check",
+    "title": "a caption shown above the block",
+    "host": "which of the page's hosts (front matter `hosts: [...]`) runs the block (default: the first)",
+    "retry": "seconds to keep re-running each command until it ends with the expected exit code (for something the "
+             "kernel or daemon finishes asynchronously); the last attempt is recorded",
+    "prompt": 'exec="session" only: a regular expression for the program\'s prompt, left of the cursor, that a typed '
+              "line waits for (default: a shell's, e.g. `/ # `)",
+}
+
+
+def is_exec(info: str) -> bool:
+    """Whether a fence's info string has an `exec` option: the fence is then an exec block (also for SuperFences,
+    whose option syntax this reads)."""
+    lang, _, rest = info.strip().partition(" ")
+    return any(m.group("key") == "exec" for m in SUPERFENCES_OPTION.finditer(info if "=" in lang else rest))
+
+
+@dataclass(frozen=True)
+class BlockOptions:
+    """An exec fence's options, checked."""
+
+    lang: str
+    id: str
+    kind: Kind
+    returncode: int = 0
+    timeout: float | None = None
+    show: bool = True
+    run: bool = True
+    reason: str | None = None
+    volatile: tuple[str, ...] = ()
+    title: str | None = None
+    retry: float | None = None
+    host: str | None = None
+    prompt: str | None = None
+
+
+def read_options(page: str, line: int, info: str) -> BlockOptions:
+    """The options of the exec fence on `line`; PageError names the first problem."""
+    lang, _, rest = info.strip().partition(" ")
+    if "=" in lang:
+        raise PageError(page, line, f"the fence needs a language before its options, e.g. ```console {info.strip()}")
+    options = _pairs(page, line, rest)
+    checked = _Checker(page, line, options)
+    kind = checked.choice("exec", ("docker", "host", "session"), "docker")
+    block_id = options.get("id")
+    if block_id is None:
+        raise PageError(page, line, 'an exec block needs an id, e.g. id="bridge-three" (it names the recording)')
+    if not BLOCK_ID.fullmatch(block_id):
+        raise PageError(page, line, f"id=\"{block_id}\" is not allowed: use lowercase letters, digits and '-'")
+    try:
+        returncode = int(options.get("returncode", "0"))
+        if not 0 <= returncode <= 255:
+            raise ValueError
+    except ValueError:
+        raise PageError(page, line, f"returncode=\"{options['returncode']}\" must be a whole number from 0 to 255") \
+            from None
+    timeout, retry = checked.seconds("timeout", 600), checked.seconds("retry", 60)
+    show = checked.choice("show", ("yes", "no"), "yes") == "yes"
+    run = checked.choice("run", ("yes", "no"), "yes") == "yes"
+    reason = options.get("reason")
+    if not run and not reason:
+        raise PageError(page, line, 'run="no" needs reason="..." saying why the reader sees it but it is not run')
+    if run and reason:
+        raise PageError(page, line, 'reason="..." only goes with run="no"')
+    if not run and not show:
+        raise PageError(page, line, 'a block with run="no" and show="no" does nothing: remove it')
+    volatile = (checked.pattern("volatile"),) if "volatile" in options else ()
+    host = options.get("host")
+    if host is not None and not HOST_NAME.fullmatch(host):
+        raise PageError(page, line, f"host=\"{host}\" is not a valid host name")
+    session = kind == "session"
+    prompt = checked.pattern("prompt") if "prompt" in options else None
+    if prompt is not None and not session:
+        raise PageError(page, line, 'prompt="..." only goes with exec="session" (the prompt a typed line waits for)')
+    if session and retry is not None:
+        raise PageError(page, line, 'retry="..." does not go with exec="session": a session is typed once')
+    return BlockOptions(lang=lang, id=block_id, kind=kind, returncode=returncode,  # type: ignore[arg-type]
+                        timeout=timeout, show=show, run=run, reason=reason, volatile=volatile,
+                        title=options.get("title"), retry=retry, host=host, prompt=prompt)
+
+
+def _pairs(page: str, line: int, rest: str) -> dict[str, str]:
+    options: dict[str, str] = {}
+    pos = 0
+    while pos < len(rest):
+        if rest[pos:].strip() == "":
+            break
+        m = OPTION.match(rest, pos)
+        if not m:
+            raise PageError(page, line, f"cannot read the fence options at «{rest[pos:].strip()}»: "
+                                        'write them as key="value"')
+        key = m.group("key")
+        value = m.group("dq") if m.group("dq") is not None else m.group("sq")
+        if key not in OPTIONS:
+            close = difflib.get_close_matches(key, OPTIONS, n=1)
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            raise PageError(page, line, f"unknown block option '{key}'{hint}; known options: "
+                                        + ", ".join(OPTIONS))
+        if key in options:
+            raise PageError(page, line, f"option '{key}' is given twice")
+        options[key] = value
+        pos = m.end()
+    return options
+
+
+@dataclass(frozen=True)
+class _Checker:
+    page: str
+    line: int
+    options: dict[str, str]
+
+    def choice(self, key: str, allowed: tuple[str, ...], default: str) -> str:
+        value = self.options.get(key, default)
+        if value not in allowed:
+            raise PageError(self.page, self.line, f"{key}=\"{value}\" is not allowed: use one of "
+                                                  + ", ".join(f'"{a}"' for a in allowed))
+        return value
+
+    def seconds(self, key: str, maximum: float) -> float | None:
+        if key not in self.options:
+            return None
+        try:
+            value = float(self.options[key])
+            if not 0 < value <= maximum:
+                raise ValueError
+        except ValueError:
+            raise PageError(self.page, self.line, f"{key}=\"{self.options[key]}\" must be a number of seconds "
+                                                  f"above 0 and at most {maximum:g}") from None
+        return value
+
+    def pattern(self, key: str) -> str:
+        value = self.options[key]
+        try:
+            re.compile(value)
+        except re.error as exc:
+            raise PageError(self.page, self.line, f"{key}=\"{value}\" is not a valid regular expression: {exc}") \
+                from None
+        return value

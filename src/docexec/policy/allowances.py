@@ -1,0 +1,32 @@
+"""Allowances: refused uses that the project allows for one page, each with its reason (`[[tool.docexec.allow]]`
+in pyproject.toml). An allowance names the page and either the whole command line as the page writes it or the
+text the refusal names (a docker option with its value, a host command line)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar
+
+from docexec.core.config import Allowance, Config
+from docexec.policy.refusal import Refused
+
+T = TypeVar("T")
+
+
+class Allowances:
+    """The allowances of one page."""
+
+    def __init__(self, config: Config, page: str) -> None:
+        self.entries: tuple[Allowance, ...] = tuple(a for a in config.allow if a.page == page)
+
+    def allows(self, line: str, refusal: Refused) -> bool:
+        return any(a.match == line or (refusal.match is not None and a.match == refusal.match) for a in self.entries)
+
+    def check(self, line: str, check: Callable[[], T]) -> T | None:
+        """Run a check of the command `line`: its result, or None where it refuses what an allowance names."""
+        try:
+            return check()
+        except Refused as exc:
+            if self.allows(line, exc):
+                return None
+            raise

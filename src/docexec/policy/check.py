@@ -1,0 +1,93 @@
+"""What a page may run: docker verbs and flags, read-only host tools, filters after a pipe.
+
+`check_argv` is called twice: on the words of a command when the page is parsed (words that hold `$(...)` or
+`$NAME` are not known yet and stand as UNKNOWN), and on the real arguments just before they run.
+Refused uses may be allowed for one page by `[[tool.docexec.allow]]` in pyproject.toml, with a reason.
+
+The rules live by job: the docker CLI's grammar (docker_grammar), what docker commands are refused and why
+(docker_rules), the host programs and filters (hostcmds), the network rule (addresses), and the allowances
+(allowances); this module puts them together.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from docexec.core.config import Config
+from docexec.page.shellwords import Literal, ShellCommand, Word
+from docexec.policy.addresses import check_addresses
+from docexec.policy.allowances import Allowances
+from docexec.policy.docker_grammar import STOP_AT_FIRST_POSITIONAL, DockerCall, iter_options
+from docexec.policy.docker_rules import REFUSED_OPTIONS, REFUSED_VERBS, check_docker, parse_docker
+from docexec.policy.hostcmds import HostRefused, Where, check_filter, check_host
+from docexec.policy.refusal import UNKNOWN, Refused
+
+__all__ = ["REFUSED_OPTIONS", "REFUSED_VERBS", "STOP_AT_FIRST_POSITIONAL", "UNKNOWN", "DockerCall", "Refused",
+           "check_argv", "check_docker", "check_static", "check_typed", "iter_options", "parse_docker"]
+
+
+def check_argv(argv: Sequence[str], *, kind: str, page: str, config: Config, stage: int = 0,
+               line: str = "") -> DockerCall | None:
+    """Raise Refused unless the page may run `argv` (stage > 0: it reads a pipe). `line` is the command as the
+    page writes it: an allowance may name the whole line."""
+    if not argv:
+        raise Refused("empty command")
+    check_addresses(argv, lan=config.isolated)
+    program = argv[0]
+    if stage > 0:
+        _check_filter(argv)
+        return None
+    allowances = Allowances(config, page)
+    if program == "docker":
+        terminal = kind == "session"
+        return allowances.check(line, lambda: check_docker(argv, config, terminal=terminal))
+    if program == UNKNOWN:
+        raise Refused("the program name must be written out, not come from $(...) or a variable")
+    if kind == "session":
+        raise Refused(f"'{program}' is not docker: a terminal session runs docker commands (docker run -it, docker "
+                      "exec -it, docker attach)")
+    if kind == "docker":
+        raise Refused(f"'{program}' is not docker: put host commands in a block with exec=\"host\"")
+    allowances.check(line, lambda: _check_host(argv, config))
+    return None
+
+
+def check_typed(text: str, config: Config) -> None:
+    """A line typed into a session's program (a container's shell, say): it names no address outside the lab,
+    as a command in `sh -c '...'` would not. What runs inside a container is the container's business."""
+    check_addresses([text], lan=config.isolated)
+
+
+def _static_text(word: Word) -> str:
+    """A word's text as far as it is known before running: `--net=$(...)` stays `--net=` + UNKNOWN."""
+    if word.is_plain:
+        return word.plain
+    known = "".join(p.text if isinstance(p, Literal) else UNKNOWN for p in word.parts)
+    return UNKNOWN if known.strip(UNKNOWN) == "" else known
+
+
+def check_static(command: ShellCommand, *, kind: str, page: str, config: Config, line: str) -> None:
+    """Check a parsed command before anything runs; words known only at run time stand as UNKNOWN."""
+    for n, stage in enumerate(command.stages):
+        if command.assign:
+            break
+        argv = [_static_text(w) for w in stage]
+        check_argv(argv, kind=kind, page=page, config=config, stage=n, line=line)
+    for word in command.words():
+        for subst in word.substitutions():
+            check_static(subst.command, kind="host" if kind == "host" else "docker", page=page, config=config,
+                         line=line)
+
+
+def _check_host(argv: Sequence[str], config: Config) -> None:
+    try:
+        check_host(argv, Where(str(config.workdir), config.isolated))
+    except HostRefused as exc:
+        raise Refused(exc.message, match=" ".join(argv)) from None
+
+
+def _check_filter(argv: Sequence[str]) -> None:
+    try:
+        check_filter(argv)
+    except HostRefused as exc:
+        raise Refused(exc.message) from None

@@ -1,0 +1,187 @@
+"""The lint rules for docker commands: which verbs and options are refused and why (they reach past the
+container, need a terminal, contact a registry, change what other pages share, or differ between the two CLIs),
+and which values are (bind mounts of the machine, host namespaces, files outside the page)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import PurePosixPath
+
+from docexec.core.config import Config
+from docexec.policy.docker_flags import OPTIONS
+from docexec.policy.docker_grammar import (
+    HELP_REFUSED,
+    SHORTS_OF_NEW,
+    SHORTS_OF_OLD,
+    DockerCall,
+    resolve_verb,
+    split_call,
+    walk,
+)
+from docexec.policy.refusal import UNKNOWN, Refused
+
+_TERMINAL = ("needs a terminal, which only a terminal session block has (exec=\"session\", with the lines typed "
+             "into it as `> ` lines); elsewhere, start the container with -d and run commands in it with "
+             "`docker exec NAME COMMAND`")
+_DEVICE = "it gives the container a host device"
+# Options refused whatever their value: they reach past the container (devices, the kernel, the Docker socket),
+# need a terminal, depend on the machine, or print what differs between CLI versions.
+REFUSED_OPTIONS = {
+    "--privileged": "it gives the container the whole host: every device and capability of the machine",
+    "--cap-add": "it widens what the container may do to the machine",
+    "--device": _DEVICE, "--device-cgroup-rule": _DEVICE, "--gpus": _DEVICE,
+    "--device-read-bps": _DEVICE, "--device-read-iops": _DEVICE, "--device-write-bps": _DEVICE,
+    "--device-write-iops": _DEVICE, "--blkio-weight-device": _DEVICE,
+    "--cgroup-parent": "it places the container in cgroups outside Docker's own",
+    "--runtime": "another container runtime makes outputs depend on the machine",
+    "--storage-opt": "storage driver options depend on the machine",
+    "--volume-driver": "volume plugins are not installed in labs",
+    "--use-api-socket": "it gives the container the Docker socket, and with it the whole host",
+    "--detach-keys": "the lessons teach Docker's own detach keys, Ctrl+P Ctrl+Q",
+    "--help": HELP_REFUSED,
+    "--kubeconfig": "Kubernetes is not part of these lessons",
+    "--checkpoint": "checkpoints are experimental", "--checkpoint-dir": "checkpoints are experimental",
+    "--isolation": "isolation modes exist only on Windows",
+    "--platform": "another platform's image would have to be pulled",
+    "--disable-content-trust": "content trust concerns registries, which lessons never contact",
+    "--follow": "it never ends, and a page's command must (show what was logged so far, without -f)",
+}
+REFUSED_VERBS = {
+    "image pull": "it needs a registry, and lessons never contact the internet",
+    "image push": "it needs a registry, and lessons never contact the internet",
+    "login": "it needs a registry, and lessons never contact the internet",
+    "logout": "it needs a registry, and lessons never contact the internet",
+    "search": "it needs a registry, and lessons never contact the internet",
+    "image build": "lesson images are built by the engine from images/ (add a folder there)",
+    "container commit": "pages must not change the images that other pages share",
+    "image tag": "pages must not change the images that other pages share",
+    "image rm": "pages must not change the images that other pages share",
+    "image save": "it writes a tar archive; pages must not change the images other pages share",
+    "image load": "pages must not change the images that other pages share",
+    "image import": "pages must not change the images that other pages share",
+    "container export": "it writes a tar archive of a container; use docker cp for single files",
+    "container prune": "it removes objects the page did not create",
+    "network prune": "it removes objects the page did not create",
+    "volume prune": "it removes objects the page did not create",
+    "image prune": "it removes objects the page did not create",
+    "system prune": "it removes objects the page did not create",
+    "container update": "not needed by the lessons",
+    "container stats": "its output changes every second",
+}
+
+
+def parse_docker(argv: Sequence[str]) -> DockerCall:
+    """Split a docker command line into its verb, options and positional arguments (see docker_grammar); a
+    refused verb is refused with the reason."""
+    verb, i = resolve_verb(argv)
+    if verb in REFUSED_VERBS:
+        raise Refused(f"'docker {verb}' is refused: {REFUSED_VERBS[verb]}")
+    return split_call(argv, verb, i)
+
+
+def check_docker(argv: Sequence[str], config: Config, *, terminal: bool = False) -> DockerCall:
+    """`terminal`: the command runs in a terminal session (exec="session"), where -i, -t and `docker attach` have
+    a terminal to use."""
+    call = parse_docker(argv)
+    verb = call.verb
+    if verb == "container attach" and not terminal:
+        raise Refused(f"'docker attach' {_TERMINAL}")
+    options, _, _ = walk(argv, verb, call.verb_index + 1)
+    for flag, value, spelled in options:
+        short, _, since = OPTIONS[verb][flag]
+        if spelled == short and short in SHORTS_OF_OLD.get(verb, ()) and short in SHORTS_OF_NEW.get(verb, ()):
+            since = "20.10"  # a short option both CLIs have (-t of docker stop: --time there, --timeout here)
+        if since == "28":
+            hint = f": write {short}, which both have" if short and short in SHORTS_OF_OLD.get(verb, ()) else ""
+            raise Refused(f"'{flag}' exists only in docker CLI 28 and later; Debian's docker.io (CLI 20.10) stops "
+                          f"with 'unknown flag'{hint}")
+        if since == "20.10-only":
+            hint = f": write {short}" if short else ""
+            raise Refused(f"'{flag}' is deprecated: newer docker CLIs print a warning{hint}")
+        if flag in ("--tty", "--interactive"):
+            if terminal and verb in ("container run", "container exec"):
+                continue
+            if terminal:
+                raise Refused(f"'{flag}' of 'docker {verb}': in a terminal session, use docker run -it, "
+                              "docker exec -it or docker attach")
+            raise Refused(f"'{flag}' {_TERMINAL}")
+        reason = REFUSED_OPTIONS.get(flag)
+        if reason:
+            raise Refused(f"'{flag}' is refused: {reason}", match=f"{flag} {value}" if value is not None else flag)
+        if flag == "--pull" and value != "never":
+            raise Refused("--pull would contact a registry: lesson images are built from this repository")
+        danger = _dangerous(flag, value, config)
+        if danger:
+            raise Refused(danger, match=f"{flag} {value}" if value is not None else flag)
+    if verb == "container cp":
+        _check_cp(call.positionals, config)
+    return call
+
+
+def _dangerous(flag: str, value: str | None, config: Config) -> str | None:
+    """Refusals that depend on an option's value (its long name; UNKNOWN parts are checked again at run time)."""
+    if value is None or value == UNKNOWN:
+        return None
+    if flag in ("--pid", "--ipc", "--userns", "--uts", "--cgroupns") and value == "host":
+        return f"{flag}=host shares the machine's {flag[2:]} namespace with the container"
+    if flag == "--security-opt" and not value.startswith("no-new-privileges"):
+        return f"--security-opt {value} weakens the container's confinement"
+    if flag == "--volume" and ":" in value:  # without ':' it is an anonymous volume
+        source = value.split(":", 1)[0]
+        if source.startswith("/") or source.startswith("."):
+            return _bind_source(source, config)
+    if flag == "--mount":
+        fields = dict(f.partition("=")[::2] for f in value.split(","))
+        if any(k.startswith("volume-opt") for k in fields) or "volume-driver" in fields:
+            return "--mount with volume-opt/volume-driver can mount any folder of the machine as a volume"
+        source = fields.get("source") or fields.get("src") or ""
+        if fields.get("type") == "bind" and source:
+            return _bind_source(source, config)
+    if flag == "--opt" and (value.startswith("device=") or "bind" in value):
+        return f"--opt {value}: volume options can mount any folder of the machine"
+    if flag == "--log-driver" and value not in ("json-file", "local", "none"):
+        return f"--log-driver {value} would send the container's output elsewhere: use json-file or local"
+    if flag == "--log-opt" and value.partition("=")[0] not in ("max-size", "max-file", "compress", "mode",
+                                                                 "max-buffer-size", "labels", "env", "tag"):
+        return f"--log-opt {value}: only max-size, max-file, compress, mode, max-buffer-size, labels, env, tag"
+    if flag in ("--env-file", "--label-file", "--cidfile"):
+        return _page_file(flag, value, config)
+    return None
+
+
+def _page_file(flag: str, value: str, config: Config) -> str | None:
+    if UNKNOWN in value:
+        return None
+    path = PurePosixPath(value)
+    outside = path.is_absolute() and PurePosixPath(config.workdir) not in path.parents and not config.isolated
+    if ".." in path.parts or outside:
+        return f"{flag} {value}: files of the page must be below its working directory (use a relative path)"
+    return None
+
+
+def _bind_source(source: str, config: Config) -> str | None:
+    if source == UNKNOWN or UNKNOWN in source:
+        return None  # checked again with the real value
+    path = PurePosixPath(source)
+    if not path.is_absolute():
+        return None  # docker itself refuses relative -v sources; --mount resolves them against the cwd
+    if ".." in path.parts:
+        return f"bind mount source {source}: '..' is not allowed"
+    if path.parts[1:2] and path.parts[1] in ("proc", "sys", "dev"):
+        return f"bind mount of {source}: /proc, /sys and /dev are the kernel's, not files of a host"
+    if config.isolated or path == PurePosixPath(config.workdir) or PurePosixPath(config.workdir) in path.parents:
+        return None  # in a lab, every folder is the lab's own
+    return (f"bind mount of {source}: on the shared daemon pages may only bind-mount folders below their working "
+            "directory (write \"$PWD\"/NAME); in a lab any folder of the lab")
+
+
+def _check_cp(positionals: Sequence[str], config: Config) -> None:
+    if len(positionals) != 2:
+        return
+    for arg in positionals:
+        if arg == "-":
+            raise Refused("docker cp with '-' streams a tar archive: copy to a file and show it with cat")
+        if ":" not in arg and arg != UNKNOWN and arg.startswith("/"):
+            refusal = _bind_source(arg, config)
+            if refusal:
+                raise Refused("docker cp: host paths must be relative, or below the page's working directory")

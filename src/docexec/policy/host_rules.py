@@ -1,0 +1,135 @@
+"""The lint rules for host programs: what each may be given beyond its options (paths, ip objects, settings).
+Where a page runs decides: in a lab every path is the lab's own and every change dies with it; on the shared
+daemon a page may only read, and only files below its working folder, Docker's data, and the namespaces and
+network devices of /proc and /sys."""
+
+from __future__ import annotations
+
+import re
+from pathlib import PurePosixPath
+
+from docexec.policy.host_grammar import Where
+from docexec.policy.refusal import UNKNOWN
+
+READABLE_ON_THE_MACHINE = (re.compile(r"/var/lib/docker(/.*)?"), re.compile(r"/proc/(self|\d+|\0)/ns(/.*)?"),
+                           re.compile(r"/sys/class/net(/.*)?"))
+
+
+def readable(path: str, where: Where) -> str | None:
+    """On the shared daemon, a page reads files below its working folder, Docker's data, namespaces and network
+    devices; in a lab, anything (all of it is the lab's)."""
+    if where.isolated or path == UNKNOWN or not path.startswith("/"):
+        return None
+    pure = PurePosixPath(path)
+    if ".." in pure.parts:
+        return f"'{path}': '..' is not allowed"
+    if pure == PurePosixPath(where.workdir) or PurePosixPath(where.workdir) in pure.parents:
+        return None
+    if any(p.fullmatch(path) for p in READABLE_ON_THE_MACHINE):
+        return None
+    return (f"'{path}' is a file of the machine: on the shared daemon a page reads only its working folder, "
+            "/var/lib/docker, /proc/PID/ns and /sys/class/net (in a lab, the whole lab is the page's)")
+
+
+def paths(positionals: list[str], options: list[tuple[str, str | None]], where: Where) -> str | None:
+    for path in positionals:
+        problem = readable(path, where)
+        if problem:
+            return problem
+    return None
+
+
+def no_arguments(positionals: list[str], options: list[tuple[str, str | None]], where: Where) -> str | None:
+    return "only reading is allowed (no arguments)" if positionals else None
+
+
+def mkdir(positionals: list[str], options: list[tuple[str, str | None]], where: Where) -> str | None:
+    for path in positionals:
+        if path == UNKNOWN:
+            continue
+        pure = PurePosixPath(path)
+        inside = not pure.is_absolute() or PurePosixPath(where.workdir) in pure.parents
+        if ".." in pure.parts or not inside:
+            return "mkdir only makes folders below the page's working directory (use a relative path)"
+    return None
+
+
+_CHANGES = {"add", "del", "delete", "set", "change", "replace", "flush", "append", "prepend", "attach", "detach",
+            "exec"}
+IP_OBJECTS = {"a", "addr", "address", "l", "link", "r", "route", "n", "neigh", "neighbor", "neighbour", "netns",
+              "ru", "rule", "maddr", "ma", "mroute", "nexthop", "tunnel"}
+
+
+def ip(positionals: list[str], options: list[tuple[str, str | None]], where: Where) -> str | None:
+    if not positionals:
+        return None
+    obj = positionals[0]
+    if obj not in IP_OBJECTS:
+        return f"'ip {obj}' is not allowed; allowed objects: {', '.join(sorted(IP_OBJECTS))}"
+    action = positionals[1] if len(positionals) > 1 else "show"
+    if obj == "netns" and action == "exec":
+        return "'ip netns exec' runs any program: use nsenter with an allowed command"
+    if action in _CHANGES and not where.isolated:
+        return f"'ip {obj} {action}' changes the host; only a lab may be changed (on the shared daemon: show)"
+    return None
+
+
+def bridge(positionals: list[str], options: list[tuple[str, str | None]], where: Where) -> str | None:
+    if positionals and positionals[0] not in ("link", "fdb", "vlan", "mdb"):
+        return f"'bridge {positionals[0]}' is not allowed"
+    if len(positionals) > 1 and positionals[1] in _CHANGES and not where.isolated:
+        return f"'bridge {positionals[0]} {positionals[1]}' changes the host; only show is allowed here"
+    return None
+
+
+_IPTABLES_LISTING = {"-S", "--list-rules", "-L", "--list", "-V", "--version"}
+
+
+def iptables(positionals: list[str], options: list[tuple[str, str | None]], where: Where) -> str | None:
+    flags = {flag for flag, _ in options}
+    if not flags & _IPTABLES_LISTING and not where.isolated:
+        return "only listing (-S, -L) is allowed on the shared daemon's host"
+    return None
+
+
+def sysctl(positionals: list[str], options: list[tuple[str, str | None]], where: Where) -> str | None:
+    writes = [p for p in positionals if "=" in p] or [v for f, v in options if f == "-w" and v]
+    for setting in writes:
+        key = setting.split("=", 1)[0].replace("/", ".")
+        if not where.isolated:
+            return "only reading is allowed on the shared daemon's host"
+        if not key.startswith("net."):
+            return f"'{key}' is a setting of the machine's kernel: a lab may change only its own net.* settings"
+    return None
+
+
+def curl(positionals: list[str], options: list[tuple[str, str | None]], where: Where) -> str | None:
+    if not any("://" in p for p in positionals):
+        return "curl needs an http:// URL of this lab or machine"
+    return None
+
+
+def tcpdump(positionals: list[str], options: list[tuple[str, str | None]], where: Where) -> str | None:
+    if not where.isolated:
+        return "capturing is only allowed in a lab (on the shared daemon it would show the machine's traffic)"
+    if not any(flag == "-c" for flag, _ in options):
+        return "give -c N: a capture must end by itself"
+    return None
+
+
+FIND_PRIMARIES = {"-name": 1, "-iname": 1, "-path": 1, "-type": 1, "-maxdepth": 1, "-mindepth": 1, "-size": 1,
+                  "-newer": 1, "-user": 1, "-group": 1, "-perm": 1, "-links": 1, "-inum": 1, "-empty": 0,
+                  "-print": 0, "-print0": 0, "-ls": 0, "-xdev": 0, "-mount": 0, "-o": 0, "-a": 0, "-not": 0,
+                  "-and": 0, "-or": 0, "-L": 0, "-H": 0, "-P": 0}
+
+
+def find(positionals: list[str], options: list[tuple[str, str | None]], where: Where) -> str | None:
+    for word in positionals:
+        if word in ("(", ")", "!"):
+            continue
+        if not word.startswith("-"):
+            problem = readable(word, where) if word.startswith("/") else None
+            if problem:
+                return problem
+    return None
+

@@ -1,0 +1,272 @@
+"""Turn a page's executable blocks into terminal transcripts (HTML that Material for MkDocs styles as code).
+
+Nothing here depends on MkDocs. `render_page` gives the HTML of each block of a page and of the note under its
+title; the MkDocs plugin hands each block's HTML to SuperFences as the output of its fence (superfence.py), so
+Python-Markdown stashes it without parsing it again, wherever the fence is (inside an admonition, a tab, a list).
+The words around the transcripts come from `Labels` (the book's language; page_labels.py).
+The wrapper's `data-copy` holds only the commands, which is what Material's copy button copies: in exec="host"
+blocks with `sudo ` in front of those that need root (sudo.py). A block that is never run (run="no") has no copy
+button (Material leaves out blocks inside `.no-copy`): it is there to be read, not pasted.
+A terminal session (exec="session") shows, under each command, the screen its program left: the lines typed into it
+marked where they were typed, keys as <kbd>; and a replay button that assets/javascripts/docexec-replay.js wakes.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from docexec.page.model import Block, Page
+from docexec.render.sudo import copy_line, needs_root, root_variables
+from docexec.render.wording import ENGLISH, Labels
+from docexec.run.terminal import Typed, key_label
+from docexec.store.normalize import normalize
+from docexec.store.recording import CommandRecord, PageRecording
+
+
+@dataclass(frozen=True)
+class EngineRecording:
+    """A page's recording on one engine (None: never recorded there), as the page shows it."""
+
+    label: str  # "Engine 28.5"
+    stored: PageRecording | None
+    stale: bool = False
+    cast_href: Callable[[Block], str | None] | None = None  # where a session block's replay is, from the page
+    stale_blocks: frozenset[str] | None = None  # of a stale recording, the blocks that changed (None: all)
+
+    def marks(self, block: Block) -> bool:
+        """Whether the block's transcript is marked as waiting to be recorded again."""
+        return self.stale and (self.stale_blocks is None or block.id in self.stale_blocks)
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """The HTML of a page's transcripts, by block id ("" for a block that is run but not shown), and of the note
+    under its title ("" when it has none)."""
+
+    blocks: dict[str, str] = field(default_factory=dict)
+    note: str = ""
+
+    def with_note(self, markdown: str) -> str:
+        """The page's Markdown with the note (raw HTML) after the title line."""
+        if not self.note:
+            return markdown
+        lines = markdown.split("\n")
+        for i, line in enumerate(lines):
+            if line.startswith("# "):
+                lines[i + 1:i + 1] = ["", self.note, ""]
+                return "\n".join(lines)
+        return self.note + "\n\n" + markdown
+
+
+def render_page(page: Page, stored: PageRecording | None, *, stale: bool = False,
+                others: Iterable[EngineRecording] = (),
+                cast_href: Callable[[Block], str | None] | None = None,
+                stale_blocks: frozenset[str] | None = None, label: str = "Engine",
+                labels: Labels = ENGLISH) -> Rendered:
+    """`stored` is the page's recording on the book's first engine; `others`, on its other engines. A block shows
+    one transcript where every engine gave the same output (after normalisation), else a tab per engine, newest
+    first. `cast_href`: the address, relative to the page, of a session block's replay on the first engine (None:
+    no replay); each of `others` brings its own. `stale`: the page changed since it was recorded; `stale_blocks`:
+    which blocks did (recording.changed_blocks), only those are marked; None marks every block. `label`: the
+    first engine's tab title."""
+    engines = [EngineRecording(label, stored, stale, cast_href, stale_blocks),
+               *(o for o in others if o.stored is not None)]
+    engines.sort(key=lambda e: _version_key(e.label), reverse=True)
+    root_vars = root_variables(page.blocks)
+    blocks = {block.id: render_engines(block, engines, stored, root_vars, labels) if block.show else ""
+              for block in page.blocks}
+    note = ""
+    if stored is not None and page.executed:
+        note = "\n".join(page_note(e.stored, stale=e.stale, whole=e.stale_blocks is None,
+                                   shown=sum(b.show and e.marks(b) for b in page.executed), labels=labels)
+                         for e in engines if e.stored is not None)
+    return Rendered(blocks, note)
+
+
+def page_note(stored: PageRecording, *, stale: bool, whole: bool = True, shown: int = 0,
+              labels: Labels = ENGLISH) -> str:
+    """The note under the title. A stale page says what changed: the whole page (its images or hosts), `shown`
+    blocks (marked where they are), or only what the reader does not see (setup blocks, blocks removed)."""
+    engine = stored.engine
+    text = labels.page_note.format(date=stored.recorded[:10], engine=engine.get("engine", "?"),
+                                   api=engine.get("api", "?"), client=engine.get("client", "?"),
+                                   storage_driver=engine.get("storage_driver", "?"))
+    if stored.edited:
+        text += labels.page_edited.format(count=len(stored.edited))
+    if stale and whole:
+        text += labels.page_stale
+    elif stale and shown:
+        text += labels.page_stale_blocks.format(count=shown)
+    elif stale:
+        text += labels.page_stale_hidden
+    return f'<p class="docexec-page-source{" docexec-stale" if stale else ""}">{html.escape(text)}</p>'
+
+
+def render_engines(block: Block, engines: list[EngineRecording], first: PageRecording | None,
+                   root_vars: frozenset[str] = frozenset(), labels: Labels = ENGLISH) -> str:
+    """One transcript when the engines agree on the block (or it is not run), else content tabs, one per engine.
+    Material links tabs with the same label across the page (content.tabs.link): a reader picks a version once."""
+    recorded = [e for e in engines if e.stored is not None and block.id in e.stored.blocks]
+    if not block.run or len(recorded) < 2 or _agree(block, [e.stored.blocks[block.id] for e in recorded
+                                                             if e.stored is not None]):
+        records = first.blocks.get(block.id) if first else None
+        also = [e.stored for e in recorded if e.stored is not None and e.stored is not first]
+        own = next((e for e in engines if e.stored is first), None)
+        href = _href(own, block) if own and records else None
+        return render_block(block, records, first, stale=bool(own and own.marks(block)), also=also, cast_href=href,
+                            root_vars=root_vars, labels=labels)
+    name = f"__tabbed_docexec_{block.id}"
+    inputs = "".join(f'<input{" checked" if n == 0 else ""} id="{name}_{n + 1}" name="{name}" type="radio">'
+                     for n in range(len(recorded)))
+    titles = "".join(f'<label for="{name}_{n + 1}">{html.escape(e.label)}</label>' for n, e in enumerate(recorded))
+    tabs = []
+    for n, e in enumerate(recorded):
+        assert e.stored is not None
+        anchor = f"run-{block.id}" + (f"-{_slug(e.label)}" if n else "")
+        tabs.append(render_block(block, e.stored.blocks[block.id], e.stored, stale=e.marks(block),
+                                 cast_href=_href(e, block), root_vars=root_vars, anchor=anchor, labels=labels))
+    blocks = "".join(f'<div class="tabbed-block">{tab}</div>' for tab in tabs)
+    return (f'<div class="tabbed-set tabbed-alternate docexec-engines" data-tabs="{block.id}:{len(recorded)}">'
+            f'{inputs}<div class="tabbed-labels">{titles}</div><div class="tabbed-content">{blocks}</div></div>')
+
+
+def _slug(label: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", label.lower()).strip("-")  # "Engine 20.10" -> "engine-20-10"
+
+
+def _href(engine: EngineRecording, block: Block) -> str | None:
+    return engine.cast_href(block) if engine.cast_href and block.kind == "session" else None
+
+
+def _agree(block: Block, outputs: list[list[CommandRecord]]) -> bool:
+    def raw(records: list[CommandRecord]) -> list[tuple[int, str]]:
+        return [(r.returncode, r.output) for r in records]
+
+    def shape(records: list[CommandRecord]) -> list[tuple[int, str]]:
+        return [(r.returncode, normalize(r.output, block.volatile)) for r in records]
+    if all(raw(o) == raw(outputs[0]) for o in outputs[1:]):
+        return True  # the same bytes: no need to normalise (most blocks, and the cost of a warm build)
+    return all(shape(o) == shape(outputs[0]) for o in outputs[1:])
+
+
+def _version_key(label: str) -> tuple[int, ...]:
+    return tuple(int(n) for n in re.findall(r"\d+", label))
+
+
+def render_block(block: Block, records: list[CommandRecord] | None, stored: PageRecording | None,
+                 *, stale: bool = False, also: Iterable[PageRecording] = (), cast_href: str | None = None,
+                 root_vars: frozenset[str] = frozenset(), anchor: str = "", labels: Labels = ENGLISH) -> str:
+    """`anchor`: the wrapper's id (default run-ID; each engine's tab but the first gets its own)."""
+    anchor = anchor or f"run-{block.id}"
+    body: list[str] = []
+    for n, command in enumerate(block.commands):
+        body.append(f'<span class="gp">$ </span><span class="docexec-cmd">{_escape(command.display)}</span>\n')
+        record = records[n] if records and n < len(records) else None
+        if block.kind == "session":
+            body.append(_session_output(command.typed, record))
+        elif record is not None and record.output:
+            output = record.output if record.output.endswith("\n") else record.output + "\n"
+            body.append(f'<span class="go">{_escape(output)}</span>')
+    code = "".join(body).rstrip("\n")
+    session = " docexec-session" if block.kind == "session" else ""
+    if block.run:
+        copied = "\n".join(copy_line(c, root_vars) if block.kind == "host" else c.display for c in block.commands)
+        kind = "docexec docexec-stale" if stale else "docexec"
+        attrs = f'class="{kind}{session}" id="{anchor}" data-copy="{_escape(copied)}"'
+    else:
+        attrs = f'class="docexec docexec-not-run no-copy{session}" id="{anchor}"'
+    parts = [f"<div {attrs}>"]
+    if block.title:
+        parts.append(f'<p class="docexec-title">{html.escape(block.title)}</p>')
+    parts.append(f'<div class="language-console highlight"><pre><span></span><code>{code}</code></pre></div>')
+    note = html.escape(_source_note(block, records, stored, stale, list(also), labels)
+                       + (labels.sudo if _copied_with_sudo(block, root_vars) else ""))
+    note = re.sub(r"\d{4}-\d{2}-\d{2}", r'<span class="docexec-date">\g<0></span>', note)
+    if cast_href:  # shown by docexec-replay.js, which the page loads when it has a replay
+        note += (f' <button type="button" class="docexec-replay" data-cast="{html.escape(cast_href)}" hidden>'
+                 f"{html.escape(labels.replay)}</button>")
+    parts.append(f'<p class="docexec-source">{note}</p>')
+    parts.append("</div>")
+    return "\n".join(parts)
+
+
+def _source_note(block: Block, records: list[CommandRecord] | None, stored: PageRecording | None,
+                 stale: bool, also: list[PageRecording], labels: Labels) -> str:
+    if not block.run:
+        return labels.not_run.format(reason=block.reason)
+    if records is None or stored is None:
+        return labels.not_recorded
+    if any(block.id in s.edited for s in [stored, *also]):
+        return labels.edited
+    codes = sorted({r.returncode for r in records})
+    engines = labels.engines_joiner.join(
+        _short(s) for s in sorted([stored, *also], key=lambda s: _version_key(_short(s)), reverse=True))
+    what = labels.session_output if block.kind == "session" else labels.output
+    note = labels.recorded.format(what=what, engines=engines, same=labels.same_output if also else "",
+                                  date=stored.recorded[:10])
+    if codes != [0]:
+        note += labels.exit_codes.format(codes=labels.codes_joiner.join(str(c) for c in codes))
+    return note + (labels.stale_block if stale else "")
+
+
+def _copied_with_sudo(block: Block, root_vars: frozenset[str]) -> bool:
+    return block.run and block.kind == "host" and any(c.shell and needs_root(c.shell, root_vars)
+                                                      for c in block.commands)
+
+
+def _short(stored: PageRecording) -> str:
+    return stored.engine.get("engine", "?").split("+")[0]
+
+
+def _session_output(typed: tuple[Typed, ...], record: CommandRecord | None) -> str:
+    """The screen a session's command left, with each typed line marked where it was typed: its text as the program
+    echoed it, and keys (which show nothing, or `^C`) as badges. Without a recording: the typed lines as written."""
+    if record is None:
+        return "".join(f'<span class="gp">&gt; </span><span class="docexec-typed">{_escape(t.written)}</span>\n'
+                       for t in typed)
+    lines = record.output.removesuffix("\n").split("\n") if record.output else []
+    marks: dict[int, list[tuple[int, Typed]]] = {}
+    for line, (row, column) in zip(typed, record.typed_at, strict=False):
+        marks.setdefault(min(row, len(lines)), []).append((column, line))
+    if len(lines) in marks:
+        lines.append("")
+    shown = []
+    for row, text in enumerate(lines):
+        shown.append(_marked(text, sorted(marks.get(row, ()), key=lambda m: m[0])))
+    return f'<span class="go">{"".join(line + chr(10) for line in shown)}</span>' if shown else ""
+
+
+def _marked(text: str, marks: list[tuple[int, Typed]]) -> str:
+    out, pos = [], 0
+    for column, typed in marks:
+        at = min(_index_of_column(text, column), len(text))  # past the end: a blank the screen text has not kept
+        if at < pos:
+            continue
+        out.append(_escape(text[pos:at]))
+        pos = at
+        if typed.keys_only:
+            out.append("".join(f'<kbd class="docexec-key">{html.escape(key_label(k))}</kbd>' for k in typed.keys))
+        elif typed.text and text.startswith(typed.text, at):
+            out.append(f'<span class="docexec-typed">{_escape(typed.text)}</span>')
+            pos = at + len(typed.text)
+    out.append(_escape(text[pos:]))
+    return "".join(out)
+
+
+def _index_of_column(text: str, column: int) -> int:
+    """The index in `text` of the character at a terminal column (wide characters take two)."""
+    width = 0
+    for index, char in enumerate(text):
+        if width >= column:
+            return index
+        width += 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
+    return len(text) + max(0, column - width)
+
+
+def _escape(text: str) -> str:
+    """HTML-escape, keeping tabs: Python-Markdown expands literal tabs even inside raw HTML."""
+    return html.escape(text).replace("\t", "&#9;")

@@ -1,0 +1,288 @@
+"""Run one page as one session: its commands in order, on a real daemon, and clean up whatever happens.
+
+Page text never reaches a shell: each command line is parsed by `shellwords`, its words expanded by `expansion`,
+checked by `policy` and `tracking`, and its programs are started directly by `pipeline` (or in a terminal by
+`terminal`); `signals` stops them when the page is interrupted.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+
+from docexec.core.config import Config
+from docexec.core.errors import CommandFailed, DaemonUnavailable, PageError
+from docexec.core.signals import PROCESSES, SignalGuard, interrupt_all
+from docexec.hosts.backends import Backend, Host
+from docexec.hosts.daemon import IMAGE_LABEL, LABEL
+from docexec.page.model import Block, Command, Page
+from docexec.page.shellwords import ShellCommand, UnsetVariable
+from docexec.policy.check import Refused, check_argv, check_typed
+from docexec.policy.docker_grammar import iter_options, resolve_verb, split_call
+from docexec.run.expansion import Expansion, Prepare, Run, Substitutions, SubstitutionTimedOut
+from docexec.run.pipeline import PipeResult, run_pipeline
+from docexec.run.terminal import Event
+from docexec.run.tracking import Tracking
+from docexec.store.normalize import scrub_labels
+
+__all__ = ["Result", "Session", "SessionStuck", "interrupt_all"]
+
+
+@dataclass(frozen=True)
+class Result:
+    output: str
+    returncode: int
+    duration: float
+    timed_out: bool = False
+    truncated: bool = False
+    events: tuple[Event, ...] = ()  # exec="session": the terminal's byte stream, for a replay
+    typed_at: tuple[tuple[int, int], ...] = ()  # exec="session": where each `> ` line was typed on the screen
+
+
+class SessionStuck(PageError):
+    """A terminal session's program was not ready for a typed line, or never ended; the message shows the screen.
+    Cleanup runs as for any failing page."""
+
+
+class ClientVersions:
+    """The docker CLI's version per way of finding it, asked once per process: running the CLI costs ~50 ms."""
+
+    def __init__(self) -> None:
+        self._known: dict[str, str] = {}
+
+    def of(self, host: Host, mode: str, cli: object) -> str:
+        key = f"{mode}\0{host.env['PATH']}\0{cli}"  # these find the same docker CLI
+        if key not in self._known:
+            version = run_pipeline([host.wrap(["docker", "version", "--format", "{{.Client.Version}}"])],
+                                   env=host.env, cwd=host.cwd, timeout=20, limit=4096, split_stdout=True)
+            self._known[key] = version.stdout.strip()
+        return self._known[key]
+
+
+CLIENT_VERSIONS = ClientVersions()
+
+
+class Session:
+    """A page's run. Use as a context manager: entering makes the page's hosts (a lab, or the shared daemon with
+    its checks); leaving removes everything the page created."""
+
+    def __init__(self, page: Page, config: Config, backend: Backend, *,
+                 notify: Callable[[str], None] = print, progress: Callable[[str], None] | None = None) -> None:
+        self.page, self.config, self.backend = page, config, backend
+        self.notify = notify
+        self.progress = progress  # told each command as it starts (live progress of a recording)
+        self.run_id = backend.run_id
+        self.hosts: dict[str, Host] = {}
+        self.guard = SignalGuard(page.name)
+        self.commands: Commands | None = None  # made on entering, when the hosts are known
+
+    @property
+    def mode(self) -> str:
+        return self.backend.mode
+
+    def host(self, block: Block | None = None) -> Host:
+        """The host a block runs on: the one its host="..." names, or the page's first."""
+        return _host(self.page, self.hosts, block)
+
+    # ----------------------------------------------------------------------------------------------
+    # lifecycle
+
+    def __enter__(self) -> Session:
+        PROCESSES.opened(self)
+        try:
+            self.guard.install()
+            self.guard.raise_if_interrupted()
+            self.hosts = self.backend.__enter__()
+            # The policy checks paths against the working folder the commands really get (/lab in a lab).
+            checks = dataclasses.replace(self.config, workdir=Path(self.host().workdir),
+                                         isolated=self.backend.mode == "lab")
+            self.commands = Commands(self.page, checks, self.hosts, Tracking(self.run_id, self.config),
+                                     self.guard, self.progress)
+        except BaseException:
+            PROCESSES.closed(self)
+            self.guard.restore()
+            raise
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close(failing=exc is not None)
+
+    def close(self, *, failing: bool = False) -> None:
+        """Remove what the page created. Safe to call twice; never touches objects of other runs."""
+        try:
+            if PROCESSES.is_open(self):
+                self.backend.close(failing=failing)
+        finally:
+            PROCESSES.closed(self)
+            self.guard.restore()
+
+    def emergency_close(self) -> None:
+        """At process exit with the page still running (see signals.Processes.at_exit)."""
+        self.backend.emergency_close()
+
+    def engine(self) -> dict[str, str]:
+        """Versions and facts written beside the recording: the first host's engine, the CLI that ran the
+        commands, and how the page ran (in a lab, or on the shared daemon)."""
+        host = self.host()
+        facts = dict(host.daemon.engine())
+        facts["client"] = CLIENT_VERSIONS.of(host, self.backend.mode, self.config.cli)
+        facts["mode"] = self.backend.mode
+        if len(self.page.hosts) > 1:
+            facts["hosts"] = ", ".join(self.page.hosts)
+        return facts
+
+    def run(self, block: Block, command: Command, *, check: bool = True) -> Result:
+        """Run one command; with `check`, an exit code other than the block's raises CommandFailed."""
+        assert self.commands is not None, "a session runs commands once entered"
+        return self.commands.run(block, command, check=check)
+
+
+def _host(page: Page, hosts: dict[str, Host], block: Block | None) -> Host:
+    return hosts[block.host if block is not None and block.host else page.hosts[0]]
+
+
+class Commands:
+    """A page's commands on its hosts, once they are made: each line expanded (with the page's variables),
+    checked, started, retried as its block says, and what went wrong said with the page's line."""
+
+    def __init__(self, page: Page, checks: Config, hosts: dict[str, Host], tracking: Tracking,
+                 guard: SignalGuard, progress: Callable[[str], None] | None) -> None:
+        self.page, self.hosts = page, hosts
+        self.config = checks  # the project's settings as this run's checks see them (its working folder, lab)
+        self.tracking, self.guard, self.progress = tracking, guard, progress
+        self.expansion = Expansion(_host(page, hosts, None).workdir)
+        self.where = page.where or page.name
+        self._line = ""
+
+    def host(self, block: Block) -> Host:
+        return _host(self.page, self.hosts, block)
+
+    def run(self, block: Block, command: Command, *, check: bool = True) -> Result:
+        assert command.shell is not None, "blocks with run=\"no\" are never run"
+        self._line = command.text
+        if self.progress:
+            self.progress(command.text)
+        timeout = block.timeout or self.config.default_timeout
+        start = time.monotonic()
+        try:
+            if block.kind == "session":
+                result = self._session(block, command, command.shell, timeout)
+            else:
+                result = self._execute(block, command, command.shell, timeout)
+            while (block.retry and result.returncode != block.returncode and not result.timed_out
+                   and time.monotonic() - start < block.retry):
+                time.sleep(0.2)  # something finishes asynchronously (a namespace torn down, a server starting)
+                self.guard.raise_if_interrupted()
+                result = self._execute(block, command, command.shell, timeout)
+        except Refused as exc:
+            raise PageError(self.where, command.line, exc.message) from None
+        except UnsetVariable as exc:
+            raise PageError(self.where, command.line,
+                            f"${exc.name} is not set: assign it first with {exc.name}=$(command)") from None
+        self.guard.raise_if_interrupted()
+        # The output as a reader would see it: without the labels the engine added to track objects.
+        labels = (LABEL, IMAGE_LABEL)
+        result = dataclasses.replace(result, output=scrub_labels(result.output, labels),
+                                     duration=time.monotonic() - start,
+                                     events=tuple((t, k, scrub_labels(d, labels)) for t, k, d in result.events))
+        if result.returncode not in (0, block.returncode) and not self.host(block).daemon.answers():
+            raise DaemonUnavailable(
+                f"{self.where}:{command.line}: the Docker daemon stopped answering while "
+                f"running «{command.text}». Nothing was recorded; the previous recordings are untouched, and what "
+                "the page created is removed by the next run once the daemon is back.")
+        if check and (result.timed_out or result.returncode != block.returncode):
+            raise CommandFailed(self.where, command.line, command.text, block.returncode,
+                                None if result.timed_out else result.returncode, result.output,
+                                timed_out=result.timed_out, timeout=timeout)
+        return result
+
+    def _execute(self, block: Block, command: Command, shell: ShellCommand, timeout: float) -> Result:
+        substitute = Substitutions(self.expansion, self._prepare(block), self._run(block),
+                                   time.monotonic() + timeout)
+        try:
+            if shell.assign:
+                self.expansion.assign(shell, substitute)
+                return Result(substitute.printed, substitute.status, 0.0)
+            argvs = substitute.argvs(shell)
+        except SubstitutionTimedOut as exc:
+            return Result(substitute.printed + exc.result.output, 124, 0.0, timed_out=True)
+        res = self._run(block, split_stdout=False)(argvs, max(0.1, substitute.deadline - time.monotonic()))
+        return Result(substitute.printed + res.output, res.returncode, 0.0, res.timed_out, res.truncated)
+
+    def _session(self, block: Block, command: Command, shell: ShellCommand, timeout: float) -> Result:
+        """Run a session's command in a terminal of its own on the block's host and type its `> ` lines."""
+        from docexec.run.terminal import DEFAULT_PROMPT, Stuck, run_in_terminal
+
+        for typed in command.typed:  # again with this run's rules (the lab LAN only where there is a lab)
+            try:
+                check_typed(typed.text, self.config)
+            except Refused as exc:
+                raise PageError(self.where, typed.line, exc.message) from None
+        substitute = Substitutions(self.expansion, self._prepare(block), self._run(block), time.monotonic() + timeout,
+                                   strict=True)
+        (argv,) = substitute.argvs(shell)
+        host = self.host(block)
+        try:
+            run = run_in_terminal(host.wrap(argv), command.typed, env=host.env, cwd=host.cwd, timeout=timeout,
+                                  prompt=DEFAULT_PROMPT if block.prompt is None else block.prompt,
+                                  limit=self.config.max_output_bytes, started=PROCESSES.started,
+                                  ended=PROCESSES.ended, started_inside=_container_running(host, argv))
+        except Stuck as exc:
+            self.guard.raise_if_interrupted()
+            line = command.typed[exc.index].line if exc.index < len(command.typed) else command.line
+            shown = exc.screen if len(exc.screen) <= 4000 else "[... cut ...]\n" + exc.screen[-4000:]
+            screen = "".join(f"  | {ln}\n" for ln in shown.splitlines())
+            raise SessionStuck(self.where, line, f"{exc.reason}; " + (f"the screen:\n{screen}" if screen else
+                                                                     "the screen is empty\n")
+                               + "(everything the page created is removed)") from None
+        return Result(run.screen, run.returncode, 0.0, truncated=run.truncated, events=run.events,
+                      typed_at=run.typed_at)
+
+    def _prepare(self, block: Block) -> Prepare:
+        """How a stage's argv is checked (policy) and what it gets added (tracking), for this block."""
+        def prepare(stage: int, argv: list[str]) -> list[str]:
+            call = check_argv(argv, kind=block.kind, page=self.page.name, config=self.config, stage=stage,
+                              line=self._line)
+            return argv if call is None else self.tracking.prepare(self.host(block).daemon, argv, call)
+
+        return prepare
+
+    def _run(self, block: Block, *, split_stdout: bool = True) -> Run:
+        host = self.host(block)
+
+        def run(argvs: list[list[str]], timeout: float) -> PipeResult:
+            return run_pipeline([host.wrap(argv) for argv in argvs], env=host.env, cwd=host.cwd, timeout=timeout,
+                                limit=self.config.max_output_bytes, split_stdout=split_stdout)
+
+        return run
+
+
+def _container_running(host: Host, argv: Sequence[str]) -> Callable[[], bool] | None:
+    """For `docker run ... --name X ...` in a session: whether X runs yet (typing waits for it); None otherwise.
+    The name is read with the lint's own docker grammar, so every spelling counts and a `--name` after the image
+    (an argument of the container's command) does not."""
+    if not argv or Path(argv[0]).name != "docker":
+        return None
+    try:
+        verb, i = resolve_verb(argv)
+        if verb != "container run":
+            return None
+        name = dict(iter_options(argv, split_call(argv, verb, i))).get("--name")
+    except Refused:
+        return None
+    if not name:
+        return None
+    client = host.daemon.client
+
+    def running() -> bool:
+        try:
+            return bool(client.api.inspect_container(name)["State"]["Running"])
+        except Exception:  # not created yet, or the daemon is busy: not running
+            return False
+
+    return running

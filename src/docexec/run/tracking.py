@@ -1,0 +1,76 @@
+"""What the engine adds to a page's docker commands, and what it lets them change.
+
+Every container, network and volume a page creates carries a label with the run's id (how its objects are told
+from others' on a shared daemon, and found again after a crash), runs with memory and process limits, and never
+pulls; a command that stops, removes or enters an object must name one the page created.
+"""
+
+from __future__ import annotations
+
+from docexec.core.config import Config
+from docexec.hosts.daemon import LABEL, Daemon
+from docexec.policy.check import UNKNOWN, DockerCall, Refused, iter_options
+
+OWNED_TARGETS = {  # verbs that change an object: the page must have created it
+    "container stop": "container", "container kill": "container", "container rm": "container",
+    "container restart": "container", "container pause": "container", "container unpause": "container",
+    "container rename": "container", "container exec": "container", "container cp": "container",
+    "network rm": "network", "volume rm": "volume", "container attach": "container",
+}
+
+
+class Tracking:
+    """One run's labels and ownership checks (`run_id` names the run)."""
+
+    def __init__(self, run_id: str, config: Config) -> None:
+        self.run_id, self.config = run_id, config
+
+    def prepare(self, daemon: Daemon, argv: list[str], call: DockerCall) -> list[str]:
+        """Track what the command creates (a label the page does not show) and check what it changes."""
+        kind = OWNED_TARGETS.get(call.verb)
+        if kind:
+            targets = list(call.positionals[:1]) if call.verb in ("container exec", "container rename") else \
+                [p.split(":", 1)[0] for p in call.positionals if ":" in p] if call.verb == "container cp" else \
+                list(call.positionals)
+            for target in targets:
+                if not daemon.owns(kind, target, self.run_id):
+                    raise Refused(f"{kind} '{target}' was not created by this page: pages only change what they "
+                                  "create")
+        connects = call.verb in ("network connect", "network disconnect") and len(call.positionals) >= 2
+        if connects and not daemon.owns("container", call.positionals[1], self.run_id):
+            raise Refused(f"container '{call.positionals[1]}' was not created by this page")
+        extra: list[str] = []
+        if call.verb in ("container run", "container create"):
+            options = iter_options(argv, call)
+            flags = {flag for flag, _ in options}
+            extra = ["--label", f"{LABEL}={self.run_id}", "--pull", "never"]
+            if "--memory" not in flags:
+                extra += ["--memory", self.config.memory_limit]
+            if "--pids-limit" not in flags:
+                extra += ["--pids-limit", str(self.config.pids_limit)]
+            for name in _named_volumes(options):
+                if not daemon.volume_exists(name):
+                    daemon.create_volume(name, self.run_id)
+        elif call.verb in ("network create", "volume create"):
+            extra = ["--label", f"{LABEL}={self.run_id}"]
+        if not extra:
+            return argv
+        at = call.verb_index + 1
+        return [*argv[:at], *extra, *argv[at:]]
+
+
+def _named_volumes(options: list[tuple[str, str | None]]) -> list[str]:
+    names = []
+    for flag, value in options:
+        if not value or UNKNOWN in value:
+            continue
+        if flag == "--volume":
+            source = value.split(":", 1)[0]
+            if ":" in value and source and not source.startswith(("/", ".")):
+                names.append(source)
+        elif flag == "--mount":
+            fields = dict(f.partition("=")[::2] for f in value.split(","))
+            named = fields.get("source") or fields.get("src")
+            if fields.get("type", "volume") == "volume" and named:
+                names.append(named)
+    return names

@@ -1,0 +1,107 @@
+"""A book's pages as the engine sees them: parsed and checked (through the page cache), which engine each runs
+on, their digests (the lesson images included) and the status of their recordings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from docexec.core.config import Config
+from docexec.core.errors import PageError, raise_all
+from docexec.hosts.images import ImageSpec, load_images
+from docexec.page.model import Page, parse_file, parse_page_collecting
+from docexec.policy.check import Refused, check_static, check_typed
+from docexec.store import recording
+from docexec.store.pagecache import PageCache
+
+
+class PageSet:
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.images: list[ImageSpec] = load_images(config.images_dir)
+        self._image_digests: dict[str, str] = {}
+        self._page_cache = PageCache(config)
+
+    def page_paths(self) -> list[Path]:
+        return sorted(self.config.docs_dir.rglob("*.md"))
+
+    def load_page(self, name: str, source: str | None = None) -> Page:
+        """Parse a page and check every command it would run; PageError names the problem (PageErrors, every
+        problem of the page, when there are several). Pages that parsed cleanly before, with the same text, engine
+        and settings, come from the page cache."""
+        path = self.config.docs_dir / name
+        where = path.relative_to(self.config.root).as_posix() if path.is_relative_to(self.config.root) else name
+        if source is None:
+            try:
+                source = path.read_text(encoding="utf-8")
+            except UnicodeDecodeError:
+                parse_file(path, name, where)  # raises the PageError that names the bad byte
+                raise
+        key = self._page_cache.key(name, source)
+        cached = self._page_cache.get(key)
+        if cached is not None:
+            return cached
+        page, errors = parse_page_collecting(name, source, where)
+        errors += self._refusals(page)
+        raise_all(errors)
+        self._page_cache.put(key, page)
+        return page
+
+    def _refusals(self, page: Page) -> list[PageError]:
+        """What the policy refuses in the page: its engines, each command and each line typed in a session."""
+        errors = []
+        known = [e.name for e in self.config.engines]
+        errors += [PageError(page.where, page.engines_line, f"engines: '{engine}' is not an engine of this book "
+                                                            f"({', '.join(known)}; see pyproject.toml)")
+                   for engine in page.engines or () if engine not in known]
+        for block, command in page.commands:
+            assert command.shell is not None
+            try:
+                check_static(command.shell, kind=block.kind, page=page.name, config=self.config, line=command.text)
+            except Refused as exc:
+                errors.append(PageError(page.where, command.line, f"{exc.message} (in «{command.text[:80]}»)"))
+            for typed in command.typed:
+                try:
+                    check_typed(typed.text, self.config)
+                except Refused as exc:
+                    errors.append(PageError(page.where, typed.line, f"{exc.message} (in «{typed.written[:80]}»)"))
+        return errors
+
+    def pages(self) -> list[Page]:
+        """Every page under docs/ that has executable blocks."""
+        found = []
+        for path in self.page_paths():
+            page = self.load_page(self.config.page_name(path))
+            if page.blocks:
+                found.append(page)
+        return found
+
+    def runs_here(self, page: Page) -> bool:
+        """Whether the page runs on this project's engine (front matter `engines:` may name only some)."""
+        return page.engines is None or self.config.engine in page.engines
+
+    def digest(self, page: Page) -> str:
+        return page.digest(self._images_of(page))
+
+    def context_digest(self, page: Page) -> str:
+        return page.context_digest(self._images_of(page))
+
+    def _images_of(self, page: Page) -> dict[str, str]:
+        words = page.plain_words()
+        return {spec.tag: self._image_digest(spec) for spec in self.images if spec.used_by(words)}
+
+    def _image_digest(self, spec: ImageSpec) -> str:
+        """The image's content hash, computed once: a PageSet lives for one build, one `docexec record` or one
+        pytest session (mkdocs serve makes a new one for each rebuild), and the lesson images do not change then."""
+        if spec.tag not in self._image_digests:
+            self._image_digests[spec.tag] = spec.digest()
+        return self._image_digests[spec.tag]
+
+    def status(self, page: Page) -> recording.Status:
+        return recording.status(self.config.snippets_dir, page, self.digest(page))
+
+    def changed_blocks(self, page: Page) -> frozenset[str] | None:
+        """Of a stale page: the blocks that changed since it was recorded (None: the whole page)."""
+        return recording.changed_blocks(self.config.snippets_dir, page, self.context_digest(page))
+
+    def close(self) -> None:
+        self._page_cache.save()

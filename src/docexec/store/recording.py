@@ -1,0 +1,298 @@
+"""Recorded outputs under snippets/: one transcript per block, one metadata file per page.
+
+    snippets/network/bridge/bridge-three.txt     $ docker run ...  then its output, for each command
+    snippets/network/bridge/_page.json           page hash, exit codes, durations, engine, date, block hashes,
+                                                 and the sha256 of each transcript and replay as recorded
+    snippets/modes/interactive/detach.cast       exec="session" blocks: the terminal's byte stream (asciicast v2)
+
+Transcripts are plain UTF-8, meant to be read in `git diff`. The metadata counts each command's output lines, so
+a transcript is split back into outputs exactly, whatever the output contains. A session's transcript holds, for
+each command, the text its terminal showed; its metadata, where each `> ` line was typed on that screen.
+
+The page hash alone decides whether a recording is current. The hash of each block (`block_hashes`) and of what
+all blocks share (`context_hash`: images, hosts) say which blocks of a stale page changed, so that only those are
+marked. Recordings written before these keys existed stay valid: for them the blocks' commands and exit codes,
+which the metadata always held, are compared instead.
+
+The sha256 of each file (`sha256`, written at record time) tells a transcript edited by hand from a real one:
+such a block is loaded, but marked as edited (PageRecording.edited), never shown or checked as a real output.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from docexec.core.errors import RecordingError
+from docexec.page.model import Block, Page
+from docexec.run.terminal import Event, asciicast, cast_text
+from docexec.store.normalize import normalize
+from docexec.userland.debs import sha256
+
+FORMAT = 1
+META = "_page.json"
+Status = Literal["current", "stale", "missing"]
+
+
+@dataclass(frozen=True)
+class CommandRecord:
+    command: str
+    output: str
+    returncode: int
+    duration: float
+    typed_at: tuple[tuple[int, int], ...] = ()  # exec="session": (line of output, column) of each `> ` line
+    events: tuple[Event, ...] = ()  # exec="session", just recorded: the terminal's byte stream (not read back)
+
+
+@dataclass(frozen=True)
+class PageRecording:
+    page: str
+    digest: str
+    recorded: str
+    engine: dict[str, str]
+    blocks: dict[str, list[CommandRecord]]
+    edited: frozenset[str] = frozenset()  # blocks whose files differ from what was recorded (edited by hand)
+    edited_files: tuple[Path, ...] = ()  # those files
+
+
+def page_folder(snippets_dir: Path, page: str) -> Path:
+    return snippets_dir / page.removesuffix(".md")
+
+
+def cast_path(snippets_dir: Path, page: str, block_id: str) -> Path:
+    """The asciicast of a session block."""
+    return page_folder(snippets_dir, page) / f"{block_id}.cast"
+
+
+def transcript(block: Block, records: list[CommandRecord]) -> str:
+    parts = []
+    for command, record in zip(block.commands, records, strict=True):
+        parts.append(f"$ {command.display}\n")
+        parts.append(_with_newline(record.output))
+    return "".join(parts)
+
+
+def _with_newline(text: str) -> str:
+    return text if not text or text.endswith("\n") else text + "\n"
+
+
+def read_meta(snippets_dir: Path, page: str) -> dict[str, object] | None:
+    path = page_folder(snippets_dir, page) / META
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as exc:
+        raise RecordingError(f"{path}: unreadable ({exc}); record the page again") from None
+    return data if isinstance(data, dict) else None
+
+
+def status(snippets_dir: Path, page: Page, digest: str) -> Status:
+    meta = read_meta(snippets_dir, page.name)
+    if meta is None:
+        return "missing"
+    folder = page_folder(snippets_dir, page.name)
+    if meta.get("hash") != digest or meta.get("format") != FORMAT:
+        return "stale"
+    if any(not (folder / f"{b.id}.txt").is_file() for b in page.executed):
+        return "missing"
+    if any(not (folder / f"{b.id}.cast").is_file() for b in page.executed if b.kind == "session"):
+        return "missing"
+    return "current"
+
+
+def changed_blocks(snippets_dir: Path, page: Page, context: str) -> frozenset[str] | None:
+    """The ids of the executed blocks whose commands (or options that decide their output) changed since the page
+    was recorded, new blocks included; None when the change concerns the whole page (its images or hosts, or
+    cannot be told: an old recording where no block's commands differ). An empty set: blocks were only removed
+    or moved. Meaningful for a stale page."""
+    meta = read_meta(snippets_dir, page.name)
+    if meta is None:
+        return None
+    hashes = meta.get("block_hashes")
+    if isinstance(hashes, dict):
+        if meta.get("context_hash") != context:
+            return None
+        return frozenset(b.id for b in page.executed if hashes.get(b.id) != b.digest())
+    recorded = meta.get("blocks")
+    recorded = recorded if isinstance(recorded, dict) else {}
+    changed = frozenset(b.id for b in page.executed if not _same_commands(b, recorded.get(b.id)))
+    return changed or None
+
+
+def _same_commands(block: Block, entries: object) -> bool:
+    if not isinstance(entries, list) or len(entries) != len(block.commands):
+        return False
+    return all(isinstance(e, dict) and e.get("command") == c.text and e.get("returncode") == block.returncode
+               for e, c in zip(entries, block.commands, strict=True))
+
+
+def load(snippets_dir: Path, page: Page) -> PageRecording | None:
+    """The page's recording, split per command; None when there is none. Raises RecordingError when the files
+    do not agree with each other (edited by hand in a way that changed their line structure)."""
+    meta = read_meta(snippets_dir, page.name)
+    if meta is None:
+        return None
+    folder = page_folder(snippets_dir, page.name)
+    blocks_meta = meta.get("blocks")
+    if not isinstance(blocks_meta, dict):
+        raise RecordingError(f"{folder / META}: has no blocks; record the page again")
+    blocks: dict[str, list[CommandRecord]] = {}
+    edited = _edited(folder, meta, page)
+    for block in page.executed:
+        entries = blocks_meta.get(block.id)
+        path = folder / f"{block.id}.txt"
+        if not isinstance(entries, list) or not path.is_file():
+            continue
+        how = ("was edited by hand after it was recorded (it no longer matches its sha256 in _page.json)"
+               if path in edited.get(block.id, ()) else "no longer matches its metadata")
+        try:
+            blocks[block.id] = _split(path, path.read_text(encoding="utf-8").splitlines(keepends=True), entries)
+        except (KeyError, TypeError, ValueError, AttributeError):
+            raise RecordingError(f"{folder / META}: block {block.id}'s entries are malformed; record the page "
+                                 "again") from None
+        except RecordingError as exc:
+            raise RecordingError(f"{exc} ({path.name} {how})") from None
+    return PageRecording(page=page.name, digest=str(meta.get("hash")), recorded=str(meta.get("recorded")),
+                         engine=dict(meta.get("engine") or {}),  # type: ignore[call-overload]
+                         blocks=blocks, edited=frozenset(edited),
+                         edited_files=tuple(p for paths in edited.values() for p in paths))
+
+
+def edited_files(snippets_dir: Path, page: Page) -> list[Path]:
+    """The page's transcripts and replays that were changed after they were recorded: their content no longer
+    has the sha256 written beside it. Recordings made before these hashes existed have none to tell."""
+    meta = read_meta(snippets_dir, page.name)
+    if meta is None:
+        return []
+    return [p for paths in _edited(page_folder(snippets_dir, page.name), meta, page).values() for p in paths]
+
+
+def _edited(folder: Path, meta: dict[str, object], page: Page) -> dict[str, list[Path]]:
+    hashes = meta.get("sha256")
+    if not isinstance(hashes, dict):
+        return {}
+    found: dict[str, list[Path]] = {}
+    for block in page.executed:
+        for path in _files(folder, block):
+            if path.is_file() and hashes.get(path.name) != sha256(path):
+                found.setdefault(block.id, []).append(path)
+    return found
+
+
+def _files(folder: Path, block: Block) -> list[Path]:
+    """A block's recorded files: its transcript, and a session's replay."""
+    return [folder / f"{block.id}.txt", *([folder / f"{block.id}.cast"] if block.kind == "session" else [])]
+
+
+
+
+def _split(path: Path, lines: list[str], entries: list[dict[str, object]]) -> list[CommandRecord]:
+    """A transcript's lines cut into one record per command, as its metadata counts them."""
+    records, pos = [], 0
+    for entry in entries:
+        prompt_lines, output_lines = int(entry["command_lines"]), int(entry["output_lines"])  # type: ignore[call-overload]
+        head = "".join(lines[pos:pos + prompt_lines])
+        if not head.startswith("$ "):
+            raise RecordingError(f"{path}: line {pos + 1} should be the command «$ {entry['command']}»; "
+                                 "the transcript's lines no longer match its metadata: record the page again")
+        pos += prompt_lines
+        output = "".join(lines[pos:pos + output_lines])
+        pos += output_lines
+        typed_at = tuple((int(row), int(col)) for row, col in entry.get("typed_at", ()))  # type: ignore[attr-defined]
+        records.append(CommandRecord(str(entry["command"]), output, int(entry["returncode"]),  # type: ignore[call-overload]
+                                     float(entry.get("duration", 0.0)), typed_at))  # type: ignore[arg-type]
+    if pos != len(lines):
+        raise RecordingError(f"{path}: has {len(lines) - pos} more lines than its metadata describes; "
+                             "record the page again")
+    return records
+
+
+def line_of_output(block: Block, records: list[CommandRecord], index: int) -> int:
+    """1-based line in the block's transcript where command `index`'s output starts."""
+    line = 1
+    for n, (command, record) in enumerate(zip(block.commands, records, strict=False)):
+        line += command.display.count("\n") + 1
+        if n == index:
+            return line
+        line += len(_with_newline(record.output).splitlines())
+    return line
+
+
+def write(snippets_dir: Path, page: Page, digest: str, results: dict[str, list[CommandRecord]],
+          engine: dict[str, str], recorded: str, context: str | None = None) -> list[Path]:
+    """Write the page's transcripts, then its metadata, each atomically; remove transcripts of blocks that are
+    gone. Returns the files whose content changed."""
+    folder = page_folder(snippets_dir, page.name)
+    folder.mkdir(parents=True, exist_ok=True)
+    changed: list[Path] = []
+    blocks_meta: dict[str, list[dict[str, object]]] = {}
+    for block in page.executed:
+        records = results[block.id]
+        if _write_if_changed(folder / f"{block.id}.txt", transcript(block, records)):
+            changed.append(folder / f"{block.id}.txt")
+        blocks_meta[block.id] = [
+            {"command": r.command, "returncode": r.returncode, "duration": round(r.duration, 3),
+             "command_lines": c.display.count("\n") + 1,
+             "output_lines": len(_with_newline(r.output).splitlines()),
+             **({"typed_at": [list(at) for at in r.typed_at]} if block.kind == "session" else {})}
+            for c, r in zip(block.commands, records, strict=True)
+        ]
+        if block.kind == "session" and _write_cast(folder / f"{block.id}.cast", block, records):
+            changed.append(folder / f"{block.id}.cast")
+    keep = {p.name for b in page.executed for p in _files(folder, b)} | {META}
+    for stray in folder.iterdir():
+        if stray.name not in keep and stray.suffix in (".txt", ".cast"):
+            stray.unlink()
+            changed.append(stray)
+    meta: dict[str, object] = {"format": FORMAT, "page": page.name, "hash": digest, "recorded": recorded,
+                               "engine": engine, "blocks": blocks_meta}
+    if context is not None:  # last, so that a re-recorded page's diff shows them at the end
+        meta["block_hashes"] = {b.id: b.digest() for b in page.executed}
+        meta["context_hash"] = context
+    # What was recorded, so that a transcript or replay edited by hand afterwards is told from a real one.
+    meta["sha256"] = {p.name: sha256(p) for b in page.executed for p in _files(folder, b) if p.is_file()}
+    if _write_if_changed(folder / META, json.dumps(meta, indent=2, ensure_ascii=False) + "\n"):
+        changed.append(folder / META)
+    return changed
+
+
+def _write_cast(path: Path, block: Block, records: list[CommandRecord]) -> bool:
+    """Write a session's asciicast, unless the one there shows the same text (volatile fields aside): a replay
+    changes in `git diff` only when what it shows does. Records read back from disk carry no byte stream: then
+    the file there is kept as it is."""
+    if not any(r.events for r in records) and path.is_file():
+        return False
+    cast = asciicast([(c.text, r.events) for c, r in zip(block.commands, records, strict=True)])
+    try:
+        old = path.read_text(encoding="utf-8")
+        if normalize(cast_text(old), block.volatile) == normalize(cast_text(cast), block.volatile):
+            return False
+    except (FileNotFoundError, ValueError, IndexError):
+        pass
+    return _write_if_changed(path, cast)
+
+
+def _write_if_changed(path: Path, text: str) -> bool:
+    """Atomic replace, skipped when the content is the same (so `mkdocs serve` sees no change)."""
+    try:
+        if path.read_text(encoding="utf-8") == text:
+            return False
+    except FileNotFoundError:
+        pass
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return True
