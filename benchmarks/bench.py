@@ -49,11 +49,11 @@ sys.path.insert(0, str(ROOT / "src"))
 from scale import scaled_build  # noqa: E402
 
 from docexec import lab  # noqa: E402
+from docexec.book.project import Project  # noqa: E402
 from docexec.core.config import load_config  # noqa: E402
 from docexec.hosts.daemon import load_lesson_images  # noqa: E402
 from docexec.page.model import Page  # noqa: E402
 from docexec.policy.check import Refused, check_static  # noqa: E402
-from docexec.project import Project  # noqa: E402
 from docexec.store import recording  # noqa: E402
 from docexec.userland import tree as userland  # noqa: E402
 

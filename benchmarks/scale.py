@@ -19,9 +19,9 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+from docexec.book.project import Project
 from docexec.core.config import load_config
 from docexec.page.model import Block, Page
-from docexec.project import Project
 from docexec.render.html import Rendered
 from docexec.store import recording
 from docexec.store.recording import PageRecording

@@ -136,7 +136,7 @@ def daemon(shared_lab, monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyp
 @pytest.fixture(autouse=True)
 def _close_projects(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
     """Close every Project a test made (each holds a Docker client), so no socket is left to the collector."""
-    from docexec.project import Project
+    from docexec.book.project import Project
 
     made: list[Project] = []
     original = Project.__init__

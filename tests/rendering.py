@@ -10,9 +10,9 @@ from typing import Any
 import markdown
 import yaml
 
+from docexec.book.project import Project
 from docexec.core.config import load_config
 from docexec.page.model import parse_page
-from docexec.project import Project
 from docexec.render.fence import ExecFence
 from docexec.render.html import Rendered
 from docexec.render.wording import Labels

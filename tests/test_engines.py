@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from docexec.book.project import Project
 from docexec.core.config import DebianPackage, EngineSpec, load_config
 from docexec.core.errors import DocexecError, PageError
 from docexec.page.model import Block, Command
-from docexec.project import Project
 from docexec.render.html import EngineRecording, render_engines
 from docexec.store.recording import CommandRecord, PageRecording
 from docexec.userland import apt as aptstate

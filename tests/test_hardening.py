@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from docexec.book.project import Project
 from docexec.core.errors import DaemonUnavailable
 from docexec.hosts.daemon import LABEL, Daemon
 from docexec.hosts.lock import DaemonLock
-from docexec.project import Project
 from docexec.run.pipeline import clean_output
 from docexec.store import recording
 from tests.conftest import MakeProject

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from docexec import lab
+from docexec.book.project import Project
 from docexec.lab import Lab, LabHost
-from docexec.project import Project
 from tests.conftest import MakeProject
 
 from .conftest import Engine, userland_tool

@@ -16,10 +16,10 @@ from pathlib import Path
 import pytest
 
 from docexec import lab
+from docexec.book.project import Project
 from docexec.core.errors import DaemonUnavailable
 from docexec.hosts.daemon import Daemon
 from docexec.lab import Lab, LabSettings, LabStartFailed
-from docexec.project import Project
 
 from .conftest import Engine, MakeProject, env_for_throwaway_recording
 from .test_plugin import project, record  # noqa: F401  (project: the fixture)

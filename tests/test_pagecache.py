@@ -6,10 +6,10 @@ import dataclasses
 
 import pytest
 
+from docexec.book import pageset as pageset_module
+from docexec.book.project import Project
 from docexec.core.config import Allowance
 from docexec.core.errors import PageError
-from docexec.project import Project
-from docexec.store import pageset as pageset_module
 from tests.conftest import MakeProject
 
 PAGE = '# t\n\n```console exec="docker" id="a"\n$ docker ps\n```\n'

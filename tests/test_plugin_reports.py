@@ -10,9 +10,9 @@ from typing import ClassVar
 
 import pytest
 
+from docexec.book.project import Project
 from docexec.core.config import load_config
 from docexec.page.model import Block, Command, Page
-from docexec.project import Project
 from docexec.run.runner import Result
 from docexec.store import recording
 from docexec.store.recording import CommandRecord

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from docexec.book.project import Project
 from docexec.core.config import Config
 from docexec.page.model import Block, Command, Page
-from docexec.project import Project
 from docexec.run.runner import Result
 from docexec.store import recording
 

@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 
 from docexec import lab
+from docexec.book.project import Project
 from docexec.core.errors import CommandFailed, PageError, RefusedToRecord
 from docexec.hosts.daemon import LABEL, Daemon
-from docexec.project import Project
 from tests.conftest import MakeProject
 
 from .conftest import Engine, env_for_throwaway_recording
@@ -285,7 +285,7 @@ EXIT_WHILE_RUNNING = r"""
 import subprocess, sys, threading, time
 from docexec import lab
 from docexec.core.config import load_config
-from docexec.project import Project
+from docexec.book.project import Project
 
 from pathlib import Path
 project = Project(load_config(Path(sys.argv[1])), mode="force", notify=lambda m: None)

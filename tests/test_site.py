@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from docexec.book.project import Project
 from docexec.core.config import Config, load_config
-from docexec.project import Project
 from docexec.store import recording
 
 from .counts import counts

@@ -4,8 +4,8 @@ session's replay included), on every engine the page runs on. The orphan check i
 
 from __future__ import annotations
 
+from docexec.book.project import Project
 from docexec.core.config import Config
-from docexec.project import Project
 from docexec.store.unused import unused
 
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from docexec.book.project import Project
 from docexec.core.config import Config
 from docexec.page.model import parse_page
 from docexec.page.shellwords import ShellCommand
-from docexec.project import Project
 from docexec.render.sudo import copy_line, needs_root, root_variables
 
 PAGE = """# t

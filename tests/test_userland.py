@@ -17,7 +17,7 @@ from docexec.core.errors import DocexecError
 from docexec.hosts.images import ImageSpec, load_images
 from docexec.userland import debs
 from docexec.userland import tree as userland
-from docexec.userland.tree import Lock, Pin
+from docexec.userland.lock import Lock, Pin
 
 
 def _deb(path: Path, members: list[tarfile.TarInfo | tuple[str, bytes]]) -> Path:

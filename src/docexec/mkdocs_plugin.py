@@ -28,10 +28,10 @@ from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin
 from mkdocs.utils import get_relative_url
 
+from docexec.book.project import MODES, Mode, Outcome, Project
 from docexec.core.config import load_config
 from docexec.core.errors import DocexecError
 from docexec.page.model import Block, Page
-from docexec.project import MODES, Mode, Outcome, Project
 from docexec.render.fence import ExecFence
 from docexec.render.html import EngineRecording, Rendered, render_page
 from docexec.render.wording import ENGLISH, Labels

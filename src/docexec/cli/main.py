@@ -20,13 +20,13 @@ import sys
 from rich.markup import escape
 
 from docexec import lab
+from docexec.book.project import Project
 from docexec.cli.console import console
 from docexec.cli.record import named_page, page_label, record
 from docexec.core.config import Config, load_config
 from docexec.core.errors import DaemonUnavailable, DocexecError, PageError, PageErrors
 from docexec.hosts.lock import DaemonLock
 from docexec.page.model import Page
-from docexec.project import Project
 from docexec.store import recording
 
 
@@ -120,6 +120,7 @@ def engines(config: Config, args: argparse.Namespace) -> int:
     from docexec.hosts.images import load_images
     from docexec.userland import tree as userland
     from docexec.userland.engines import fetch
+    from docexec.userland.lock import LOCK
 
     say = lambda m: console.print(escape(m))  # noqa: E731
     if args.update:
@@ -129,7 +130,7 @@ def engines(config: Config, args: argparse.Namespace) -> int:
         for line in moved:
             console.print(escape(line))
         if moved:
-            console.print(f"{len(moved)} change(s) in {userland.LOCK}: every page runs on these programs, so record "
+            console.print(f"{len(moved)} change(s) in {LOCK}: every page runs on these programs, so record "
                           "the book again (./nox -s record), review the diff of snippets/ and commit both")
         else:
             console.print(f"the lab userland is unchanged ({len(new.packages)} packages)")

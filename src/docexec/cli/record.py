@@ -17,12 +17,12 @@ from rich.live import Live
 from rich.markup import escape
 from rich.table import Table
 
+from docexec.book.project import Project
 from docexec.cli.console import console
 from docexec.core.config import Config
 from docexec.core.errors import DocexecError
 from docexec.core.signals import interrupt_all
 from docexec.page.model import Page
-from docexec.project import Project
 from docexec.store import recording
 from docexec.store.normalize import normalize
 

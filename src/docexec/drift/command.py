@@ -13,7 +13,7 @@ import pytest
 from docexec.core.errors import CommandFailed, DaemonUnavailable, DocexecError, PageError
 from docexec.drift.clis import as_older_cli
 from docexec.drift.compare import compare
-from docexec.drift.items import PageRun, SessionNotOpened
+from docexec.drift.pagerun import PageRun, SessionNotOpened
 from docexec.lab import LabStartFailed
 from docexec.page.model import Block, Command
 from docexec.run.runner import Result

@@ -3,7 +3,6 @@ and after a run over the whole docs folder, an item that fails on recordings no 
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -11,71 +10,12 @@ from typing import Any
 import pytest
 
 from docexec.core.errors import DocexecError, RecordingError
+from docexec.drift.command import CommandItem
+from docexec.drift.pagerun import PageRun
 from docexec.drift.variants import KEY, Variant
 from docexec.page.model import Page
-from docexec.run.runner import Session
 from docexec.store import recording
-from docexec.store.recording import PageRecording
 from docexec.store.unused import unused
-
-
-class SessionNotOpened(DocexecError):
-    """The page's session failed to open for an earlier command item: this one is not tried again (a lab that
-    does not start takes up to its start timeout, twice, for each command otherwise)."""
-
-    def __init__(self, at: str, cause: Exception) -> None:
-        self.cause = cause
-        first_line = str(cause).splitlines()[0] if str(cause) else type(cause).__name__
-        super().__init__(f"not run: this page's session failed to open for {at} (not tried again): {first_line}")
-
-
-class PageRun:
-    """A page checked with one variant: its items share one session, opened by the first command that runs. If
-    it fails to open, the page's later items fail at once with that first failure."""
-
-    def __init__(self, variant: Variant, page: Page) -> None:
-        self.variant, self.page = variant, page
-        self.stored: PageRecording | None = None
-        self.done: dict[tuple[str, int], str | None] = {}  # (block, line) -> why it failed (None: it passed)
-        self.obtained: dict[str, dict[int, str]] = {}  # block -> command index -> the output this run obtained
-        self.drifted: set[str] = set()  # blocks with a command that differed from its recording in this run
-        self._session: Session | None = None
-        self._not_opened: tuple[str, Exception] | None = None  # the item it failed to open for, and why
-        self._stack = contextlib.ExitStack()
-
-    def open_session(self, by: str) -> Session:
-        """The page's session, opened for the item named `by` if it is the first to need it."""
-        if self._not_opened is not None:
-            raise SessionNotOpened(*self._not_opened)
-        if self._session is None:
-            try:
-                self._session = self._stack.enter_context(self.variant.project.session(self.page))
-            except Exception as exc:  # the SDK's own errors too (loading an image into the lab, say)
-                self._not_opened = (by, exc)
-                raise
-            self.stored = recording.load(self.variant.project.config.snippets_dir, self.page)
-        return self._session
-
-    def close_session(self) -> None:
-        if self._session is not None:
-            self._session = None
-            self._stack.close()
-
-    def items(self, parent: pytest.Collector, page_name: str) -> Iterator[pytest.Item]:
-        from docexec.drift.command import CommandItem
-
-        # One page is one session: with pytest-xdist (--dist loadgroup) all its items go to the same worker.
-        group = pytest.mark.xdist_group(f"docexec:{page_name}:{self.variant.name}")
-        if self.variant.records:
-            item: pytest.Item = RecordingItem.from_parent(parent, name="recording", run=self)
-            item.add_marker(group)
-            yield item
-        for block in self.page.executed:
-            for n, command in enumerate(block.commands):
-                item = CommandItem.from_parent(parent, name=f"{block.id}-L{command.line}", block=block,
-                                               command=command, index=n, run=self)
-                item.add_marker(group)
-                yield item
 
 
 class _Reported:
@@ -105,7 +45,7 @@ class PageFile(_Reported, pytest.File):
             return
         if len(state.variants) == 1:
             self._runs = [PageRun(variants[0], self.page)]
-            yield from self._runs[0].items(self, name)
+            yield from page_items(self._runs[0], self, name)
             return
         for variant in variants:
             yield VariantNode.from_parent(self, name=variant.name, variant=variant, page=self.page)
@@ -123,7 +63,7 @@ class VariantNode(pytest.Collector):
         self.run = PageRun(variant, page)
 
     def collect(self) -> Iterator[pytest.Item]:
-        yield from self.run.items(self, self.run.page.name)
+        yield from page_items(self.run, self, self.run.page.name)
 
     def teardown(self) -> None:
         self.run.close_session()
@@ -210,3 +150,19 @@ def unused_items(session: pytest.Session, items: list[pytest.Item]) -> list[pyte
         item.add_marker(pytest.mark.xdist_group(f"docexec:unused:{variant.name}"))
         found.append(item)
     return found
+
+
+def page_items(run: PageRun, parent: pytest.Collector, page_name: str) -> Iterator[pytest.Item]:
+    """A page's items for one variant: its recording item, then one item per command."""
+    # One page is one session: with pytest-xdist (--dist loadgroup) all its items go to the same worker.
+    group = pytest.mark.xdist_group(f"docexec:{page_name}:{run.variant.name}")
+    if run.variant.records:
+        item: pytest.Item = RecordingItem.from_parent(parent, name="recording", run=run)
+        item.add_marker(group)
+        yield item
+    for block in run.page.executed:
+        for n, command in enumerate(block.commands):
+            item = CommandItem.from_parent(parent, name=f"{block.id}-L{command.line}", block=block,
+                                           command=command, index=n, run=run)
+            item.add_marker(group)
+            yield item

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from docexec.book.project import Project
 from docexec.core.config import Config
 from docexec.core.errors import DaemonUnavailable
 from docexec.lab import unsupported_reason
-from docexec.project import Project
 
 
 @dataclass

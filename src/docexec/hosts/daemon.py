@@ -17,13 +17,14 @@ from docexec.core.errors import DaemonUnavailable
 from docexec.core.labels import IMAGE_LABEL as IMAGE_LABEL  # re-exported: the runner and tests name them by daemon
 from docexec.core.labels import LABEL as LABEL
 from docexec.hosts.image_builder import ImageBuilder
-from docexec.hosts.image_builder import (
-    load_lesson_images as load_lesson_images,  # re-exported: tests and benchmarks name it here
-)
+from docexec.hosts.images import load_images
 from docexec.hosts.janitor import Janitor
+from docexec.userland.tree import ensure
 
 if TYPE_CHECKING:
     import docker
+
+    from docexec.core.config import Config
 
 
 
@@ -109,7 +110,7 @@ class Daemon:
 
     @property
     def janitor(self) -> Janitor:
-        return Janitor(self)
+        return Janitor(self.client, self.info)
 
     def images(self, userland: Path) -> ImageBuilder:
         """The lesson images of this daemon, built from the unpacked lab userland at `userland`."""
@@ -161,3 +162,14 @@ def _unix_socket_problem(where: str, timeout: float) -> str:
     finally:
         probe.close()
     return ""
+
+
+def load_lesson_images(where: str, config: Config) -> None:
+    """Give the daemon at `where` (a fresh lab's, say) every lesson image of the project, from the cache."""
+    daemon = Daemon.connect(where)
+    try:
+        builder = daemon.images(ensure())
+        for spec in load_images(config.images_dir):
+            builder.load_image(spec, config.cache_dir / "images")
+    finally:
+        daemon.close()

@@ -10,13 +10,11 @@ from typing import TYPE_CHECKING
 
 from docexec.core.errors import RefusedToRecord
 from docexec.core.labels import IMAGE_LABEL
-from docexec.hosts.images import ImageSpec, load_images
-from docexec.userland.tree import ensure
+from docexec.hosts.images import ImageSpec
 
 if TYPE_CHECKING:
     import docker
 
-    from docexec.core.config import Config
 
 
 class ImageBuilder:
@@ -74,16 +72,3 @@ class ImageBuilder:
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
-
-
-def load_lesson_images(where: str, config: Config) -> None:
-    """Give the daemon at `where` (a fresh lab's, say) every lesson image of the project, from the cache."""
-    from docexec.hosts.daemon import Daemon
-
-    daemon = Daemon.connect(where)
-    try:
-        builder = daemon.images(ensure())
-        for spec in load_images(config.images_dir):
-            builder.load_image(spec, config.cache_dir / "images")
-    finally:
-        daemon.close()

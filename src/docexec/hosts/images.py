@@ -20,7 +20,7 @@ from pathlib import Path
 
 from docexec.core.errors import DocexecError
 from docexec.userland.debs import resolve_in, sha256
-from docexec.userland.tree import Lock
+from docexec.userland.lock import Lock
 
 
 @dataclass(frozen=True)

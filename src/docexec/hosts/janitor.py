@@ -4,13 +4,14 @@ recording)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from docexec.core.errors import RefusedToRecord
 from docexec.core.labels import LABEL
 
 if TYPE_CHECKING:
-    from docexec.hosts.daemon import Daemon
+    import docker
 
 DEFAULT_BRIDGE_SUBNET = "172.17.0.0/16"
 DEFAULT_ROOT = "/var/lib/docker"
@@ -19,9 +20,9 @@ DEFAULT_ROOT = "/var/lib/docker"
 class Janitor:
     """Cleaning one daemon, and checking it before a page is recorded."""
 
-    def __init__(self, daemon: Daemon) -> None:
-        self.daemon = daemon
-        self.client = daemon.client
+    def __init__(self, client: docker.DockerClient, info: Callable[[], dict[str, Any]]) -> None:
+        self.client = client
+        self.info = info  # `docker info`, asked once per daemon (Daemon.info)
 
     def remove_labelled(self, run_id: str | None = None) -> list[str]:
         """Remove containers, networks and volumes carrying LABEL (only those of `run_id` if given).
@@ -67,7 +68,7 @@ class Janitor:
                 f"container(s) not created by docexec are running on the default bridge ({names}): they hold "
                 "addresses, so the page's recorded addresses (172.17.0.2, ...) would be wrong. Stop them, or "
                 "record against another daemon (DOCKER_HOST); the build keeps using the recordings.")
-        root = str(self.daemon.info().get("DockerRootDir", DEFAULT_ROOT))
+        root = str(self.info().get("DockerRootDir", DEFAULT_ROOT))
         if root != DEFAULT_ROOT:
             raise RefusedToRecord(
                 f"the daemon keeps its data in {root}; the lessons show paths under {DEFAULT_ROOT} (volumes, overlay2 "

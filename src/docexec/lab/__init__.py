@@ -17,10 +17,10 @@ mounts go with their last process. The sandboxes die with the thread that starte
 --die-with-parent). What could outlive a SIGKILLed recorder (processes, the cgroups dockerd made, the state
 folder) is listed under RUNTIME_DIR/<lab id>/ and removed by the next run (`sweep`), which touches nothing else.
 
-The package, one module per job: `settings` (paths, LabSettings, whether labs can run here), `lifecycle` (Lab:
-making and destroying one), `host` (LabHost: running a command inside a host), `rootfs` (a host's root file
-system and init script), `sandbox` (the bubblewrap sandboxes and each host's dockerd), `lan` (the switch and its
-ports), `cgroups` (with `devices_bpf`: the device rules on cgroup v2), `state` (the runtime folder and its
+The package, one module per job: `settings` (paths, LabSettings), `support` (whether labs can run here),
+`lifecycle` (Lab: making and destroying one), `host` (LabHost: running a command inside a host), `rootfs` (a host's
+root file system and init script), `sandbox` (the bubblewrap sandboxes and each host's dockerd), `lan` (the switch
+and its ports), `cgroups` (with `devices_bpf`: the device rules on cgroup v2), `state` (the runtime folder and its
 lock), `leftovers` (sweep, running, leftovers) and `processes`.
 """
 
@@ -34,19 +34,10 @@ from docexec.lab.lifecycle import Lab
 from docexec.lab.processes import LAB_CAPS_DROPPED, start_time
 from docexec.lab.rootfs import PROC_MASKED, PROC_READ_ONLY
 from docexec.lab.sandbox import LabStartFailed
-from docexec.lab.settings import (
-           CLI_DIR,
-           INIT,
-           LAB_PATH,
-           RUNTIME_DIR,
-           SOCKET,
-           WORKDIR,
-           LabError,
-           LabSettings,
-           unsupported_reason,
-)
+from docexec.lab.settings import CLI_DIR, INIT, LAB_PATH, MAX_HOSTS, RUNTIME_DIR, SOCKET, WORKDIR, LabError, LabSettings
+from docexec.lab.support import unsupported_reason
 
 __all__ = ["CGROUP_PREFIX", "CLI_DIR", "INIT", "LAB_CAPS_DROPPED", "LAB_DEVICES", "LAB_MEMORY", "LAB_PATH", "LAB_PIDS",
-           "LAN", "NAME_SERVER", "PORT_INDEX", "PROC_MASKED", "PROC_READ_ONLY", "RUNTIME_DIR", "SOCKET",
+           "LAN", "MAX_HOSTS", "NAME_SERVER", "PORT_INDEX", "PROC_MASKED", "PROC_READ_ONLY", "RUNTIME_DIR", "SOCKET",
            "SWITCH_ADDRESS", "WORKDIR", "Lab", "LabError", "LabHost", "LabSettings", "LabStartFailed", "leftovers",
            "running", "start_time", "sweep", "unsupported_reason"]

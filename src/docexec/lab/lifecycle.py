@@ -18,9 +18,9 @@ from docexec.lab.lan import NAME_SERVER, Switch, host_address
 from docexec.lab.leftovers import sweep
 from docexec.lab.rootfs import RootFs
 from docexec.lab.sandbox import Sandboxes
-from docexec.lab.settings import INIT, LabError, LabSettings, unsupported_reason
+from docexec.lab.settings import INIT, MAX_HOSTS, LabError, LabSettings
 from docexec.lab.state import StateFolder
-from docexec.page.model import MAX_HOSTS
+from docexec.lab.support import unsupported_reason
 from docexec.userland import tree as userland
 
 

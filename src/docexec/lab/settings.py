@@ -1,10 +1,7 @@
-"""Where labs live and what they are made of: the paths inside a host, the settings, and whether this machine can
-run labs at all."""
+"""Where labs live and what they are made of: the paths inside a host and the settings."""
 
 from __future__ import annotations
 
-import os
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,6 +13,7 @@ CLI_DIR = "/opt/docexec/cli"  # the chosen docker CLI, bound in as CLI_DIR/docke
 ENGINE_DIR = "/opt/docexec/engine"  # engine folder n is bound in as ENGINE_DIR/n
 WORKDIR = "/lab"  # the page's working folder inside each host ($PWD)
 SOCKET = "/run/docker.sock"  # the lab's dockerd listens here (/var/run links to /run)
+MAX_HOSTS = 8  # hosts on one lab's LAN; a page's front matter may name this many
 INIT = "/run/lab-init.sh"  # what each host runs first: mounts, the LAN address, then dockerd
 
 
@@ -48,32 +46,3 @@ class LabSettings:
         if self.cli is not None:
             inside.insert(0, CLI_DIR)
         return ":".join([*inside, self.path])
-
-
-
-def unsupported_reason(settings: LabSettings | None = None) -> str:
-    """Why labs cannot run on this machine ('' when they can)."""
-    settings = settings or LabSettings()
-    if os.uname().sysname != "Linux":
-        return f"labs need Linux (this is {os.uname().sysname})"
-    if os.geteuid() != 0:
-        return "labs need root (they start their own dockerd in new namespaces)"
-    # The machine gives only these; every program inside a lab comes from the lab userland.
-    missing = [tool for tool in ("bwrap", "nsenter", "setpriv", "sh") if shutil.which(tool) is None]
-    if missing:
-        return f"labs need {', '.join(missing)} (on Debian: apt-get install bubblewrap util-linux)"
-    from docexec.lab.cgroups import own_cgroups  # here: cgroups imports this module
-
-    # A lab's cgroups are made below this process's own. In a container that shares the machine's cgroup
-    # namespace (Docker's default on cgroup v1), /proc/self/cgroup names /docker/<id>, but the container sees that
-    # folder as the hierarchy's root: its own cgroup is nowhere to be found.
-    lost = [folder for folder in own_cgroups() if not folder.is_dir()]
-    if lost:
-        return (f"labs need this process's cgroup, but {lost[0]} does not exist (in a container: run it with "
-                "--cgroupns=private, README: 在容器里运行)")
-    for folder in settings.engine_path:
-        if not folder.is_dir():
-            return f"labs need the engine folder {folder} (fetch the engine: ./nox -s engines)"
-    if settings.cli is not None and not settings.cli.is_file():
-        return f"labs need the docker CLI {settings.cli}"
-    return ""

@@ -6,10 +6,10 @@ from __future__ import annotations
 import re
 
 from docexec.core.errors import PageError
+from docexec.lab.settings import MAX_HOSTS
 
 DEFAULT_HOST = "docker-host"  # the hostname of a page's only host
 HOST_NAME = re.compile(r"[a-z][a-z0-9-]{0,62}")
-MAX_HOSTS = 8
 
 
 FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?\n)?---[ \t]*(?:\n|\Z)", re.S)

@@ -22,11 +22,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from docexec.core.errors import PageError, PageErrors, raise_all
+from docexec.lab.settings import MAX_HOSTS
 from docexec.page.fences import Abandoned, Fence, scan
-from docexec.page.frontmatter import DEFAULT_HOST, MAX_HOSTS, front_matter_engines, front_matter_hosts
+from docexec.page.frontmatter import DEFAULT_HOST, front_matter_engines, front_matter_hosts
 from docexec.page.options import OPTIONS, BlockOptions, Kind, is_exec, read_options
 from docexec.page.shellwords import ShellCommand, ShellSyntaxError, join_continuations, parse
-from docexec.run.terminal import Typed, parse_typed
+from docexec.term.keys import Typed, parse_typed
 
 __all__ = ["MAX_HOSTS", "OPTIONS", "Block", "Command", "Kind", "Page", "parse_file", "parse_page"]
 

@@ -22,9 +22,9 @@ from dataclasses import dataclass, field
 from docexec.page.model import Block, Page
 from docexec.render.sudo import copy_line, needs_root, root_variables
 from docexec.render.wording import ENGLISH, Labels
-from docexec.run.terminal import Typed, key_label
 from docexec.store.normalize import normalize
 from docexec.store.recording import CommandRecord, PageRecording
+from docexec.term.keys import Typed, key_label
 
 
 @dataclass(frozen=True)

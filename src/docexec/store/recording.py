@@ -29,8 +29,8 @@ from typing import Literal
 
 from docexec.core.errors import RecordingError
 from docexec.page.model import Block, Page
-from docexec.run.terminal import Event, asciicast, cast_text
 from docexec.store.normalize import normalize
+from docexec.term.asciicast import Event, asciicast, cast_text
 from docexec.userland.debs import sha256
 
 FORMAT = 1

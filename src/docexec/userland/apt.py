@@ -8,13 +8,10 @@ import re
 import subprocess
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from docexec.core.errors import DocexecError
 from docexec.userland.debs import KEYRING, archives
-
-if TYPE_CHECKING:
-    from docexec.userland.tree import Pin
+from docexec.userland.lock import Pin
 
 
 class PrivateApt:
@@ -82,8 +79,6 @@ class PrivateApt:
     def closure(self, roots: Iterable[str], excluded: Iterable[str]) -> list[Pin]:
         """The candidates of `roots` and of everything they depend on (Depends and Pre-Depends; the first
         alternative that exists), less `excluded`."""
-        from docexec.userland.tree import Pin
-
         skip = set(excluded)
         chosen: dict[str, dict[str, str]] = {}
         provided: set[str] = set()

@@ -16,22 +16,18 @@ writes the lock, and says what moved.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
-import platform
 import shutil
 import subprocess
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 from docexec.core.errors import DocexecError
+from docexec.userland.apt import PrivateApt
 from docexec.userland.debs import MERGED, archives, download, resolve_in, sha256, unpack
+from docexec.userland.lock import LOCK, SUITES, Lock, architecture
 
-LOCK = Path(__file__).with_name("userland.lock")
 STAMP = ".complete"
-SUITES = ("bookworm", "bookworm-updates", "bookworm-security")
 # What a lab host runs. Their dependencies are resolved into the lock; maintainer scripts never run.
 PACKAGES = (
     # the system: shell, core utilities, the dynamic linker's cache, /etc/os-release, /etc/services ...
@@ -52,58 +48,6 @@ EXCLUDED = ("adduser", "debconf", "debconf-2.0", "lsb-base", "init-system-helper
 # What dpkg's update-alternatives would have made (Debian 12's defaults): link -> target.
 ALTERNATIVES = {name: f"/usr/sbin/{name.replace('tables', 'tables-nft', 1)}" for name in (
     "iptables", "iptables-save", "iptables-restore", "ip6tables", "ip6tables-save", "ip6tables-restore")}
-
-
-@dataclass(frozen=True)
-class Pin:
-    name: str
-    version: str
-    sha256: str
-    filename: str  # its path in the archive (pool/main/...)
-
-
-@dataclass(frozen=True)
-class Lock:
-    """userland.lock: the packages (for one architecture) and the hashes of the files lesson images take."""
-
-    architecture: str
-    suites: tuple[str, ...]
-    packages: tuple[Pin, ...]
-    files: dict[str, str]  # absolute path in the tree -> sha256
-
-    @classmethod
-    def load(cls, path: Path = LOCK) -> Lock:
-        try:
-            data = json.loads(path.read_text())
-            return cls(data["architecture"], tuple(data["suites"]),
-                       tuple(Pin(**p) for p in data["packages"]), dict(data["files"]))
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            raise DocexecError(f"{path}: not a readable userland lock ({exc}); `docexec engines --update` "
-                               "writes one") from None
-
-    def digest(self) -> str:
-        return hashlib.sha256(json.dumps([p.sha256 for p in self.packages]).encode()).hexdigest()
-
-    def dump(self, path: Path = LOCK) -> None:
-        """One package a line, sorted, so that a moved pin is one line of the diff."""
-        lines = ['{', f'  "architecture": {json.dumps(self.architecture)},',
-                 f'  "suites": {json.dumps(list(self.suites))},', '  "packages": [']
-        pins = sorted(self.packages, key=lambda p: p.name)
-        lines += [f"    {json.dumps(p.__dict__)}" + ("," if n < len(pins) - 1 else "") for n, p in enumerate(pins)]
-        lines += ['  ],', f'  "files": {json.dumps(dict(sorted(self.files.items())), indent=4)[:-1]}  }}', '}']
-        path.write_text("\n".join(lines) + "\n")
-
-    def file_sha256(self, path: str) -> str:
-        if path not in self.files:
-            raise DocexecError(f"{path} is not among the userland's file hashes in {LOCK}: run "
-                               "`docexec engines --update` after adding it to an image")
-        return self.files[path]
-
-
-def architecture() -> str:
-    """This machine's architecture as Debian names it."""
-    machine = platform.machine()
-    return {"x86_64": "amd64", "aarch64": "arm64", "armv7l": "armhf", "i686": "i386"}.get(machine, machine)
 
 
 def default_cache() -> Path:
@@ -187,8 +131,6 @@ def update(cache: Path | None = None, notify: Callable[[str], None] = print,
            files: tuple[str, ...] = ()) -> tuple[Lock, Lock | None]:
     """Resolve PACKAGES and their dependencies from Debian's archive now, unpack them, hash `files`, and write the
     lock. Returns (new lock, old lock or None)."""
-    from docexec.userland.apt import PrivateApt
-
     try:
         old: Lock | None = Lock.load()
     except DocexecError:

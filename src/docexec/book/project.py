@@ -10,13 +10,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from docexec.book.pageset import PageSet
 from docexec.core.config import Config
 from docexec.core.errors import DaemonUnavailable, DocexecError, RecordingError, RefusedToRecord
 from docexec.page.model import Page
 from docexec.run.where import Where
 from docexec.store import recording
 from docexec.store.normalize import normalize
-from docexec.store.pageset import PageSet
 from docexec.store.recording import CommandRecord, PageRecording
 
 # auto: run pages whose recording is missing or stale when they can run; force: run every page; offline: never run

@@ -1,0 +1,2 @@
+"""A book: its pages as the engine sees them (`pageset`: parsed, checked, their digests and status) and the
+`project` that decides, page by page, whether to render, record or refuse. Imports everything below it."""
