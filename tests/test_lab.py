@@ -192,6 +192,28 @@ def test_a_lab_that_cannot_start_says_why(labs: None, tmp_path: Path) -> None:
     assert not made.state_dir.exists()
 
 
+def test_closing_a_lab_skips_a_process_that_ends_while_it_is_looked_at(labs: None,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """A lab process whose start time was read but that is gone before its status is (it ended in between, and
+    was reaped): Lab.close takes it for gone and still removes the lab's cgroups and state folder."""
+    from docexec.lab import processes
+
+    gone = int(Path("/proc/sys/kernel/pid_max").read_text()) + 1  # a PID no process ever has
+    start_time = processes.start_time
+    monkeypatch.setattr(processes, "start_time", lambda pid: "4242" if pid == gone else start_time(pid))
+    made = Lab.for_hosts(["docker-host"], label="tests")
+    made.start()
+    cgroups = made.host().cgroups
+    made.hosts.append(LabHost("ended", "192.0.2.9", gone))
+    try:
+        made.close()
+    finally:  # whatever it did, the lab goes (a second close does nothing after a first that completed)
+        monkeypatch.setattr(processes, "start_time", start_time)
+        made.close()
+    assert cgroups and not any(folder.exists() for folder in cgroups)
+    assert not made.state_dir.exists()
+
+
 def test_the_shared_fallback_refuses_a_page_with_two_hosts(daemon, make_project: MakeProject) -> None:  # type: ignore[no-untyped-def]
     from docexec.core.errors import RefusedToRecord
 

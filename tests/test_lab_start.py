@@ -7,11 +7,15 @@ for the first lab made or for all), or a lab whose dockerd answered once and the
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import errno
+import os
 import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -20,6 +24,7 @@ from docexec.book.project import Project
 from docexec.core.errors import DaemonUnavailable
 from docexec.hosts.daemon import Daemon
 from docexec.lab import Lab, LabSettings, LabStartFailed
+from docexec.lab.sandbox import Sandboxes
 
 from .conftest import Engine, MakeProject, env_for_throwaway_recording
 from .test_plugin import project, record  # noqa: F401  (project: the fixture)
@@ -139,6 +144,56 @@ def test_docexec_record_says_a_lab_failed_to_start_and_retried(labs: None, make_
     assert "failed    docs/p.md: the lab's dockerd on docker-host stopped (twice, the second time in a fresh lab)" \
            in done.stdout, done.stdout
     assert f"| {INJECTED}" in done.stdout, done.stdout
+    assert no_labs_left()
+
+
+def fail_the_third_host(monkeypatch: pytest.MonkeyPatch, fault: str) -> None:
+    """host3 of a lab fails to start, after the switch and two hosts: its sandbox is not started at all (before it
+    has opened anything of its own), or its bubblewrap cannot be run (after the sandbox has opened its pipes)."""
+    if fault == "its sandbox is not started":
+        start = Sandboxes.start
+
+        def not_started(self: Sandboxes, name: str, argv: list[str], **options: Any) -> int:
+            if name == "host3":
+                raise LabStartFailed("host3 not started (injected)")
+            return start(self, name, argv, **options)
+
+        monkeypatch.setattr(Sandboxes, "start", not_started)
+        return
+    popen = subprocess.Popen
+    gated: list[object] = []
+
+    def not_run(args: Any, **options: Any) -> Any:
+        if len(options.get("pass_fds", ())) == 2:  # a host's bubblewrap: its info pipe and its gate
+            gated.append(args)
+            if len(gated) == 3:
+                raise OSError(errno.EAGAIN, "host3's bubblewrap not run (injected)")
+        return popen(args, **options)
+
+    monkeypatch.setattr(subprocess, "Popen", not_run)
+
+
+def open_fds() -> dict[int, str]:
+    """This process's open file descriptors, and what each is."""
+    fds = {}
+    for fd in os.listdir("/proc/self/fd"):
+        with contextlib.suppress(OSError):  # the listing's own, closed by now
+            fds[int(fd)] = os.readlink(f"/proc/self/fd/{fd}")
+    return fds
+
+
+@pytest.mark.parametrize("fault", ["its sandbox is not started", "its bubblewrap cannot be run"])
+def test_a_lab_that_fails_to_start_a_later_host_leaves_no_fd_open(labs: None, monkeypatch: pytest.MonkeyPatch,
+                                                                   fault: str) -> None:
+    """The pipes opened for a lab (each host's gate, each sandbox's info pipe) are all closed when a host after
+    the first fails to start, and the lab's state and cgroups are gone."""
+    made = Lab.for_hosts(["host1", "host2", "host3"], label="tests")
+    fail_the_third_host(monkeypatch, fault)
+    before = open_fds()
+    with pytest.raises((LabStartFailed, OSError), match=r"host3.* \(injected\)"):
+        made.start()
+    assert open_fds() == before
+    assert not made.state_dir.exists()
     assert no_labs_left()
 
 

@@ -9,15 +9,22 @@ import io
 import lzma
 import os
 import tarfile
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
 
 import pytest
 
 from docexec.core.errors import DocexecError
+from docexec.core.labels import IMAGE_LABEL
+from docexec.hosts.image_builder import ImageBuilder
 from docexec.hosts.images import ImageSpec, load_images
 from docexec.userland import debs
 from docexec.userland import tree as userland
 from docexec.userland.lock import Lock, Pin
+
+if TYPE_CHECKING:
+    import docker
 
 
 def _deb(path: Path, members: list[tarfile.TarInfo | tuple[str, bytes]]) -> Path:
@@ -153,6 +160,42 @@ def test_the_lesson_image_is_hashed_from_the_lock_alone(tmp_path: Path) -> None:
     assert spec.digest(Lock("amd64", (), (), {"/nowhere/on/this/machine": "2" * 64})) != first
     with pytest.raises(DocexecError, match="not among the userland's file hashes"):
         spec.digest(Lock("amd64", (), (), {}))
+
+
+class _Images:
+    """A daemon's images (the Docker SDK's client.images) that has the built image `tag`, labelled `digest`."""
+
+    def __init__(self, tag: str, digest: str) -> None:
+        self.tag, self.labels = tag, {IMAGE_LABEL: digest}
+
+    def get(self, tag: str) -> _Images:
+        assert tag == self.tag
+        return self
+
+    def save(self, named: bool) -> Iterator[bytes]:
+        yield b"the image, saved"
+
+
+class _Client:
+    def __init__(self, tag: str, digest: str) -> None:
+        self.images = _Images(tag, digest)
+
+
+def test_caching_an_image_removes_its_stale_tarballs_and_no_other_images(tmp_path: Path) -> None:
+    """The cache holds a tarball per image and content hash (name-<16 hex digits>.tar). Caching busybox anew
+    removes busybox's older tarball, not the one of the image busybox-net, whose name begins the same."""
+    folder = tmp_path / "images" / "busybox"
+    folder.mkdir(parents=True)
+    (folder / "Dockerfile").write_text("FROM scratch\n")
+    spec = ImageSpec("busybox", "busybox:latest", folder, {})
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    stale, other = cache / f"busybox-{'1' * 16}.tar", cache / f"busybox-net-{'2' * 16}.tar"
+    stale.write_bytes(b"busybox, as it was")
+    other.write_bytes(b"busybox-net")
+    ImageBuilder(cast("docker.DockerClient", _Client(spec.tag, spec.digest()))).load_image(spec, cache)
+    assert sorted(p.name for p in cache.iterdir()) == sorted([f"busybox-{spec.digest()[:16]}.tar", other.name])
+    assert other.read_bytes() == b"busybox-net"
 
 
 def test_host_files_are_refused_with_the_new_spelling(tmp_path: Path) -> None:

@@ -3,6 +3,7 @@ tarball in the cache, and loaded from there into each fresh daemon (a lab's)."""
 
 from __future__ import annotations
 
+import glob
 import os
 import tempfile
 from pathlib import Path
@@ -15,6 +16,8 @@ from docexec.hosts.images import ImageSpec
 if TYPE_CHECKING:
     import docker
 
+
+TARBALL_DIGITS = 16  # a cached tarball is named <image name>-<the first 16 hex digits of its content hash>.tar
 
 
 class ImageBuilder:
@@ -54,14 +57,15 @@ class ImageBuilder:
     def load_image(self, spec: ImageSpec, cache: Path) -> None:
         """Give a fresh daemon (a lab's) the lesson image: loaded from a `docker save` tarball cached per content
         hash, which is built (in this daemon) and saved the first time."""
-        tarball = cache / f"{spec.name}-{spec.digest()[:16]}.tar"
+        tarball = cache / f"{spec.name}-{spec.digest()[:TARBALL_DIGITS]}.tar"
         if tarball.is_file():
             with open(tarball, "rb") as fh:
                 self.client.images.load(fh)
             return
         self.ensure_image(spec)
         cache.mkdir(parents=True, exist_ok=True)
-        for old in cache.glob(f"{spec.name}-*.tar"):
+        # this image's tarballs only: busybox-*.tar would take busybox-net's too
+        for old in cache.glob(f"{glob.escape(spec.name)}-{'[0-9a-f]' * TARBALL_DIGITS}.tar"):
             old.unlink(missing_ok=True)
         fd, tmp = tempfile.mkstemp(dir=cache, prefix=f".{spec.name}-", suffix=".tmp")
         try:

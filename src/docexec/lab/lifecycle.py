@@ -111,19 +111,22 @@ class Lab:
         self._switch_pid = sandboxes.start("switch", ["python3", "-c", NAME_SERVER], net_only=True)
         switch = Switch(self._switch_pid)
         switch.make()
-        gates = []
-        for n, host in enumerate(self.hosts):
-            gate_r, gate_w = os.pipe()
-            try:
-                host.pid = sandboxes.start(host.name, ["/bin/sh", INIT], gate=gate_r)
-                host.cgroups = tuple(self._cgroups.made)
-            finally:
-                os.close(gate_r)
-            gates.append(gate_w)
-            switch.plug(n, host)
-        for gate in gates:  # the LAN is there: each host mounts its file systems, configures eth0, starts dockerd
-            os.write(gate, b"go\n")
-            os.close(gate)
+        gates: list[int] = []
+        try:
+            for n, host in enumerate(self.hosts):
+                gate_r, gate_w = os.pipe()
+                gates.append(gate_w)
+                try:
+                    host.pid = sandboxes.start(host.name, ["/bin/sh", INIT], gate=gate_r)
+                    host.cgroups = tuple(self._cgroups.made)
+                finally:
+                    os.close(gate_r)
+                switch.plug(n, host)
+            for gate in gates:  # the LAN is there: each host mounts its file systems, configures eth0, starts dockerd
+                os.write(gate, b"go\n")
+        finally:  # and if a host failed to start, the gates of those before it are closed too (then all is killed)
+            for gate in gates:
+                os.close(gate)
         deadline = time.monotonic() + self.settings.start_timeout
         for host in self.hosts:
             sandboxes.wait_for_daemon(host, deadline)

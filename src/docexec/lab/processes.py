@@ -47,7 +47,11 @@ def wait_gone(pid: int, start: str | None = None, timeout: float = 10) -> None:
         now = start_time(pid)
         if not now or (start is not None and now != start):
             return
-        if Path(f"/proc/{pid}/status").read_text().find("State:\tZ") >= 0:
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+        except OSError:  # ended (and reaped) since its start time was read: gone
+            return
+        if status.find("State:\tZ") >= 0:
             return  # a zombie waiting for its parent: it holds nothing any more
         time.sleep(0.01)
 

@@ -54,40 +54,14 @@ class Sandboxes:
     def start(self, name: str, argv: list[str], *, net_only: bool = False, gate: int | None = None) -> int:
         """Start a bubblewrap sandbox; return the PID of its first process (PID 1 inside)."""
         info_r, info_w = os.pipe()
-        # bubblewrap reads its options from its standard input, so that `ps` in a lab shows a short PID 1 that
-        # is the same in every lab: `bwrap --args 0 -- /bin/sh /run/lab-init.sh`.
-        args_r, args_w = os.pipe()
-        log = self.state.log(name)
-        fds = [info_w] + ([gate] if gate is not None else [])
-        # --block-fd: the sandbox waits until the recorder has put eth0 in place (see Lab.start)
-        options = [*self.rootfs.args(name, net_only), "--info-fd", str(info_w),
-                   *(["--block-fd", str(gate)] if gate is not None else []),
-                   "--unshare-net", "--unshare-pid", "--unshare-uts", "--unshare-ipc", "--unshare-cgroup",
-                   "--hostname", name, "--die-with-parent", "--new-session", "--cap-add", "ALL", "--clearenv",
-                   "--setenv", "PATH", self.settings.lab_path, "--setenv", "LANG", "C.UTF-8", "--setenv", "HOME",
-                   "/root"]
-        os.write(args_w, b"".join(o.encode() + b"\0" for o in options))
-        os.close(args_w)
-        try:
-            # A shell joins the lab's cgroups, then becomes bubblewrap: the sandbox is made inside them, so its
-            # cgroup namespace is rooted there (the lab sees and changes no other cgroup), and the lab's device
-            # and resource limits hold for everything in it.
-            # bubblewrap's own PID 1 keeps the environment it was started with (--clearenv is for the command):
-            # it gets exactly OUTER_ENV (`env -i`: the shell would add PWD, this machine's working folder) and
-            # starts in /, so a page finds nothing of this machine's in /proc/1/environ.
-            proc = subprocess.Popen([*join_cgroups(self.cgroups.procs), "env", "-i",
-                                     *(f"{name}={value}" for name, value in OUTER_ENV.items()), *DROP_CAPS,
-                                     "bwrap", "--args", "0", "--", *argv],
-                                    stdin=args_r, stdout=log, stderr=subprocess.STDOUT, pass_fds=fds, cwd="/",
-                                    start_new_session=True, env=OUTER_ENV)
-        finally:
-            os.close(info_w)
-            os.close(args_r)
-            log.close()
-        self.procs.append(proc)
-        if self.closed:
-            raise LabError("the lab was closed while it was being made (the process is exiting)")
-        with os.fdopen(info_r, "rb") as info:
+        with os.fdopen(info_r, "rb") as info:  # closed however the start ends
+            try:
+                proc = self._bwrap(name, argv, info_w, net_only=net_only, gate=gate)
+            finally:
+                os.close(info_w)
+            self.procs.append(proc)
+            if self.closed:
+                raise LabError("the lab was closed while it was being made (the process is exiting)")
             data = info.read()
         try:
             child = int(json.loads(data)["child-pid"])
@@ -97,6 +71,40 @@ class Sandboxes:
                                  {name: self.state.log_lines(name)}) from None
         self.state.save(name, proc.pid, child, self.cgroups.folders)
         return child
+
+    def _bwrap(self, name: str, argv: list[str], info_w: int, *, net_only: bool,
+               gate: int | None) -> subprocess.Popen[bytes]:
+        """Run bubblewrap for the sandbox `name`, telling on `info_w` its PID 1. Closes what it opens."""
+        fds = [info_w] + ([gate] if gate is not None else [])
+        # --block-fd: the sandbox waits until the recorder has put eth0 in place (see Lab.start)
+        options = [*self.rootfs.args(name, net_only), "--info-fd", str(info_w),
+                   *(["--block-fd", str(gate)] if gate is not None else []),
+                   "--unshare-net", "--unshare-pid", "--unshare-uts", "--unshare-ipc", "--unshare-cgroup",
+                   "--hostname", name, "--die-with-parent", "--new-session", "--cap-add", "ALL", "--clearenv",
+                   "--setenv", "PATH", self.settings.lab_path, "--setenv", "LANG", "C.UTF-8", "--setenv", "HOME",
+                   "/root"]
+        # bubblewrap reads its options from its standard input, so that `ps` in a lab shows a short PID 1 that
+        # is the same in every lab: `bwrap --args 0 -- /bin/sh /run/lab-init.sh`.
+        args_r, args_w = os.pipe()
+        try:
+            os.write(args_w, b"".join(o.encode() + b"\0" for o in options))
+        finally:
+            os.close(args_w)
+        try:
+            with self.state.log(name) as log:
+                # A shell joins the lab's cgroups, then becomes bubblewrap: the sandbox is made inside them, so its
+                # cgroup namespace is rooted there (the lab sees and changes no other cgroup), and the lab's device
+                # and resource limits hold for everything in it.
+                # bubblewrap's own PID 1 keeps the environment it was started with (--clearenv is for the
+                # command): it gets exactly OUTER_ENV (`env -i`: the shell would add PWD, this machine's working
+                # folder) and starts in /, so a page finds nothing of this machine's in /proc/1/environ.
+                return subprocess.Popen([*join_cgroups(self.cgroups.procs), "env", "-i",
+                                         *(f"{name}={value}" for name, value in OUTER_ENV.items()), *DROP_CAPS,
+                                         "bwrap", "--args", "0", "--", *argv],
+                                        stdin=args_r, stdout=log, stderr=subprocess.STDOUT, pass_fds=fds, cwd="/",
+                                        start_new_session=True, env=OUTER_ENV)
+        finally:
+            os.close(args_r)
 
     def wait_for_daemon(self, host: LabHost, deadline: float) -> None:
         while True:
