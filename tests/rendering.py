@@ -54,10 +54,13 @@ def book_labels() -> Labels:
 
 
 def throwaway_site(folder: Path, page: str, mkdocs_yml: str,
-                   outputs: dict[str, list[CommandRecord]] | None = None) -> Path:
+                   outputs: dict[str, list[CommandRecord]] | None = None, *, pyproject: str = "",
+                   engine: tuple[str, str] = ("", "20.10.24")) -> Path:
     """A MkDocs project in `folder` with one page (docs/index.md) and its recording written directly (no Docker):
-    `outputs` by block id, default "output of ID" for each command."""
-    (folder / "pyproject.toml").write_text(textwrap.dedent(f'''
+    `outputs` by block id, default "output of ID" for each command. `pyproject`: its pyproject.toml (default: the
+    lesson images and one engine); `engine`: the book's engine the recording is of (default its first) and the
+    version it says."""
+    (folder / "pyproject.toml").write_text(pyproject or textwrap.dedent(f'''
         [tool.docexec]
         images_dir = "{ROOT / "images"}"
         workdir = "{folder / "work"}"
@@ -66,10 +69,12 @@ def throwaway_site(folder: Path, page: str, mkdocs_yml: str,
     (folder / "docs").mkdir()
     (folder / "docs" / "index.md").write_text(page)
     config = load_config(folder)
+    name, version = engine
+    config = config.for_engine(config.engine_spec(name)) if name else config
     parsed = parse_page("index.md", page)
     project = Project(config, mode="offline")
     results = outputs or {b.id: [CommandRecord(c.text, f"output of {b.id}\n", 0, 0.1) for c in b.commands]
                           for b in parsed.blocks}
-    recording.write(config.snippets_dir, parsed, project.digest(parsed), results, {"engine": "20.10.24"},
+    recording.write(config.snippets_dir, parsed, project.digest(parsed), results, {"engine": version},
                     "2026-11-28T00:00:00Z", project.context_digest(parsed))
     return folder

@@ -4,6 +4,7 @@ where the engines agree and a tab each where they differ, and a drift check per 
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -21,6 +22,8 @@ from docexec.userland import apt as aptstate
 from docexec.userland import debs, engines
 
 from .conftest import Engine, env_for_throwaway_recording
+from .rendering import throwaway_site
+from .test_publish import build
 
 ROOT = Path(__file__).resolve().parent.parent
 BOOK = load_config(ROOT)
@@ -82,6 +85,19 @@ def test_a_page_can_name_the_engines_it_runs_on(tmp_path: Path) -> None:
         first.load_page("typo.md")
     with pytest.raises(PageError, match=r"float.md:2: engines: must be a list of engine names in quotes"):
         first.load_page("float.md")
+
+
+def test_a_page_that_runs_only_on_a_later_engine_shows_that_engines_recording(tmp_path: Path) -> None:
+    page = '---\nengines: ["28.5"]\n---\n\n# t\n\n```console exec="docker" id="a"\n$ docker network ls -q\n```\n'
+    throwaway_site(tmp_path, page, "site_name: t\ntheme: mkdocs\nplugins: [docexec]\n",
+                   {"a": [CommandRecord("docker network ls -q", "f00d\n", 0, 0.1)]},
+                   pyproject=two_engines(tmp_path), engine=("28.5", "28.5.2"))
+    done = build(tmp_path, "publish")
+    assert done.returncode == 0, done.stderr
+    html = (tmp_path / "site" / "index.html").read_text(encoding="utf-8")
+    assert '<span class="go">f00d\n</span>' in html and "No recorded output yet" not in html
+    assert "Real output · Docker Engine 28.5.2 · recorded on <span class=\"docexec-date\">2026-11-28" in html
+    assert re.search(r'<p class="docexec-page-source">[^<]*Docker Engine 28\.5\.2', html), "the page note"
 
 
 def _recording(version: str, output: str, code: int = 0) -> PageRecording:

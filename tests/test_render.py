@@ -5,10 +5,12 @@ from __future__ import annotations
 import html
 import re
 
+from docexec.book.project import Project
 from docexec.page.model import parse_page
 from docexec.render.html import render_page
 from docexec.store.recording import CommandRecord, PageRecording
 
+from .conftest import MakeProject
 from .rendering import book_labels, convert
 
 SOURCE = """# 标题
@@ -173,6 +175,20 @@ def test_host_commands_are_copied_with_sudo_and_the_block_says_so() -> None:
     copy = html.unescape(re.findall(r'data-copy="([^"]*)"', out)[0])
     assert copy == "sudo iptables -S FORWARD\ndocker ps"
     assert '<span class="docexec-cmd">iptables -S FORWARD</span>' in out, "the transcript shows what was run"
+    assert "复制时需要 root 的命令前加了 sudo" in out
+
+
+def test_an_assignment_with_text_before_its_substitution_is_copied_with_sudo_inside(
+        make_project: MakeProject) -> None:
+    """`NAME="text $(command)"`: the copy puts sudo in front of the command inside $(…) that needs root."""
+    source = '# t\n\n```console exec="host" id="h"\n$ X="dev $(ip -o link show eth0)"\n$ echo "$X"\n```\n'
+    page = Project(make_project({"p.md": source}), mode="offline").load_page("p.md")  # as `docexec lint` does
+    recording = PageRecording(page="p.md", digest="h", recorded="2026-11-27T21:00:00Z", engine={},
+                              blocks={"h": [CommandRecord("", "", 0, 0.1), CommandRecord("", "dev 2: eth0\n", 0, 0.1)]})
+    out = full(source, page, recording)
+    copy = html.unescape(re.findall(r'data-copy="([^"]*)"', out)[0])
+    assert copy == 'X="dev $(sudo ip -o link show eth0)"\necho "$X"'
+    assert '<span class="docexec-cmd">X=&quot;dev $(ip -o link show eth0)&quot;</span>' in out
     assert "复制时需要 root 的命令前加了 sudo" in out
 
 

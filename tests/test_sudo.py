@@ -71,6 +71,13 @@ def test_docker_blocks_are_copied_as_written() -> None:
     ("find --root=/var/lib/docker/x", "sudo find --root=/var/lib/docker/x"),
     ("cat /proc/sys/net/ipv4/ip_forward", "cat /proc/sys/net/ipv4/ip_forward"),
     ("ls /var/lib/dockerish", "ls /var/lib/dockerish"),
+    # an assignment with text before its $(…): sudo still goes inside, in front of each command that needs root
+    ('X="dev $(ip -o link show eth0)"', 'X="dev $(sudo ip -o link show eth0)"'),
+    ("X=$PID-$(readlink /proc/$PID/ns/net)", "X=$PID-$(sudo readlink /proc/$PID/ns/net)"),
+    (r'''X='$(a)'"\$(b) $(docker ps -q) $(ip -o link | cut -d: -f2)"''',
+     r'''X='$(a)'"\$(b) $(docker ps -q) $(sudo ip -o link | cut -d: -f2)"'''),
+    ('X="dev $(docker inspect -f "{{.Name}}" web)"', 'X="dev $(docker inspect -f "{{.Name}}" web)"'),
+    ('X="dev $(ip -o link \\\n    show eth0)"', 'X="dev $(sudo ip -o link \\\n    show eth0)"'),
 ])
 def test_the_rule(line: str, copied: str) -> None:
     source = f'```console exec="host" id="h"\n$ {line}\n```\n'

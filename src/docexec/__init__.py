@@ -1,7 +1,7 @@
 """docexec: run the docker commands of Markdown pages in throwaway Docker hosts, record and check their outputs.
 
-The package knows nothing of MkDocs or pytest internals; `docexec.mkdocs_plugin` and `docexec.pytest_plugin` are
-thin adapters around it.
+The package knows nothing of MkDocs or pytest internals; `docexec.mkdocs_plugin` (the MkDocs plugin) and
+`docexec.pytest_plugin` are thin adapters around it.
 """
 
 from __future__ import annotations

@@ -77,14 +77,16 @@ class Engines:
         parsed = self.first.load_page(name, source)
         if not parsed.blocks:
             return parsed, Rendered()
-        outcome = self.first.ensure(parsed)
-        others = [(other, other.ensure(parsed)) for other in self.others]  # the page is the same on every engine
-        self._report(parsed, [(self.first, outcome), *others])
+        outcomes = [(project, project.ensure(parsed)) for project in [self.first, *self.others]]  # the same page
+        self._report(parsed, outcomes)
+        # The page's own engines (front matter `engines:` may leave out the book's first): the first of them is
+        # the one whose transcripts the page shows, the others' are compared with them.
+        (first, outcome), *others = [(p, o) for p, o in outcomes if p.runs_here(parsed)] or outcomes[:1]
         tabs = [EngineRecording(_label(other), o.stored, o.status == "stale", self._cast_href(other, parsed, url),
                                 o.stale_blocks) for other, o in others]
         return parsed, render_page(parsed, outcome.stored, stale=outcome.status == "stale", others=tabs,
-                                   cast_href=self._cast_href(self.first, parsed, url),
-                                   stale_blocks=outcome.stale_blocks, label=_label(self.first), labels=labels)
+                                   cast_href=self._cast_href(first, parsed, url),
+                                   stale_blocks=outcome.stale_blocks, label=_label(first), labels=labels)
 
     def _report(self, page: Page, outcomes: list[tuple[Project, Outcome]]) -> None:
         publishing = self.first.mode == "publish"

@@ -1,4 +1,4 @@
-"""The engine's front door for the MkDocs hook, the CLI and the pytest plugin: a book on one engine, and what a
+"""The engine's front door for the MkDocs plugin, the CLI and the pytest plugin: a book on one engine, and what a
 build or `record` does with each page. Its pages are a PageSet (pageset.py); where they run, Where (where.py)."""
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from docexec.store.normalize import normalize
 from docexec.store.recording import CommandRecord, PageRecording
 
 # auto: run pages whose recording is missing or stale when they can run; force: run every page; offline: never run
-# a page; publish: never run a page, and a page whose recording is not current is an error (the MkDocs hook's).
+# a page; publish: never run a page, and a page whose recording is not current is an error (the MkDocs plugin's).
 Mode = Literal["auto", "force", "offline", "publish"]
 MODES: tuple[Mode, ...] = ("auto", "force", "offline", "publish")
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from contextlib import closing
 
 from rich.markup import escape
 
@@ -64,21 +65,21 @@ def main(argv: list[str] | None = None) -> int:
 
 def lint(config: Config, args: argparse.Namespace) -> int:
     """Every problem of every page given (all pages by default), each with its page and line; exit 1 if any."""
-    project = Project(config, mode="offline")
-    names = [named_page(config, item) for item in args.pages] if args.pages else \
-        [config.page_name(path) for path in project.page_paths()]
     pages: list[Page] = []
     problems: list[PageError] = []
     bad = 0
-    for name in names:
-        try:
-            page = project.load_page(name)
-        except PageError as exc:
-            problems += exc.errors if isinstance(exc, PageErrors) else (exc,)
-            bad += 1
-            continue
-        if page.blocks:
-            pages.append(page)
+    with closing(Project(config, mode="offline")) as project:  # closing it writes the page cache
+        names = [named_page(config, item) for item in args.pages] if args.pages else \
+            [config.page_name(path) for path in project.page_paths()]
+        for name in names:
+            try:
+                page = project.load_page(name)
+            except PageError as exc:
+                problems += exc.errors if isinstance(exc, PageErrors) else (exc,)
+                bad += 1
+                continue
+            if page.blocks:
+                pages.append(page)
     for problem in problems:
         console.print(f"[red]error:[/red] {escape(str(problem))}")
     counted = f"{len(pages)} pages, {sum(len(p.blocks) for p in pages)} blocks, " \
@@ -94,25 +95,25 @@ def status(config: Config, args: argparse.Namespace) -> int:
     worst = 0
     for spec in config.engines:
         engine_config = config.for_engine(spec)
-        project = Project(engine_config, mode="offline")
-        for page in filter(project.runs_here, project.pages()):
-            state = project.status(page)
-            meta = recording.read_meta(engine_config.snippets_dir, page.name) or {}
-            edited = recording.edited_files(engine_config.snippets_dir, page)
-            shown = "edited" if edited and state == "current" else state
-            colour = {"current": "green", "stale": "yellow", "missing": "red", "edited": "red"}[shown]
-            changed = ""
-            if state == "stale":
-                blocks = project.changed_blocks(page)
-                changed = "; changed: " + ("the whole page" if blocks is None else ", ".join(sorted(blocks)) or
-                                           "blocks removed, moved or hidden")
-            if edited:
-                changed += "; edited by hand after recording: " + ", ".join(
-                    str(p.relative_to(config.root)) for p in edited)
-            console.print(f"[{colour}]{shown:8}[/{colour}] {page_label(config, spec.name, page.name)}  "
-                          f"({len(page.commands)} commands"
-                          + (f", recorded {str(meta.get('recorded', ''))[:10]}" if meta else "") + f"{changed})")
-            worst = max(worst, 0 if shown == "current" else 1)
+        with closing(Project(engine_config, mode="offline")) as project:  # closing it writes the page cache
+            for page in filter(project.runs_here, project.pages()):
+                state = project.status(page)
+                meta = recording.read_meta(engine_config.snippets_dir, page.name) or {}
+                edited = recording.edited_files(engine_config.snippets_dir, page)
+                shown = "edited" if edited and state == "current" else state
+                colour = {"current": "green", "stale": "yellow", "missing": "red", "edited": "red"}[shown]
+                changed = ""
+                if state == "stale":
+                    blocks = project.changed_blocks(page)
+                    changed = "; changed: " + ("the whole page" if blocks is None else ", ".join(sorted(blocks)) or
+                                               "blocks removed, moved or hidden")
+                if edited:
+                    changed += "; edited by hand after recording: " + ", ".join(
+                        str(p.relative_to(config.root)) for p in edited)
+                console.print(f"[{colour}]{shown:8}[/{colour}] {page_label(config, spec.name, page.name)}  "
+                              f"({len(page.commands)} commands"
+                              + (f", recorded {str(meta.get('recorded', ''))[:10]}" if meta else "") + f"{changed})")
+                worst = max(worst, 0 if shown == "current" else 1)
     return worst
 
 
@@ -153,14 +154,14 @@ def clean(config: Config, args: argparse.Namespace) -> int:
     left: list[str] = []
     if not lab.unsupported_reason():
         left += lab.leftovers() if args.check else lab.sweep()
-    project = Project(config)
-    try:
-        daemon = project.daemon()
-    except DaemonUnavailable:
-        daemon = None
-    if daemon is not None:
-        with DaemonLock(daemon.identity(), "docexec clean"):
-            left += daemon.janitor.labelled() if args.check else daemon.janitor.remove_labelled()
+    with closing(Project(config)) as project:  # closing it closes the daemon's client
+        try:
+            daemon = project.daemon()
+        except DaemonUnavailable:
+            daemon = None
+        if daemon is not None:
+            with DaemonLock(daemon.identity(), "docexec clean"):
+                left += daemon.janitor.labelled() if args.check else daemon.janitor.remove_labelled()
     if args.check:
         console.print(f"docexec: {len(left)} objects left by runs" + (": " + ", ".join(left) if left else ""))
         return 1 if left else 0

@@ -59,10 +59,6 @@ class Lab:
         return self._sandboxes.rootfs.userland
 
     @property
-    def cgroup_parent(self) -> str:
-        return self._cgroups.name
-
-    @property
     def path(self) -> str:
         """PATH inside the lab: the engine folders first (see LabSettings.engine_path)."""
         return self.settings.lab_path

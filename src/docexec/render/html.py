@@ -67,12 +67,12 @@ def render_page(page: Page, stored: PageRecording | None, *, stale: bool = False
                 cast_href: Callable[[Block], str | None] | None = None,
                 stale_blocks: frozenset[str] | None = None, label: str = "Engine",
                 labels: Labels = ENGLISH) -> Rendered:
-    """`stored` is the page's recording on the book's first engine; `others`, on its other engines. A block shows
-    one transcript where every engine gave the same output (after normalisation), else a tab per engine, newest
-    first. `cast_href`: the address, relative to the page, of a session block's replay on the first engine (None:
-    no replay); each of `others` brings its own. `stale`: the page changed since it was recorded; `stale_blocks`:
-    which blocks did (recording.changed_blocks), only those are marked; None marks every block. `label`: the
-    first engine's tab title."""
+    """`stored` is the page's recording on its first engine (the first of the book's engines it runs on); `others`,
+    on its other engines. A block shows one transcript where every engine gave the same output (after
+    normalisation), else a tab per engine, newest first. `cast_href`: the address, relative to the page, of a
+    session block's replay on the first engine (None: no replay); each of `others` brings its own. `stale`: the page
+    changed since it was recorded; `stale_blocks`: which blocks did (recording.changed_blocks), only those are
+    marked; None marks every block. `label`: the first engine's tab title."""
     engines = [EngineRecording(label, stored, stale, cast_href, stale_blocks),
                *(o for o in others if o.stored is not None)]
     engines.sort(key=lambda e: _version_key(e.label), reverse=True)

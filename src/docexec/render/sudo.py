@@ -12,8 +12,8 @@ runs them as an ordinary user: the copy button of an exec="host" block copies ea
   (/proc/self is the reader's own), written out (`/proc/$PID/ns`, `/proc/$(docker inspect …)/root`) or held by a
   variable set from a `docker inspect` of `.GraphDriver` or `.Mountpoint` (paths in /var/lib/docker).
 
-`sudo` goes in front of the line's command, or inside `NAME=$(…)`. Pipes' later stages (grep, cut, wc, …) are
-filters that never need it.
+`sudo` goes in front of the line's command, or, in `NAME=…`, inside each `$(…)` of the value whose command needs
+it (`NAME="dev $(sudo ip …)"`). Pipes' later stages (grep, cut, wc, …) are filters that never need it.
 """
 
 from __future__ import annotations
@@ -22,13 +22,12 @@ import re
 from collections.abc import Iterable
 
 from docexec.page.model import Block, Command
-from docexec.page.shellwords import Literal, ShellCommand, Subst, Var, Word
+from docexec.page.shellwords import Literal, ShellCommand, Subst, Var, Word, join_continuations, parse
 
 _SUBSTITUTED = "\0"  # stands for a $(…) in a word's shape
 NETWORK_TOOLS = frozenset({"ip", "bridge", "iptables", "iptables-save", "nsenter", "tcpdump", "sysctl"})
 ROOT_PATH = re.compile(rf"(^|=)(/var/lib/docker(/|$)|/proc/(\d|\$|{_SUBSTITUTED}))")  # /proc/PID/, not /proc/self
 ROOT_PATH_SOURCES = re.compile(r"\.GraphDriver|\.Mountpoint|/var/lib/docker")
-_ASSIGNMENT = re.compile(r'[A-Za-z_][A-Za-z0-9_]*="?\$\(')
 
 
 def root_variables(blocks: Iterable[Block]) -> frozenset[str]:
@@ -64,10 +63,29 @@ def copy_line(command: Command, root_vars: frozenset[str] = frozenset()) -> str:
     if command.shell is None or not needs_root(command.shell, root_vars):
         return command.display
     if command.shell.assign:
-        m = _ASSIGNMENT.match(command.display)
-        assert m is not None, command.display
-        return command.display[:m.end()] + "sudo " + command.display[m.end():]
+        copied = command.display
+        for n, subst in enumerate(command.shell.stages[0][0].substitutions()):
+            if needs_root(subst.command, root_vars):
+                copied = _sudo_inside(copied, n)
+        return copied
     return "sudo " + command.display
+
+
+def _sudo_inside(display: str, n: int) -> str:
+    """The assignment `display` with `sudo ` in front of the command of its value's n-th `$(…)`: after the `$(`
+    (the first, in the line's order) where it parses as that, and only that, command with sudo in front (a `$(` in
+    single quotes, escaped, or nested in another `$(…)` is not the one)."""
+    def inner(line: str) -> list[tuple[tuple[Word, ...], ...]]:
+        return [s.command.stages for s in parse(join_continuations(line)).stages[0][0].substitutions()]
+
+    wanted = inner(display)
+    first, *rest = wanted[n]
+    wanted[n] = ((Word((Literal("sudo", False),)), *first), *rest)
+    for m in re.finditer(r"\$\(", display):
+        copied = display[:m.end()] + "sudo " + display[m.end():]
+        if inner(copied) == wanted:
+            return copied
+    return display  # not reached: the n-th substitution's own `$(` is one
 
 
 def _has_short_flag(word: Word, flag: str) -> bool:

@@ -68,8 +68,6 @@ RULES: tuple[Rule, ...] = (
           "fe80::[LL]", "IPv6 link-local addresses made from random MACs"),
 )
 
-RULE_NAMES = tuple(r.name for r in RULES)
-
 
 def normalize(text: str, extra: Iterable[str] = ()) -> str:
     """`text` with every volatile span rewritten to its placeholder; `extra` are a block's own regexes."""
