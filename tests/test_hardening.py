@@ -12,10 +12,11 @@ from pathlib import Path
 import pytest
 
 from docexec.book.project import Project
-from docexec.core.errors import DaemonUnavailable
+from docexec.core.errors import DaemonUnavailable, DocexecError
+from docexec.core.signals import PROCESSES
 from docexec.hosts.daemon import LABEL, Daemon
 from docexec.hosts.lock import DaemonLock
-from docexec.run.pipeline import clean_output
+from docexec.run.pipeline import clean_output, run_pipeline
 from docexec.store import recording
 from tests.conftest import MakeProject
 
@@ -35,6 +36,29 @@ def test_invalid_utf8_ansi_and_control_characters_are_made_readable() -> None:
     assert clean_output(b"progress 10%\rprogress 100%\n") == "progress 100%\n"
     assert clean_output(b"bell\x07\n") == "bell\\x07\n"
     assert clean_output("中文 🐳\n".encode()) == "中文 🐳\n"
+
+
+def test_a_pipe_whose_second_program_is_missing_says_so_and_leaves_no_process(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Stage 2 failing to start: the clear message (not EBADF from closing a pipe twice), the first stage killed
+    and reaped (no zombie, no process left running), and no file descriptor left open."""
+    started: list[subprocess.Popen[bytes]] = []
+    popen = subprocess.Popen
+
+    def tracked(*args, **kw):  # type: ignore[no-untyped-def]
+        started.append(popen(*args, **kw))
+        return started[-1]
+
+    monkeypatch.setattr(subprocess, "Popen", tracked)
+    fds = set(os.listdir("/proc/self/fd"))
+    with pytest.raises(DocexecError, match="'docexec-no-such-program' is not installed"):
+        run_pipeline([["sleep", "30"], ["docexec-no-such-program"], ["cat"]], env=dict(os.environ), cwd=tmp_path,
+                     timeout=30, limit=4096)
+    assert len(started) == 1
+    assert started[0].returncode is not None, "the first stage was not reaped"
+    assert not Path(f"/proc/{started[0].pid}").exists()
+    assert not PROCESSES.running
+    assert set(os.listdir("/proc/self/fd")) == fds
 
 
 def _run_page(make_project: MakeProject, text: str, **kw) -> Project:  # type: ignore[no-untyped-def]

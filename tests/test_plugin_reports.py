@@ -4,6 +4,7 @@ and after a run over the whole docs folder, the recordings that no page uses."""
 
 from __future__ import annotations
 
+import errno
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import ClassVar
@@ -60,13 +61,17 @@ def test_unused_recordings_fail_a_run_over_the_whole_docs_folder(book: pytest.Py
 
 class FakeSession:
     outputs: ClassVar[dict[str, str]] = {}
+    terminal: ClassVar[Exception | None] = None  # raised by a terminal session's command: its terminal failed
+    ran: ClassVar[list[str]] = []
 
     def run(self, block: Block, command: Command, *, check: bool = True) -> Result:
-        return Result(self.outputs.get(command.text, RECORDED[command.text]), 0, 0.1)
+        self.ran.append(command.text)
+        if block.kind == "session" and self.terminal is not None:
+            raise self.terminal
+        return Result(self.outputs.get(command.text, RECORDED.get(command.text, "")), 0, 0.1)
 
 
-def test_a_drifted_block_leaves_its_obtained_transcript(book: pytest.Pytester,
-                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+def use_fake_session(monkeypatch: pytest.MonkeyPatch) -> None:
     from docexec.drift.variants import Variant
 
     @contextmanager
@@ -75,6 +80,12 @@ def test_a_drifted_block_leaves_its_obtained_transcript(book: pytest.Pytester,
 
     monkeypatch.setattr(Project, "session", session)
     monkeypatch.setattr(Variant, "ok", lambda self: True)
+    monkeypatch.setattr(FakeSession, "ran", [])
+
+
+def test_a_drifted_block_leaves_its_obtained_transcript(book: pytest.Pytester,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    use_fake_session(monkeypatch)
     monkeypatch.setattr(FakeSession, "outputs", {"docker network ls -q": "net\nnew-net\n"})
     result = book.runpytest("docs")
     result.assert_outcomes(passed=5, failed=1)
@@ -85,3 +96,22 @@ def test_a_drifted_block_leaves_its_obtained_transcript(book: pytest.Pytester,
     monkeypatch.setattr(FakeSession, "outputs", {})
     book.runpytest("docs").assert_outcomes(passed=6)
     assert not obtained.exists(), "the block passes again: its obtained transcript is removed"
+
+
+def test_a_terminal_that_fails_to_open_is_not_tried_again_by_the_pages_later_commands(
+        book: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A session block whose terminal cannot be opened (no pseudo-terminal left: an OSError, not a PageError) is
+    tried once: the page's later command items fail at once, naming that first failure."""
+    (book.path / "docs" / "s.md").write_text(
+        '# s\n\n```console exec="session" id="s"\n$ docker run -it --name term busybox sh\n> exit\n```\n\n'
+        '```console exec="docker" id="d"\n$ docker ps -q\n$ docker volume ls -q\n```\n')
+    use_fake_session(monkeypatch)
+    monkeypatch.setattr(FakeSession, "terminal", OSError(errno.ENOSPC, "out of pseudo-terminals"))
+    result = book.runpytest("docs/s.md", "-k", "not recording")
+    result.assert_outcomes(failed=3, deselected=1)
+    assert FakeSession.ran == ["docker run -it --name term busybox sh"], "the terminal was tried again"
+    later = [line for line in result.stdout.lines if line.startswith("docs/s.md:4: ")]
+    assert later == ["docs/s.md:4: OSError: [Errno 28] out of pseudo-terminals"] * 2, result.stdout.str()
+    monkeypatch.setattr(FakeSession, "ran", [])
+    book.runpytest("docs/s.md", "-k", "d-").assert_outcomes(failed=2, deselected=2)  # the session: caught up on
+    assert FakeSession.ran == ["docker run -it --name term busybox sh"], "the terminal was tried again"

@@ -4,13 +4,16 @@ the decisions of Project.record are tested)."""
 
 from __future__ import annotations
 
+import argparse
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import docker.errors
 import pytest
 
 from docexec.book.project import Project
+from docexec.cli import record as record_command
 from docexec.core.config import Config
 from docexec.page.model import Block, Command, Page
 from docexec.run.runner import Result
@@ -120,3 +123,28 @@ def test_record_on_another_engine_rewrites_the_metadata(
     assert folder / recording.META in outcome.changed
     assert outcome.stored is not None and outcome.stored.engine == {**ENGINE, "kernel": "6.18.44-fc-v1272",
                                                                     **other_engine}
+
+
+def test_an_unexpected_error_of_one_page_is_reported_and_the_others_are_recorded(
+        make_project: Callable[..., Config], monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """`docexec record`: an error that is not docexec's (the SDK's, loading an image into a page's lab) is that
+    page's failure, reported with the page's name; the pages after it are still recorded and reported, the summary
+    is printed and the exit code says something failed."""
+    config = make_project({"a.md": PAGE, "b.md": PAGE, "c.md": PAGE})
+
+    @contextmanager
+    def session(self: Project, page: Page, progress: object = None) -> Iterator[FakeSession]:
+        if page.name == "b.md":
+            raise docker.errors.APIError("500 Server Error: injected while loading busybox")
+        yield FakeSession(OUTPUTS)
+
+    monkeypatch.setattr(Project, "session", session)
+    monkeypatch.setattr(Project, "hosts_mode", lambda self: "lab")
+    code = record_command.record(config, argparse.Namespace(engine=[], jobs=1, pages=[]))
+    out = capsys.readouterr().out
+    assert code == 1, out
+    assert "failed    docs/b.md: APIError: 500 Server Error: injected while loading busybox" in out, out
+    assert "changed   c.md" in out, out
+    assert "recorded 2 of 3 page(s)" in out, out
+    assert recording.load(config.snippets_dir, Project(config).load_page("c.md")) is not None

@@ -4,6 +4,9 @@ how lines are expanded and what errors say is checked in milliseconds."""
 from __future__ import annotations
 
 import os
+import re
+import signal
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -11,6 +14,7 @@ import pytest
 
 from docexec.core.config import Config
 from docexec.core.errors import PageError
+from docexec.core.signals import Interrupted
 from docexec.hosts.backends import Backend, Host
 from docexec.page.model import parse_page
 from docexec.run import runner
@@ -72,3 +76,34 @@ def test_an_internal_key_error_is_not_reported_as_a_missing_variable(
     with pytest.raises(KeyError) as info:
         run_page("$ echo hi")
     assert not isinstance(info.value, PageError) and info.value.args == ("internal",)
+
+
+class CtrlCDuringClose(LocalBackend):
+    """A page's cleanup that takes a moment (a lab's waits for its processes to be gone), and a Ctrl-C during it."""
+
+    def __init__(self, workdir: Path) -> None:
+        super().__init__(workdir)
+        self.removed = False
+
+    def close(self, *, failing: bool = False) -> None:
+        os.kill(os.getpid(), signal.SIGINT)
+        deadline = time.monotonic() + 0.3
+        while time.monotonic() < deadline:
+            time.sleep(0.01)
+        self.removed = True
+
+
+@pytest.mark.parametrize("first", [True, False], ids=["second Ctrl-C", "Ctrl-C while closing"])
+def test_a_ctrl_c_during_cleanup_does_not_cut_it_short(make_project: MakeProject, tmp_path: Path,
+                                                       first: bool) -> None:
+    """Cleanup runs to its end and the page then stops, saying truthfully that what it created was removed."""
+    page = parse_page("p.md", '```console exec="host" id="a"\n$ echo hi\n```\n', "docs/p.md")
+    backend = CtrlCDuringClose(tmp_path)
+    said = re.escape("stopped by SIGINT while running p.md; everything the page created was removed")
+    with pytest.raises(Interrupted, match=said), Session(page, make_project({}), backend, notify=lambda m: None):
+        if first:  # the first Ctrl-C, with no command running: the page stops at once
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(5)
+            pytest.fail("the first Ctrl-C did not stop the page")
+    assert backend.removed, "the cleanup was cut short"
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler

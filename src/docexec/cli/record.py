@@ -76,10 +76,12 @@ def record(config: Config, args: argparse.Namespace) -> int:
             for project, page, future in futures:  # reported in page order, whatever order they finish in
                 try:
                     label, before, took = future.result()
-                except DocexecError as exc:
-                    failures.append(str(exc))
+                except Exception as exc:  # the SDK's own errors too (loading an image into the lab, say)
+                    # docexec's messages name their page; any other error is said with the page it happened on
+                    said = str(exc) if isinstance(exc, DocexecError) else f"{page.where}: {type(exc).__name__}: {exc}"
+                    failures.append(said)
                     engine = f"[{project.config.engine}] " if len(config.engines) > 1 else ""
-                    progress.print(f"[red]failed[/red]    {escape(engine + str(exc))}")
+                    progress.print(f"[red]failed[/red]    {escape(engine + said)}")
                     continue
                 _report(project.config, page, label, before, took, progress.print)
     except KeyboardInterrupt:

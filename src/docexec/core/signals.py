@@ -12,6 +12,7 @@ import contextlib
 import os
 import signal
 import threading
+from collections.abc import Iterator
 from types import FrameType
 from typing import Protocol
 
@@ -88,8 +89,9 @@ def interrupt_all(signum: int) -> None:
 
 class SignalGuard:
     """While a page runs in the main thread, SIGINT, SIGTERM and SIGHUP stop the running command (its whole process
-    group) and then the page, at a point where cleanup can run. Pages run in other threads are stopped through
-    `interrupt_all` by whoever owns the main thread."""
+    group) and then the page, at a point where cleanup can run; one that comes during the cleanup stops the page
+    once the cleanup is done. Pages run in other threads are stopped through `interrupt_all` by whoever owns the
+    main thread."""
 
     SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
@@ -97,6 +99,7 @@ class SignalGuard:
         self.name, self.processes = name, PROCESSES
         self._old: dict[int, object] = {}
         self._signal = 0
+        self._cleaning = False
 
     def install(self) -> None:
         if threading.current_thread() is not threading.main_thread():
@@ -106,11 +109,21 @@ class SignalGuard:
             self._signal = signum
             if self.processes.running:
                 self.processes.kill_all()
-            else:
+            elif not self._cleaning:
                 self.raise_if_interrupted()
 
         for sig in self.SIGNALS:
             self._old[sig] = signal.signal(sig, interrupted)
+
+    @contextlib.contextmanager
+    def cleaning(self) -> Iterator[None]:
+        """While the page's cleanup runs, a signal (a second Ctrl-C, say) does not cut it short, which would leave
+        its lab or objects behind: it is kept for raise_if_interrupted once the cleanup is done."""
+        self._cleaning = True
+        try:
+            yield
+        finally:
+            self._cleaning = False
 
     def raise_if_interrupted(self) -> None:
         signum = self._signal or self.processes.stop_signal

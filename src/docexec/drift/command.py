@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from docexec.core.errors import CommandFailed, DaemonUnavailable, DocexecError, PageError
+from docexec.core.errors import CommandFailed, DaemonUnavailable, DocexecError
 from docexec.drift.clis import as_older_cli
 from docexec.drift.compare import compare
 from docexec.drift.pagerun import PageRun, SessionNotOpened
@@ -24,6 +24,14 @@ from docexec.store.unused import OBTAINED
 
 class DriftFailure(Exception):
     pass
+
+
+def _failure(where: str, exc: Exception) -> str:
+    """Why a command failed, as the page's later items name it: a DocexecError's own message (it says where);
+    anything else (a session's terminal that could not be opened, an SDK error) with the command's page and line."""
+    if isinstance(exc, DocexecError) and str(exc):
+        return str(exc)
+    return f"{where}: {type(exc).__name__}: {exc}"
 
 
 class CommandItem(pytest.Item):
@@ -46,8 +54,8 @@ class CommandItem(pytest.Item):
             raise DriftFailure(f"not run: an earlier command of this page failed:\n{earlier}")
         try:
             result = run.open_session(self._where).run(self.block, self.command, check=False)
-        except PageError as exc:
-            run.done[key] = str(exc)
+        except Exception as exc:
+            run.done[key] = _failure(self._where, exc)
             raise
         failed = result.timed_out or result.returncode != self.block.returncode
         problems, drift_text = self._compare(result)
@@ -83,8 +91,8 @@ class CommandItem(pytest.Item):
                 try:
                     session.run(block, command, check=True)
                     run.done[earlier_key] = None
-                except DocexecError as exc:
-                    run.done[earlier_key] = str(exc)
+                except Exception as exc:
+                    run.done[earlier_key] = _failure(f"{run.page.where}:{command.line}", exc)
         return next((v for v in run.done.values() if v), None)
 
     def _recorded(self) -> list[CommandRecord]:

@@ -47,8 +47,6 @@ def run_pipeline(argvs: list[list[str]], *, env: dict[str, str], cwd: Path, time
                 if n == 0:
                     PROCESSES.started(procs[0].pid)
             except FileNotFoundError:
-                if procs:
-                    kill_group(procs[0].pid)
                 if not cwd.is_dir():
                     raise DocexecError(f"the page's working directory {cwd} disappeared while it ran") from None
                 raise DocexecError(f"'{argv[0]}' is not installed on this machine") from None
@@ -57,13 +55,20 @@ def run_pipeline(argvs: list[list[str]], *, env: dict[str, str], cwd: Path, time
                     os.close(previous)
                 if not last:
                     os.close(write_end)
-            previous = read_end
+                previous = read_end  # closed once: by the next stage's start, or below
+    except BaseException:
+        # A stage that could not start: the ones already started are killed and reaped, not left running.
+        _kill(procs)
+        raise
     finally:
         os.close(term_w)
         if out_r is not None:
             os.close(out_w)
         if previous is not None:
             os.close(previous)
+        if len(procs) < len(argvs):  # failed to start: every write end is closed now, so the readers end
+            for r in readers:
+                r.thread.join(timeout=5)
     deadline = time.monotonic() + timeout
     timed_out = False
     for proc in procs:
@@ -73,9 +78,7 @@ def run_pipeline(argvs: list[list[str]], *, env: dict[str, str], cwd: Path, time
             timed_out = True
             break
     if timed_out:
-        kill_group(procs[0].pid)
-        for proc in procs:
-            proc.wait()
+        _kill(procs)
     for r in readers:
         r.thread.join(timeout=5)
     PROCESSES.ended(procs[0].pid)
@@ -86,6 +89,15 @@ def run_pipeline(argvs: list[list[str]], *, env: dict[str, str], cwd: Path, time
     return PipeResult(output=term.text(), stdout=readers[1].text() if len(readers) > 1 else "",
                        returncode=124 if timed_out else code, timed_out=timed_out,
                        truncated=any(r.truncated for r in readers))
+
+
+def _kill(procs: list[subprocess.Popen[bytes]]) -> None:
+    """Kill the pipeline's process group and reap every process started in it."""
+    if procs:
+        kill_group(procs[0].pid)
+        for proc in procs:
+            proc.wait()
+        PROCESSES.ended(procs[0].pid)
 
 
 class _Reader:

@@ -16,7 +16,7 @@ from types import TracebackType
 
 from docexec.core.config import Config
 from docexec.core.errors import CommandFailed, DaemonUnavailable, PageError
-from docexec.core.signals import PROCESSES, SignalGuard, interrupt_all
+from docexec.core.signals import PROCESSES, Interrupted, SignalGuard, interrupt_all
 from docexec.hosts.backends import Backend, Host
 from docexec.hosts.daemon import IMAGE_LABEL, LABEL
 from docexec.page.model import Block, Command, Page
@@ -111,15 +111,19 @@ class Session:
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
         self.close(failing=exc is not None)
+        if not isinstance(exc, Interrupted):
+            self.guard.raise_if_interrupted()  # a signal that came during the cleanup, now finished
 
     def close(self, *, failing: bool = False) -> None:
-        """Remove what the page created. Safe to call twice; never touches objects of other runs."""
-        try:
-            if PROCESSES.is_open(self):
-                self.backend.close(failing=failing)
-        finally:
-            PROCESSES.closed(self)
-            self.guard.restore()
+        """Remove what the page created. Safe to call twice; never touches objects of other runs. A signal that
+        comes meanwhile waits until it is done."""
+        with self.guard.cleaning():
+            try:
+                if PROCESSES.is_open(self):
+                    self.backend.close(failing=failing)
+            finally:
+                PROCESSES.closed(self)
+                self.guard.restore()
 
     def emergency_close(self) -> None:
         """At process exit with the page still running (see signals.Processes.at_exit)."""
