@@ -1,6 +1,6 @@
 """`record` always overwrites the recording there: broken, hand-edited or unreadable; and keeps it, byte for byte,
 when only volatile fields or facts of the machine moved (no Docker: a fake session stands in for the lab, so only
-the decisions of Project.record are tested)."""
+the decisions of Project.record and its RecordingStore are tested)."""
 
 from __future__ import annotations
 
@@ -53,7 +53,7 @@ def recorded(make_project: Callable[..., Config], monkeypatch: pytest.MonkeyPatc
     project = Project(config, mode="force", notify=lambda m: None)
     page = project.load_page("t.md")
     project.record(page)
-    return project, page, recording.page_folder(config.snippets_dir, "t.md")
+    return project, page, project.store.folder("t.md")
 
 
 def test_record_overwrites_a_transcript_edited_out_of_shape(recorded: tuple[Project, Page, Path]) -> None:
@@ -62,7 +62,7 @@ def test_record_overwrites_a_transcript_edited_out_of_shape(recorded: tuple[Proj
     (folder / "a.txt").write_text("$ docker ps\nsomething I typed\nand more\n")
     project.record(page)
     assert (folder / "a.txt").read_text() == good
-    assert recording.load(project.config.snippets_dir, page) is not None
+    assert project.store.load(page) is not None
 
 
 def test_record_overwrites_unreadable_metadata(recorded: tuple[Project, Page, Path]) -> None:
@@ -108,6 +108,7 @@ def test_record_on_another_machine_of_the_same_kind_changes_no_file(
     monkeypatch.setitem(OUTPUTS, "docker network ls", "NETWORK ID     NAME\n9e8d7c6b5a41   bridge\n")
     outcome = project.record(page)
     assert outcome.changed == () and _files(folder) == before
+    assert outcome.saved is not None and outcome.saved.outcome == "unchanged" and outcome.saved.kept
     assert outcome.stored is not None and outcome.stored.engine == ENGINE
 
 
@@ -121,6 +122,7 @@ def test_record_on_another_engine_rewrites_the_metadata(
     monkeypatch.setattr(FakeSession, "engine_facts", {**ENGINE, "kernel": "6.18.44-fc-v1272", **other_engine})
     outcome = project.record(page)
     assert folder / recording.META in outcome.changed
+    assert outcome.saved is not None and outcome.saved.outcome == "written"
     assert outcome.stored is not None and outcome.stored.engine == {**ENGINE, "kernel": "6.18.44-fc-v1272",
                                                                     **other_engine}
 

@@ -1,19 +1,18 @@
 """Orphans and gaps: every recording belongs to a block of a page, and every executed block has one (a terminal
 session's replay included), on every engine the page runs on. The orphan check is the drift check's own
-(docexec.store.unused), which a run over the whole docs folder also reports."""
+(RecordingStore.unused), which a run over the whole docs folder also reports."""
 
 from __future__ import annotations
 
 from docexec.book.project import Project
 from docexec.core.config import Config
-from docexec.store.unused import unused
 
 
 def test_no_orphan_recordings(config: Config) -> None:
     orphans = []
     for spec in config.engines:
         project = Project(config.for_engine(spec), mode="offline")
-        orphans += unused(config, spec, [p for p in project.pages() if project.runs_here(p)])
+        orphans += project.store.unused([p for p in project.pages() if project.runs_here(p)])
     assert not orphans, "recordings that no block of any page uses (delete them): " + ", ".join(
         str(p.relative_to(config.root)) for p in orphans)
 

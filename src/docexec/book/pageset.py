@@ -10,8 +10,9 @@ from docexec.core.errors import PageError, raise_all
 from docexec.hosts.images import ImageSpec, load_images
 from docexec.page.model import Page, parse_file, parse_page_collecting
 from docexec.policy.check import Refused, check_static, check_typed
-from docexec.store import recording
 from docexec.store.pagecache import PageCache
+from docexec.store.recording import Status
+from docexec.store.store import RecordingStore
 
 
 class PageSet:
@@ -20,6 +21,7 @@ class PageSet:
         self.images: list[ImageSpec] = load_images(config.images_dir)
         self._image_digests: dict[str, str] = {}
         self._page_cache = PageCache(config)
+        self.store = RecordingStore.for_config(config)  # the recordings of this engine
 
     def page_paths(self) -> list[Path]:
         return sorted(self.config.docs_dir.rglob("*.md"))
@@ -96,12 +98,12 @@ class PageSet:
             self._image_digests[spec.tag] = spec.digest()
         return self._image_digests[spec.tag]
 
-    def status(self, page: Page) -> recording.Status:
-        return recording.status(self.config.snippets_dir, page, self.digest(page))
+    def status(self, page: Page) -> Status:
+        return self.store.status(page, self.digest(page))
 
     def changed_blocks(self, page: Page) -> frozenset[str] | None:
         """Of a stale page: the blocks that changed since it was recorded (None: the whole page)."""
-        return recording.changed_blocks(self.config.snippets_dir, page, self.context_digest(page))
+        return self.store.changed_blocks(page, self.context_digest(page))
 
     def close(self) -> None:
         self._page_cache.save()

@@ -3,8 +3,6 @@ build or `record` does with each page. Its pages are a PageSet (pageset.py); whe
 
 from __future__ import annotations
 
-import dataclasses
-import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,12 +10,11 @@ from typing import Literal
 
 from docexec.book.pageset import PageSet
 from docexec.core.config import Config
-from docexec.core.errors import DaemonUnavailable, DocexecError, RecordingError, RefusedToRecord
+from docexec.core.errors import DaemonUnavailable, DocexecError, RefusedToRecord
 from docexec.page.model import Page
 from docexec.run.where import Where
-from docexec.store import recording
-from docexec.store.normalize import normalize
-from docexec.store.recording import CommandRecord, PageRecording
+from docexec.store.recording import CommandRecord, PageRecording, Status
+from docexec.store.store import Change, NewRecording, Saved
 
 # auto: run pages whose recording is missing or stale when they can run; force: run every page; offline: never run
 # a page; publish: never run a page, and a page whose recording is not current is an error (the MkDocs plugin's).
@@ -46,10 +43,20 @@ class BuildStats:
 class Outcome:
     page: Page
     stored: PageRecording | None
-    status: recording.Status
-    changed: tuple[Path, ...] = ()
+    status: Status
+    saved: Saved | None = None  # of a page recorded now: what the store did with its new recording
     reason: str = ""  # why a stale page was not recorded
     stale_blocks: frozenset[str] | None = None  # of a stale page: the blocks that changed; None: the whole page
+
+    @property
+    def changed(self) -> tuple[Path, ...]:
+        """The recording's files that recording the page now wrote or removed."""
+        return self.saved.changed if self.saved is not None else ()
+
+    @property
+    def changes(self) -> tuple[Change, ...]:
+        """Its transcripts and replays among them, with their text before and after."""
+        return self.saved.changes if self.saved is not None else ()
 
 
 class Project(PageSet, Where):
@@ -70,9 +77,9 @@ class Project(PageSet, Where):
         Where.close(self)
 
     def record(self, page: Page, progress: Callable[[str], None] | None = None) -> Outcome:
-        """Run every block of the page now and write the recording (only when the whole page succeeded)."""
+        """Run every block of the page now and save the recording (only when the whole page succeeded): the store
+        keeps the stored files as they are when only volatile fields moved."""
         digest = self.digest(page)
-        old = self._old_recording(page)
         results: dict[str, list[CommandRecord]] = {}
         with self.session(page, progress) as session:
             for block in page.executed:
@@ -83,29 +90,9 @@ class Project(PageSet, Where):
                                                  result.typed_at, result.events))
                 results[block.id] = outputs
             engine = session.engine()
-        if old is not None and comparable(old.engine) == comparable(engine) and _same(old, results, page):
-            # Only volatile fields moved: keep the reviewed files byte for byte, the engine facts they were
-            # recorded with included (refresh the hash if the page changed). A session's new byte stream goes
-            # along: its replay is rewritten only if missing or if what it shows changed.
-            results = {block_id: [dataclasses.replace(o, events=n.events) for o, n in zip(records, results[block_id],
-                                                                                       strict=True)]
-                       for block_id, records in old.blocks.items()}
-            recorded, engine = old.recorded, old.engine
-        else:
-            recorded = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        changed = recording.write(self.config.snippets_dir, page, digest, results, engine, recorded,
-                                  self.context_digest(page))
+        saved = self.store.save(page, NewRecording(digest, self.context_digest(page), results, engine))
         self.stats.recorded.append(page.name)
-        return Outcome(page, recording.load(self.config.snippets_dir, page), "current", tuple(changed))
-
-    def _old_recording(self, page: Page) -> PageRecording | None:
-        """The recording a new one is compared with (to keep its files when only volatile fields moved): none
-        when it is broken, unreadable or edited by hand, which a new recording simply replaces."""
-        try:
-            old = recording.load(self.config.snippets_dir, page)
-        except RecordingError:
-            return None
-        return None if old is None or old.edited else old
+        return Outcome(page, saved.stored, "current", saved)
 
     def ensure(self, page: Page) -> Outcome:
         """What a build does with a page: use a current recording, or run the page when the mode and the daemon
@@ -124,7 +111,7 @@ class Project(PageSet, Where):
                 reason = str(exc)
         else:
             reason = f"{self.mode} mode" if status != "current" else ""
-        stored = recording.load(self.config.snippets_dir, page)
+        stored = self.store.load(page)
         if status == "current":
             self.stats.from_recordings.append(page.name)
         elif status == "stale":
@@ -133,31 +120,3 @@ class Project(PageSet, Where):
             self.stats.missing.append(page.name)
         stale_blocks = self.changed_blocks(page) if status == "stale" else None
         return Outcome(page, stored, status, reason=reason, stale_blocks=stale_blocks)
-
-
-# The engine facts that make two recordings comparable: the same Docker Engine (version, API), the same OS it
-# reports, the same docker CLI, and the same way of running (a lab or the shared daemon; the page's hosts). The
-# other facts are written for information only: the kernel's build string differs between machines of the same
-# kind (6.18.44-fc-v669 here, -v1272 there), and the storage driver and cgroup version are properties of the
-# machine the lab runs on, not of the engine. Whatever any of them changes in what a reader sees shows in the
-# outputs themselves, which _same compares; a difference in them alone must not rewrite reviewed recordings.
-COMPARABLE = ("engine", "api", "os", "client", "mode", "hosts")
-
-
-def comparable(engine: dict[str, str]) -> dict[str, str]:
-    """The facts of a recording's engine that two recordings must share to be compared (COMPARABLE)."""
-    return {key: engine[key] for key in COMPARABLE if key in engine}
-
-
-def _same(old: PageRecording, new: dict[str, list[CommandRecord]], page: Page) -> bool:
-    for block in page.executed:
-        before, after = old.blocks.get(block.id), new.get(block.id)
-        if before is None or after is None or len(before) != len(after):
-            return False
-        for a, b in zip(before, after, strict=True):
-            if a.command != b.command or a.returncode != b.returncode:
-                return False
-            if normalize(a.output, block.volatile) != normalize(b.output, block.volatile):
-                return False
-    return True
-

@@ -14,8 +14,6 @@ from docexec.drift.command import CommandItem
 from docexec.drift.pagerun import PageRun
 from docexec.drift.variants import KEY, Variant
 from docexec.page.model import Page
-from docexec.store import recording
-from docexec.store.unused import unused
 
 
 class _Reported:
@@ -92,7 +90,7 @@ class RecordingItem(_Reported, pytest.Item):
             raise RecordingError(
                 f"{page.where}: recording{engine} is {status}"
                 + (" (the page's commands changed since it was recorded)" if status == "stale" else "") + again)
-        stored = recording.load(project.config.snippets_dir, page)
+        stored = project.store.load(page)
         if stored is not None and stored.edited_files:
             raise RecordingError(
                 f"{page.where}: recorded output edited by hand after recording (its sha256 no longer matches): "
@@ -114,7 +112,7 @@ class UnusedRecordings(_Reported, pytest.Item):
         project = self.variant.project
         config = project.config
         pages = [p for p in project.pages() if project.runs_here(p)]
-        left = unused(config, config.engine_spec(config.engine), pages)
+        left = project.store.unused(pages)
         if left:
             raise RecordingError("recordings that no page uses (delete them, or restore their page or block): "
                                  + ", ".join(str(p.relative_to(config.root)) + ("/" if p.is_dir() else "")

@@ -1,11 +1,12 @@
 """Recordings that no page uses: a page folder whose page is gone, a transcript whose block is gone. The drift
-check reports them after a run over the whole docs folder, and the test suite checks the book has none."""
+check reports them (RecordingStore.unused) after a run over the whole docs folder, and the test suite checks the
+book has none."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
-from docexec.core.config import Config, EngineSpec
 from docexec.page.model import Page
 from docexec.store import recording
 
@@ -25,11 +26,11 @@ def used(snippets_dir: Path, pages: list[Page]) -> set[Path]:
     return files
 
 
-def unused(config: Config, spec: EngineSpec, pages: list[Page]) -> list[Path]:
-    """The files under the engine's snippets folder that no page of `pages` (those that run on it) uses; a page
-    folder none of whose files is used is given as the folder. Other engines' folders inside it are theirs."""
-    root = spec.snippets_dir
-    others = [e.snippets_dir for e in config.engines if e.snippets_dir != root and root in e.snippets_dir.parents]
+def unused(root: Path, others: Iterable[Path], pages: list[Page]) -> list[Path]:
+    """The files under the snippets folder `root` that no page of `pages` (those that run on its engine) uses; a
+    page folder none of whose files is used is given as the folder. `others`: other engines' folders inside it,
+    which are theirs."""
+    others = tuple(others)
     wanted = used(root, pages)
     folders = {p.parent for p in wanted}
     found: set[Path] = set()
