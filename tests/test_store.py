@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from docexec.cli.record import _report
 from docexec.page.model import parse_page
 from docexec.store.recording import CommandRecord
 from docexec.store.store import NewRecording, RecordingStore, comparable, same_outputs
@@ -128,3 +129,14 @@ def test_unused_finds_an_orphan_page_folder_and_an_orphan_transcript(tmp_path: P
     assert store.unused([PAGE]) == [tmp_path / "a" / "b" / "removed.txt", tmp_path / "gone"]
     assert store.unused([]) == [tmp_path / "a" / "b", tmp_path / "gone"], "a page folder no page uses: the folder"
 
+
+def test_the_record_command_reports_what_a_save_changed(tmp_path: Path) -> None:
+    store = RecordingStore(tmp_path)
+    said: list[str] = []
+    _report("a/b.md", store.save(PAGE, run()).changes, 1.0, said.append)
+    assert said[0] == "[yellow]changed[/yellow]   a/b.md (1.0 s): x.txt"
+    assert "[green]+NETWORK ID     NAME[/green]" in said
+    said.clear()
+    _report("a/b.md", store.save(PAGE, run(NETWORKS.replace("3f2a1b4c5d6e", "9e8d7c6b5a41"))).changes, 1.0,
+            said.append)
+    assert said == ["[green]unchanged[/green] a/b.md (1.0 s)"]

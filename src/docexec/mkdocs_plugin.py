@@ -35,7 +35,6 @@ from docexec.page.model import Block, Page
 from docexec.render.fence import ExecFence
 from docexec.render.html import EngineRecording, Rendered, render_page
 from docexec.render.wording import ENGLISH, Labels
-from docexec.store import recording
 
 if TYPE_CHECKING:
     from mkdocs.config.defaults import MkDocsConfig
@@ -109,7 +108,7 @@ class Engines:
 
     def _cast_href(self, project: Project, page: Page, url: str) -> Callable[[Block], str | None]:
         def href(block: Block) -> str | None:
-            path = recording.cast_path(project.config.snippets_dir, page.name, block.id)
+            path = project.store.cast_path(page.name, block.id)
             if not path.is_file():
                 return None
             engine = "" if project is self.first else f"_engines/{project.config.engine}/"

@@ -28,7 +28,6 @@ from docexec.core.config import Config, load_config
 from docexec.core.errors import DaemonUnavailable, DocexecError, PageError, PageErrors
 from docexec.hosts.lock import DaemonLock
 from docexec.page.model import Page
-from docexec.store import recording
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -98,8 +97,8 @@ def status(config: Config, args: argparse.Namespace) -> int:
         with closing(Project(engine_config, mode="offline")) as project:  # closing it writes the page cache
             for page in filter(project.runs_here, project.pages()):
                 state = project.status(page)
-                meta = recording.read_meta(engine_config.snippets_dir, page.name) or {}
-                edited = recording.edited_files(engine_config.snippets_dir, page)
+                meta = project.store.meta(page.name) or {}
+                edited = project.store.edited_files(page)
                 shown = "edited" if edited and state == "current" else state
                 colour = {"current": "green", "stale": "yellow", "missing": "red", "edited": "red"}[shown]
                 changed = ""

@@ -23,8 +23,8 @@ from docexec.core.config import Config
 from docexec.core.errors import DocexecError
 from docexec.core.signals import interrupt_all
 from docexec.page.model import Page
-from docexec.store import recording
 from docexec.store.normalize import normalize
+from docexec.store.store import Change
 
 
 def page_label(config: Config, engine: str, page: str) -> str:
@@ -54,16 +54,15 @@ def record(config: Config, args: argparse.Namespace) -> int:
     progress = RecordingProgress([page_label(config, p.config.engine, page.name) for p, page in work], jobs_wanted)
     failures: list[str] = []
 
-    def run(project: Project, page: Page) -> tuple[str, dict[str, str], float]:
+    def run(project: Project, page: Page) -> tuple[str, tuple[Change, ...], float]:
         label = page_label(config, project.config.engine, page.name)
-        before = _transcripts(project.config, page)
         start = time.monotonic()
         progress.started(label)
         try:
-            project.record(page, progress=lambda text: progress.command(label, text))
+            outcome = project.record(page, progress=lambda text: progress.command(label, text))
         finally:
             progress.finished(label)
-        return label, before, time.monotonic() - start
+        return label, outcome.changes, time.monotonic() - start
 
     previous = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGHUP)}
     for sig in previous:
@@ -75,7 +74,7 @@ def record(config: Config, args: argparse.Namespace) -> int:
             futures = [(project, page, pool.submit(run, project, page)) for project, page in work]
             for project, page, future in futures:  # reported in page order, whatever order they finish in
                 try:
-                    label, before, took = future.result()
+                    label, changes, took = future.result()
                 except Exception as exc:  # the SDK's own errors too (loading an image into the lab, say)
                     # docexec's messages name their page; any other error is said with the page it happened on
                     said = str(exc) if isinstance(exc, DocexecError) else f"{page.where}: {type(exc).__name__}: {exc}"
@@ -83,7 +82,7 @@ def record(config: Config, args: argparse.Namespace) -> int:
                     engine = f"[{project.config.engine}] " if len(config.engines) > 1 else ""
                     progress.print(f"[red]failed[/red]    {escape(engine + said)}")
                     continue
-                _report(project.config, page, label, before, took, progress.print)
+                _report(label, changes, took, progress.print)
     except KeyboardInterrupt:
         interrupt_all(signal.SIGINT)
         for _, _, future in futures:
@@ -122,20 +121,19 @@ def _raise_interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
-def _report(config: Config, page: Page, label: str, before: dict[str, str], took: float,
-            say: Callable[[str], None]) -> None:
-    after = _transcripts(config, page)
-    changed = [name for name in sorted(set(before) | set(after)) if before.get(name) != after.get(name)]
-    if not changed:
+def _report(label: str, changes: tuple[Change, ...], took: float, say: Callable[[str], None]) -> None:
+    """What recording a page changed in its transcripts and replays (the store's account of its save)."""
+    if not changes:
         say(f"[green]unchanged[/green] {escape(label)} ({took:.1f} s)")
         return
-    say(f"[yellow]changed[/yellow]   {escape(label)} ({took:.1f} s): {', '.join(changed)}")
-    for name in changed:
+    say(f"[yellow]changed[/yellow]   {escape(label)} ({took:.1f} s): {', '.join(c.name for c in changes)}")
+    for change in changes:
+        name = change.name
         if name.endswith(".cast"):  # a session's replay: its transcript beside it shows what changed
             say(f"[dim]  {escape(name)}: the replay changed[/dim]")
             continue
-        old = normalize(before.get(name, "")).splitlines(keepends=True)
-        new = normalize(after.get(name, "")).splitlines(keepends=True)
+        old = normalize(change.before).splitlines(keepends=True)
+        new = normalize(change.after).splitlines(keepends=True)
         diff = list(difflib.unified_diff(old, new, f"a/{name}", f"b/{name}", n=1))
         for line in diff or ["  (only volatile fields changed)\n"]:
             style = "green" if line.startswith("+") else "red" if line.startswith("-") else "dim"
@@ -221,10 +219,3 @@ def select_pages(project: Project, config: Config, wanted: list[str]) -> list[Pa
             raise DocexecError(f"{item}: has no exec blocks to record")
         chosen.append(page)
     return chosen
-
-
-def _transcripts(config: Config, page: Page) -> dict[str, str]:
-    folder = recording.page_folder(config.snippets_dir, page.name)
-    if not folder.is_dir():
-        return {}
-    return {p.name: p.read_text(encoding="utf-8") for p in sorted(folder.iterdir()) if p.suffix in (".txt", ".cast")}

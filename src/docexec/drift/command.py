@@ -17,9 +17,7 @@ from docexec.drift.pagerun import PageRun, SessionNotOpened
 from docexec.lab import LabStartFailed
 from docexec.page.model import Block, Command
 from docexec.run.runner import Result
-from docexec.store import recording
 from docexec.store.recording import CommandRecord
-from docexec.store.unused import OBTAINED
 
 
 class DriftFailure(Exception):
@@ -108,11 +106,11 @@ class CommandItem(pytest.Item):
         elif result.returncode != self.block.returncode:
             problems.append(f"exit code {result.returncode}, the page expects {self.block.returncode}")
         records = self._recorded()
-        snippet = recording.page_folder(config.snippets_dir, self.run.page.name) / f"{self.block.id}.txt"
+        snippet, line = self.variant.project.store.output_at(self.run.page.name, self.block, records, self.index)
         if self.index >= len(records) or records[self.index].command != self.command.text:
             problems.append(f"no recording of this command in {snippet}")
             return problems, ""
-        where = f"{snippet.relative_to(config.root)}:{recording.line_of_output(self.block, records, self.index)}"
+        where = f"{snippet.relative_to(config.root)}:{line}"
         expected, output = records[self.index], result.output
         if not self.variant.records:  # another CLI than the one that recorded: compare Docker, not wording
             expected, output = replace(expected, output=as_older_cli(expected.output)), as_older_cli(output)
@@ -127,9 +125,7 @@ class CommandItem(pytest.Item):
         """Write the block's transcript as this run obtained it (recorded outputs for commands not run yet) while
         any of its commands drifted; remove a stale one when the whole block passed."""
         run, block = self.run, self.block
-        config = self.variant.project.config
-        suffix = OBTAINED if self.variant.records else f".{self.variant.name}{OBTAINED}"
-        path = recording.page_folder(config.snippets_dir, run.page.name) / f"{block.id}{suffix}"
+        store, variant = self.variant.project.store, None if self.variant.records else self.variant.name
         run.obtained.setdefault(block.id, {})[self.index] = output
         if drifted:
             run.drifted.add(block.id)
@@ -138,11 +134,10 @@ class CommandItem(pytest.Item):
             records = [CommandRecord(c.text, run.obtained[block.id].get(n, recorded[n].output if n < len(recorded)
                                                                         else ""), block.returncode, 0.0)
                        for n, c in enumerate(block.commands)]
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(recording.transcript(block, records), encoding="utf-8")
-        elif self.index == len(block.commands) - 1:
-            path.unlink(missing_ok=True)
-        return path
+            return store.keep_obtained(run.page.name, block, records, variant)
+        if self.index == len(block.commands) - 1:
+            store.drop_obtained(run.page.name, block.id, variant)
+        return store.obtained(run.page.name, block.id, variant)
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
         exc = excinfo.value

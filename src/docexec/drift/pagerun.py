@@ -8,7 +8,6 @@ from docexec.core.errors import DocexecError
 from docexec.drift.variants import Variant
 from docexec.page.model import Page
 from docexec.run.runner import Session
-from docexec.store import recording
 from docexec.store.recording import PageRecording
 
 
@@ -46,7 +45,7 @@ class PageRun:
             except Exception as exc:  # the SDK's own errors too (loading an image into the lab, say)
                 self._not_opened = (by, exc)
                 raise
-            self.stored = recording.load(self.variant.project.config.snippets_dir, self.page)
+            self.stored = self.variant.project.store.load(self.page)
         return self._session
 
     def close_session(self) -> None:
