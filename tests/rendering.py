@@ -70,6 +70,6 @@ def throwaway_site(folder: Path, page: str, mkdocs_yml: str,
     project = Project(config, mode="offline")
     results = outputs or {b.id: [CommandRecord(c.text, f"output of {b.id}\n", 0, 0.1) for c in b.commands]
                           for b in parsed.blocks}
-    recording.write(config.snippets_dir, parsed, project.digest(parsed), results, {"engine": "20.10.24"},
+    recording.write(project.engine.snippets_dir, parsed, project.digest(parsed), results, {"engine": "20.10.24"},
                     "2026-11-28T00:00:00Z", project.context_digest(parsed))
     return folder

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from docexec.book.project import Project
-from docexec.core.config import Config
+from docexec.core.config import Settings
 from docexec.page.model import Block, Command, Page
 from docexec.run.runner import Result
 from docexec.store import recording
@@ -39,7 +39,7 @@ OUTPUTS = {"docker ps": "CONTAINER ID   IMAGE\n", "docker network ls": "NETWORK 
 
 
 @pytest.fixture
-def recorded(make_project: Callable[..., Config], monkeypatch: pytest.MonkeyPatch) -> tuple[Project, Page, Path]:
+def recorded(make_project: Callable[..., Settings], monkeypatch: pytest.MonkeyPatch) -> tuple[Project, Page, Path]:
     config = make_project({"t.md": PAGE})
 
     @contextmanager
@@ -50,7 +50,7 @@ def recorded(make_project: Callable[..., Config], monkeypatch: pytest.MonkeyPatc
     project = Project(config, mode="force", notify=lambda m: None)
     page = project.load_page("t.md")
     project.record(page)
-    return project, page, recording.page_folder(config.snippets_dir, "t.md")
+    return project, page, recording.page_folder(project.engine.snippets_dir, "t.md")
 
 
 def test_record_overwrites_a_transcript_edited_out_of_shape(recorded: tuple[Project, Page, Path]) -> None:
@@ -59,7 +59,7 @@ def test_record_overwrites_a_transcript_edited_out_of_shape(recorded: tuple[Proj
     (folder / "a.txt").write_text("$ docker ps\nsomething I typed\nand more\n")
     project.record(page)
     assert (folder / "a.txt").read_text() == good
-    assert recording.load(project.config.snippets_dir, page) is not None
+    assert recording.load(project.engine.snippets_dir, page) is not None
 
 
 def test_record_overwrites_unreadable_metadata(recorded: tuple[Project, Page, Path]) -> None:

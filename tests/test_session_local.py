@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from docexec.core.config import Config
+from docexec.core.config import EngineSettings, Settings
 from docexec.core.errors import PageError
 from docexec.hosts.backends import Backend, Host
 from docexec.page.model import parse_page
@@ -42,9 +42,10 @@ def run_page(make_project: MakeProject, tmp_path: Path) -> RunPage:
     """Run the `$ ` lines of one exec="host" block; the outputs, one per line."""
 
     def run(lines: str) -> list[str]:
-        config: Config = make_project({})
+        config: Settings = make_project({})
         page = parse_page("p.md", f'```console exec="host" id="a"\n{lines}\n```\n', "docs/p.md")
-        with Session(page, config, LocalBackend(tmp_path), notify=lambda m: None) as session:
+        engine = EngineSettings.of(config.engines[0])
+        with Session(page, config, engine, LocalBackend(tmp_path), notify=lambda m: None) as session:
             block = page.blocks[0]
             return [session.run(block, command).output for command in block.commands]
 

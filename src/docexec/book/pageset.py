@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from docexec.core.config import Config
+from docexec.core.config import EngineSettings, Settings
 from docexec.core.errors import PageError, raise_all
 from docexec.hosts.images import ImageSpec, load_images
 from docexec.page.model import Page, parse_file, parse_page_collecting
@@ -15,21 +15,22 @@ from docexec.store.pagecache import PageCache
 
 
 class PageSet:
-    def __init__(self, config: Config) -> None:
-        self.config = config
-        self.images: list[ImageSpec] = load_images(config.images_dir)
+    def __init__(self, settings: Settings, engine: EngineSettings) -> None:
+        self.settings, self.engine = settings, engine
+        self.images: list[ImageSpec] = load_images(settings.images_dir)
         self._image_digests: dict[str, str] = {}
-        self._page_cache = PageCache(config)
+        self._lint = settings.run_context()  # a page is checked as it runs in a lab
+        self._page_cache = PageCache(settings, engine)
 
     def page_paths(self) -> list[Path]:
-        return sorted(self.config.docs_dir.rglob("*.md"))
+        return sorted(self.settings.docs_dir.rglob("*.md"))
 
     def load_page(self, name: str, source: str | None = None) -> Page:
         """Parse a page and check every command it would run; PageError names the problem (PageErrors, every
         problem of the page, when there are several). Pages that parsed cleanly before, with the same text, engine
         and settings, come from the page cache."""
-        path = self.config.docs_dir / name
-        where = path.relative_to(self.config.root).as_posix() if path.is_relative_to(self.config.root) else name
+        path = self.settings.docs_dir / name
+        where = path.relative_to(self.settings.root).as_posix() if path.is_relative_to(self.settings.root) else name
         if source is None:
             try:
                 source = path.read_text(encoding="utf-8")
@@ -49,19 +50,19 @@ class PageSet:
     def _refusals(self, page: Page) -> list[PageError]:
         """What the policy refuses in the page: its engines, each command and each line typed in a session."""
         errors = []
-        known = [e.name for e in self.config.engines]
+        known = [e.name for e in self.settings.engines]
         errors += [PageError(page.where, page.engines_line, f"engines: '{engine}' is not an engine of this book "
                                                             f"({', '.join(known)}; see pyproject.toml)")
                    for engine in page.engines or () if engine not in known]
         for block, command in page.commands:
             assert command.shell is not None
             try:
-                check_static(command.shell, kind=block.kind, page=page.name, config=self.config, line=command.text)
+                check_static(command.shell, kind=block.kind, page=page.name, context=self._lint, line=command.text)
             except Refused as exc:
                 errors.append(PageError(page.where, command.line, f"{exc.message} (in «{command.text[:80]}»)"))
             for typed in command.typed:
                 try:
-                    check_typed(typed.text, self.config)
+                    check_typed(typed.text, self._lint)
                 except Refused as exc:
                     errors.append(PageError(page.where, typed.line, f"{exc.message} (in «{typed.written[:80]}»)"))
         return errors
@@ -70,14 +71,14 @@ class PageSet:
         """Every page under docs/ that has executable blocks."""
         found = []
         for path in self.page_paths():
-            page = self.load_page(self.config.page_name(path))
+            page = self.load_page(self.settings.page_name(path))
             if page.blocks:
                 found.append(page)
         return found
 
     def runs_here(self, page: Page) -> bool:
         """Whether the page runs on this project's engine (front matter `engines:` may name only some)."""
-        return page.engines is None or self.config.engine in page.engines
+        return page.engines is None or self.engine.name in page.engines
 
     def digest(self, page: Page) -> str:
         return page.digest(self._images_of(page))
@@ -97,11 +98,11 @@ class PageSet:
         return self._image_digests[spec.tag]
 
     def status(self, page: Page) -> recording.Status:
-        return recording.status(self.config.snippets_dir, page, self.digest(page))
+        return recording.status(self.engine.snippets_dir, page, self.digest(page))
 
     def changed_blocks(self, page: Page) -> frozenset[str] | None:
         """Of a stale page: the blocks that changed since it was recorded (None: the whole page)."""
-        return recording.changed_blocks(self.config.snippets_dir, page, self.context_digest(page))
+        return recording.changed_blocks(self.engine.snippets_dir, page, self.context_digest(page))
 
     def close(self) -> None:
         self._page_cache.save()

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Literal
 
 from docexec.book.pageset import PageSet
-from docexec.core.config import Config
+from docexec.core.config import EngineSettings, Settings
 from docexec.core.errors import DaemonUnavailable, DocexecError, RecordingError, RefusedToRecord
 from docexec.page.model import Page
 from docexec.run.where import Where
@@ -56,11 +56,12 @@ class Project(PageSet, Where):
     """A book on one engine: its pages (PageSet), where they run (Where), and what a build or `record` does with
     each: use its recording, or run it and write a new one."""
 
-    def __init__(self, config: Config, *, mode: Mode = "auto",
+    def __init__(self, settings: Settings, engine: EngineSettings | None = None, *, mode: Mode = "auto",
                  notify: Callable[[str], None] = print) -> None:
+        """`engine`: the one the pages run on here (default: the book's first, with its own CLI)."""
         if mode not in MODES:
             raise DocexecError(f"unknown mode '{mode}': use one of {', '.join(MODES)}")
-        PageSet.__init__(self, config)
+        PageSet.__init__(self, settings, engine or EngineSettings.of(settings.engines[0]))
         Where.__init__(self)
         self.mode, self.notify = mode, notify
         self.stats = BuildStats()
@@ -93,16 +94,16 @@ class Project(PageSet, Where):
             recorded, engine = old.recorded, old.engine
         else:
             recorded = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        changed = recording.write(self.config.snippets_dir, page, digest, results, engine, recorded,
+        changed = recording.write(self.engine.snippets_dir, page, digest, results, engine, recorded,
                                   self.context_digest(page))
         self.stats.recorded.append(page.name)
-        return Outcome(page, recording.load(self.config.snippets_dir, page), "current", tuple(changed))
+        return Outcome(page, recording.load(self.engine.snippets_dir, page), "current", tuple(changed))
 
     def _old_recording(self, page: Page) -> PageRecording | None:
         """The recording a new one is compared with (to keep its files when only volatile fields moved): none
         when it is broken, unreadable or edited by hand, which a new recording simply replaces."""
         try:
-            old = recording.load(self.config.snippets_dir, page)
+            old = recording.load(self.engine.snippets_dir, page)
         except RecordingError:
             return None
         return None if old is None or old.edited else old
@@ -124,7 +125,7 @@ class Project(PageSet, Where):
                 reason = str(exc)
         else:
             reason = f"{self.mode} mode" if status != "current" else ""
-        stored = recording.load(self.config.snippets_dir, page)
+        stored = recording.load(self.engine.snippets_dir, page)
         if status == "current":
             self.stats.from_recordings.append(page.name)
         elif status == "stale":

@@ -56,15 +56,15 @@ class CommandItem(pytest.Item):
         run.done[key] = problems[0] if problems and failed else None
         obtained = self._keep_obtained(result.output, drifted=bool(problems))
         if problems:
-            config = self.variant.project.config
-            on = f" [{self.variant.name}]" if len(config.engines) > 1 or not self.variant.records else ""
+            settings = self.variant.project.settings
+            on = f" [{self.variant.name}]" if len(settings.engines) > 1 or not self.variant.records else ""
             body = f"{run.page.where}:{self.command.line}{on}: " + "; ".join(problems)
             body += f"\n  $ {self.command.text}\n"
             if drift_text:
                 body += "\n" + drift_text
             elif result.output:
                 body += "".join(f"  | {ln}\n" for ln in result.output.splitlines()[:60])
-            body += f"\nobtained output of block {self.block.id}, for review: {obtained.relative_to(config.root)}"
+            body += f"\nobtained output of block {self.block.id}, for review: {obtained.relative_to(settings.root)}"
             raise DriftFailure(body)
 
     @property
@@ -93,18 +93,18 @@ class CommandItem(pytest.Item):
 
     def _compare(self, result: Result) -> tuple[list[str], str]:
         """What is wrong with the result (empty: nothing), and the diff of its output against the recording."""
-        config = self.variant.project.config
+        settings, engine = self.variant.project.settings, self.variant.project.engine
         problems = []
         if result.timed_out:
-            problems.append(f"timed out after {self.block.timeout or config.default_timeout:g} s")
+            problems.append(f"timed out after {self.block.timeout or settings.default_timeout:g} s")
         elif result.returncode != self.block.returncode:
             problems.append(f"exit code {result.returncode}, the page expects {self.block.returncode}")
         records = self._recorded()
-        snippet = recording.page_folder(config.snippets_dir, self.run.page.name) / f"{self.block.id}.txt"
+        snippet = recording.page_folder(engine.snippets_dir, self.run.page.name) / f"{self.block.id}.txt"
         if self.index >= len(records) or records[self.index].command != self.command.text:
             problems.append(f"no recording of this command in {snippet}")
             return problems, ""
-        where = f"{snippet.relative_to(config.root)}:{recording.line_of_output(self.block, records, self.index)}"
+        where = f"{snippet.relative_to(settings.root)}:{recording.line_of_output(self.block, records, self.index)}"
         expected, output = records[self.index], result.output
         if not self.variant.records:  # another CLI than the one that recorded: compare Docker, not wording
             expected, output = replace(expected, output=as_older_cli(expected.output)), as_older_cli(output)
@@ -119,9 +119,8 @@ class CommandItem(pytest.Item):
         """Write the block's transcript as this run obtained it (recorded outputs for commands not run yet) while
         any of its commands drifted; remove a stale one when the whole block passed."""
         run, block = self.run, self.block
-        config = self.variant.project.config
         suffix = OBTAINED if self.variant.records else f".{self.variant.name}{OBTAINED}"
-        path = recording.page_folder(config.snippets_dir, run.page.name) / f"{block.id}{suffix}"
+        path = recording.page_folder(self.variant.project.engine.snippets_dir, run.page.name) / f"{block.id}{suffix}"
         run.obtained.setdefault(block.id, {})[self.index] = output
         if drifted:
             run.drifted.add(block.id)

@@ -46,7 +46,7 @@ class PageRun:
             except Exception as exc:  # the SDK's own errors too (loading an image into the lab, say)
                 self._not_opened = (by, exc)
                 raise
-            self.stored = recording.load(self.variant.project.config.snippets_dir, self.page)
+            self.stored = recording.load(self.variant.project.engine.snippets_dir, self.page)
         return self._session
 
     def close_session(self) -> None:

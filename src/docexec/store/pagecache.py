@@ -14,7 +14,7 @@ import pickle
 import tempfile
 from pathlib import Path
 
-from docexec.core.config import Config
+from docexec.core.config import EngineSettings, Settings
 from docexec.page.model import Page
 
 _MAX_ENTRIES = 1000
@@ -28,9 +28,9 @@ def _code_fingerprint() -> str:
 
 
 class PageCache:
-    def __init__(self, config: Config) -> None:
-        self.path = config.root / ".cache" / "docexec" / "pages.pickle"
-        self._salt = _code_fingerprint() + repr(config)
+    def __init__(self, settings: Settings, engine: EngineSettings) -> None:
+        self.path = settings.root / ".cache" / "docexec" / "pages.pickle"
+        self._salt = _code_fingerprint() + repr(settings) + repr(engine)
         self._entries: dict[str, Page] | None = None
         self._used: set[str] = set()
         self._dirty = False

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from docexec.core.config import Config, EngineSpec
+from docexec.core.config import EngineSpec, Settings
 from docexec.page.model import Page
 from docexec.store import recording
 
@@ -25,11 +25,11 @@ def used(snippets_dir: Path, pages: list[Page]) -> set[Path]:
     return files
 
 
-def unused(config: Config, spec: EngineSpec, pages: list[Page]) -> list[Path]:
+def unused(settings: Settings, spec: EngineSpec, pages: list[Page]) -> list[Path]:
     """The files under the engine's snippets folder that no page of `pages` (those that run on it) uses; a page
     folder none of whose files is used is given as the folder. Other engines' folders inside it are theirs."""
     root = spec.snippets_dir
-    others = [e.snippets_dir for e in config.engines if e.snippets_dir != root and root in e.snippets_dir.parents]
+    others = [e.snippets_dir for e in settings.engines if e.snippets_dir != root and root in e.snippets_dir.parents]
     wanted = used(root, pages)
     folders = {p.parent for p in wanted}
     found: set[Path] = set()
