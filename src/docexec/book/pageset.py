@@ -10,6 +10,7 @@ from docexec.core.errors import PageError, raise_all
 from docexec.hosts.images import ImageSpec, load_images
 from docexec.page.model import Page, parse_file, parse_page_collecting
 from docexec.policy.check import Refused, check_static, check_typed
+from docexec.policy.docker_flags import OPTIONS
 from docexec.store import recording
 from docexec.store.pagecache import PageCache
 
@@ -20,7 +21,9 @@ class PageSet:
         self.images: list[ImageSpec] = load_images(settings.images_dir)
         self._image_digests: dict[str, str] = {}
         self._lint = settings.run_context()  # a page is checked as it runs in a lab
-        self._page_cache = PageCache(settings, engine)
+        # What load_page reads besides the page and the engine's code (not which engine the page then runs on):
+        # a page comes from the cache only if it was checked with these same ones.
+        self._page_cache = PageCache(settings.cache_dir / "pages.pickle", settings, self._lint, OPTIONS)
 
     def page_paths(self) -> list[Path]:
         return sorted(self.settings.docs_dir.rglob("*.md"))
