@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import dataclasses
 import datetime as dt
 import json
 import os
@@ -228,13 +227,13 @@ SHARED = {**ENV, "DOCEXEC_LAB": "no", "DOCKER_HOST": f"unix://{SOCKET}"}
 def one_host_pages(project: Project) -> list[Page]:
     """The pages a shared daemon can run too (one host each, nothing that only a lab makes safe): what both sides
     of a comparison record."""
-    shared = dataclasses.replace(project.config, isolated=False)
+    shared = project.settings.run_context(isolated=False)
 
     def runs_on_shared_daemon(page: Page) -> bool:
         try:
             for block, command in page.commands:
                 assert command.shell is not None
-                check_static(command.shell, kind=block.kind, page=page.name, config=shared, line=command.text)
+                check_static(command.shell, kind=block.kind, page=page.name, context=shared, line=command.text)
         except Refused:
             return False
         return True
@@ -412,7 +411,7 @@ def serve_edit(runs: int) -> dict[str, object]:
     config = load_config(ROOT)
     page_path = config.docs_dir / PAGE
     original = page_path.read_text()
-    folder = recording.page_folder(config.snippets_dir, PAGE)
+    folder = recording.page_folder(config.engines[0].snippets_dir, PAGE)
     recorded = {p: p.read_bytes() for p in folder.iterdir()}  # put back afterwards: the edits are not real
     assert EDIT[0] in original
     port = _free_port()
@@ -449,7 +448,7 @@ def serve_edit(runs: int) -> dict[str, object]:
                     raise SystemExit("the page was not rebuilt")
                 time.sleep(0.05)
             rebuild.append(time.perf_counter() - start)
-            meta = recording.read_meta(config.snippets_dir, PAGE) or {}
+            meta = recording.read_meta(config.engines[0].snippets_dir, PAGE) or {}
             blocks = meta.get("blocks", {})
             commands.append(sum(c["duration"] for b in blocks.values() for c in b))  # type: ignore[union-attr]
     finally:

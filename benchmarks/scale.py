@@ -20,7 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from docexec.book.project import Project
-from docexec.core.config import load_config
+from docexec.core.config import EngineSettings, load_config
 from docexec.page.model import Block, Page
 from docexec.render.html import Rendered
 from docexec.store import recording
@@ -107,14 +107,15 @@ def _static_page(source: str, page: Page, engines: list[tuple[str, PageRecording
 
 def _make_static(into: Path) -> None:
     config = load_config(into)
-    projects = [Project(config.for_engine(spec), mode="offline", notify=lambda m: None) for spec in config.engines]
+    projects = [Project(config, EngineSettings.of(spec), mode="offline", notify=lambda m: None)
+                for spec in config.engines]
     try:
         for path in sorted((into / "docs").rglob("*.md")):
             name = config.page_name(path)
             page = projects[0].load_page(name)
             if not page.blocks:
                 continue
-            engines = [(p.config.engine_spec(p.config.engine).label, recording.load(p.config.snippets_dir, page))
+            engines = [(p.engine.spec.label, recording.load(p.engine.snippets_dir, page))
                        for p in projects if p.runs_here(page)]
             path.write_text(_static_page(path.read_text(encoding="utf-8"), page, engines), encoding="utf-8")
     finally:

@@ -11,7 +11,7 @@ from types import ModuleType
 import docker  # noqa: F401  (see below)
 import pytest
 
-from docexec.core.config import Config, load_config
+from docexec.core.config import Settings, load_config
 from docexec.core.errors import DaemonUnavailable
 from docexec.hosts.daemon import Daemon
 
@@ -37,7 +37,7 @@ def userland_tool(program: str, *args: str) -> list[str]:
 
 
 @pytest.fixture(scope="session")
-def config() -> Config:
+def config() -> Settings:
     return load_config(ROOT)
 
 
@@ -151,15 +151,15 @@ def _close_projects(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped
         project.close()
 
 
-# What the make_project fixture gives a test: make(pages, extra_config="") -> Config.
-MakeProject = Callable[..., Config]
+# What the make_project fixture gives a test: make(pages, extra_config="") -> Settings.
+MakeProject = Callable[..., Settings]
 
 
 @pytest.fixture
 def make_project(tmp_path: Path) -> MakeProject:
     """A throwaway docexec project with the repository's lesson image and the given pages."""
 
-    def make(pages: dict[str, str], extra_config: str = "") -> Config:
+    def make(pages: dict[str, str], extra_config: str = "") -> Settings:
         (tmp_path / "docs").mkdir(exist_ok=True)
         (tmp_path / "pyproject.toml").write_text(
             f'[tool.docexec]\nimages_dir = "{ROOT / "images"}"\nworkdir = "{tmp_path / "work"}"\n{extra_config}')

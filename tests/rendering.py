@@ -11,7 +11,7 @@ import markdown
 import yaml
 
 from docexec.book.project import Project
-from docexec.core.config import load_config
+from docexec.core.config import EngineSettings, load_config
 from docexec.page.model import parse_page
 from docexec.render.fence import ExecFence
 from docexec.render.html import Rendered
@@ -70,11 +70,11 @@ def throwaway_site(folder: Path, page: str, mkdocs_yml: str,
     (folder / "docs" / "index.md").write_text(page)
     config = load_config(folder)
     name, version = engine
-    config = config.for_engine(config.engine_spec(name)) if name else config
+    engine_settings = EngineSettings.of(config.engine_spec(name)) if name else None
     parsed = parse_page("index.md", page)
-    project = Project(config, mode="offline")
+    project = Project(config, engine_settings, mode="offline")
     results = outputs or {b.id: [CommandRecord(c.text, f"output of {b.id}\n", 0, 0.1) for c in b.commands]
                           for b in parsed.blocks}
-    recording.write(config.snippets_dir, parsed, project.digest(parsed), results, {"engine": version},
+    recording.write(project.engine.snippets_dir, parsed, project.digest(parsed), results, {"engine": version},
                     "2026-11-28T00:00:00Z", project.context_digest(parsed))
     return folder

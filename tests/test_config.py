@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from docexec.core.config import Config, load_config
+from docexec.core.config import Settings, load_config
 from docexec.core.errors import DocexecError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -35,7 +35,7 @@ ROOT = Path(__file__).resolve().parent.parent
     ('[[tool.docexec.engines]]\nname = "20.10"\ncli = 1',
      "[[tool.docexec.engines]] '20.10' cli = 1: expected the path of a docker CLI"),
 ])
-def test_a_wrong_setting_is_named_with_its_value(make_project: Callable[..., Config], setting: str,
+def test_a_wrong_setting_is_named_with_its_value(make_project: Callable[..., Settings], setting: str,
                                                  message: str) -> None:
     with pytest.raises(DocexecError) as caught:
         make_project({}, setting)
@@ -43,7 +43,7 @@ def test_a_wrong_setting_is_named_with_its_value(make_project: Callable[..., Con
     assert message in str(caught.value)
 
 
-def test_good_settings_are_read(make_project: Callable[..., Config]) -> None:
+def test_good_settings_are_read(make_project: Callable[..., Settings]) -> None:
     config = make_project({}, 'default_timeout = 12\npids_limit = 64\nmemory_limit = "1g"')
     assert (config.default_timeout, config.pids_limit, config.memory_limit) == (12.0, 64, "1g")
     assert load_config(ROOT).engines, "the book's own settings are valid"
@@ -55,7 +55,7 @@ def test_invalid_toml_is_a_clean_error(tmp_path: Path) -> None:
         load_config(tmp_path)
 
 
-def test_the_cli_prints_the_message_without_a_traceback(make_project: Callable[..., Config],
+def test_the_cli_prints_the_message_without_a_traceback(make_project: Callable[..., Settings],
                                                         tmp_path: Path) -> None:
     make_project({})
     with (tmp_path / "pyproject.toml").open("a") as fh:

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from docexec.book.project import Project
-from docexec.core.config import DebianPackage, EngineSpec, load_config
+from docexec.core.config import DebianPackage, EngineSettings, EngineSpec, load_config
 from docexec.core.errors import DocexecError, PageError
 from docexec.page.model import Block, Command
 from docexec.render.html import EngineRecording, render_engines
@@ -47,13 +47,14 @@ def test_each_engine_has_its_own_recordings_and_cli(tmp_path: Path) -> None:
     (tmp_path / "pyproject.toml").write_text(two_engines(tmp_path, 'snippets_dir = "s28"\ncli = "bin/docker"\n'
                                                                    'path = ["bin"]\ncheck_clis = ["/x/docker"]'))
     config = load_config(tmp_path)
-    assert config.engine == "20.10" and config.snippets_dir == tmp_path / "snippets" and config.cli is None
-    newer = config.for_engine(config.engine_spec("28.5"))
+    first = Project(config).engine
+    assert first.name == "20.10" and first.snippets_dir == tmp_path / "snippets" and first.cli is None
+    newer = EngineSettings.of(config.engine_spec("28.5"))
     assert newer.snippets_dir == tmp_path / "s28" and newer.cli == tmp_path / "bin" / "docker"
-    assert newer.engine_path == (tmp_path / "bin",)
+    assert newer.path == (tmp_path / "bin",)
     assert "bin is missing" in config.engine_spec("28.5").missing()
-    other_cli = config.for_engine(config.engines[0], Path("/x/docker"))
-    assert other_cli.cli == Path("/x/docker") and other_cli.snippets_dir == config.snippets_dir
+    other_cli = EngineSettings.of(config.engines[0], Path("/x/docker"))
+    assert other_cli.cli == Path("/x/docker") and other_cli.snippets_dir == first.snippets_dir
 
 
 @pytest.mark.parametrize("second, message", [
@@ -77,7 +78,7 @@ def test_a_page_can_name_the_engines_it_runs_on(tmp_path: Path) -> None:
     (tmp_path / "docs" / "typo.md").write_text('---\ntitle: x\nengines: ["29.0"]\n---\n' + body)
     (tmp_path / "docs" / "float.md").write_text('---\nengines: [20.10]\n---\n' + body)
     config = load_config(tmp_path)
-    first, second = Project(config), Project(config.for_engine(config.engine_spec("28.5")))
+    first, second = Project(config), Project(config, EngineSettings.of(config.engine_spec("28.5")))
     page = first.load_page("old.md")
     assert first.runs_here(page) and not second.runs_here(page)
     assert second.ensure(second.load_page("old.md")).status == "current"  # nothing to record there

@@ -109,7 +109,7 @@ def test_the_daemon_stopping_mid_page_is_a_clear_error_and_costs_no_recording(
     fast = SLOW.replace("sleep 20", "true")
     (config.docs_dir / "p.md").write_text(fast)
     Project(config, mode="force", notify=lambda m: None).record(Project(config).load_page("p.md"))
-    before = {p.name: p.read_bytes() for p in (config.snippets_dir / "p").iterdir()}
+    before = {p.name: p.read_bytes() for p in (config.engines[0].snippets_dir / "p").iterdir()}
     (config.docs_dir / "p.md").write_text(SLOW)
 
     proxy = DaemonProxy(tmp_path / "docker.sock", daemon.where.removeprefix("unix://")).start()
@@ -139,7 +139,7 @@ def test_the_daemon_stopping_mid_page_is_a_clear_error_and_costs_no_recording(
         proxy.stop()
         project.close()
     # The previous recording is untouched; the container is still there (nobody could remove it) ...
-    assert {p.name: p.read_bytes() for p in (config.snippets_dir / "p").iterdir()} == before
+    assert {p.name: p.read_bytes() for p in (config.engines[0].snippets_dir / "p").iterdir()} == before
     assert "container doomed" in daemon.janitor.labelled()
     # ... until the daemon is back: the next run removes it.
     monkeypatch.setenv("DOCKER_HOST", daemon.where)
@@ -169,7 +169,7 @@ def test_a_second_recording_waits_for_the_lock_and_says_who_holds_it(daemon: Dae
     out, _ = proc.communicate(timeout=60)
     assert proc.returncode == 0, out
     assert f"held by pid {os.getpid()} (a test holding the lock)" in out
-    assert recording.load(config.snippets_dir, Project(config).load_page("p.md")) is not None
+    assert recording.load(config.engines[0].snippets_dir, Project(config).load_page("p.md")) is not None
 
 
 # --------------------------------------------------------------------------------------------------

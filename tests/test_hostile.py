@@ -214,7 +214,7 @@ def test_a_hostile_edit_costs_no_recording(engine: Engine, make_project: MakePro
     config = make_project({"p.md": page("docker run --rm busybox echo hello")})
     Project(config, mode="force", notify=lambda m: None).record(
         Project(config, mode="offline").load_page("p.md"))
-    folder = config.snippets_dir / "p"
+    folder = config.engines[0].snippets_dir / "p"
     before = {p.name: p.read_bytes() for p in folder.iterdir()}
     for hostile in ("docker run --rm --privileged busybox echo hello", "docker run --rm busybox ping -c1 8.8.8.8"):
         (config.docs_dir / "p.md").write_text(page(hostile))

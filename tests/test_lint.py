@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from contextlib import closing
 from pathlib import Path
 
 import pytest
 
+from docexec.book import pageset
+from docexec.book.project import Project
 from docexec.core.errors import PageError, PageErrors
 from docexec.page.model import parse_page
-from docexec.store.pagecache import PageCache
 from tests.conftest import MakeProject
 
 BROKEN = '''
@@ -73,15 +75,17 @@ def test_lint_checks_only_the_pages_given(make_project: MakeProject) -> None:
 
 
 @pytest.mark.parametrize("command", ["lint", "status"])
-def test_the_checked_pages_are_kept_for_the_next_run(make_project: MakeProject, command: str) -> None:
+def test_the_checked_pages_are_kept_for_the_next_run(make_project: MakeProject, command: str,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     """`docexec lint` and `docexec status` write the page cache (pagecache.py) when they are done with the pages."""
     config = make_project({"good.md": GOOD})
     done = subprocess.run([sys.executable, "-m", "docexec", command], cwd=config.root, capture_output=True,
                           text=True, timeout=120, check=False)
     assert done.returncode == (0 if command == "lint" else 1), done.stdout + done.stderr  # status: not recorded
-    cache = PageCache(config)
-    assert cache.path.is_file()
-    assert cache.get(cache.key("good.md", (config.docs_dir / "good.md").read_text(encoding="utf-8"))) is not None
+    assert (config.cache_dir / "pages.pickle").is_file()
+    monkeypatch.setattr(pageset, "parse_page_collecting", lambda *args, **kwargs: pytest.fail("parsed again"))
+    with closing(Project(config, mode="offline")) as project:
+        project.load_page("good.md")  # from the cache the command wrote
 
 
 def test_a_page_with_several_problems_still_raises_its_first_where_one_is_expected() -> None:

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
+from typing import Any
 
 import pytest
 
 from docexec.book import pageset as pageset_module
 from docexec.book.project import Project
-from docexec.core.config import Allowance
+from docexec.core.config import Allowance, EngineSettings, RunContext
 from docexec.core.errors import PageError
+from docexec.policy.docker_flags import OPTIONS
+from docexec.store.pagecache import PACKAGE, PageCache, package_files
 from tests.conftest import MakeProject
 
 PAGE = '# t\n\n```console exec="docker" id="a"\n$ docker ps\n```\n'
@@ -75,3 +79,53 @@ def test_entries_of_other_engine_code_or_settings_are_dropped(make_project: Make
         other.load_page("p.md")
         other.close()
     assert cache.stat().st_size < 2 * size
+
+
+def test_a_changed_option_table_is_checked_again(make_project: MakeProject, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The docker CLI's option table (docker_flags.json) is an input of the lint like the page and the settings:
+    once --detach is gone from it, a page that used it is checked again and refused, not served from the cache."""
+    config = make_project({"p.md": PAGE.replace("docker ps", "docker run --detach --name web busybox sleep 60")})
+    first = Project(config, mode="offline")
+    first.load_page("p.md")
+    first.close()
+    monkeypatch.delitem(OPTIONS["container run"], "--detach")
+    with pytest.raises(PageError, match="--detach"):
+        Project(config, mode="offline").load_page("p.md")
+
+
+def test_the_engine_code_in_the_key_is_the_whole_package() -> None:
+    """Every module and data file of docexec counts, not only the page cache's own package: a changed rule in
+    policy/, parser in page/ or option table must be a miss."""
+    names = {p.relative_to(PACKAGE).as_posix() for p in package_files()}
+    assert {"policy/docker_flags.json", "policy/check.py", "page/model.py", "book/pageset.py"} <= names
+    assert not any("__pycache__" in name for name in names)
+
+
+def test_every_field_of_the_settings_and_the_run_context_is_in_the_key(make_project: MakeProject,
+                                                                       tmp_path: Path) -> None:
+    """The key walks them field by field: a field added to either counts without being named anywhere."""
+    config = make_project({})
+    context = config.run_context()
+    changed: Any = "changed"
+
+    def key(*inputs: object) -> str:
+        return PageCache(tmp_path / "pages.pickle", *inputs).key("p.md", PAGE)
+
+    same = key(config, context)
+    assert key(config, context) == same
+    for field in dataclasses.fields(config):
+        assert key(dataclasses.replace(config, **{field.name: changed}), context) != same, field.name
+    for field in dataclasses.fields(RunContext):
+        assert key(config, dataclasses.replace(context, **{field.name: changed})) != same, field.name
+
+
+def test_the_engines_of_a_book_share_its_cached_pages(make_project: MakeProject,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """A page is parsed and checked the same whatever engine and CLI it then runs on: the engine is no input."""
+    config = make_project({"p.md": PAGE})
+    first = Project(config, mode="offline")
+    page = first.load_page("p.md")
+    first.close()
+    no_parsing(monkeypatch)
+    other = EngineSettings.of(config.engines[0], Path("/x/docker"))
+    assert Project(config, other, mode="offline").load_page("p.md") == page

@@ -36,7 +36,7 @@ def book(project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Py
     book = Project(config, mode="offline")
     for page in book.pages():
         results = {b.id: [CommandRecord(c.text, RECORDED[c.text], 0, 0.1) for c in b.commands] for b in page.executed}
-        recording.write(config.snippets_dir, page, book.digest(page), results, {"engine": "20.10.24"},
+        recording.write(book.engine.snippets_dir, page, book.digest(page), results, {"engine": "20.10.24"},
                         "2026-11-28T00:00:00Z", book.context_digest(page))
     monkeypatch.setenv("DOCEXEC_LAB", "no")
     monkeypatch.setenv("DOCKER_HOST", "unix:///nonexistent")

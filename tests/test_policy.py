@@ -6,12 +6,18 @@ import dataclasses
 
 import pytest
 
-from docexec.core.config import Allowance, Config
+from docexec.core.config import Allowance, RunContext, Settings
 from docexec.policy.check import UNKNOWN, Refused, check_argv
 
 
-def check(config: Config, *argv: str, kind: str = "host", page: str = "p.md", line: str = "") -> None:
-    check_argv(list(argv), kind=kind, page=page, config=config, line=line or " ".join(argv))
+@pytest.fixture
+def context(config: Settings) -> RunContext:
+    """The book's checks as the lint makes them: in a lab, below the configured working folder."""
+    return config.run_context()
+
+
+def check(context: RunContext, *argv: str, kind: str = "host", page: str = "p.md", line: str = "") -> None:
+    check_argv(list(argv), kind=kind, page=page, context=context, line=line or " ".join(argv))
 
 
 @pytest.mark.parametrize("argv", [
@@ -37,8 +43,8 @@ def check(config: Config, *argv: str, kind: str = "host", page: str = "p.md", li
     "mkdir -p site",
     "docker run -d -v /anon busybox",
 ])
-def test_allowed(config: Config, argv: str) -> None:
-    check(config, *argv.split())
+def test_allowed(context: RunContext, argv: str) -> None:
+    check(context, *argv.split())
 
 
 @pytest.mark.parametrize(("argv", "message"), [
@@ -118,9 +124,9 @@ def test_allowed(config: Config, argv: str) -> None:
     ("find / -fprint /etc/x", "not allowed"),
     ("curl -o /tmp/x http://127.0.0.1/", "not allowed"),
 ])
-def test_refused(config: Config, argv: str, message: str) -> None:
+def test_refused(context: RunContext, argv: str, message: str) -> None:
     with pytest.raises(Refused) as info:
-        check(config, *argv.split())
+        check(context, *argv.split())
     assert message in info.value.message
 
 
@@ -142,13 +148,13 @@ def test_refused(config: Config, argv: str, message: str) -> None:
     ("docker run --env-file /etc/environment busybox", "working directory"),
     ("docker exec m ping -c 1 192.0.2.1", "192.0.2.1 is outside"),  # no lab LAN there: anybody's network
 ])
-def test_refused_only_on_the_shared_daemon(config: Config, argv: str, message: str) -> None:
+def test_refused_only_on_the_shared_daemon(context: RunContext, argv: str, message: str) -> None:
     """A lab is thrown away and all of it is the page's; the machine behind a shared daemon is not."""
-    shared = dataclasses.replace(config, isolated=False)
+    shared = dataclasses.replace(context, isolated=False)
     with pytest.raises(Refused) as info:
         check(shared, *argv.split())
     assert message in info.value.message
-    check(config, *argv.split())  # fine in a lab
+    check(context, *argv.split())  # fine in a lab
 
 
 @pytest.mark.parametrize("argv", [
@@ -160,42 +166,42 @@ def test_refused_only_on_the_shared_daemon(config: Config, argv: str, message: s
     "docker exec m ping6 -c 1 fe80::1%eth0",
     "docker exec m nslookup -type=a web",
 ])
-def test_local_names_and_addresses_pass(config: Config, argv: str) -> None:
+def test_local_names_and_addresses_pass(context: RunContext, argv: str) -> None:
     import shlex
 
     words = shlex.split(argv)
     if "172.17" in words and "ping" in words:
         with pytest.raises(Refused, match=r"172\.0\.0\.17"):
-            check(config, *words)
+            check(context, *words)
         return
-    check(config, *words)
+    check(context, *words)
 
 
-def test_docker_blocks_only_run_docker(config: Config) -> None:
+def test_docker_blocks_only_run_docker(context: RunContext) -> None:
     with pytest.raises(Refused, match=r'exec="host"'):
-        check(config, "ip", "addr", kind="docker")
+        check(context, "ip", "addr", kind="docker")
 
 
-def test_filters_after_a_pipe(config: Config) -> None:
-    check_argv(["grep", "-c", "x"], kind="docker", page="p", config=config, stage=1)
+def test_filters_after_a_pipe(context: RunContext) -> None:
+    check_argv(["grep", "-c", "x"], kind="docker", page="p", context=context, stage=1)
     for argv in (["sh", "-c", "x"], ["tee", "f"], ["sort", "-o", "f"]):
         with pytest.raises(Refused):
-            check_argv(argv, kind="docker", page="p", config=config, stage=1)
+            check_argv(argv, kind="docker", page="p", context=context, stage=1)
 
 
-def test_program_names_must_be_written_out(config: Config) -> None:
+def test_program_names_must_be_written_out(context: RunContext) -> None:
     with pytest.raises(Refused, match="written out"):
-        check(config, UNKNOWN, "ps")
+        check(context, UNKNOWN, "ps")
 
 
-def test_bind_mounts_below_the_working_directory(config: Config) -> None:
-    check(config, "docker", "run", "-v", f"{config.workdir}/p/site:/data", "busybox")
+def test_bind_mounts_below_the_working_directory(context: RunContext) -> None:
+    check(context, "docker", "run", "-v", f"{context.workdir}/p/site:/data", "busybox")
     with pytest.raises(Refused, match=r"'\.\.'"):
-        check(config, "docker", "run", "-v", f"{config.workdir}/../etc:/data", "busybox")
+        check(context, "docker", "run", "-v", f"{context.workdir}/../etc:/data", "busybox")
 
 
-def test_an_allowance_names_page_and_use(config: Config) -> None:
-    allowed = dataclasses.replace(config, isolated=False, allow=(
+def test_an_allowance_names_page_and_use(context: RunContext) -> None:
+    allowed = dataclasses.replace(context, isolated=False, allow=(
         Allowance(page="none.md", match="ip link add veth-h type veth peer name veth-c", reason="lesson"),
         Allowance(page="caps.md", match="--cap-add NET_ADMIN", reason="lesson")))
     check(allowed, *["ip", "link", "add", "veth-h", "type", "veth", "peer", "name", "veth-c"], page="none.md")
@@ -206,17 +212,17 @@ def test_an_allowance_names_page_and_use(config: Config) -> None:
         check(allowed, *["docker", "run", "--cap-add", "SYS_ADMIN", "busybox"], page="caps.md")
 
 
-def test_static_checks_keep_the_text_around_expansions(config: Config) -> None:
+def test_static_checks_keep_the_text_around_expansions(context: RunContext) -> None:
     from docexec.page.shellwords import parse
     from docexec.policy.check import check_static
 
     line = "nsenter --net=$(docker inspect -f '{{.NetworkSettings.SandboxKey}}' box) ip route"
-    check_static(parse(line), kind="host", page="p.md", config=config, line=line)
+    check_static(parse(line), kind="host", page="p.md", context=context, line=line)
 
 
-def test_t_means_timeout_for_stop_and_restart(config: Config) -> None:
-    check(config, *["docker", "stop", "-t", "1", "master"])
-    check(config, *["docker", "restart", "-t", "1", "master"])
+def test_t_means_timeout_for_stop_and_restart(context: RunContext) -> None:
+    check(context, *["docker", "stop", "-t", "1", "master"])
+    check(context, *["docker", "restart", "-t", "1", "master"])
 
 
 # --------------------------------------------------------------------------------------------------
@@ -231,8 +237,8 @@ def test_t_means_timeout_for_stop_and_restart(config: Config) -> None:
     "docker attach --sig-proxy=false m",
     "docker ps --format {{.Names}}",
 ])
-def test_terminal_options_in_a_session(config: Config, argv: str) -> None:
-    check(config, *argv.split(), kind="session")
+def test_terminal_options_in_a_session(context: RunContext, argv: str) -> None:
+    check(context, *argv.split(), kind="session")
 
 
 @pytest.mark.parametrize(("argv", "message"), [
@@ -243,18 +249,18 @@ def test_terminal_options_in_a_session(config: Config, argv: str) -> None:
     ("docker logs -f m", "never ends"),
     ("docker run -it busybox ping 8.8.8.8", "outside this machine"),
 ])
-def test_the_rest_of_the_rules_hold_in_a_session(config: Config, argv: str, message: str) -> None:
+def test_the_rest_of_the_rules_hold_in_a_session(context: RunContext, argv: str, message: str) -> None:
     with pytest.raises(Refused, match=message):
-        check(config, *argv.split(), kind="session")
+        check(context, *argv.split(), kind="session")
 
 
-def test_typed_lines_name_no_outside_address(config: Config) -> None:
+def test_typed_lines_name_no_outside_address(context: RunContext) -> None:
     from docexec.policy.check import check_typed
 
-    check_typed("ping -c 1 172.17.0.3", config)
-    check_typed("ip addr show eth0", config)
+    check_typed("ping -c 1 172.17.0.3", context)
+    check_typed("ip addr show eth0", context)
     for line in ("ping -c 1 8.8.8.8", "wget -qO- http://example.com/", "nslookup example.org"):
         with pytest.raises(Refused, match="outside this"):
-            check_typed(line, config)
+            check_typed(line, context)
     with pytest.raises(Refused, match="outside this machine"):
-        check_typed("ping 192.0.2.1", dataclasses.replace(config, isolated=False))
+        check_typed("ping 192.0.2.1", dataclasses.replace(context, isolated=False))

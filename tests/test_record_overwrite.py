@@ -14,7 +14,7 @@ import pytest
 
 from docexec.book.project import Project
 from docexec.cli import record as record_command
-from docexec.core.config import Config
+from docexec.core.config import Settings
 from docexec.page.model import Block, Command, Page
 from docexec.run.runner import Result
 from docexec.store import recording
@@ -42,7 +42,7 @@ OUTPUTS = {"docker ps": "CONTAINER ID   IMAGE\n", "docker network ls": "NETWORK 
 
 
 @pytest.fixture
-def recorded(make_project: Callable[..., Config], monkeypatch: pytest.MonkeyPatch) -> tuple[Project, Page, Path]:
+def recorded(make_project: Callable[..., Settings], monkeypatch: pytest.MonkeyPatch) -> tuple[Project, Page, Path]:
     config = make_project({"t.md": PAGE})
 
     @contextmanager
@@ -128,7 +128,7 @@ def test_record_on_another_engine_rewrites_the_metadata(
 
 
 def test_an_unexpected_error_of_one_page_is_reported_and_the_others_are_recorded(
-        make_project: Callable[..., Config], monkeypatch: pytest.MonkeyPatch,
+        make_project: Callable[..., Settings], monkeypatch: pytest.MonkeyPatch,
         capsys: pytest.CaptureFixture[str]) -> None:
     """`docexec record`: an error that is not docexec's (the SDK's, loading an image into a page's lab) is that
     page's failure, reported with the page's name; the pages after it are still recorded and reported, the summary
@@ -149,4 +149,5 @@ def test_an_unexpected_error_of_one_page_is_reported_and_the_others_are_recorded
     assert "failed    docs/b.md: APIError: 500 Server Error: injected while loading busybox" in out, out
     assert "changed   c.md" in out, out
     assert "recorded 2 of 3 page(s)" in out, out
-    assert recording.load(config.snippets_dir, Project(config).load_page("c.md")) is not None
+    project = Project(config)
+    assert project.store.load(project.load_page("c.md")) is not None

@@ -97,7 +97,7 @@ def test_a_failing_command_stops_the_page_and_cleans_up(engine: Engine, make_pro
     assert "No such file or directory" in err.output
     assert "docs/p.md:3: command exited with 1, the page expects 0" in str(err)
     assert leftovers(engine) == []
-    assert not (project.config.snippets_dir / "p").exists(), "a failed page writes no recording"
+    assert not (project.engine.snippets_dir / "p").exists(), "a failed page writes no recording"
 
 
 def test_a_timeout_kills_the_command_and_keeps_what_it_printed(engine: Engine, make_project: MakeProject) -> None:
@@ -254,7 +254,7 @@ def test_sigterm_and_sigint_clean_up(either: Engine, make_project: MakeProject, 
     assert leftovers(either) == [], out
     if either.daemon is not None:
         assert "killvol" not in either.daemon.volume_names()
-    assert not (config.snippets_dir / "p").exists()
+    assert not (config.engines[0].snippets_dir / "p").exists()
 
 
 def test_sigkill_leftovers_are_removed_by_the_next_run(either: Engine, make_project: MakeProject) -> None:
@@ -318,7 +318,7 @@ def test_a_page_still_running_in_a_thread_is_cleaned_up_at_exit(either: Engine, 
                           text=True, timeout=60, env=env_for_throwaway_recording(), check=False)
     assert "main thread exits" in done.stdout, done.stdout + done.stderr
     assert leftovers(either) == []
-    assert not (config.snippets_dir / "p").exists()
+    assert not (config.engines[0].snippets_dir / "p").exists()
 
 
 LATE = '''

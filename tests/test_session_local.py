@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from docexec.core.config import Config
+from docexec.core.config import EngineSettings, Settings
 from docexec.core.errors import PageError
 from docexec.core.signals import Interrupted
 from docexec.hosts.backends import Backend, Host
@@ -46,9 +46,10 @@ def run_page(make_project: MakeProject, tmp_path: Path) -> RunPage:
     """Run the `$ ` lines of one exec="host" block; the outputs, one per line."""
 
     def run(lines: str) -> list[str]:
-        config: Config = make_project({})
+        config: Settings = make_project({})
         page = parse_page("p.md", f'```console exec="host" id="a"\n{lines}\n```\n', "docs/p.md")
-        with Session(page, config, LocalBackend(tmp_path), notify=lambda m: None) as session:
+        engine = EngineSettings.of(config.engines[0])
+        with Session(page, config, engine, LocalBackend(tmp_path), notify=lambda m: None) as session:
             block = page.blocks[0]
             return [session.run(block, command).output for command in block.commands]
 
@@ -100,7 +101,9 @@ def test_a_ctrl_c_during_cleanup_does_not_cut_it_short(make_project: MakeProject
     page = parse_page("p.md", '```console exec="host" id="a"\n$ echo hi\n```\n', "docs/p.md")
     backend = CtrlCDuringClose(tmp_path)
     said = re.escape("stopped by SIGINT while running p.md; everything the page created was removed")
-    with pytest.raises(Interrupted, match=said), Session(page, make_project({}), backend, notify=lambda m: None):
+    settings = make_project({})
+    engine = EngineSettings.of(settings.engines[0])
+    with pytest.raises(Interrupted, match=said), Session(page, settings, engine, backend, notify=lambda m: None):
         if first:  # the first Ctrl-C, with no command running: the page stops at once
             os.kill(os.getpid(), signal.SIGINT)
             time.sleep(5)

@@ -48,7 +48,7 @@ def test_a_session_is_typed_at_the_prompt_and_recorded(engine: Engine, make_proj
     row, column = shell.typed_at[0]
     assert lines[row][:column] == "/ # "
     assert ps.output.startswith("term Up ")
-    cast = recording.cast_path(project.config.snippets_dir, "p.md", "s").read_text().splitlines()
+    cast = recording.cast_path(project.engine.snippets_dir, "p.md", "s").read_text().splitlines()
     assert json.loads(cast[0]) == {"version": 2, "width": 100, "height": 30, "env": {"TERM": "xterm"}}
     shown = "".join(json.loads(line)[2] for line in cast[1:] if json.loads(line)[1] == "o")
     assert "42 columns: 30 100" in shown and "$ docker ps --format" in shown
@@ -71,7 +71,7 @@ def test_a_session_never_ready_fails_at_its_line_with_the_screen(engine: Engine,
     assert "not ready for this line within 3 s: output went quiet without a prompt" in err.message
     assert "  | working\n" in err.message, "the screen so far"
     assert engine.leftovers(NAMES) == []
-    assert not (project.config.snippets_dir / "p").exists(), "a failed page writes no recording"
+    assert not (project.engine.snippets_dir / "p").exists(), "a failed page writes no recording"
 
 
 def test_a_session_that_never_ends_fails_at_its_command(engine: Engine, make_project: MakeProject) -> None:

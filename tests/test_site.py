@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from docexec.book.project import Project
-from docexec.core.config import Config, load_config
+from docexec.core.config import Settings, load_config
 from docexec.store import recording
 
 from .counts import counts
@@ -63,11 +63,11 @@ def _code_text(page_html: str) -> str:
     return html.unescape(re.sub(r"<[^>]+>", "", text))
 
 
-def test_every_recorded_output_is_on_its_page(site: Path, config: Config) -> None:
+def test_every_recorded_output_is_on_its_page(site: Path, config: Settings) -> None:
     project = Project(config, mode="offline")
     checked = 0
     for page in project.pages():
-        stored = recording.load(config.snippets_dir, page)
+        stored = recording.load(project.engine.snippets_dir, page)
         if not page.executed:
             continue
         assert stored is not None, f"{page.where} has no recording"
@@ -127,7 +127,7 @@ def test_site_url_gives_canonical_links_and_a_sitemap(published: Path) -> None:
     assert "example.org" not in sitemap
 
 
-def test_repo_url_gives_edit_and_report_links(published: Path, config: Config) -> None:
+def test_repo_url_gives_edit_and_report_links(published: Path, config: Settings) -> None:
     for name, text in _html(published).items():
         if name == "404.html":
             assert 'rel="edit"' not in text and "md-report" not in text

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from docexec.book.project import Project
-from docexec.core.config import Config
+from docexec.core.config import Settings
 from docexec.page.model import parse_page
 from docexec.page.shellwords import ShellCommand
 from docexec.render.sudo import copy_line, needs_root, root_variables
@@ -84,7 +84,7 @@ def test_the_rule(line: str, copied: str) -> None:
     assert copies(source)["h"] == [copied]
 
 
-def test_no_page_needs_root_after_a_pipe(config: Config) -> None:
+def test_no_page_needs_root_after_a_pipe(config: Settings) -> None:
     """sudo goes in front of a line's command: a later stage of a pipe that needed root would run without it."""
     for page in Project(config, mode="offline").pages():
         root_vars = root_variables(page.blocks)

@@ -29,7 +29,7 @@ from mkdocs.plugins import BasePlugin
 from mkdocs.utils import get_relative_url
 
 from docexec.book.project import MODES, Mode, Outcome, Project
-from docexec.core.config import load_config
+from docexec.core.config import EngineSettings, load_config
 from docexec.core.errors import DocexecError
 from docexec.page.model import Block, Page
 from docexec.render.fence import ExecFence
@@ -65,7 +65,7 @@ class Engines:
     def __init__(self, root: Path, mode: Mode) -> None:
         book = load_config(root)
         self.first = Project(book, mode=mode, notify=log.info)
-        self.others = [Project(book.for_engine(spec), mode="offline" if spec.missing() and mode != "publish"
+        self.others = [Project(book, EngineSettings.of(spec), mode="offline" if spec.missing() and mode != "publish"
                                else mode, notify=log.info) for spec in book.engines[1:]]
         self.casts: dict[str, Path] = {}  # replays to copy into the site: address below it -> recording
         self.unpublishable: list[str] = []  # publish mode: the stale, missing or edited recordings (any engine)
@@ -90,7 +90,7 @@ class Engines:
     def _report(self, page: Page, outcomes: list[tuple[Project, Outcome]]) -> None:
         publishing = self.first.mode == "publish"
         for project, result in outcomes:
-            engine = f" [engine {project.config.engine}]" if self.others else ""
+            engine = f" [engine {project.engine.name}]" if self.others else ""
             if publishing and result.stored is not None and result.stored.edited_files:  # never published as real
                 self.unpublishable.append(f"{page.name}{engine}: edited by hand after recording: "
                                           + ", ".join(p.name for p in result.stored.edited_files))
@@ -104,14 +104,14 @@ class Engines:
                     log.warning(problem)
         for _, result in outcomes:
             for path in result.changed:
-                log.info(f"docexec: wrote {path.relative_to(self.first.config.root)}")
+                log.info(f"docexec: wrote {path.relative_to(self.first.settings.root)}")
 
     def _cast_href(self, project: Project, page: Page, url: str) -> Callable[[Block], str | None]:
         def href(block: Block) -> str | None:
             path = project.store.cast_path(page.name, block.id)
             if not path.is_file():
                 return None
-            engine = "" if project is self.first else f"_engines/{project.config.engine}/"
+            engine = "" if project is self.first else f"_engines/{project.engine.name}/"
             address = f"casts/{engine}{page.name.removesuffix('.md')}/{block.id}.cast"
             self.casts[address] = path
             return get_relative_url(address, url)
@@ -125,7 +125,7 @@ class Engines:
             shutil.copyfile(path, target)
         log.info(self.first.stats.summary())
         for other in self.others:
-            log.info(f"engine {other.config.engine}: " + other.stats.summary().removeprefix("docexec: "))
+            log.info(f"engine {other.engine.name}: " + other.stats.summary().removeprefix("docexec: "))
         self.close()
 
     def close(self) -> None:
@@ -134,7 +134,7 @@ class Engines:
 
 
 def _label(project: Project) -> str:
-    return project.config.engine_spec(project.config.engine).label  # "Engine 28.5": a tab's title
+    return project.engine.spec.label  # "Engine 28.5": a tab's title
 
 
 def _problem(name: str, outcome: Outcome, *, publishing: bool) -> str:

@@ -69,7 +69,7 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Col
     state = parent.config.stash.get(KEY, None)
     if state is None or file_path.suffix != ".md":
         return None
-    docs = state.config.docs_dir.resolve()
+    docs = state.settings.docs_dir.resolve()
     if docs not in file_path.resolve().parents:
         return None
     return PageFile.from_parent(parent, path=file_path)
@@ -106,7 +106,8 @@ def pytest_report_header(config: pytest.Config) -> str | None:
             "on the shared Docker daemon (labs are not available here)"
     else:
         where = f"drift-check commands not run: {state.variants[0].problem}"
-    lines = [f"docexec: {mode}, {where}; pages in {state.config.docs_dir}, recordings in {state.config.snippets_dir}"]
+    lines = [f"docexec: {mode}, {where}; pages in {state.settings.docs_dir}, "
+             f"recordings in {state.project.engine.snippets_dir}"]
     if len(state.variants) > 1:
         lines.append("docexec: engines and CLIs: " + ", ".join(
             v.name + ("" if v.ok() else " (not here)") for v in state.variants))

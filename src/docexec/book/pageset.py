@@ -5,33 +5,37 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from docexec.core.config import Config
+from docexec.core.config import EngineSettings, Settings
 from docexec.core.errors import PageError, raise_all
 from docexec.hosts.images import ImageSpec, load_images
 from docexec.page.model import Page, parse_file, parse_page_collecting
 from docexec.policy.check import Refused, check_static, check_typed
+from docexec.policy.docker_flags import OPTIONS
 from docexec.store.pagecache import PageCache
 from docexec.store.recording import Status
 from docexec.store.store import RecordingStore
 
 
 class PageSet:
-    def __init__(self, config: Config) -> None:
-        self.config = config
-        self.images: list[ImageSpec] = load_images(config.images_dir)
+    def __init__(self, settings: Settings, engine: EngineSettings) -> None:
+        self.settings, self.engine = settings, engine
+        self.images: list[ImageSpec] = load_images(settings.images_dir)
         self._image_digests: dict[str, str] = {}
-        self._page_cache = PageCache(config)
-        self.store = RecordingStore.for_config(config)  # the recordings of this engine
+        self._lint = settings.run_context()  # a page is checked as it runs in a lab
+        # What load_page reads besides the page and the engine's code (not which engine the page then runs on):
+        # a page comes from the cache only if it was checked with these same ones.
+        self._page_cache = PageCache(settings.cache_dir / "pages.pickle", settings, self._lint, OPTIONS)
+        self.store = RecordingStore.for_engine(settings, engine)  # the recordings of this engine
 
     def page_paths(self) -> list[Path]:
-        return sorted(self.config.docs_dir.rglob("*.md"))
+        return sorted(self.settings.docs_dir.rglob("*.md"))
 
     def load_page(self, name: str, source: str | None = None) -> Page:
         """Parse a page and check every command it would run; PageError names the problem (PageErrors, every
         problem of the page, when there are several). Pages that parsed cleanly before, with the same text, engine
         and settings, come from the page cache."""
-        path = self.config.docs_dir / name
-        where = path.relative_to(self.config.root).as_posix() if path.is_relative_to(self.config.root) else name
+        path = self.settings.docs_dir / name
+        where = path.relative_to(self.settings.root).as_posix() if path.is_relative_to(self.settings.root) else name
         if source is None:
             try:
                 source = path.read_text(encoding="utf-8")
@@ -51,19 +55,19 @@ class PageSet:
     def _refusals(self, page: Page) -> list[PageError]:
         """What the policy refuses in the page: its engines, each command and each line typed in a session."""
         errors = []
-        known = [e.name for e in self.config.engines]
+        known = [e.name for e in self.settings.engines]
         errors += [PageError(page.where, page.engines_line, f"engines: '{engine}' is not an engine of this book "
                                                             f"({', '.join(known)}; see pyproject.toml)")
                    for engine in page.engines or () if engine not in known]
         for block, command in page.commands:
             assert command.shell is not None
             try:
-                check_static(command.shell, kind=block.kind, page=page.name, config=self.config, line=command.text)
+                check_static(command.shell, kind=block.kind, page=page.name, context=self._lint, line=command.text)
             except Refused as exc:
                 errors.append(PageError(page.where, command.line, f"{exc.message} (in «{command.text[:80]}»)"))
             for typed in command.typed:
                 try:
-                    check_typed(typed.text, self.config)
+                    check_typed(typed.text, self._lint)
                 except Refused as exc:
                     errors.append(PageError(page.where, typed.line, f"{exc.message} (in «{typed.written[:80]}»)"))
         return errors
@@ -72,14 +76,14 @@ class PageSet:
         """Every page under docs/ that has executable blocks."""
         found = []
         for path in self.page_paths():
-            page = self.load_page(self.config.page_name(path))
+            page = self.load_page(self.settings.page_name(path))
             if page.blocks:
                 found.append(page)
         return found
 
     def runs_here(self, page: Page) -> bool:
         """Whether the page runs on this project's engine (front matter `engines:` may name only some)."""
-        return page.engines is None or self.config.engine in page.engines
+        return page.engines is None or self.engine.name in page.engines
 
     def digest(self, page: Page) -> str:
         return page.digest(self._images_of(page))

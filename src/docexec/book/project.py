@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Literal
 
 from docexec.book.pageset import PageSet
-from docexec.core.config import Config
+from docexec.core.config import EngineSettings, Settings
 from docexec.core.errors import DaemonUnavailable, DocexecError, RefusedToRecord
 from docexec.page.model import Page
 from docexec.run.where import Where
@@ -63,11 +63,12 @@ class Project(PageSet, Where):
     """A book on one engine: its pages (PageSet), where they run (Where), and what a build or `record` does with
     each: use its recording, or run it and write a new one."""
 
-    def __init__(self, config: Config, *, mode: Mode = "auto",
+    def __init__(self, settings: Settings, engine: EngineSettings | None = None, *, mode: Mode = "auto",
                  notify: Callable[[str], None] = print) -> None:
+        """`engine`: the one the pages run on here (default: the book's first, with its own CLI)."""
         if mode not in MODES:
             raise DocexecError(f"unknown mode '{mode}': use one of {', '.join(MODES)}")
-        PageSet.__init__(self, config)
+        PageSet.__init__(self, settings, engine or EngineSettings.of(settings.engines[0]))
         Where.__init__(self)
         self.mode, self.notify = mode, notify
         self.stats = BuildStats()

@@ -24,7 +24,7 @@ from docexec import lab
 from docexec.book.project import Project
 from docexec.cli.console import console
 from docexec.cli.record import named_page, page_label, record
-from docexec.core.config import Config, load_config
+from docexec.core.config import EngineSettings, Settings, load_config
 from docexec.core.errors import DaemonUnavailable, DocexecError, PageError, PageErrors
 from docexec.hosts.lock import DaemonLock
 from docexec.page.model import Page
@@ -51,9 +51,9 @@ def main(argv: list[str] | None = None) -> int:
                      help="remove nothing; fail if any container, network or volume of a run is left")
     args = parser.parse_args(argv)
     try:
-        config = load_config()
+        settings = load_config()
         return {"lint": lint, "status": status, "record": record, "clean": clean,
-                "engines": engines}[args.command](config, args)
+                "engines": engines}[args.command](settings, args)
     except DocexecError as exc:
         console.print(f"[red]error:[/red] {escape(str(exc))}")
         return 1
@@ -62,14 +62,14 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
-def lint(config: Config, args: argparse.Namespace) -> int:
+def lint(settings: Settings, args: argparse.Namespace) -> int:
     """Every problem of every page given (all pages by default), each with its page and line; exit 1 if any."""
     pages: list[Page] = []
     problems: list[PageError] = []
     bad = 0
-    with closing(Project(config, mode="offline")) as project:  # closing it writes the page cache
-        names = [named_page(config, item) for item in args.pages] if args.pages else \
-            [config.page_name(path) for path in project.page_paths()]
+    with closing(Project(settings, mode="offline")) as project:  # closing it writes the page cache
+        names = [named_page(settings, item) for item in args.pages] if args.pages else \
+            [settings.page_name(path) for path in project.page_paths()]
         for name in names:
             try:
                 page = project.load_page(name)
@@ -90,11 +90,11 @@ def lint(config: Config, args: argparse.Namespace) -> int:
     return 0
 
 
-def status(config: Config, args: argparse.Namespace) -> int:
+def status(settings: Settings, args: argparse.Namespace) -> int:
     worst = 0
-    for spec in config.engines:
-        engine_config = config.for_engine(spec)
-        with closing(Project(engine_config, mode="offline")) as project:  # closing it writes the page cache
+    for spec in settings.engines:
+        # closing the project writes the page cache
+        with closing(Project(settings, EngineSettings.of(spec), mode="offline")) as project:
             for page in filter(project.runs_here, project.pages()):
                 state = project.status(page)
                 meta = project.store.meta(page.name) or {}
@@ -108,15 +108,15 @@ def status(config: Config, args: argparse.Namespace) -> int:
                                                "blocks removed, moved or hidden")
                 if edited:
                     changed += "; edited by hand after recording: " + ", ".join(
-                        str(p.relative_to(config.root)) for p in edited)
-                console.print(f"[{colour}]{shown:8}[/{colour}] {page_label(config, spec.name, page.name)}  "
+                        str(p.relative_to(settings.root)) for p in edited)
+                console.print(f"[{colour}]{shown:8}[/{colour}] {page_label(settings, spec.name, page.name)}  "
                               f"({len(page.commands)} commands"
                               + (f", recorded {str(meta.get('recorded', ''))[:10]}" if meta else "") + f"{changed})")
                 worst = max(worst, 0 if shown == "current" else 1)
     return worst
 
 
-def engines(config: Config, args: argparse.Namespace) -> int:
+def engines(settings: Settings, args: argparse.Namespace) -> int:
     from docexec.hosts.images import load_images
     from docexec.userland import tree as userland
     from docexec.userland.engines import fetch
@@ -124,7 +124,7 @@ def engines(config: Config, args: argparse.Namespace) -> int:
 
     say = lambda m: console.print(escape(m))  # noqa: E731
     if args.update:
-        files = tuple(sorted({f for spec in load_images(config.images_dir) for f in spec.files.values()}))
+        files = tuple(sorted({f for spec in load_images(settings.images_dir) for f in spec.files.values()}))
         new, old = userland.update(None, say, files)
         moved = userland.moved(old, new)
         for line in moved:
@@ -137,9 +137,9 @@ def engines(config: Config, args: argparse.Namespace) -> int:
     else:
         tree = userland.ensure(None, say)
         console.print(f"lab userland: in place ({tree})")
-    for spec in config.engines:
+    for spec in settings.engines:
         if spec.packages:
-            if not fetch(spec, config.root / ".cache" / "engines", say):
+            if not fetch(spec, settings.root / ".cache" / "engines", say):
                 console.print(f"engine {spec.name}: in place ({spec.into})")
         else:
             console.print(f"engine {spec.name or 'default'}: the lab userland's own"
@@ -147,13 +147,13 @@ def engines(config: Config, args: argparse.Namespace) -> int:
     return 0
 
 
-def clean(config: Config, args: argparse.Namespace) -> int:
+def clean(settings: Settings, args: argparse.Namespace) -> int:
     """Labs left by killed runs (their processes, cgroups and state), and the labelled objects of the shared
     daemon when one answers."""
     left: list[str] = []
     if not lab.unsupported_reason():
         left += lab.leftovers() if args.check else lab.sweep()
-    with closing(Project(config)) as project:  # closing it closes the daemon's client
+    with closing(Project(settings)) as project:  # closing it closes the daemon's client
         try:
             daemon = project.daemon()
         except DaemonUnavailable:

@@ -19,7 +19,7 @@ from rich.table import Table
 
 from docexec.book.project import Project
 from docexec.cli.console import console
-from docexec.core.config import Config
+from docexec.core.config import EngineSettings, Settings
 from docexec.core.errors import DocexecError
 from docexec.core.signals import interrupt_all
 from docexec.page.model import Page
@@ -27,12 +27,12 @@ from docexec.store.normalize import normalize
 from docexec.store.store import Change
 
 
-def page_label(config: Config, engine: str, page: str) -> str:
+def page_label(settings: Settings, engine: str, page: str) -> str:
     """How a page is named in messages: with its engine when the book has several."""
-    return f"{page} [{engine}]" if len(config.engines) > 1 else page
+    return f"{page} [{engine}]" if len(settings.engines) > 1 else page
 
 
-def record(config: Config, args: argparse.Namespace) -> int:
+def record(settings: Settings, args: argparse.Namespace) -> int:
     if os.environ.get("CI", "").lower() == "true":
         console.print("[red]error:[/red] recording is refused when CI=true: recordings change only by a person's "
                       "review (run `nox -s record` locally and commit the diff)")
@@ -40,22 +40,22 @@ def record(config: Config, args: argparse.Namespace) -> int:
     def say(message: str) -> None:
         console.print(f"[dim]{escape(message)}[/dim]")
 
-    projects = _engine_projects(config, args.engine, say)
+    projects = _engine_projects(settings, args.engine, say)
     jobs_wanted = max(1, args.jobs or os.cpu_count() or 1)
     shared = projects[0].hosts_mode() == "shared"
     if shared:
         jobs_wanted = 1  # one shared daemon runs one page at a time
         if len(projects) > 1:
-            say(f"docexec: on the shared daemon only engine {config.engines[0].name} is recorded")
+            say(f"docexec: on the shared daemon only engine {settings.engines[0].name} is recorded")
             projects = projects[:1]
-    pages = select_pages(projects[0], config, args.pages)
+    pages = select_pages(projects[0], settings, args.pages)
     work = [(project, page) for project in projects for page in pages if project.runs_here(page)]
     total = time.monotonic()
-    progress = RecordingProgress([page_label(config, p.config.engine, page.name) for p, page in work], jobs_wanted)
+    progress = RecordingProgress([page_label(settings, p.engine.name, page.name) for p, page in work], jobs_wanted)
     failures: list[str] = []
 
     def run(project: Project, page: Page) -> tuple[str, tuple[Change, ...], float]:
-        label = page_label(config, project.config.engine, page.name)
+        label = page_label(settings, project.engine.name, page.name)
         start = time.monotonic()
         progress.started(label)
         try:
@@ -79,7 +79,7 @@ def record(config: Config, args: argparse.Namespace) -> int:
                     # docexec's messages name their page; any other error is said with the page it happened on
                     said = str(exc) if isinstance(exc, DocexecError) else f"{page.where}: {type(exc).__name__}: {exc}"
                     failures.append(said)
-                    engine = f"[{project.config.engine}] " if len(config.engines) > 1 else ""
+                    engine = f"[{project.engine.name}] " if len(settings.engines) > 1 else ""
                     progress.print(f"[red]failed[/red]    {escape(engine + said)}")
                     continue
                 _report(label, changes, took, progress.print)
@@ -95,25 +95,25 @@ def record(config: Config, args: argparse.Namespace) -> int:
             signal.signal(sig, handler)
         for project in projects:
             project.close()
-    engines_said = f" on engine {', '.join(p.config.engine for p in projects)}" if len(config.engines) > 1 else ""
+    engines_said = f" on engine {', '.join(p.engine.name for p in projects)}" if len(settings.engines) > 1 else ""
     console.print(f"recorded {len(work) - len(failures)} of {len(work)} page(s){engines_said} in "
                   f"{time.monotonic() - total:.1f} s ({jobs_wanted} at a time, "
                   f"{'on the shared daemon' if shared else 'each in a lab'})")
     return 1 if failures else 0
 
 
-def _engine_projects(config: Config, wanted: list[str], say: Callable[[str], None]) -> list[Project]:
+def _engine_projects(settings: Settings, wanted: list[str], say: Callable[[str], None]) -> list[Project]:
     """A project per engine to record on: the ones named, or every engine whose binaries are in place."""
-    specs = [config.engine_spec(name) for name in wanted] if wanted else list(config.engines)
+    specs = [settings.engine_spec(name) for name in wanted] if wanted else list(settings.engines)
     chosen = []
     for spec in specs:
         problem = spec.missing()
-        if problem and (wanted or spec is config.engines[0]):
+        if problem and (wanted or spec is settings.engines[0]):
             raise DocexecError(problem)
         if problem:
             say(f"docexec: not recording on {problem}")
             continue
-        chosen.append(Project(config.for_engine(spec), mode="force", notify=say))
+        chosen.append(Project(settings, EngineSettings.of(spec), mode="force", notify=say))
     return chosen
 
 
@@ -196,25 +196,25 @@ class RecordingProgress:
         return table
 
 
-def named_page(config: Config, item: str) -> str:
+def named_page(settings: Settings, item: str) -> str:
     """A page given on the command line (a path, or a name below docs/) as the engine names it."""
     path = Path(item)
     try:
-        name = config.page_name(path) if path.exists() else item.removeprefix("docs/")
+        name = settings.page_name(path) if path.exists() else item.removeprefix("docs/")
     except ValueError:
-        raise DocexecError(f"{item}: not a page under {config.docs_dir}") from None
-    if not (config.docs_dir / name).is_file():
-        raise DocexecError(f"{item}: no such page under {config.docs_dir}")
+        raise DocexecError(f"{item}: not a page under {settings.docs_dir}") from None
+    if not (settings.docs_dir / name).is_file():
+        raise DocexecError(f"{item}: no such page under {settings.docs_dir}")
     return name
 
 
-def select_pages(project: Project, config: Config, wanted: list[str]) -> list[Page]:
+def select_pages(project: Project, settings: Settings, wanted: list[str]) -> list[Page]:
     """The pages to record; only those are parsed, so a broken page elsewhere does not block them."""
     if not wanted:
         return project.pages()
     chosen = []
     for item in wanted:
-        page = project.load_page(named_page(config, item))
+        page = project.load_page(named_page(settings, item))
         if not page.executed:
             raise DocexecError(f"{item}: has no exec blocks to record")
         chosen.append(page)

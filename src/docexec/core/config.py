@@ -1,17 +1,16 @@
-"""The project's settings, read once from `[tool.docexec]` in pyproject.toml."""
+"""The project's settings, read once from `[tool.docexec]` in pyproject.toml (Settings); one engine's, as a
+page runs on it (EngineSettings); and what the policy checks of one run see (RunContext)."""
 
 from __future__ import annotations
 
-import difflib
-import json
 import os
 import re
 import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import NoReturn
 
 from docexec.core.errors import DocexecError
+from docexec.core.tomltable import Table
 
 
 @dataclass(frozen=True)
@@ -61,34 +60,22 @@ class EngineSpec:
 
 
 @dataclass(frozen=True)
-class Config:
+class Settings:
+    """The project's settings (`[tool.docexec]`): where its pages, images and caches are, the limits of a page's
+    commands, the uses it allows, and every engine the pages are recorded on (the first: the machine's own)."""
+
     root: Path
     docs_dir: Path
-    snippets_dir: Path
     images_dir: Path
-    workdir: Path
+    workdir: Path  # on the shared daemon, each page's working folder is made below it
     cache_dir: Path
     default_timeout: float = 30.0
     max_output_bytes: int = 256 * 1024
     memory_limit: str = "256m"
     pids_limit: int = 256
     allow: tuple[Allowance, ...] = field(default_factory=tuple)
-    # Folders whose dockerd, containerd, runc and docker a lab uses before the machine's (another Docker version);
-    # DOCEXEC_ENGINE_PATH (folders separated by ':') overrides it.
-    engine_path: tuple[Path, ...] = ()
-    # Whether the page runs in a lab, where every path and change is the lab's own (the default, and what the
-    # static lint assumes); the shared-daemon fallback checks its commands with False.
-    isolated: bool = True
-    # The docker CLI the page's commands run with (None: the first `docker` on PATH).
-    cli: Path | None = None
-    # Every engine the pages are recorded on; the fields above describe the one this Config is for.
+    # load_config gives at least one: a book that lists no engines has one named '' (with engine_path)
     engines: tuple[EngineSpec, ...] = ()
-    engine: str = ""
-
-    def for_engine(self, spec: EngineSpec, cli: Path | None = None) -> Config:
-        """This project's settings for running its pages on `spec` (with another CLI than the engine's, if given)."""
-        return replace(self, engine=spec.name, engine_path=spec.path, cli=cli or spec.cli,
-                       snippets_dir=spec.snippets_dir)
 
     def engine_spec(self, name: str) -> EngineSpec:
         for spec in self.engines:
@@ -99,6 +86,50 @@ class Config:
     def page_name(self, path: Path) -> str:
         """A page's stable name: its path below docs_dir, with forward slashes."""
         return path.resolve().relative_to(self.docs_dir.resolve()).as_posix()
+
+    def run_context(self, workdir: Path | None = None, *, isolated: bool = True) -> RunContext:
+        """What the policy checks of a run see: its working folder and whether it runs in a lab, with the
+        project's allowances. By default, the static lint's: a lab, below the configured working folder."""
+        return RunContext(self.workdir if workdir is None else workdir, isolated, self.allow)
+
+
+@dataclass(frozen=True)
+class EngineSettings:
+    """One engine as its pages run on it: its EngineSpec, and the docker CLI their commands run with (the
+    engine's own, or another one the drift check also runs them with; None: the first `docker` on PATH)."""
+
+    spec: EngineSpec
+    cli: Path | None = None
+
+    @classmethod
+    def of(cls, spec: EngineSpec, cli: Path | None = None) -> EngineSettings:
+        """`spec` with `cli`, or else with its own CLI."""
+        return cls(spec, cli or spec.cli)
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def path(self) -> tuple[Path, ...]:
+        """Folders whose dockerd, containerd, runc and docker a lab uses before the machine's."""
+        return self.spec.path
+
+    @property
+    def snippets_dir(self) -> Path:
+        """Where this engine's recordings are."""
+        return self.spec.snippets_dir
+
+
+@dataclass(frozen=True)
+class RunContext:
+    """Where one run's commands are checked: its working folder as they see it (/lab in a lab), whether every
+    path and change is the run's own (a lab, and what the static lint assumes; the shared daemon is not), and
+    the uses the project allows."""
+
+    workdir: Path
+    isolated: bool = True
+    allow: tuple[Allowance, ...] = ()
 
 
 class NoProject(DocexecError):
@@ -120,8 +151,8 @@ _KNOWN = ("docs_dir", "snippets_dir", "images_dir", "workdir", "default_timeout"
           "memory_limit", "pids_limit", "allow", "engine_path", "engines")
 
 
-def load_config(root: Path | None = None) -> Config:
-    """The settings; DocexecError names pyproject.toml, the key, the bad value and what it should be."""
+def load_config(root: Path | None = None) -> Settings:
+    """The project's settings; DocexecError names pyproject.toml, the key, the bad value and what it should be."""
     root = find_root(root)
     try:
         with open(root / "pyproject.toml", "rb") as fh:
@@ -129,7 +160,7 @@ def load_config(root: Path | None = None) -> Config:
     except tomllib.TOMLDecodeError as exc:
         raise DocexecError(f"{root / 'pyproject.toml'}: not valid TOML ({exc})") from None
     tool = data.get("tool", {})
-    table = _Table(tool.get("docexec", {}) if isinstance(tool, dict) else {}, "[tool.docexec]")
+    table = Table(tool.get("docexec", {}) if isinstance(tool, dict) else {}, "[tool.docexec]")
     table.only(_KNOWN)
     allow = []
     for entry in table.tables("allow"):
@@ -137,10 +168,9 @@ def load_config(root: Path | None = None) -> Config:
         allow.append(Allowance(page=entry.text("page"), match=entry.text("match"), reason=entry.text("reason")))
     snippets_dir = root / table.text("snippets_dir", "snippets")
     engines = _engines(root, table.tables("engines"), snippets_dir)
-    config = Config(
+    settings = Settings(
         root=root,
         docs_dir=root / table.text("docs_dir", "docs"),
-        snippets_dir=snippets_dir,
         images_dir=root / table.text("images_dir", "images"),
         workdir=Path(table.text("workdir", "/tmp/docexec-work")),
         cache_dir=root / ".cache" / "docexec",
@@ -150,84 +180,26 @@ def load_config(root: Path | None = None) -> Config:
                                 expected='a size such as "256m"'),
         pids_limit=table.count("pids_limit", 256),
         allow=tuple(allow),
-        engine_path=_engine_path(root, table.texts("engine_path")),
         engines=engines,
     )
+    # DOCEXEC_ENGINE_PATH (folders separated by ':') overrides engine_path: the folders whose dockerd, containerd,
+    # runc and docker a lab uses before the machine's, for a book that lists no engines.
+    engine_path = _engine_path(root, table.texts("engine_path"))
     if not engines:
-        return replace(config, engines=(EngineSpec("", config.engine_path, None, (), snippets_dir),))
+        return replace(settings, engines=(EngineSpec("", engine_path, None, (), snippets_dir),))
     if "engine_path" in table.data:
         raise DocexecError("pyproject.toml: with [[tool.docexec.engines]], give each engine its path there "
                            "instead of [tool.docexec] engine_path")
     if "DOCEXEC_ENGINE_PATH" in os.environ:
         raise DocexecError("DOCEXEC_ENGINE_PATH cannot be used with [[tool.docexec.engines]]: set their paths there")
-    return config.for_engine(engines[0])
-
-
-class _Table:
-    """Typed reads of one table of pyproject.toml; a value of the wrong type is a DocexecError that names the
-    file, the table, the key, the value and what is expected."""
-
-    def __init__(self, data: object, where: str) -> None:
-        if not isinstance(data, dict):
-            raise DocexecError(f"pyproject.toml: {where} = {_shown(data)}: expected a table")
-        self.data: dict[str, object] = data
-        self.where = where
-
-    def fail(self, key: str, expected: str) -> NoReturn:
-        raise DocexecError(f"pyproject.toml: {self.where} {key} = {_shown(self.data[key])}: expected {expected}")
-
-    def only(self, known: tuple[str, ...]) -> None:
-        for key in sorted(set(self.data) - set(known)):
-            close = difflib.get_close_matches(key, known, n=1)
-            hint = f" (did you mean {close[0]}?)" if close else f" (known: {', '.join(known)})"
-            raise DocexecError(f"pyproject.toml: {self.where}: unknown settings: {key}{hint}")
-
-    def text(self, key: str, default: str | None = None, *, pattern: str = "", expected: str = "a string") -> str:
-        value = self.data.get(key, default)
-        if value is None:
-            raise DocexecError(f"pyproject.toml: {self.where} needs {key} ({expected})")
-        if not isinstance(value, str) or (pattern and not re.fullmatch(pattern, value)):
-            self.fail(key, expected)
-        return value
-
-    def number(self, key: str, default: float) -> float:
-        value = self.data.get(key, default)
-        if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
-            self.fail(key, "a number of seconds above 0, such as 30")
-        return float(value)
-
-    def count(self, key: str, default: int) -> int:
-        value = self.data.get(key, default)
-        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-            self.fail(key, "a whole number above 0")
-        return value
-
-    def texts(self, key: str, expected: str = "a list of strings") -> list[str]:
-        value = self.data.get(key, [])
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            self.fail(key, expected)
-        return value
-
-    def tables(self, key: str) -> list[_Table]:
-        value = self.data.get(key, [])
-        if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
-            self.fail(key, f"an array of tables ([[{self.where.strip('[]')}.{key}]] entries)")
-        return [_Table(v, f"[[{self.where.strip('[]')}.{key}]] entry {n + 1}") for n, v in enumerate(value)]
-
-
-def _shown(value: object) -> str:
-    """A value as it is written in TOML, near enough to find it in the file."""
-    try:
-        return json.dumps(value, ensure_ascii=False)
-    except (TypeError, ValueError):
-        return repr(value)
+    return settings
 
 
 _ENGINE_KEYS = ("name", "path", "cli", "check_clis", "snippets_dir", "debian")
 _NAME = re.compile(r"[0-9A-Za-z][0-9A-Za-z._-]{0,30}")
 
 
-def _engines(root: Path, entries: list[_Table], snippets_dir: Path) -> tuple[EngineSpec, ...]:
+def _engines(root: Path, entries: list[Table], snippets_dir: Path) -> tuple[EngineSpec, ...]:
     """[[tool.docexec.engines]]: the first engine's recordings are in snippets_dir, the others' in the folder
     each names."""
     specs: list[EngineSpec] = []
@@ -243,7 +215,7 @@ def _engines(root: Path, entries: list[_Table], snippets_dir: Path) -> tuple[Eng
                 "the first engine records into snippets_dir" if n == 0 else "needs snippets_dir (its own recordings)"))
         folder = entry.text("snippets_dir", "")
         cli = entry.text("cli", "", expected="the path of a docker CLI")
-        debian = _Table(entry.data.get("debian", {}), f"{entry.where} debian")
+        debian = Table(entry.data.get("debian", {}), f"{entry.where} debian")
         debian.only(("suite", "into", "packages"))
         packages = []
         for pkg in debian.tables("packages"):

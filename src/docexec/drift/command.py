@@ -62,15 +62,15 @@ class CommandItem(pytest.Item):
         run.done[key] = problems[0] if problems and failed else None
         obtained = self._keep_obtained(result.output, drifted=bool(problems))
         if problems:
-            config = self.variant.project.config
-            on = f" [{self.variant.name}]" if len(config.engines) > 1 or not self.variant.records else ""
+            settings = self.variant.project.settings
+            on = f" [{self.variant.name}]" if len(settings.engines) > 1 or not self.variant.records else ""
             body = f"{run.page.where}:{self.command.line}{on}: " + "; ".join(problems)
             body += f"\n  $ {self.command.text}\n"
             if drift_text:
                 body += "\n" + drift_text
             elif result.output:
                 body += "".join(f"  | {ln}\n" for ln in result.output.splitlines()[:60])
-            body += f"\nobtained output of block {self.block.id}, for review: {obtained.relative_to(config.root)}"
+            body += f"\nobtained output of block {self.block.id}, for review: {obtained.relative_to(settings.root)}"
             raise DriftFailure(body)
 
     @property
@@ -99,10 +99,10 @@ class CommandItem(pytest.Item):
 
     def _compare(self, result: Result) -> tuple[list[str], str]:
         """What is wrong with the result (empty: nothing), and the diff of its output against the recording."""
-        config = self.variant.project.config
+        settings = self.variant.project.settings
         problems = []
         if result.timed_out:
-            problems.append(f"timed out after {self.block.timeout or config.default_timeout:g} s")
+            problems.append(f"timed out after {self.block.timeout or settings.default_timeout:g} s")
         elif result.returncode != self.block.returncode:
             problems.append(f"exit code {result.returncode}, the page expects {self.block.returncode}")
         records = self._recorded()
@@ -110,7 +110,7 @@ class CommandItem(pytest.Item):
         if self.index >= len(records) or records[self.index].command != self.command.text:
             problems.append(f"no recording of this command in {snippet}")
             return problems, ""
-        where = f"{snippet.relative_to(config.root)}:{line}"
+        where = f"{snippet.relative_to(settings.root)}:{line}"
         expected, output = records[self.index], result.output
         if not self.variant.records:  # another CLI than the one that recorded: compare Docker, not wording
             expected, output = replace(expected, output=as_older_cli(expected.output)), as_older_cli(output)

@@ -33,7 +33,7 @@ class PageFile(_Reported, pytest.File):
 
     def collect(self) -> Iterator[pytest.Collector | pytest.Item]:
         state = self.config.stash[KEY]
-        name = state.config.page_name(self.path)
+        name = state.settings.page_name(self.path)
         self.page = state.project.load_page(name)
         if not self.page.executed:
             return
@@ -86,7 +86,7 @@ class RecordingItem(_Reported, pytest.Item):
         status = project.status(page)
         again = f" — run `nox -s record -- {page.where}` and review the diff"
         if status != "current":
-            engine = f" on engine {project.config.engine}" if len(project.config.engines) > 1 else ""
+            engine = f" on engine {project.engine.name}" if len(project.settings.engines) > 1 else ""
             raise RecordingError(
                 f"{page.where}: recording{engine} is {status}"
                 + (" (the page's commands changed since it was recorded)" if status == "stale" else "") + again)
@@ -94,7 +94,7 @@ class RecordingItem(_Reported, pytest.Item):
         if stored is not None and stored.edited_files:
             raise RecordingError(
                 f"{page.where}: recorded output edited by hand after recording (its sha256 no longer matches): "
-                + ", ".join(str(p.relative_to(project.config.root)) for p in stored.edited_files) + again)
+                + ", ".join(str(p.relative_to(project.settings.root)) for p in stored.edited_files) + again)
 
     def reportinfo(self) -> tuple[Path, int, str]:
         return self.path, 0, f"{self.run.page.where}: recording"
@@ -110,12 +110,11 @@ class UnusedRecordings(_Reported, pytest.Item):
 
     def runtest(self) -> None:
         project = self.variant.project
-        config = project.config
         pages = [p for p in project.pages() if project.runs_here(p)]
         left = project.store.unused(pages)
         if left:
             raise RecordingError("recordings that no page uses (delete them, or restore their page or block): "
-                                 + ", ".join(str(p.relative_to(config.root)) + ("/" if p.is_dir() else "")
+                                 + ", ".join(str(p.relative_to(project.settings.root)) + ("/" if p.is_dir() else "")
                                              for p in left))
 
     def reportinfo(self) -> tuple[Path, int, str]:
@@ -140,7 +139,7 @@ def unused_items(session: pytest.Session, items: list[pytest.Item]) -> list[pyte
             continue
         if not every <= names:
             continue
-        docs_dir = state.config.docs_dir.resolve()
+        docs_dir = state.settings.docs_dir.resolve()
         docs: pytest.Collector = next((n for n in some_item.listchain() if isinstance(n, pytest.Collector)
                                        and n.path == docs_dir), session)
         name = "unused-recordings" if len(state.variants) == 1 else f"unused-recordings[{variant.name}]"

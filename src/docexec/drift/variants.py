@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from docexec.book.project import Project
-from docexec.core.config import Config
+from docexec.core.config import EngineSettings, Settings
 from docexec.core.errors import DaemonUnavailable
 from docexec.lab import unsupported_reason
 
@@ -51,18 +51,18 @@ class Variant:
 class State:
     """What one pytest run of the drift check knows: the book's settings, its variants, the ones wanted."""
 
-    def __init__(self, config: Config) -> None:
-        self.config = config
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
         self.variants: list[Variant] = []
-        for spec in config.engines:
-            engine = config.for_engine(spec)
-            self.variants.append(Variant(spec.name, Project(engine, mode="offline", notify=lambda m: None), True,
-                                         spec.missing()))
+        for spec in settings.engines:
+            engine = EngineSettings.of(spec)
+            self.variants.append(Variant(spec.name, Project(settings, engine, mode="offline", notify=lambda m: None),
+                                         True, spec.missing()))
             for cli in spec.check_clis:
                 if not cli.is_file():
                     continue  # "where present": a machine without that CLI checks with the engine's own
                 self.variants.append(Variant(f"{spec.name}+cli{_cli_version(cli)}",
-                                             Project(config.for_engine(spec, cli), mode="offline",
+                                             Project(settings, EngineSettings.of(spec, cli), mode="offline",
                                                      notify=lambda m: None), False, spec.missing()))
         self.variants[0].first = True
         self.project = self.variants[0].project

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from docexec.core.config import Config
+from docexec.core.config import EngineSettings
 from docexec.core.errors import DaemonUnavailable, DocexecError, RefusedToRecord
 from docexec.hosts.daemon import Daemon
 from docexec.hosts.images import ImageSpec
@@ -42,9 +42,9 @@ class Host:
     wrap: Callable[[Sequence[str]], list[str]] = list  # how to start argv so that it runs on this host
 
 
-def lab_settings(config: Config) -> LabSettings:
-    """How labs are made for this project's current engine and CLI."""
-    return LabSettings(engine_path=config.engine_path, cli=config.cli)
+def lab_settings(engine: EngineSettings) -> LabSettings:
+    """How labs are made for this engine and CLI."""
+    return LabSettings(engine_path=engine.path, cli=engine.cli)
 
 
 def choose_mode(notify: Callable[[str], None] | None = None, settings: LabSettings | None = None) -> Mode:
@@ -89,15 +89,16 @@ class LabBackend(Backend):
     does not come up is destroyed and made once more, fresh."""
 
     page: Page
-    config: Config
+    engine: EngineSettings
     images: Sequence[ImageSpec]
+    image_cache: Path  # where the lesson images are kept as files, to load into each host
     notify: Callable[[str], None] = print
     mode: Mode = "lab"
     run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:16])
 
     def __post_init__(self) -> None:
         self.hosts = {}
-        self.settings = lab_settings(self.config)
+        self.settings = lab_settings(self.engine)
         self.lab = Lab.for_hosts(self.page.hosts, self.settings, label=self.page.name)
 
     def __enter__(self) -> dict[str, Host]:
@@ -107,7 +108,7 @@ class LabBackend(Backend):
             used = [spec for spec in self.images if spec.used_by(words)]
             for host in self.hosts.values():
                 for spec in used:
-                    host.daemon.images(self.lab.userland).load_image(spec, self.config.cache_dir / "images")
+                    host.daemon.images(self.lab.userland).load_image(spec, self.image_cache)
         except BaseException:
             self.close(failing=True)
             raise
@@ -157,16 +158,17 @@ class SharedBackend(Backend):
     (a lock per daemon), preflight checks, and every object the page creates labelled and removed afterwards."""
 
     page: Page
-    config: Config
+    engine: EngineSettings
     images: Sequence[ImageSpec]
     daemon: Daemon
     run_id: str
+    work_root: Path  # the page's working folder is made below it
     notify: Callable[[str], None] = print
     mode: Mode = "shared"
 
     def __post_init__(self) -> None:
         self.hosts = {}
-        self.workdir = self.config.workdir / re.sub(r"[^A-Za-z0-9_.-]+", "-", self.page.name.removesuffix(".md"))
+        self.workdir = self.work_root / re.sub(r"[^A-Za-z0-9_.-]+", "-", self.page.name.removesuffix(".md"))
         self._lock = DaemonLock(self.daemon.identity(), purpose=f"recording {self.page.name}", notify=self.notify)
         self._volumes_before: set[str] = set()
         self._docker_config = ""
@@ -200,7 +202,7 @@ class SharedBackend(Backend):
             shutil.rmtree(self.workdir, ignore_errors=True)
             self.workdir.mkdir(parents=True)
             self._docker_config = tempfile.mkdtemp(prefix="docexec-cli-")
-            env = _shared_cli_env(self.config.cli, self.workdir, Path(self._docker_config))
+            env = _shared_cli_env(self.engine.cli, self.workdir, Path(self._docker_config))
             name = self.page.hosts[0]
             self.hosts = {name: Host(name, self.daemon, str(self.workdir), self.workdir, env)}
         except BaseException:

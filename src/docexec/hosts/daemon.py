@@ -24,7 +24,7 @@ from docexec.userland.tree import ensure
 if TYPE_CHECKING:
     import docker
 
-    from docexec.core.config import Config
+    from docexec.core.config import Settings
 
 
 
@@ -164,12 +164,12 @@ def _unix_socket_problem(where: str, timeout: float) -> str:
     return ""
 
 
-def load_lesson_images(where: str, config: Config) -> None:
+def load_lesson_images(where: str, settings: Settings) -> None:
     """Give the daemon at `where` (a fresh lab's, say) every lesson image of the project, from the cache."""
     daemon = Daemon.connect(where)
     try:
         builder = daemon.images(ensure())
-        for spec in load_images(config.images_dir):
-            builder.load_image(spec, config.cache_dir / "images")
+        for spec in load_images(settings.images_dir):
+            builder.load_image(spec, settings.cache_dir / "images")
     finally:
         daemon.close()

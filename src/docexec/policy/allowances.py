@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TypeVar
 
-from docexec.core.config import Allowance, Config
+from docexec.core.config import Allowance
 from docexec.policy.refusal import Refused
 
 T = TypeVar("T")
@@ -16,8 +16,8 @@ T = TypeVar("T")
 class Allowances:
     """The allowances of one page."""
 
-    def __init__(self, config: Config, page: str) -> None:
-        self.entries: tuple[Allowance, ...] = tuple(a for a in config.allow if a.page == page)
+    def __init__(self, allow: tuple[Allowance, ...], page: str) -> None:
+        self.entries: tuple[Allowance, ...] = tuple(a for a in allow if a.page == page)
 
     def allows(self, line: str, refusal: Refused) -> bool:
         return any(a.match == line or (refusal.match is not None and a.match == refusal.match) for a in self.entries)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from docexec.core.config import Config
+from docexec.core.config import RunContext
 from docexec.page.shellwords import Literal, ShellCommand, Word
 from docexec.policy.addresses import check_addresses
 from docexec.policy.allowances import Allowances
@@ -26,21 +26,21 @@ __all__ = ["REFUSED_OPTIONS", "REFUSED_VERBS", "STOP_AT_FIRST_POSITIONAL", "UNKN
            "check_argv", "check_docker", "check_static", "check_typed", "iter_options", "parse_docker"]
 
 
-def check_argv(argv: Sequence[str], *, kind: str, page: str, config: Config, stage: int = 0,
+def check_argv(argv: Sequence[str], *, kind: str, page: str, context: RunContext, stage: int = 0,
                line: str = "") -> DockerCall | None:
     """Raise Refused unless the page may run `argv` (stage > 0: it reads a pipe). `line` is the command as the
     page writes it: an allowance may name the whole line."""
     if not argv:
         raise Refused("empty command")
-    check_addresses(argv, lan=config.isolated)
+    check_addresses(argv, lan=context.isolated)
     program = argv[0]
     if stage > 0:
         _check_filter(argv)
         return None
-    allowances = Allowances(config, page)
+    allowances = Allowances(context.allow, page)
     if program == "docker":
         terminal = kind == "session"
-        return allowances.check(line, lambda: check_docker(argv, config, terminal=terminal))
+        return allowances.check(line, lambda: check_docker(argv, context, terminal=terminal))
     if program == UNKNOWN:
         raise Refused("the program name must be written out, not come from $(...) or a variable")
     if kind == "session":
@@ -48,14 +48,14 @@ def check_argv(argv: Sequence[str], *, kind: str, page: str, config: Config, sta
                       "exec -it, docker attach)")
     if kind == "docker":
         raise Refused(f"'{program}' is not docker: put host commands in a block with exec=\"host\"")
-    allowances.check(line, lambda: _check_host(argv, config))
+    allowances.check(line, lambda: _check_host(argv, context))
     return None
 
 
-def check_typed(text: str, config: Config) -> None:
+def check_typed(text: str, context: RunContext) -> None:
     """A line typed into a session's program (a container's shell, say): it names no address outside the lab,
     as a command in `sh -c '...'` would not. What runs inside a container is the container's business."""
-    check_addresses([text], lan=config.isolated)
+    check_addresses([text], lan=context.isolated)
 
 
 def _static_text(word: Word) -> str:
@@ -66,22 +66,22 @@ def _static_text(word: Word) -> str:
     return UNKNOWN if known.strip(UNKNOWN) == "" else known
 
 
-def check_static(command: ShellCommand, *, kind: str, page: str, config: Config, line: str) -> None:
+def check_static(command: ShellCommand, *, kind: str, page: str, context: RunContext, line: str) -> None:
     """Check a parsed command before anything runs; words known only at run time stand as UNKNOWN."""
     for n, stage in enumerate(command.stages):
         if command.assign:
             break
         argv = [_static_text(w) for w in stage]
-        check_argv(argv, kind=kind, page=page, config=config, stage=n, line=line)
+        check_argv(argv, kind=kind, page=page, context=context, stage=n, line=line)
     for word in command.words():
         for subst in word.substitutions():
-            check_static(subst.command, kind="host" if kind == "host" else "docker", page=page, config=config,
+            check_static(subst.command, kind="host" if kind == "host" else "docker", page=page, context=context,
                          line=line)
 
 
-def _check_host(argv: Sequence[str], config: Config) -> None:
+def _check_host(argv: Sequence[str], context: RunContext) -> None:
     try:
-        check_host(argv, Where(str(config.workdir), config.isolated))
+        check_host(argv, Where(str(context.workdir), context.isolated))
     except HostRefused as exc:
         raise Refused(exc.message, match=" ".join(argv)) from None
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import PurePosixPath
 
-from docexec.core.config import Config
+from docexec.core.config import RunContext
 from docexec.policy.docker_flags import OPTIONS
 from docexec.policy.docker_grammar import (
     HELP_REFUSED,
@@ -79,7 +79,7 @@ def parse_docker(argv: Sequence[str]) -> DockerCall:
     return split_call(argv, verb, i)
 
 
-def check_docker(argv: Sequence[str], config: Config, *, terminal: bool = False) -> DockerCall:
+def check_docker(argv: Sequence[str], context: RunContext, *, terminal: bool = False) -> DockerCall:
     """`terminal`: the command runs in a terminal session (exec="session"), where -i, -t and `docker attach` have
     a terminal to use."""
     call = parse_docker(argv)
@@ -110,15 +110,15 @@ def check_docker(argv: Sequence[str], config: Config, *, terminal: bool = False)
             raise Refused(f"'{flag}' is refused: {reason}", match=f"{flag} {value}" if value is not None else flag)
         if flag == "--pull" and value != "never":
             raise Refused("--pull would contact a registry: lesson images are built from this repository")
-        danger = _dangerous(flag, value, config)
+        danger = _dangerous(flag, value, context)
         if danger:
             raise Refused(danger, match=f"{flag} {value}" if value is not None else flag)
     if verb == "container cp":
-        _check_cp(call.positionals, config)
+        _check_cp(call.positionals, context)
     return call
 
 
-def _dangerous(flag: str, value: str | None, config: Config) -> str | None:
+def _dangerous(flag: str, value: str | None, context: RunContext) -> str | None:
     """Refusals that depend on an option's value (its long name; UNKNOWN parts are checked again at run time)."""
     if value is None or value == UNKNOWN:
         return None
@@ -129,14 +129,14 @@ def _dangerous(flag: str, value: str | None, config: Config) -> str | None:
     if flag == "--volume" and ":" in value:  # without ':' it is an anonymous volume
         source = value.split(":", 1)[0]
         if source.startswith("/") or source.startswith("."):
-            return _bind_source(source, config)
+            return _bind_source(source, context)
     if flag == "--mount":
         fields = dict(f.partition("=")[::2] for f in value.split(","))
         if any(k.startswith("volume-opt") for k in fields) or "volume-driver" in fields:
             return "--mount with volume-opt/volume-driver can mount any folder of the machine as a volume"
         source = fields.get("source") or fields.get("src") or ""
         if fields.get("type") == "bind" and source:
-            return _bind_source(source, config)
+            return _bind_source(source, context)
     if flag == "--opt" and (value.startswith("device=") or "bind" in value):
         return f"--opt {value}: volume options can mount any folder of the machine"
     if flag == "--log-driver" and value not in ("json-file", "local", "none"):
@@ -145,21 +145,21 @@ def _dangerous(flag: str, value: str | None, config: Config) -> str | None:
                                                                  "max-buffer-size", "labels", "env", "tag"):
         return f"--log-opt {value}: only max-size, max-file, compress, mode, max-buffer-size, labels, env, tag"
     if flag in ("--env-file", "--label-file", "--cidfile"):
-        return _page_file(flag, value, config)
+        return _page_file(flag, value, context)
     return None
 
 
-def _page_file(flag: str, value: str, config: Config) -> str | None:
+def _page_file(flag: str, value: str, context: RunContext) -> str | None:
     if UNKNOWN in value:
         return None
     path = PurePosixPath(value)
-    outside = path.is_absolute() and PurePosixPath(config.workdir) not in path.parents and not config.isolated
+    outside = path.is_absolute() and PurePosixPath(context.workdir) not in path.parents and not context.isolated
     if ".." in path.parts or outside:
         return f"{flag} {value}: files of the page must be below its working directory (use a relative path)"
     return None
 
 
-def _bind_source(source: str, config: Config) -> str | None:
+def _bind_source(source: str, context: RunContext) -> str | None:
     if source == UNKNOWN or UNKNOWN in source:
         return None  # checked again with the real value
     path = PurePosixPath(source)
@@ -169,19 +169,19 @@ def _bind_source(source: str, config: Config) -> str | None:
         return f"bind mount source {source}: '..' is not allowed"
     if path.parts[1:2] and path.parts[1] in ("proc", "sys", "dev"):
         return f"bind mount of {source}: /proc, /sys and /dev are the kernel's, not files of a host"
-    if config.isolated or path == PurePosixPath(config.workdir) or PurePosixPath(config.workdir) in path.parents:
+    if context.isolated or path == PurePosixPath(context.workdir) or PurePosixPath(context.workdir) in path.parents:
         return None  # in a lab, every folder is the lab's own
     return (f"bind mount of {source}: on the shared daemon pages may only bind-mount folders below their working "
             "directory (write \"$PWD\"/NAME); in a lab any folder of the lab")
 
 
-def _check_cp(positionals: Sequence[str], config: Config) -> None:
+def _check_cp(positionals: Sequence[str], context: RunContext) -> None:
     if len(positionals) != 2:
         return
     for arg in positionals:
         if arg == "-":
             raise Refused("docker cp with '-' streams a tar archive: copy to a file and show it with cat")
         if ":" not in arg and arg != UNKNOWN and arg.startswith("/"):
-            refusal = _bind_source(arg, config)
+            refusal = _bind_source(arg, context)
             if refusal:
                 raise Refused("docker cp: host paths must be relative, or below the page's working directory")

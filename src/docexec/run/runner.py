@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 
-from docexec.core.config import Config
+from docexec.core.config import EngineSettings, RunContext, Settings
 from docexec.core.errors import CommandFailed, DaemonUnavailable, PageError
 from docexec.core.signals import PROCESSES, Interrupted, SignalGuard, interrupt_all
 from docexec.hosts.backends import Backend, Host
@@ -70,9 +70,10 @@ class Session:
     """A page's run. Use as a context manager: entering makes the page's hosts (a lab, or the shared daemon with
     its checks); leaving removes everything the page created."""
 
-    def __init__(self, page: Page, config: Config, backend: Backend, *,
+    def __init__(self, page: Page, settings: Settings, engine: EngineSettings, backend: Backend, *,
                  notify: Callable[[str], None] = print, progress: Callable[[str], None] | None = None) -> None:
-        self.page, self.config, self.backend = page, config, backend
+        self.page, self.settings, self.backend = page, settings, backend
+        self.engine_settings = engine  # what it runs on (engine(): the facts that engine reports)
         self.notify = notify
         self.progress = progress  # told each command as it starts (live progress of a recording)
         self.run_id = backend.run_id
@@ -98,10 +99,9 @@ class Session:
             self.guard.raise_if_interrupted()
             self.hosts = self.backend.__enter__()
             # The policy checks paths against the working folder the commands really get (/lab in a lab).
-            checks = dataclasses.replace(self.config, workdir=Path(self.host().workdir),
-                                         isolated=self.backend.mode == "lab")
-            self.commands = Commands(self.page, checks, self.hosts, Tracking(self.run_id, self.config),
-                                     self.guard, self.progress)
+            checks = self.settings.run_context(Path(self.host().workdir), isolated=self.backend.mode == "lab")
+            self.commands = Commands(self.page, self.settings, checks, self.hosts,
+                                     Tracking(self.run_id, self.settings), self.guard, self.progress)
         except BaseException:
             PROCESSES.closed(self)
             self.guard.restore()
@@ -134,7 +134,7 @@ class Session:
         commands, and how the page ran (in a lab, or on the shared daemon)."""
         host = self.host()
         facts = dict(host.daemon.engine())
-        facts["client"] = CLIENT_VERSIONS.of(host, self.backend.mode, self.config.cli)
+        facts["client"] = CLIENT_VERSIONS.of(host, self.backend.mode, self.engine_settings.cli)
         facts["mode"] = self.backend.mode
         if len(self.page.hosts) > 1:
             facts["hosts"] = ", ".join(self.page.hosts)
@@ -154,10 +154,11 @@ class Commands:
     """A page's commands on its hosts, once they are made: each line expanded (with the page's variables),
     checked, started, retried as its block says, and what went wrong said with the page's line."""
 
-    def __init__(self, page: Page, checks: Config, hosts: dict[str, Host], tracking: Tracking,
-                 guard: SignalGuard, progress: Callable[[str], None] | None) -> None:
+    def __init__(self, page: Page, settings: Settings, checks: RunContext, hosts: dict[str, Host],
+                 tracking: Tracking, guard: SignalGuard, progress: Callable[[str], None] | None) -> None:
         self.page, self.hosts = page, hosts
-        self.config = checks  # the project's settings as this run's checks see them (its working folder, lab)
+        self.settings = settings
+        self.checks = checks  # what this run's checks see: its working folder, whether in a lab
         self.tracking, self.guard, self.progress = tracking, guard, progress
         self.expansion = Expansion(_host(page, hosts, None).workdir)
         self.where = page.where or page.name
@@ -171,7 +172,7 @@ class Commands:
         self._line = command.text
         if self.progress:
             self.progress(command.text)
-        timeout = block.timeout or self.config.default_timeout
+        timeout = block.timeout or self.settings.default_timeout
         start = time.monotonic()
         try:
             if block.kind == "session":
@@ -224,7 +225,7 @@ class Commands:
 
         for typed in command.typed:  # again with this run's rules (the lab LAN only where there is a lab)
             try:
-                check_typed(typed.text, self.config)
+                check_typed(typed.text, self.checks)
             except Refused as exc:
                 raise PageError(self.where, typed.line, exc.message) from None
         substitute = Substitutions(self.expansion, self._prepare(block), self._run(block), time.monotonic() + timeout,
@@ -234,7 +235,7 @@ class Commands:
         try:
             run = run_in_terminal(host.wrap(argv), command.typed, env=host.env, cwd=host.cwd, timeout=timeout,
                                   prompt=DEFAULT_PROMPT if block.prompt is None else block.prompt,
-                                  limit=self.config.max_output_bytes, started=PROCESSES.started,
+                                  limit=self.settings.max_output_bytes, started=PROCESSES.started,
                                   ended=PROCESSES.ended, started_inside=_container_running(host, argv))
         except Stuck as exc:
             self.guard.raise_if_interrupted()
@@ -250,7 +251,7 @@ class Commands:
     def _prepare(self, block: Block) -> Prepare:
         """How a stage's argv is checked (policy) and what it gets added (tracking), for this block."""
         def prepare(stage: int, argv: list[str]) -> list[str]:
-            call = check_argv(argv, kind=block.kind, page=self.page.name, config=self.config, stage=stage,
+            call = check_argv(argv, kind=block.kind, page=self.page.name, context=self.checks, stage=stage,
                               line=self._line)
             return argv if call is None else self.tracking.prepare(self.host(block).daemon, argv, call)
 
@@ -261,7 +262,7 @@ class Commands:
 
         def run(argvs: list[list[str]], timeout: float) -> PipeResult:
             return run_pipeline([host.wrap(argv) for argv in argvs], env=host.env, cwd=host.cwd, timeout=timeout,
-                                limit=self.config.max_output_bytes, split_stdout=split_stdout)
+                                limit=self.settings.max_output_bytes, split_stdout=split_stdout)
 
         return run
 

@@ -7,7 +7,7 @@ pulls; a command that stops, removes or enters an object must name one the page 
 
 from __future__ import annotations
 
-from docexec.core.config import Config
+from docexec.core.config import Settings
 from docexec.hosts.daemon import LABEL, Daemon
 from docexec.policy.check import UNKNOWN, DockerCall, Refused, iter_options
 
@@ -22,8 +22,8 @@ OWNED_TARGETS = {  # verbs that change an object: the page must have created it
 class Tracking:
     """One run's labels and ownership checks (`run_id` names the run)."""
 
-    def __init__(self, run_id: str, config: Config) -> None:
-        self.run_id, self.config = run_id, config
+    def __init__(self, run_id: str, settings: Settings) -> None:
+        self.run_id, self.settings = run_id, settings
 
     def prepare(self, daemon: Daemon, argv: list[str], call: DockerCall) -> list[str]:
         """Track what the command creates (a label the page does not show) and check what it changes."""
@@ -45,9 +45,9 @@ class Tracking:
             flags = {flag for flag, _ in options}
             extra = ["--label", f"{LABEL}={self.run_id}", "--pull", "never"]
             if "--memory" not in flags:
-                extra += ["--memory", self.config.memory_limit]
+                extra += ["--memory", self.settings.memory_limit]
             if "--pids-limit" not in flags:
-                extra += ["--pids-limit", str(self.config.pids_limit)]
+                extra += ["--pids-limit", str(self.settings.pids_limit)]
             for name in _named_volumes(options):
                 if not daemon.volume_exists(name):
                     daemon.create_volume(name, self.run_id)

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
-from docexec.core.config import Config
+from docexec.core.config import EngineSettings, Settings
 from docexec.core.errors import DaemonUnavailable, RefusedToRecord
 from docexec.hosts.daemon import Daemon
 from docexec.hosts.images import ImageSpec
@@ -20,7 +20,8 @@ if TYPE_CHECKING:
 
 
 class Where:
-    config: Config
+    settings: Settings
+    engine: EngineSettings
     images: list[ImageSpec]
     notify: Callable[[str], None]
 
@@ -37,7 +38,7 @@ class Where:
                 lab_settings,
             )
 
-            self._hosts_mode = choose_mode(self.notify, lab_settings(self.config))
+            self._hosts_mode = choose_mode(self.notify, lab_settings(self.engine))
         return self._hosts_mode
 
     def check_runnable(self) -> None:
@@ -68,14 +69,14 @@ class Where:
         from docexec.run.runner import Session  # only recording needs processes, locks and the SDK
 
         backend: Backend
-        if self.config.engines and self.config.engine != self.config.engines[0].name and \
+        if self.settings.engines and self.engine.name != self.settings.engines[0].name and \
                 self.hosts_mode() != "lab":
-            raise RefusedToRecord(f"{page.where}: engine {self.config.engine} runs only in labs "
+            raise RefusedToRecord(f"{page.where}: engine {self.engine.name} runs only in labs "
                                   "(the shared daemon is whatever version this machine has)")
         if self.hosts_mode() == "lab":
-            backend = LabBackend(page, self.config, self.images, self.notify)
+            backend = LabBackend(page, self.engine, self.images, self.settings.cache_dir / "images", self.notify)
         else:
-            backend = SharedBackend(page, self.config, self.images, self.daemon(), uuid.uuid4().hex[:16],
-                                    self.notify)
-        with Session(page, self.config, backend, notify=self.notify, progress=progress) as session:
+            backend = SharedBackend(page, self.engine, self.images, self.daemon(), uuid.uuid4().hex[:16],
+                                    self.settings.workdir, self.notify)
+        with Session(page, self.settings, self.engine, backend, notify=self.notify, progress=progress) as session:
             yield session

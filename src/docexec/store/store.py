@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from docexec.core.config import Config
+from docexec.core.config import EngineSettings, Settings
 from docexec.core.errors import RecordingError
 from docexec.page.model import Block, Page
 from docexec.store import recording, unused
@@ -77,10 +77,10 @@ class RecordingStore:
         self.nested = tuple(nested)
 
     @classmethod
-    def for_config(cls, config: Config) -> RecordingStore:
-        """The store of the engine `config` is for (Config.for_engine), beside the book's other engines."""
-        root = config.snippets_dir
-        return cls(root, [e.snippets_dir for e in config.engines if e.snippets_dir != root
+    def for_engine(cls, settings: Settings, engine: EngineSettings) -> RecordingStore:
+        """The store of `engine`'s recordings, beside the book's other engines (whose folders may sit inside it)."""
+        root = engine.snippets_dir
+        return cls(root, [e.snippets_dir for e in settings.engines if e.snippets_dir != root
                           and root in e.snippets_dir.parents])
 
     def folder(self, page: str) -> Path:
