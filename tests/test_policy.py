@@ -183,6 +183,24 @@ def test_filters_after_a_pipe(config: Config) -> None:
             check_argv(argv, kind="docker", page="p", config=config, stage=1)
 
 
+def test_host_refusals_name_the_command_line_and_filter_refusals_nothing(config: Config) -> None:
+    """Host programs, their options, their arguments, nsenter's inner command and filters all refuse with the one
+    Refused type; a host refusal names the command line as it runs (what an allowance may name), so an allowance
+    of a line with $(...) still matches at run time."""
+    shared = dataclasses.replace(config, isolated=False)
+    for argv, message in ((["vi", "f"], "not an allowed host command"), (["ls", "-Z"], "option '-Z' is not allowed"),
+                          (["ip", "link", "add", "x"], "changes the host"),
+                          (["nsenter", "-t", "1", "-n", "vi"], "nsenter: 'vi' is not allowed inside nsenter"),
+                          (["nsenter", "-t", "1", "-n", "ls", "-Z"], "nsenter: ls: option '-Z'")):
+        with pytest.raises(Refused, match=message) as refused:
+            check_argv(argv, kind="host", page="p", config=shared, line="written $(differently)")
+        assert refused.value.match == " ".join(argv)
+    for argv, message in ((["tee", "f"], "'tee' cannot read a pipe here"), (["sort", "-o", "f"], "option '-o'")):
+        with pytest.raises(Refused, match=message) as piped:
+            check_argv(argv, kind="docker", page="p", config=config, stage=1)
+        assert piped.value.match is None
+
+
 def test_program_names_must_be_written_out(config: Config) -> None:
     with pytest.raises(Refused, match="written out"):
         check(config, UNKNOWN, "ps")

@@ -9,13 +9,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from docexec.policy.refusal import UNKNOWN
-
-
-class HostRefused(ValueError):
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+from docexec.policy.refusal import UNKNOWN, Refused
 
 
 @dataclass(frozen=True)
@@ -37,7 +31,9 @@ class Program:
     stop_at_positional: bool = False  # nsenter: the first positional starts the inner command
 
 
-def parse(name: str, program: Program, args: Sequence[str]) -> tuple[list[tuple[str, str | None]], list[str]]:
+def parse(name: str, program: Program, args: Sequence[str],
+          match: str | None = None) -> tuple[list[tuple[str, str | None]], list[str]]:
+    """The options and positionals of `name args`; Refused (naming `match`) at an option the program does not take."""
     options: list[tuple[str, str | None]] = []
     positionals: list[str] = []
     i = 0
@@ -51,7 +47,7 @@ def parse(name: str, program: Program, args: Sequence[str]) -> tuple[list[tuple[
             flag, eq, value = arg.partition("=") if arg.startswith("--") else (arg, "", "")
             if flag in program.options or program.words or flag.startswith("--"):
                 if flag not in program.options:
-                    raise HostRefused(_unknown(name, flag, program))
+                    raise Refused(_unknown(name, flag, program), match=match)
                 if program.options[flag] and not eq:
                     value, i = (args[i + 1] if i + 1 < len(args) else ""), i + 1
                 options.append((flag, value if program.options[flag] or eq else None))
@@ -59,7 +55,7 @@ def parse(name: str, program: Program, args: Sequence[str]) -> tuple[list[tuple[
                 for k, letter in enumerate(arg[1:]):
                     short = f"-{letter}"
                     if short not in program.options:
-                        raise HostRefused(_unknown(name, short, program))
+                        raise Refused(_unknown(name, short, program), match=match)
                     if program.options[short]:
                         rest = arg[k + 2:]
                         if not rest:
