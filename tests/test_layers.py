@@ -1,10 +1,12 @@
 """The engine's layout is its architecture: src/docexec's packages are layers, each importing only the layers below
 it (every import counts: at module level, inside a function, or for type checking only), and no modules import each
-other in a circle. The order is docexec/__init__.py's LAYERS, which each package's docstring repeats in words."""
+other in a circle. The order is LAYERS below, which docexec/__init__.py's docstring tells in words; each package's
+own docstring says what it may import."""
 
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -12,6 +14,10 @@ import pytest
 import docexec
 
 SRC = Path(docexec.__file__).parent
+# Lowest first: a package may import only those before it. "*": the modules at the top (the adapters, the command,
+# the public API).
+LAYERS = ("core", "term", "userland", "lab", "page", "policy", "hosts", "store", "run", "render", "book", "drift",
+          "cli", "*")
 TOP = 8  # at most this many modules beside the packages
 LONGEST_MODULE = 300  # lines
 LONGEST_CLASS = 120
@@ -63,14 +69,20 @@ def _layer(module: str) -> str:
 def test_every_package_is_a_layer_in_the_declared_order() -> None:
     packages = sorted(p.name for p in SRC.iterdir() if (p / "__init__.py").is_file())
     top = {_layer(m) for m in _modules()} - set(packages)
-    assert sorted(docexec.LAYERS[:-1]) == packages, "docexec.LAYERS lists every package once, the top modules last"
-    assert docexec.LAYERS[-1] == "*", "the modules at the top (adapters, the project) come last"
+    assert sorted(LAYERS[:-1]) == packages, "LAYERS lists every package once, the top modules last"
+    assert LAYERS[-1] == "*", "the modules at the top (adapters, the project) come last"
     assert len(top) <= TOP, f"{len(top)} modules at the top: {sorted(top)}"
+
+
+def test_the_public_api_tells_the_layers_in_this_order() -> None:
+    told = re.search(r"The engine's layers, lowest first .*?: ([a-z, ]+);", " ".join((docexec.__doc__ or "").split()))
+    assert told is not None, "docexec/__init__.py's docstring names the layers"
+    assert tuple(told.group(1).split(", ")) == LAYERS[:-1]
 
 
 def _rank(module: str) -> int:
     layer = _layer(module)
-    return docexec.LAYERS.index(layer) if layer in docexec.LAYERS else len(docexec.LAYERS) - 1
+    return LAYERS.index(layer) if layer in LAYERS else len(LAYERS) - 1
 
 
 def test_no_layer_imports_one_above_it() -> None:

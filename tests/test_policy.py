@@ -189,6 +189,24 @@ def test_filters_after_a_pipe(context: RunContext) -> None:
             check_argv(argv, kind="docker", page="p", context=context, stage=1)
 
 
+def test_host_refusals_name_the_command_line_and_filter_refusals_nothing(context: RunContext) -> None:
+    """Host programs, their options, their arguments, nsenter's inner command and filters all refuse with the one
+    Refused type; a host refusal names the command line as it runs (what an allowance may name), so an allowance
+    of a line with $(...) still matches at run time."""
+    shared = dataclasses.replace(context, isolated=False)
+    for argv, message in ((["vi", "f"], "not an allowed host command"), (["ls", "-Z"], "option '-Z' is not allowed"),
+                          (["ip", "link", "add", "x"], "changes the host"),
+                          (["nsenter", "-t", "1", "-n", "vi"], "nsenter: 'vi' is not allowed inside nsenter"),
+                          (["nsenter", "-t", "1", "-n", "ls", "-Z"], "nsenter: ls: option '-Z'")):
+        with pytest.raises(Refused, match=message) as refused:
+            check_argv(argv, kind="host", page="p", context=shared, line="written $(differently)")
+        assert refused.value.match == " ".join(argv)
+    for argv, message in ((["tee", "f"], "'tee' cannot read a pipe here"), (["sort", "-o", "f"], "option '-o'")):
+        with pytest.raises(Refused, match=message) as piped:
+            check_argv(argv, kind="docker", page="p", context=context, stage=1)
+        assert piped.value.match is None
+
+
 def test_program_names_must_be_written_out(context: RunContext) -> None:
     with pytest.raises(Refused, match="written out"):
         check(context, UNKNOWN, "ps")

@@ -4,12 +4,12 @@ tarball in the cache, and loaded from there into each fresh daemon (a lab's)."""
 from __future__ import annotations
 
 import glob
-import os
 import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from docexec.core.errors import RefusedToRecord
+from docexec.core.files import atomic_writer
 from docexec.core.labels import IMAGE_LABEL
 from docexec.hosts.images import ImageSpec
 
@@ -67,12 +67,6 @@ class ImageBuilder:
         # this image's tarballs only: busybox-*.tar would take busybox-net's too
         for old in cache.glob(f"{glob.escape(spec.name)}-{'[0-9a-f]' * TARBALL_DIGITS}.tar"):
             old.unlink(missing_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=cache, prefix=f".{spec.name}-", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                for chunk in self.client.images.get(spec.tag).save(named=True):
-                    fh.write(chunk)
-            os.replace(tmp, tarball)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        with atomic_writer(tarball) as fh:
+            for chunk in self.client.images.get(spec.tag).save(named=True):
+                fh.write(chunk)

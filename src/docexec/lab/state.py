@@ -11,6 +11,7 @@ import shutil
 from pathlib import Path
 from typing import IO
 
+from docexec.core.files import write_atomic
 from docexec.lab.processes import start_time
 
 
@@ -56,9 +57,7 @@ class StateFolder:
         for pid in (outer, child):
             state["processes"].append({"name": name, "pid": pid, "start": start_time(pid)})
         state["sandboxes"][name] = child
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(state, indent=1))
-        tmp.replace(path)
+        write_atomic(path, json.dumps(state, indent=1), mode=0o644)
 
     def remove(self) -> None:
         """Out of sight in one step (a hidden name, as while it was made), then removed: `sweep` and `leftovers`

@@ -19,7 +19,7 @@ from docexec.policy.addresses import check_addresses
 from docexec.policy.allowances import Allowances
 from docexec.policy.docker_grammar import STOP_AT_FIRST_POSITIONAL, DockerCall, iter_options
 from docexec.policy.docker_rules import REFUSED_OPTIONS, REFUSED_VERBS, check_docker, parse_docker
-from docexec.policy.hostcmds import HostRefused, Where, check_filter, check_host
+from docexec.policy.hostcmds import Where, check_filter, check_host
 from docexec.policy.refusal import UNKNOWN, Refused
 
 __all__ = ["REFUSED_OPTIONS", "REFUSED_VERBS", "STOP_AT_FIRST_POSITIONAL", "UNKNOWN", "DockerCall", "Refused",
@@ -35,7 +35,7 @@ def check_argv(argv: Sequence[str], *, kind: str, page: str, context: RunContext
     check_addresses(argv, lan=context.isolated)
     program = argv[0]
     if stage > 0:
-        _check_filter(argv)
+        check_filter(argv)
         return None
     allowances = Allowances(context.allow, page)
     if program == "docker":
@@ -80,14 +80,4 @@ def check_static(command: ShellCommand, *, kind: str, page: str, context: RunCon
 
 
 def _check_host(argv: Sequence[str], context: RunContext) -> None:
-    try:
-        check_host(argv, Where(str(context.workdir), context.isolated))
-    except HostRefused as exc:
-        raise Refused(exc.message, match=" ".join(argv)) from None
-
-
-def _check_filter(argv: Sequence[str]) -> None:
-    try:
-        check_filter(argv)
-    except HostRefused as exc:
-        raise Refused(exc.message) from None
+    check_host(argv, Where(str(context.workdir), context.isolated))

@@ -1,7 +1,7 @@
 """The docker CLI's grammar: verbs (groups, shorthands, aliases) and each verb's options with their arities, as
-both supported CLIs' own --help lists them (docker_flags). Fail closed: an option the verb's table does not list
-is refused, with the nearest spelling it does list, so no option is ever mistaken for a value or let through
-unread."""
+both supported CLIs' own --help lists them (docker_flags), read by the one option walker (options_walker). Fail
+closed: an option the verb's table does not list is refused, with the nearest spelling it does list, so no option
+is ever mistaken for a value or let through unread."""
 
 from __future__ import annotations
 
@@ -9,8 +9,10 @@ import difflib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from docexec.policy.docker_flags import OPTIONS, Flag
-from docexec.policy.refusal import UNKNOWN, Refused
+from docexec.policy import options_walker
+from docexec.policy.docker_flags import OPTIONS
+from docexec.policy.options_walker import Grammar, Option
+from docexec.policy.refusal import Refused
 
 
 @dataclass(frozen=True)
@@ -43,7 +45,6 @@ SHORTS_OF_NEW = {verb: {s for s, _, since in table.values() if s and since != "2
                  for verb, table in OPTIONS.items()}
 OLD_SPELLINGS = {"--net": "--network", "--net-alias": "--network-alias"}  # hidden aliases both CLIs still take
 HELP_REFUSED = "help texts change between CLI versions: quote the part that matters in prose"
-Option = tuple[str, str | None, str]  # long name, value, the spelling the page used
 
 
 def resolve_verb(argv: Sequence[str]) -> tuple[str, int]:
@@ -82,45 +83,28 @@ def iter_options(argv: Sequence[str], call: DockerCall) -> list[tuple[str, str |
 
 def walk(argv: Sequence[str], verb: str, j: int) -> tuple[list[Option], list[str], int]:
     """The options (from index j on), the positionals and the index of the first positional after the options."""
+    return options_walker.walk(argv, _grammar(verb), lambda name: Refused(_unknown_option(verb, name)), j)
+
+
+def _shorts(verb: str) -> dict[str, str]:
+    """The verb's short options and their long names: where a long name changed (--time, --timeout: -t), the one
+    both CLIs have wins."""
     table = OPTIONS[verb]
-    shorts = {short: long for long, (short, _, since) in sorted(table.items(), key=lambda kv: kv[1][2] == "20.10")
-              if short}  # where a long name changed (--time, --timeout: -t), the one both CLIs have wins
-    options: list[Option] = []
-    positionals: list[str] = []
-    while j < len(argv):
-        arg = argv[j]
-        if arg == "--":
-            positionals.extend(argv[j + 1:])
-            return options, positionals, j + 1
-        if arg.startswith("--") and len(arg) > 2:
-            name, eq, value = arg.partition("=")
-            if name not in table:
-                raise Refused(_unknown_option(verb, name, table, shorts))
-            if table[name][1] and not eq:
-                value, j = (argv[j + 1] if j + 1 < len(argv) else ""), j + 1
-            options.append((name, value if table[name][1] else None, name))
-        elif arg.startswith("-") and len(arg) > 1 and arg != UNKNOWN:
-            for k, letter in enumerate(arg[1:]):
-                long = shorts.get(f"-{letter}")
-                if long is None:
-                    raise Refused(_unknown_option(verb, f"-{letter}", table, shorts))
-                if table[long][1]:  # takes a value: the rest of the cluster, or the next word
-                    rest = arg[k + 2:].removeprefix("=")
-                    if not rest:
-                        rest, j = (argv[j + 1] if j + 1 < len(argv) else ""), j + 1
-                    options.append((long, rest, f"-{letter}"))
-                    break
-                options.append((long, None, f"-{letter}"))
-        elif verb in STOP_AT_FIRST_POSITIONAL:
-            positionals.extend(argv[j:])
-            return options, positionals, j
-        else:
-            positionals.append(arg)
-        j += 1
-    return options, positionals, len(argv)
+    return {short: long for long, (short, _, since) in sorted(table.items(), key=lambda kv: kv[1][2] == "20.10")
+            if short}
 
 
-def _unknown_option(verb: str, name: str, table: dict[str, Flag], shorts: dict[str, str]) -> str:
+def _grammar(verb: str) -> Grammar:
+    """The verb's options as the docker CLI (pflag) reads them: `-p=80` is -p 80, and the value given to an option
+    that takes none (`--rm=true`) is not kept."""
+    table = OPTIONS[verb]
+    names = {long: (long, flag.value) for long, flag in table.items()}
+    names.update((short, (long, table[long].value)) for short, long in _shorts(verb).items())
+    return Grammar(names, stop_at_positional=verb in STOP_AT_FIRST_POSITIONAL, equals_in_bundle=True)
+
+
+def _unknown_option(verb: str, name: str) -> str:
+    table, shorts = OPTIONS[verb], _shorts(verb)
     if name in ("--help", "-h") and name not in shorts:
         return f"'{name}': {HELP_REFUSED}"
     spellings = [*table, *shorts]

@@ -18,6 +18,7 @@ from docexec.policy.docker_grammar import (
     split_call,
     walk,
 )
+from docexec.policy.mounts import parse_mount
 from docexec.policy.refusal import UNKNOWN, Refused
 
 _TERMINAL = ("needs a terminal, which only a terminal session block has (exec=\"session\", with the lines typed "
@@ -126,17 +127,11 @@ def _dangerous(flag: str, value: str | None, context: RunContext) -> str | None:
         return f"{flag}=host shares the machine's {flag[2:]} namespace with the container"
     if flag == "--security-opt" and not value.startswith("no-new-privileges"):
         return f"--security-opt {value} weakens the container's confinement"
-    if flag == "--volume" and ":" in value:  # without ':' it is an anonymous volume
-        source = value.split(":", 1)[0]
-        if source.startswith("/") or source.startswith("."):
-            return _bind_source(source, context)
-    if flag == "--mount":
-        fields = dict(f.partition("=")[::2] for f in value.split(","))
-        if any(k.startswith("volume-opt") for k in fields) or "volume-driver" in fields:
+    mount = parse_mount(flag, value)
+    if mount is not None:
+        if any(k.startswith("volume-opt") for k in mount.fields) or "volume-driver" in mount.fields:
             return "--mount with volume-opt/volume-driver can mount any folder of the machine as a volume"
-        source = fields.get("source") or fields.get("src") or ""
-        if fields.get("type") == "bind" and source:
-            return _bind_source(source, context)
+        return _bind_source(mount.source, context) if mount.kind == "bind" and mount.source else None
     if flag == "--opt" and (value.startswith("device=") or "bind" in value):
         return f"--opt {value}: volume options can mount any folder of the machine"
     if flag == "--log-driver" and value not in ("json-file", "local", "none"):

@@ -1,21 +1,17 @@
 """The grammar of the host programs a page may run and the filters it may pipe into: each program's options with
-their arities (a value or not), and how a command line splits into options and positionals. Fail closed: an
-option a program's table does not list is refused with the nearest one it does list."""
+their arities (a value or not), and how a command line splits into options and positionals (the one option walker,
+options_walker, with getopt's rules). Fail closed: an option a program's table does not list is refused with the
+nearest one it does list."""
 
 from __future__ import annotations
 
 import difflib
-import re
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from docexec.policy.refusal import UNKNOWN
-
-
-class HostRefused(ValueError):
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+from docexec.policy.options_walker import Grammar, walk
+from docexec.policy.refusal import Refused
 
 
 @dataclass(frozen=True)
@@ -36,48 +32,22 @@ class Program:
     check: Callable[[list[str], list[tuple[str, str | None]], Where], str | None] | None = None
     stop_at_positional: bool = False  # nsenter: the first positional starts the inner command
 
-
-def parse(name: str, program: Program, args: Sequence[str]) -> tuple[list[tuple[str, str | None]], list[str]]:
-    options: list[tuple[str, str | None]] = []
-    positionals: list[str] = []
-    i = 0
-    while i < len(args):
-        arg = args[i]
-        if arg == "--":
-            positionals.extend(args[i + 1:])
-            break
-        option = arg in program.options or (not _is_number(arg) and arg != UNKNOWN)
-        if arg.startswith("-") and len(arg) > 1 and option:
-            flag, eq, value = arg.partition("=") if arg.startswith("--") else (arg, "", "")
-            if flag in program.options or program.words or flag.startswith("--"):
-                if flag not in program.options:
-                    raise HostRefused(_unknown(name, flag, program))
-                if program.options[flag] and not eq:
-                    value, i = (args[i + 1] if i + 1 < len(args) else ""), i + 1
-                options.append((flag, value if program.options[flag] or eq else None))
-            else:  # a cluster of short options: -ltn, -n5
-                for k, letter in enumerate(arg[1:]):
-                    short = f"-{letter}"
-                    if short not in program.options:
-                        raise HostRefused(_unknown(name, short, program))
-                    if program.options[short]:
-                        rest = arg[k + 2:]
-                        if not rest:
-                            rest, i = (args[i + 1] if i + 1 < len(args) else ""), i + 1
-                        options.append((short, rest))
-                        break
-                    options.append((short, None))
-        else:
-            if program.stop_at_positional:
-                positionals.extend(args[i:])
-                break
-            positionals.append(arg)
-        i += 1
-    return options, positionals
+    @functools.cached_property
+    def grammar(self) -> Grammar:
+        """The options as getopt reads them: `-n5` and `-n 5`, `-5` a positional (head -5), and an optional value
+        kept (nsenter --net=FILE)."""
+        return Grammar({flag: (flag, bool(value)) for flag, value in self.options.items()}, words=self.words,
+                       stop_at_positional=self.stop_at_positional, optional_values=True, numbers_are_words=True)
 
 
-def _is_number(arg: str) -> bool:
-    return re.fullmatch(r"-\d+", arg) is not None  # head -5, a negative value
+def parse(name: str, program: Program, args: Sequence[str],
+          match: str | None = None) -> tuple[list[tuple[str, str | None]], list[str]]:
+    """The options and positionals of `name args`; Refused (naming `match`) at an option the program does not take."""
+    def refuse(flag: str) -> Refused:
+        return Refused(_unknown(name, flag, program), match=match)
+
+    options, positionals, _ = walk(args, program.grammar, refuse)
+    return [(flag, value) for flag, value, _ in options], positionals
 
 
 def _unknown(name: str, flag: str, program: Program) -> str:

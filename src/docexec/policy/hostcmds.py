@@ -13,23 +13,24 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from docexec.policy import host_rules as rules
-from docexec.policy.host_grammar import HostRefused, Program, Where, opts, parse
-from docexec.policy.refusal import UNKNOWN
+from docexec.policy.host_grammar import Program, Where, opts, parse
+from docexec.policy.refusal import UNKNOWN, Refused
 
-__all__ = ["FILTERS", "HOST", "NSENTER_INNER", "UNKNOWN", "HostRefused", "Program", "Where", "check_filter",
-           "check_host", "parse"]
+__all__ = ["FILTERS", "HOST", "NSENTER_INNER", "UNKNOWN", "Program", "Where", "check_filter", "check_host", "parse"]
 
 
 def check_host(argv: Sequence[str], where: Where) -> None:
-    name, args = argv[0], list(argv[1:])
+    """Refused unless a page may run `argv` on the host; the refusal names the command line (what an allowance
+    names)."""
+    name, args, line = argv[0], list(argv[1:]), " ".join(argv)
     program = HOST.get(name)
     if program is None:
-        raise HostRefused(f"'{name}' is not an allowed host command; allowed: {', '.join(sorted(HOST))}")
-    options, positionals = parse(name, program, args)
+        raise Refused(f"'{name}' is not an allowed host command; allowed: {', '.join(sorted(HOST))}", match=line)
+    options, positionals = parse(name, program, args, match=line)
     if program.check:
         problem = program.check(positionals, options, where)
         if problem:
-            raise HostRefused(f"{name}: {problem}")
+            raise Refused(f"{name}: {problem}", match=line)
 
 
 def check_filter(argv: Sequence[str]) -> None:
@@ -37,12 +38,12 @@ def check_filter(argv: Sequence[str]) -> None:
     name = argv[0]
     program = FILTERS.get(name)
     if program is None:
-        raise HostRefused(f"'{name}' cannot read a pipe here; allowed after '|': {', '.join(sorted(FILTERS))}")
+        raise Refused(f"'{name}' cannot read a pipe here; allowed after '|': {', '.join(sorted(FILTERS))}")
     options, positionals = parse(name, program, argv[1:])
     if program.check:
         problem = program.check(positionals, options, Where("", isolated=True))
         if problem:
-            raise HostRefused(f"{name} after '|': {problem}")
+            raise Refused(f"{name} after '|': {problem}")
 
 
 def _nsenter(positionals: list[str], options: list[tuple[str, str | None]], where: Where) -> str | None:
@@ -60,7 +61,7 @@ def _nsenter(positionals: list[str], options: list[tuple[str, str | None]], wher
                 return problem
     try:
         check_host(positionals, where)
-    except HostRefused as exc:
+    except Refused as exc:
         return exc.message
     return None
 

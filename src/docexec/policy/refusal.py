@@ -1,4 +1,8 @@
-"""What the lint rules say when they refuse a command, and the word that stands for a value not known yet."""
+"""What the lint rules say when they refuse a command, and the word that stands for a value not known yet.
+
+Refused is the one type every rule raises (docker verbs and options, host programs and filters, addresses), and
+what the layers above catch; a command line the shell parser cannot read is not a refusal but a page error
+(page.shellast.ShellSyntaxError, reported with its page and line where the page is read)."""
 
 from __future__ import annotations
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from docexec.core.config import Settings
 from docexec.hosts.daemon import LABEL, Daemon
 from docexec.policy.check import UNKNOWN, DockerCall, Refused, iter_options
+from docexec.policy.mounts import parse_mount
 
 OWNED_TARGETS = {  # verbs that change an object: the page must have created it
     "container stop": "container", "container kill": "container", "container rm": "container",
@@ -62,15 +63,7 @@ class Tracking:
 def _named_volumes(options: list[tuple[str, str | None]]) -> list[str]:
     names = []
     for flag, value in options:
-        if not value or UNKNOWN in value:
-            continue
-        if flag == "--volume":
-            source = value.split(":", 1)[0]
-            if ":" in value and source and not source.startswith(("/", ".")):
-                names.append(source)
-        elif flag == "--mount":
-            fields = dict(f.partition("=")[::2] for f in value.split(","))
-            named = fields.get("source") or fields.get("src")
-            if fields.get("type", "volume") == "volume" and named:
-                names.append(named)
+        mount = parse_mount(flag, value) if value and UNKNOWN not in value else None
+        if mount is not None and mount.kind == "volume" and mount.source:
+            names.append(mount.source)
     return names

@@ -13,12 +13,11 @@ import contextlib
 import dataclasses
 import functools
 import hashlib
-import os
 import pickle
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
+from docexec.core.files import atomic_writer
 from docexec.page.model import Page
 
 _MAX_ENTRIES = 1000
@@ -92,15 +91,8 @@ class PageCache:
                 if len(entries) >= _MAX_ENTRIES:
                     break
                 entries.setdefault(k, v)
-        with contextlib.suppress(OSError):
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".pages.", suffix=".tmp")
-            try:
-                with os.fdopen(fd, "wb") as fh:
-                    pickle.dump({"salt": self._salt, "entries": entries}, fh, protocol=pickle.HIGHEST_PROTOCOL)
-                os.replace(tmp, self.path)
-            finally:
-                Path(tmp).unlink(missing_ok=True)
+        with contextlib.suppress(OSError), atomic_writer(self.path, make_dirs=True) as fh:
+            pickle.dump({"salt": self._salt, "entries": entries}, fh, protocol=pickle.HIGHEST_PROTOCOL)
         self._dirty = False
 
     def _load(self) -> dict[str, Page]:

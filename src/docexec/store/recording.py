@@ -21,13 +21,12 @@ such a block is loaded, but marked as edited (PageRecording.edited), never shown
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 from docexec.core.errors import RecordingError
+from docexec.core.files import write_atomic
 from docexec.page.model import Block, Page
 from docexec.store.normalize import normalize
 from docexec.term.asciicast import Event, asciicast, cast_text
@@ -284,15 +283,5 @@ def _write_if_changed(path: Path, text: str) -> bool:
             return False
     except FileNotFoundError:
         pass
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomic(path, text, mode=0o644, fsync=True)
     return True

@@ -16,13 +16,14 @@ import re
 import shutil
 import subprocess
 import tarfile
-import tempfile
 import urllib.error
 import urllib.request
 from collections.abc import Iterator, Sequence
 from pathlib import Path, PurePosixPath
+from typing import BinaryIO
 
 from docexec.core.errors import DocexecError
+from docexec.core.files import atomic_writer
 
 DEFAULT_MIRROR = "http://deb.debian.org/debian"
 KEYRING = "/usr/share/keyrings/debian-archive-keyring.gpg"
@@ -83,23 +84,28 @@ def download(filename: str, expected: str, into: Path, bases: Sequence[str]) -> 
     tried = []
     for base in bases:
         url = f"{base}/{filename}"
-        fd, tmp = tempfile.mkstemp(dir=into, prefix=".download-")
         try:
-            with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=60) as response:
-                shutil.copyfileobj(response, out, 1 << 20)
+            with atomic_writer(deb) as out:  # kept only once its sha256 is the pin's
+                with urllib.request.urlopen(url, timeout=60) as response:
+                    actual = _copy_hashing(response, out)
+                if actual != expected:
+                    raise DocexecError(f"{url} has sha256 {actual}, but the pin says {expected}: not using it")
         except (urllib.error.URLError, OSError) as exc:
-            Path(tmp).unlink(missing_ok=True)
             tried.append(f"{url}: {getattr(exc, 'code', '') or getattr(exc, 'reason', '') or exc}")
             continue
-        actual = sha256(Path(tmp))
-        if actual != expected:
-            Path(tmp).unlink()
-            raise DocexecError(f"{url} has sha256 {actual}, but the pin says {expected}: not using it")
-        os.replace(tmp, deb)
         return deb
     raise DocexecError(f"{PurePosixPath(filename).name} could not be downloaded ({'; '.join(tried)}). Debian "
                        "removes a version from its archive when a newer one replaces it: move the pins with "
                        "`docexec engines --update` and record the book again")
+
+
+def _copy_hashing(source: BinaryIO, out: BinaryIO) -> str:
+    """Copy `source` to `out`; the sha256 of what was copied."""
+    h = hashlib.sha256()
+    while chunk := source.read(1 << 20):
+        h.update(chunk)
+        out.write(chunk)
+    return h.hexdigest()
 
 
 def data_tar(deb: Path) -> tarfile.TarFile:
