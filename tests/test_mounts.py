@@ -31,6 +31,9 @@ from docexec.policy.mounts import Mount, parse_mount
     ("--mount", "type=tmpfs,target=/run,tmpfs-size=64m", "tmpfs", "", "/run", False),
     ("--mount", "type=,target=/d", "", "", "/d", False),
     ("--mount", "target", "volume", "", "", False),
+    ("--mount", "Type=Bind,Source=/etc,Target=/d,ReadOnly", "bind", "/etc", "/d", True),  # keys, type: any case
+    ('--mount', '"type=bind","source=/etc",target=/d', "bind", "/etc", "/d", False),  # a CSV record, as the CLI reads
+    ('--mount', 'type=bind,"source=/a,b",target=/d', "bind", "/a,b", "/d", False),
     # --tmpfs DST[:OPTS]
     ("--tmpfs", "/run", "tmpfs", "", "/run", False),
     ("--tmpfs", "/run:ro,size=64m", "tmpfs", "", "/run", True),

@@ -70,6 +70,8 @@ def test_allowed(context: RunContext, argv: str) -> None:
     ("docker run -v /proc:/host-proc busybox", "the kernel's"),
     ("docker run -v /sys/kernel:/k busybox", "the kernel's"),
     ("docker run --mount type=bind,source=/dev,target=/d busybox", "the kernel's"),
+    ("docker run --mount TYPE=BIND,SOURCE=/dev,TARGET=/d busybox", "the kernel's"),  # the CLI lowercases keys, type
+    ('docker run --mount "type=bind","source=/dev",target=/d busybox', "the kernel's"),  # and reads a CSV record
     ("docker run --mount type=volume,src=v,dst=/x,volume-opt=type=none,volume-opt=o=bind,volume-opt=device=/etc "
      "busybox", "volume-opt"),
     ("docker volume create --opt type=none --opt o=bind --opt device=/etc v", "mount any folder"),

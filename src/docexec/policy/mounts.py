@@ -8,6 +8,7 @@ colon of a drive letter splits like any other (`C:\\data:/data` is a volume name
 
 from __future__ import annotations
 
+import csv
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -46,10 +47,16 @@ def parse_mount(flag: str, value: str) -> Mount | None:
 
 
 def _mount(value: str) -> Mount:
-    """--mount's comma-separated KEY=VALUE fields (the last of a key wins; type defaults to volume)."""
-    fields = dict(f.partition("=")[::2] for f in value.split(","))
+    """--mount's KEY=VALUE fields, read as the CLI reads them: one CSV record (a field may be quoted, commas and
+    all), keys and the type in any case (the CLI lowercases both); the last of a key wins; type defaults to
+    volume."""
+    try:
+        record = next(csv.reader([value]), [])
+    except csv.Error:  # the CLI refuses what its CSV reader cannot read; read it plainly, to check its source
+        record = value.split(",")
+    fields = {key.lower(): val for key, _, val in (f.partition("=") for f in record)}
     read_only = fields.get("readonly", fields.get("ro"))
-    return Mount(kind=fields.get("type", "volume"),
+    return Mount(kind=fields.get("type", "volume").lower(),
                  source=fields.get("source") or fields.get("src") or "",
                  target=fields.get("target") or fields.get("dst") or fields.get("destination") or "",
                  read_only=read_only is not None and read_only.lower() in ("", "1", "t", "true"),
