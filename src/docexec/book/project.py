@@ -1,5 +1,5 @@
 """The engine's front door for the MkDocs plugin, the CLI and the pytest plugin: a book on one engine, and what a
-build or `record` does with each page. Its pages are a PageSet (pageset.py); where they run, Where (where.py)."""
+build or `record` does with each page. Its pages are a PageSet (pageset.py); where they run, Hosting (hosting.py)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from docexec.book.pageset import PageSet
 from docexec.core.config import EngineSettings, Settings
 from docexec.core.errors import DaemonUnavailable, DocexecError, RefusedToRecord
 from docexec.page.model import Page
-from docexec.run.where import Where
+from docexec.run.hosting import Hosting
 from docexec.store.recording import CommandRecord, PageRecording, Status
 from docexec.store.store import Change, NewRecording, Saved
 
@@ -59,8 +59,8 @@ class Outcome:
         return self.saved.changes if self.saved is not None else ()
 
 
-class Project(PageSet, Where):
-    """A book on one engine: its pages (PageSet), where they run (Where), and what a build or `record` does with
+class Project(PageSet, Hosting):
+    """A book on one engine: its pages (PageSet), where they run (Hosting), and what a build or `record` does with
     each: use its recording, or run it and write a new one."""
 
     def __init__(self, settings: Settings, engine: EngineSettings | None = None, *, mode: Mode = "auto",
@@ -69,13 +69,13 @@ class Project(PageSet, Where):
         if mode not in MODES:
             raise DocexecError(f"unknown mode '{mode}': use one of {', '.join(MODES)}")
         PageSet.__init__(self, settings, engine or EngineSettings.of(settings.engines[0]))
-        Where.__init__(self)
+        Hosting.__init__(self)
         self.mode, self.notify = mode, notify
         self.stats = BuildStats()
 
     def close(self) -> None:
         PageSet.close(self)
-        Where.close(self)
+        Hosting.close(self)
 
     def record(self, page: Page, progress: Callable[[str], None] | None = None) -> Outcome:
         """Run every block of the page now and save the recording (only when the whole page succeeded): the store

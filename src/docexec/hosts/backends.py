@@ -26,7 +26,7 @@ from docexec.lab import WORKDIR, Lab, LabSettings, LabStartFailed, unsupported_r
 from docexec.page.model import Page
 from docexec.userland import tree as userland
 
-Mode = Literal["lab", "shared"]
+HostsMode = Literal["lab", "shared"]  # a lab of the page's own, or the shared daemon
 TERMINAL_COLUMNS = 80
 _BASE_ENV = {"LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "TERM": "dumb", "NO_COLOR": "1",
              "COLUMNS": str(TERMINAL_COLUMNS), "LINES": "24", "DOCKER_CLI_HINTS": "false"}
@@ -47,7 +47,7 @@ def lab_settings(engine: EngineSettings) -> LabSettings:
     return LabSettings(engine_path=engine.path, cli=engine.cli)
 
 
-def choose_mode(notify: Callable[[str], None] | None = None, settings: LabSettings | None = None) -> Mode:
+def choose_mode(notify: Callable[[str], None] | None = None, settings: LabSettings | None = None) -> HostsMode:
     """DOCEXEC_LAB=yes|no|auto (default auto: a lab wherever one can run). CI=true means yes."""
     wanted = os.environ.get("DOCEXEC_LAB", "auto").lower()
     if wanted not in ("yes", "no", "auto"):
@@ -68,7 +68,7 @@ class Backend:
     """Makes the hosts for one page and removes everything the page created afterwards. `run_id` labels what the
     page creates (on a shared daemon, how its objects are told from others')."""
 
-    mode: Mode
+    mode: HostsMode
     hosts: dict[str, Host]
     run_id: str
 
@@ -93,7 +93,7 @@ class LabBackend(Backend):
     images: Sequence[ImageSpec]
     image_cache: Path  # where the lesson images are kept as files, to load into each host
     notify: Callable[[str], None] = print
-    mode: Mode = "lab"
+    mode: HostsMode = "lab"
     run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:16])
 
     def __post_init__(self) -> None:
@@ -164,7 +164,7 @@ class SharedBackend(Backend):
     run_id: str
     work_root: Path  # the page's working folder is made below it
     notify: Callable[[str], None] = print
-    mode: Mode = "shared"
+    mode: HostsMode = "shared"
 
     def __post_init__(self) -> None:
         self.hosts = {}

@@ -19,7 +19,7 @@ from docexec.policy.addresses import check_addresses
 from docexec.policy.allowances import Allowances
 from docexec.policy.docker_grammar import STOP_AT_FIRST_POSITIONAL, DockerCall, iter_options
 from docexec.policy.docker_rules import REFUSED_OPTIONS, REFUSED_VERBS, check_docker, parse_docker
-from docexec.policy.hostcmds import Where, check_filter, check_host
+from docexec.policy.hostcmds import check_filter, check_host
 from docexec.policy.refusal import UNKNOWN, Refused
 
 __all__ = ["REFUSED_OPTIONS", "REFUSED_VERBS", "STOP_AT_FIRST_POSITIONAL", "UNKNOWN", "DockerCall", "Refused",
@@ -80,4 +80,4 @@ def check_static(command: ShellCommand, *, kind: str, page: str, context: RunCon
 
 
 def _check_host(argv: Sequence[str], context: RunContext) -> None:
-    check_host(argv, Where(str(context.workdir), context.isolated))
+    check_host(argv, context)

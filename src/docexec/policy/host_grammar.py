@@ -10,16 +10,9 @@ import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from docexec.core.config import RunContext
 from docexec.policy.options_walker import Grammar, walk
 from docexec.policy.refusal import Refused
-
-
-@dataclass(frozen=True)
-class Where:
-    """What the checks need to know about where the command runs."""
-
-    workdir: str
-    isolated: bool  # in a lab
 
 
 @dataclass(frozen=True)
@@ -29,7 +22,7 @@ class Program:
 
     options: dict[str, int] = field(default_factory=dict)
     words: bool = False
-    check: Callable[[list[str], list[tuple[str, str | None]], Where], str | None] | None = None
+    check: Callable[[list[str], list[tuple[str, str | None]], RunContext], str | None] | None = None
     stop_at_positional: bool = False  # nsenter: the first positional starts the inner command
 
     @functools.cached_property

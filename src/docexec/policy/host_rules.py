@@ -8,22 +8,22 @@ from __future__ import annotations
 import re
 from pathlib import PurePosixPath
 
-from docexec.policy.host_grammar import Where
+from docexec.core.config import RunContext
 from docexec.policy.refusal import UNKNOWN
 
 READABLE_ON_THE_MACHINE = (re.compile(r"/var/lib/docker(/.*)?"), re.compile(r"/proc/(self|\d+|\0)/ns(/.*)?"),
                            re.compile(r"/sys/class/net(/.*)?"))
 
 
-def readable(path: str, where: Where) -> str | None:
+def readable(path: str, context: RunContext) -> str | None:
     """On the shared daemon, a page reads files below its working folder, Docker's data, namespaces and network
     devices; in a lab, anything (all of it is the lab's)."""
-    if where.isolated or path == UNKNOWN or not path.startswith("/"):
+    if context.isolated or path == UNKNOWN or not path.startswith("/"):
         return None
     pure = PurePosixPath(path)
     if ".." in pure.parts:
         return f"'{path}': '..' is not allowed"
-    if pure == PurePosixPath(where.workdir) or PurePosixPath(where.workdir) in pure.parents:
+    if pure == PurePosixPath(context.workdir) or PurePosixPath(context.workdir) in pure.parents:
         return None
     if any(p.fullmatch(path) for p in READABLE_ON_THE_MACHINE):
         return None
@@ -31,24 +31,24 @@ def readable(path: str, where: Where) -> str | None:
             "/var/lib/docker, /proc/PID/ns and /sys/class/net (in a lab, the whole lab is the page's)")
 
 
-def paths(positionals: list[str], options: list[tuple[str, str | None]], where: Where) -> str | None:
+def paths(positionals: list[str], options: list[tuple[str, str | None]], context: RunContext) -> str | None:
     for path in positionals:
-        problem = readable(path, where)
+        problem = readable(path, context)
         if problem:
             return problem
     return None
 
 
-def no_arguments(positionals: list[str], options: list[tuple[str, str | None]], where: Where) -> str | None:
+def no_arguments(positionals: list[str], options: list[tuple[str, str | None]], context: RunContext) -> str | None:
     return "only reading is allowed (no arguments)" if positionals else None
 
 
-def mkdir(positionals: list[str], options: list[tuple[str, str | None]], where: Where) -> str | None:
+def mkdir(positionals: list[str], options: list[tuple[str, str | None]], context: RunContext) -> str | None:
     for path in positionals:
         if path == UNKNOWN:
             continue
         pure = PurePosixPath(path)
-        inside = not pure.is_absolute() or PurePosixPath(where.workdir) in pure.parents
+        inside = not pure.is_absolute() or PurePosixPath(context.workdir) in pure.parents
         if ".." in pure.parts or not inside:
             return "mkdir only makes folders below the page's working directory (use a relative path)"
     return None
@@ -60,7 +60,7 @@ IP_OBJECTS = {"a", "addr", "address", "l", "link", "r", "route", "n", "neigh", "
               "ru", "rule", "maddr", "ma", "mroute", "nexthop", "tunnel"}
 
 
-def ip(positionals: list[str], options: list[tuple[str, str | None]], where: Where) -> str | None:
+def ip(positionals: list[str], options: list[tuple[str, str | None]], context: RunContext) -> str | None:
     if not positionals:
         return None
     obj = positionals[0]
@@ -69,15 +69,15 @@ def ip(positionals: list[str], options: list[tuple[str, str | None]], where: Whe
     action = positionals[1] if len(positionals) > 1 else "show"
     if obj == "netns" and action == "exec":
         return "'ip netns exec' runs any program: use nsenter with an allowed command"
-    if action in _CHANGES and not where.isolated:
+    if action in _CHANGES and not context.isolated:
         return f"'ip {obj} {action}' changes the host; only a lab may be changed (on the shared daemon: show)"
     return None
 
 
-def bridge(positionals: list[str], options: list[tuple[str, str | None]], where: Where) -> str | None:
+def bridge(positionals: list[str], options: list[tuple[str, str | None]], context: RunContext) -> str | None:
     if positionals and positionals[0] not in ("link", "fdb", "vlan", "mdb"):
         return f"'bridge {positionals[0]}' is not allowed"
-    if len(positionals) > 1 and positionals[1] in _CHANGES and not where.isolated:
+    if len(positionals) > 1 and positionals[1] in _CHANGES and not context.isolated:
         return f"'bridge {positionals[0]} {positionals[1]}' changes the host; only show is allowed here"
     return None
 
@@ -85,32 +85,32 @@ def bridge(positionals: list[str], options: list[tuple[str, str | None]], where:
 _IPTABLES_LISTING = {"-S", "--list-rules", "-L", "--list", "-V", "--version"}
 
 
-def iptables(positionals: list[str], options: list[tuple[str, str | None]], where: Where) -> str | None:
+def iptables(positionals: list[str], options: list[tuple[str, str | None]], context: RunContext) -> str | None:
     flags = {flag for flag, _ in options}
-    if not flags & _IPTABLES_LISTING and not where.isolated:
+    if not flags & _IPTABLES_LISTING and not context.isolated:
         return "only listing (-S, -L) is allowed on the shared daemon's host"
     return None
 
 
-def sysctl(positionals: list[str], options: list[tuple[str, str | None]], where: Where) -> str | None:
+def sysctl(positionals: list[str], options: list[tuple[str, str | None]], context: RunContext) -> str | None:
     writes = [p for p in positionals if "=" in p] or [v for f, v in options if f == "-w" and v]
     for setting in writes:
         key = setting.split("=", 1)[0].replace("/", ".")
-        if not where.isolated:
+        if not context.isolated:
             return "only reading is allowed on the shared daemon's host"
         if not key.startswith("net."):
             return f"'{key}' is a setting of the machine's kernel: a lab may change only its own net.* settings"
     return None
 
 
-def curl(positionals: list[str], options: list[tuple[str, str | None]], where: Where) -> str | None:
+def curl(positionals: list[str], options: list[tuple[str, str | None]], context: RunContext) -> str | None:
     if not any("://" in p for p in positionals):
         return "curl needs an http:// URL of this lab or machine"
     return None
 
 
-def tcpdump(positionals: list[str], options: list[tuple[str, str | None]], where: Where) -> str | None:
-    if not where.isolated:
+def tcpdump(positionals: list[str], options: list[tuple[str, str | None]], context: RunContext) -> str | None:
+    if not context.isolated:
         return "capturing is only allowed in a lab (on the shared daemon it would show the machine's traffic)"
     if not any(flag == "-c" for flag, _ in options):
         return "give -c N: a capture must end by itself"
@@ -123,12 +123,12 @@ FIND_PRIMARIES = {"-name": 1, "-iname": 1, "-path": 1, "-type": 1, "-maxdepth": 
                   "-and": 0, "-or": 0, "-L": 0, "-H": 0, "-P": 0}
 
 
-def find(positionals: list[str], options: list[tuple[str, str | None]], where: Where) -> str | None:
+def find(positionals: list[str], options: list[tuple[str, str | None]], context: RunContext) -> str | None:
     for word in positionals:
         if word in ("(", ")", "!"):
             continue
         if not word.startswith("-"):
-            problem = readable(word, where) if word.startswith("/") else None
+            problem = readable(word, context) if word.startswith("/") else None
             if problem:
                 return problem
     return None

@@ -11,15 +11,17 @@ below its working folder, Docker's data, and the namespaces and network devices 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
+from docexec.core.config import RunContext
 from docexec.policy import host_rules as rules
-from docexec.policy.host_grammar import Program, Where, opts, parse
+from docexec.policy.host_grammar import Program, opts, parse
 from docexec.policy.refusal import UNKNOWN, Refused
 
-__all__ = ["FILTERS", "HOST", "NSENTER_INNER", "UNKNOWN", "Program", "Where", "check_filter", "check_host", "parse"]
+__all__ = ["FILTERS", "HOST", "NSENTER_INNER", "UNKNOWN", "Program", "check_filter", "check_host", "parse"]
 
 
-def check_host(argv: Sequence[str], where: Where) -> None:
+def check_host(argv: Sequence[str], context: RunContext) -> None:
     """Refused unless a page may run `argv` on the host; the refusal names the command line (what an allowance
     names)."""
     name, args, line = argv[0], list(argv[1:]), " ".join(argv)
@@ -28,7 +30,7 @@ def check_host(argv: Sequence[str], where: Where) -> None:
         raise Refused(f"'{name}' is not an allowed host command; allowed: {', '.join(sorted(HOST))}", match=line)
     options, positionals = parse(name, program, args, match=line)
     if program.check:
-        problem = program.check(positionals, options, where)
+        problem = program.check(positionals, options, context)
         if problem:
             raise Refused(f"{name}: {problem}", match=line)
 
@@ -41,26 +43,26 @@ def check_filter(argv: Sequence[str]) -> None:
         raise Refused(f"'{name}' cannot read a pipe here; allowed after '|': {', '.join(sorted(FILTERS))}")
     options, positionals = parse(name, program, argv[1:])
     if program.check:
-        problem = program.check(positionals, options, Where("", isolated=True))
+        problem = program.check(positionals, options, RunContext(Path(), isolated=True))
         if problem:
             raise Refused(f"{name} after '|': {problem}")
 
 
-def _nsenter(positionals: list[str], options: list[tuple[str, str | None]], where: Where) -> str | None:
+def _nsenter(positionals: list[str], options: list[tuple[str, str | None]], context: RunContext) -> str | None:
     if not positionals:
         return "nsenter needs a command to run"
     inner = positionals[0]
     if inner not in NSENTER_INNER:
         return f"'{inner}' is not allowed inside nsenter ({', '.join(sorted(NSENTER_INNER))})"
     for flag, value in options:
-        if flag in ("--mount", "-m", "--root", "-r", "--wd", "-w") and not where.isolated:
+        if flag in ("--mount", "-m", "--root", "-r", "--wd", "-w") and not context.isolated:
             return f"option '{flag}' is not allowed on the shared daemon's host"
         if flag in ("--net", "--uts", "--mount", "--pid", "--ipc") and value and value != UNKNOWN:
-            problem = rules.readable(value, where)
+            problem = rules.readable(value, context)
             if problem:
                 return problem
     try:
-        check_host(positionals, where)
+        check_host(positionals, context)
     except Refused as exc:
         return exc.message
     return None

@@ -15,11 +15,13 @@ from docexec.hosts.images import ImageSpec
 from docexec.page.model import Page
 
 if TYPE_CHECKING:
-    from docexec.hosts.backends import Mode as HostsMode
+    from docexec.hosts.backends import HostsMode
     from docexec.run.runner import Session
 
 
-class Where:
+class Hosting:
+    """Where a book's pages run (a mixin of Project): the hosts mode, the shared daemon, a page's session."""
+
     settings: Settings
     engine: EngineSettings
     images: list[ImageSpec]
