@@ -11,6 +11,7 @@ from types import ModuleType
 import docker  # noqa: F401  (see below)
 import pytest
 
+import docexec.kinds  # noqa: F401  (the built-in exec kinds, which the book registers: tests read pages without it)
 from docexec.core.config import Settings, load_config
 from docexec.core.errors import DaemonUnavailable
 from docexec.hosts.daemon import Daemon

@@ -16,8 +16,8 @@ import docexec
 SRC = Path(docexec.__file__).parent
 # Lowest first: a package may import only those before it. "*": the modules at the top (the adapters, the command,
 # the public API).
-LAYERS = ("core", "term", "userland", "lab", "page", "policy", "hosts", "store", "run", "render", "book", "drift",
-          "cli", "*")
+LAYERS = ("core", "term", "userland", "lab", "page", "policy", "hosts", "store", "run", "render", "kinds", "book",
+          "drift", "cli", "*")
 TOP = 8  # at most this many modules beside the packages
 LONGEST_MODULE = 300  # lines
 LONGEST_CLASS = 120

@@ -10,8 +10,8 @@ tests/test_api.py). Everything else lives in the layer packages and may change w
         html = docexec.render_page(page, stored)       # the transcripts, as the site shows them
 
 The engine's layers, lowest first (a package imports only the ones before it; tests/test_layers.py checks every
-import): core, term, userland, lab, page, policy, hosts, store, run, render, book, drift, cli; then, at the top,
-the adapters `docexec.mkdocs_plugin` and `docexec.pytest_plugin`, the command `docexec.__main__`, and this module.
+import): core, term, userland, lab, page, policy, hosts, store, run, render, kinds, book, drift, cli; then, at the
+top, the adapters `docexec.mkdocs_plugin` and `docexec.pytest_plugin`, the command `docexec.__main__`, and this module.
 The package knows nothing of MkDocs or pytest outside those adapters.
 """
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import docexec.kinds  # noqa: F401  (registers the exec kinds pages are read, checked and run with)
 from docexec.core.config import EngineSettings, Settings
 from docexec.core.errors import PageError, raise_all
 from docexec.hosts.images import ImageSpec, load_images

@@ -23,8 +23,10 @@ from pathlib import Path
 
 from docexec.core.errors import PageError, PageErrors, raise_all
 from docexec.lab.settings import MAX_HOSTS
+from docexec.page import kinds
 from docexec.page.fences import Abandoned, Fence, scan
 from docexec.page.frontmatter import DEFAULT_HOST, front_matter_engines, front_matter_hosts
+from docexec.page.kinds import ExecKind
 from docexec.page.options import OPTIONS, BlockOptions, Kind, is_exec, read_options
 from docexec.page.shellwords import ShellCommand, ShellSyntaxError, join_continuations, parse
 from docexec.term.keys import Typed, parse_typed
@@ -55,13 +57,18 @@ class Block(BlockOptions):
     end_line: int  # 1-based line of the closing fence
     commands: tuple[Command, ...]
 
+    @property
+    def exec_kind(self) -> ExecKind:
+        """The block's exec kind (page.kinds), as the page sees it."""
+        return kinds.get(self.kind)
+
     def key(self) -> dict[str, object]:
         """What, if changed, makes the block's recorded output stale."""
         key: dict[str, object] = {"id": self.id, "kind": self.kind, "returncode": self.returncode,
                                   "commands": [c.text for c in self.commands]}
         if self.host:
             key["host"] = self.host
-        if self.kind == "session":
+        if self.exec_kind.typed_lines:
             key["typed"] = [[t.written for t in c.typed] for c in self.commands]
             key["prompt"] = self.prompt
         return key
@@ -191,13 +198,13 @@ def parse_file(path: Path, name: str, where: str = "") -> Page:
 def _block(page: str, fence: Fence) -> tuple[Block, list[PageError]]:
     options = read_options(page, fence.line, fence.info)
     commands, problems = _commands(page, fence.line, fence.content, parse_shell=options.run,
-                                   session=options.kind == "session")
+                                   typed_lines=kinds.get(options.kind).typed_lines)
     fields = {f.name: getattr(options, f.name) for f in dataclasses.fields(BlockOptions)}
     return Block(page=page, line=fence.line, end_line=fence.end_line, commands=commands, **fields), problems
 
 
 def _commands(page: str, fence_line: int, content: str, *, parse_shell: bool,
-              session: bool = False) -> tuple[tuple[Command, ...], list[PageError]]:
+              typed_lines: bool = False) -> tuple[tuple[Command, ...], list[PageError]]:
     """The block's good commands and the problem of each bad line (every one, not only the first)."""
     lines = content.split("\n")
     if lines and lines[-1] == "":
@@ -210,7 +217,7 @@ def _commands(page: str, fence_line: int, content: str, *, parse_shell: bool,
         if lines[i].strip():
             try:
                 _read_line(page, fence_line + 1 + i, lines[i:end], commands, parse_shell=parse_shell,
-                           session=session)
+                           typed_lines=typed_lines)
             except PageError as exc:
                 errors.append(exc)
         i = end
@@ -228,10 +235,11 @@ def _end_of_command(lines: list[str], i: int) -> int:
 
 
 def _read_line(page: str, number: int, text: list[str], commands: list[Command], *, parse_shell: bool,
-               session: bool) -> None:
-    """One `$ ` command (with its continuation lines) or, in a session, one `> ` line typed into the last one."""
+               typed_lines: bool) -> None:
+    """One `$ ` command (with its continuation lines) or, in a session (a kind with typed lines), one `> ` line
+    typed into the last one."""
     first = text[0]
-    if session and (first.startswith("> ") or first == ">"):
+    if typed_lines and (first.startswith("> ") or first == ">"):
         if not commands:
             raise PageError(page, number, "a '> ' line types into the program of the '$ ' command above it: "
                                           "start the session with a '$ ' command")
@@ -243,8 +251,9 @@ def _read_line(page: str, number: int, text: list[str], commands: list[Command],
         commands[-1] = Command(last.line, last.display, last.shell, (*last.typed, typed))
         return
     if not first.startswith("$ "):
-        hint = ("; lines typed into a program ('> ') go in a terminal session block, exec=\"session\""
-                if first.startswith(">") else "")
+        sessions = " or ".join(f'exec="{k.name}"' for k in kinds.registered() if k.typed_lines)
+        hint = (f"; lines typed into a program ('> ') go in a terminal session block, {sessions}"
+                if first.startswith(">") and sessions else "")
         raise PageError(page, number, "an exec block holds only commands, each starting with '$ ' "
                                       f"(found «{first.strip()[:60]}»); outputs are recorded for you{hint}")
     if text[-1].endswith("\\"):
@@ -256,7 +265,7 @@ def _read_line(page: str, number: int, text: list[str], commands: list[Command],
             shell = parse(join_continuations(joined))
         except ShellSyntaxError as exc:
             raise PageError(page, number, f"{exc.message} (in «{joined.strip()[:80]}»)") from None
-        if session and (len(shell.stages) > 1 or shell.assign):
+        if typed_lines and (len(shell.stages) > 1 or shell.assign):
             raise PageError(page, number, "a session's command runs in the terminal on its own: no pipes and "
                                           "no NAME=$(...) (put those in an ordinary exec block)")
     commands.append(Command(line=number, display=joined, shell=shell))

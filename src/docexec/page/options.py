@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal
 
 from docexec.core.errors import PageError
+from docexec.page import kinds
 from docexec.page.frontmatter import HOST_NAME
+from docexec.page.kinds import ExecKind
 
-Kind = Literal["docker", "host", "session"]
+Kind = str  # the name of a registered exec kind (page.kinds): what exec="..." says
 
 OPTION = re.compile(r"""(?x)
     \s*(?P<key>[A-Za-z][A-Za-z0-9_-]*)
@@ -23,8 +25,9 @@ OPTION = re.compile(r"""(?x)
 SUPERFENCES_OPTION = re.compile(r"""(?P<key>[a-zA-Z][a-zA-Z0-9_]*)(?:=(?P<quot>"|')(?P<value>.*?)(?P=quot))?""")
 BLOCK_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")
 OPTIONS = {
-    "exec": 'what runs the commands: "docker" (the docker CLI), "host" (read-only host tools, and docker), or '
-            '"session" (docker commands in a terminal, with the lines typed into them as `> ` lines)',
+    "exec": 'what runs the commands, one of the registered exec kinds (docexec.kinds): "docker" (the docker CLI), '
+            '"host" (read-only host tools, and docker), or "session" (docker commands in a terminal, with the lines '
+            'typed into them as `> ` lines)',
     "id": "a stable name, unique on the page: lowercase letters, digits and '-'",
     "returncode": "the exit code every command of the block must end with (default 0)",
     "timeout": "seconds each command may take before it is killed (default from pyproject.toml)",
@@ -74,7 +77,7 @@ def read_options(page: str, line: int, info: str) -> BlockOptions:
         raise PageError(page, line, f"the fence needs a language before its options, e.g. ```console {info.strip()}")
     options = _pairs(page, line, rest)
     checked = _Checker(page, line, options)
-    kind = checked.choice("exec", ("docker", "host", "session"), "docker")
+    kind = checked.choice("exec", kinds.names(), "docker")
     block_id = options.get("id")
     if block_id is None:
         raise PageError(page, line, 'an exec block needs an id, e.g. id="bridge-three" (it names the recording)')
@@ -101,15 +104,24 @@ def read_options(page: str, line: int, info: str) -> BlockOptions:
     host = options.get("host")
     if host is not None and not HOST_NAME.fullmatch(host):
         raise PageError(page, line, f"host=\"{host}\" is not a valid host name")
-    session = kind == "session"
     prompt = checked.pattern("prompt") if "prompt" in options else None
-    if prompt is not None and not session:
-        raise PageError(page, line, 'prompt="..." only goes with exec="session" (the prompt a typed line waits for)')
-    if session and retry is not None:
-        raise PageError(page, line, 'retry="..." does not go with exec="session": a session is typed once')
-    return BlockOptions(lang=lang, id=block_id, kind=kind, returncode=returncode,  # type: ignore[arg-type]
+    problem = _kind_problem(kinds.get(kind), options)
+    if problem:
+        raise PageError(page, line, problem)
+    return BlockOptions(lang=lang, id=block_id, kind=kind, returncode=returncode,
                         timeout=timeout, show=show, run=run, reason=reason, volatile=volatile,
                         title=options.get("title"), retry=retry, host=host, prompt=prompt)
+
+
+def _kind_problem(kind: ExecKind, given: Mapping[str, str]) -> str | None:
+    """What is wrong with the options for the block's kind: an option only other kinds take, or the kind's own
+    rules (ExecKind.check_options)."""
+    for key in given:
+        owners = [other for other in kinds.registered() if key in other.options]
+        if owners and kind not in owners:
+            return (f'{key}="..." only goes with ' + " or ".join(f'exec="{o.name}"' for o in owners)
+                    + f" ({owners[0].options[key]})")
+    return kind.check_options(given)
 
 
 def _pairs(page: str, line: int, rest: str) -> dict[str, str]:

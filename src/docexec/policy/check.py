@@ -6,14 +6,18 @@ Refused uses may be allowed for one page by `[[tool.docexec.allow]]` in pyprojec
 
 The rules live by job: the docker CLI's grammar (docker_grammar), what docker commands are refused and why
 (docker_rules), the host programs and filters (hostcmds), the network rule (addresses), and the allowances
-(allowances); this module puts them together.
+(allowances); this module puts them together. Which rules a block's command is checked with is its exec kind's
+choice (`Checks`, what the policy asks of a kind: page.kinds), from the `Rules` it is handed.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import ClassVar
 
 from docexec.core.config import RunContext
+from docexec.page import kinds
+from docexec.page.kinds import ExecKind
 from docexec.page.shellwords import Literal, ShellCommand, Word
 from docexec.policy.addresses import check_addresses
 from docexec.policy.allowances import Allowances
@@ -22,14 +26,45 @@ from docexec.policy.docker_rules import REFUSED_OPTIONS, REFUSED_VERBS, check_do
 from docexec.policy.hostcmds import check_filter, check_host
 from docexec.policy.refusal import UNKNOWN, Refused
 
-__all__ = ["REFUSED_OPTIONS", "REFUSED_VERBS", "STOP_AT_FIRST_POSITIONAL", "UNKNOWN", "DockerCall", "Refused",
-           "check_argv", "check_docker", "check_static", "check_typed", "iter_options", "parse_docker"]
+__all__ = ["REFUSED_OPTIONS", "REFUSED_VERBS", "STOP_AT_FIRST_POSITIONAL", "UNKNOWN", "Checks", "DockerCall",
+           "Refused", "Rules", "check_argv", "check_docker", "check_static", "check_typed", "iter_options",
+           "parse_docker"]
+
+
+class Rules:
+    """The rules a kind's `check` may apply to a command's words, each with the page's allowances (`line`: the
+    command as the page writes it, which an allowance may name whole)."""
+
+    def __init__(self, argv: Sequence[str], context: RunContext, page: str, line: str) -> None:
+        self.argv, self.context, self.line = argv, context, line
+        self.allowances = Allowances(context.allow, page)
+
+    def docker(self, *, terminal: bool = False) -> DockerCall | None:
+        """The docker CLI's rules; `terminal`: the command runs in a terminal, where -i, -t and `docker attach`
+        have one. Returns the call (None: allowed by an allowance), for the tracking."""
+        return self.allowances.check(self.line, lambda: check_docker(self.argv, self.context, terminal=terminal))
+
+    def host(self) -> None:
+        """The rules of the read-only host programs (hostcmds)."""
+        self.allowances.check(self.line, lambda: _check_host(self.argv, self.context))
+
+
+class Checks(ExecKind):
+    """What the policy asks of an exec kind: which rules its commands are checked with."""
+
+    # The kind whose rules check a command inside `$(...)`: it runs as a pipeline, whatever block it is written in.
+    substitutions: ClassVar[str] = "docker"
+
+    def check(self, program: str, rules: Rules) -> DockerCall | None:
+        """Raise Refused unless a block of this kind may run `program` (the command's first word, written out):
+        apply the `rules` that hold for it, and return what they return. A kind that does not say runs nothing."""
+        raise Refused(f"'{program}' does not run in an exec=\"{self.name}\" block")
 
 
 def check_argv(argv: Sequence[str], *, kind: str, page: str, context: RunContext, stage: int = 0,
                line: str = "") -> DockerCall | None:
-    """Raise Refused unless the page may run `argv` (stage > 0: it reads a pipe). `line` is the command as the
-    page writes it: an allowance may name the whole line."""
+    """Raise Refused unless the page may run `argv` in a block of `kind` (stage > 0: it reads a pipe). `line` is
+    the command as the page writes it: an allowance may name the whole line."""
     if not argv:
         raise Refused("empty command")
     check_addresses(argv, lan=context.isolated)
@@ -37,19 +72,9 @@ def check_argv(argv: Sequence[str], *, kind: str, page: str, context: RunContext
     if stage > 0:
         check_filter(argv)
         return None
-    allowances = Allowances(context.allow, page)
-    if program == "docker":
-        terminal = kind == "session"
-        return allowances.check(line, lambda: check_docker(argv, context, terminal=terminal))
     if program == UNKNOWN:
         raise Refused("the program name must be written out, not come from $(...) or a variable")
-    if kind == "session":
-        raise Refused(f"'{program}' is not docker: a terminal session runs docker commands (docker run -it, docker "
-                      "exec -it, docker attach)")
-    if kind == "docker":
-        raise Refused(f"'{program}' is not docker: put host commands in a block with exec=\"host\"")
-    allowances.check(line, lambda: _check_host(argv, context))
-    return None
+    return kinds.get(kind, Checks).check(program, Rules(argv, context, page, line))
 
 
 def check_typed(text: str, context: RunContext) -> None:
@@ -75,7 +100,7 @@ def check_static(command: ShellCommand, *, kind: str, page: str, context: RunCon
         check_argv(argv, kind=kind, page=page, context=context, stage=n, line=line)
     for word in command.words():
         for subst in word.substitutions():
-            check_static(subst.command, kind="host" if kind == "host" else "docker", page=page, context=context,
+            check_static(subst.command, kind=kinds.get(kind, Checks).substitutions, page=page, context=context,
                          line=line)
 
 

@@ -7,24 +7,26 @@ The words around the transcripts come from `Labels` (the book's language; page_l
 The wrapper's `data-copy` holds only the commands, which is what Material's copy button copies: in exec="host"
 blocks with `sudo ` in front of those that need root (sudo.py). A block that is never run (run="no") has no copy
 button (Material leaves out blocks inside `.no-copy`): it is there to be read, not pasted.
-A terminal session (exec="session") shows, under each command, the screen its program left: the lines typed into it
-marked where they were typed, keys as <kbd>; and a replay button that assets/javascripts/docexec-replay.js wakes.
+What shows under each command, what is copied and how the note names the outputs is the block's exec kind's
+choice (render.kinds.Renders): a terminal session (exec="session") shows the screen its program left, the lines
+typed into it marked where they were typed (docexec.kinds.session). A kind that keeps a replay (page.kinds) gets a
+replay button, which assets/javascripts/docexec-replay.js wakes.
 """
 
 from __future__ import annotations
 
 import html
 import re
-import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+from docexec.page import kinds
 from docexec.page.model import Block, Page
-from docexec.render.sudo import copy_line, needs_root, root_variables
+from docexec.render.kinds import Renders, escape
+from docexec.render.sudo import root_variables
 from docexec.render.wording import ENGLISH, Labels
 from docexec.store.normalize import normalize
 from docexec.store.recording import CommandRecord, PageRecording
-from docexec.term.keys import Typed, key_label
 
 
 @dataclass(frozen=True)
@@ -139,7 +141,7 @@ def _slug(label: str) -> str:
 
 
 def _href(engine: EngineRecording, block: Block) -> str | None:
-    return engine.cast_href(block) if engine.cast_href and block.kind == "session" else None
+    return engine.cast_href(block) if engine.cast_href and block.exec_kind.replay else None
 
 
 def _agree(block: Block, outputs: list[list[CommandRecord]]) -> bool:
@@ -162,21 +164,17 @@ def render_block(block: Block, records: list[CommandRecord] | None, stored: Page
                  root_vars: frozenset[str] = frozenset(), anchor: str = "", labels: Labels = ENGLISH) -> str:
     """`anchor`: the wrapper's id (default run-ID; each engine's tab but the first gets its own)."""
     anchor = anchor or f"run-{block.id}"
+    renders = kinds.get(block.kind, Renders)
     body: list[str] = []
     for n, command in enumerate(block.commands):
-        body.append(f'<span class="gp">$ </span><span class="docexec-cmd">{_escape(command.display)}</span>\n')
-        record = records[n] if records and n < len(records) else None
-        if block.kind == "session":
-            body.append(_session_output(command.typed, record))
-        elif record is not None and record.output:
-            output = record.output if record.output.endswith("\n") else record.output + "\n"
-            body.append(f'<span class="go">{_escape(output)}</span>')
+        body.append(f'<span class="gp">$ </span><span class="docexec-cmd">{escape(command.display)}</span>\n')
+        body.append(renders.output(command, records[n] if records and n < len(records) else None))
     code = "".join(body).rstrip("\n")
-    session = " docexec-session" if block.kind == "session" else ""
+    session = f" {renders.html_class}" if renders.html_class else ""
     if block.run:
-        copied = "\n".join(copy_line(c, root_vars) if block.kind == "host" else c.display for c in block.commands)
+        copied = "\n".join(renders.copy_line(c, root_vars) for c in block.commands)
         kind = "docexec docexec-stale" if stale else "docexec"
-        attrs = f'class="{kind}{session}" id="{anchor}" data-copy="{_escape(copied)}"'
+        attrs = f'class="{kind}{session}" id="{anchor}" data-copy="{escape(copied)}"'
     else:
         attrs = f'class="docexec docexec-not-run no-copy{session}" id="{anchor}"'
     parts = [f"<div {attrs}>"]
@@ -184,7 +182,7 @@ def render_block(block: Block, records: list[CommandRecord] | None, stored: Page
         parts.append(f'<p class="docexec-title">{html.escape(block.title)}</p>')
     parts.append(f'<div class="language-console highlight"><pre><span></span><code>{code}</code></pre></div>')
     note = html.escape(_source_note(block, records, stored, stale, list(also), labels)
-                       + (labels.sudo if _copied_with_sudo(block, root_vars) else ""))
+                       + (labels.sudo if block.run and renders.adds_sudo(block, root_vars) else ""))
     note = re.sub(r"\d{4}-\d{2}-\d{2}", r'<span class="docexec-date">\g<0></span>', note)
     if cast_href:  # shown by docexec-replay.js, which the page loads when it has a replay
         note += (f' <button type="button" class="docexec-replay" data-cast="{html.escape(cast_href)}" hidden>'
@@ -205,7 +203,7 @@ def _source_note(block: Block, records: list[CommandRecord] | None, stored: Page
     codes = sorted({r.returncode for r in records})
     engines = labels.engines_joiner.join(
         _short(s) for s in sorted([stored, *also], key=lambda s: _version_key(_short(s)), reverse=True))
-    what = labels.session_output if block.kind == "session" else labels.output
+    what = kinds.get(block.kind, Renders).output_label(labels)
     note = labels.recorded.format(what=what, engines=engines, same=labels.same_output if also else "",
                                   date=stored.recorded[:10])
     if codes != [0]:
@@ -213,60 +211,5 @@ def _source_note(block: Block, records: list[CommandRecord] | None, stored: Page
     return note + (labels.stale_block if stale else "")
 
 
-def _copied_with_sudo(block: Block, root_vars: frozenset[str]) -> bool:
-    return block.run and block.kind == "host" and any(c.shell and needs_root(c.shell, root_vars)
-                                                      for c in block.commands)
-
-
 def _short(stored: PageRecording) -> str:
     return stored.engine.get("engine", "?").split("+")[0]
-
-
-def _session_output(typed: tuple[Typed, ...], record: CommandRecord | None) -> str:
-    """The screen a session's command left, with each typed line marked where it was typed: its text as the program
-    echoed it, and keys (which show nothing, or `^C`) as badges. Without a recording: the typed lines as written."""
-    if record is None:
-        return "".join(f'<span class="gp">&gt; </span><span class="docexec-typed">{_escape(t.written)}</span>\n'
-                       for t in typed)
-    lines = record.output.removesuffix("\n").split("\n") if record.output else []
-    marks: dict[int, list[tuple[int, Typed]]] = {}
-    for line, (row, column) in zip(typed, record.typed_at, strict=False):
-        marks.setdefault(min(row, len(lines)), []).append((column, line))
-    if len(lines) in marks:
-        lines.append("")
-    shown = []
-    for row, text in enumerate(lines):
-        shown.append(_marked(text, sorted(marks.get(row, ()), key=lambda m: m[0])))
-    return f'<span class="go">{"".join(line + chr(10) for line in shown)}</span>' if shown else ""
-
-
-def _marked(text: str, marks: list[tuple[int, Typed]]) -> str:
-    out, pos = [], 0
-    for column, typed in marks:
-        at = min(_index_of_column(text, column), len(text))  # past the end: a blank the screen text has not kept
-        if at < pos:
-            continue
-        out.append(_escape(text[pos:at]))
-        pos = at
-        if typed.keys_only:
-            out.append("".join(f'<kbd class="docexec-key">{html.escape(key_label(k))}</kbd>' for k in typed.keys))
-        elif typed.text and text.startswith(typed.text, at):
-            out.append(f'<span class="docexec-typed">{_escape(typed.text)}</span>')
-            pos = at + len(typed.text)
-    out.append(_escape(text[pos:]))
-    return "".join(out)
-
-
-def _index_of_column(text: str, column: int) -> int:
-    """The index in `text` of the character at a terminal column (wide characters take two)."""
-    width = 0
-    for index, char in enumerate(text):
-        if width >= column:
-            return index
-        width += 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
-    return len(text) + max(0, column - width)
-
-
-def _escape(text: str) -> str:
-    """HTML-escape, keeping tabs: Python-Markdown expands literal tabs even inside raw HTML."""
-    return html.escape(text).replace("\t", "&#9;")

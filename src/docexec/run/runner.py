@@ -2,14 +2,15 @@
 
 Page text never reaches a shell: each command line is parsed by `shellwords`, its words expanded by `expansion`,
 checked by `policy` and `tracking`, and its programs are started directly by `pipeline` (or in a terminal by
-`terminal`); `signals` stops them when the page is interrupted.
+`terminal`); `signals` stops them when the page is interrupted. How a block's command runs is its exec kind's
+choice (`Runs`, what running asks of a kind: page.kinds).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -19,17 +20,18 @@ from docexec.core.errors import CommandFailed, DaemonUnavailable, PageError
 from docexec.core.signals import PROCESSES, Interrupted, SignalGuard, interrupt_all
 from docexec.hosts.backends import Backend, Host
 from docexec.hosts.daemon import IMAGE_LABEL, LABEL
+from docexec.page import kinds
+from docexec.page.kinds import ExecKind
 from docexec.page.model import Block, Command, Page
-from docexec.page.shellwords import ShellCommand, UnsetVariable
-from docexec.policy.check import Refused, check_argv, check_typed
-from docexec.policy.docker_grammar import iter_options, resolve_verb, split_call
+from docexec.page.shellwords import UnsetVariable
+from docexec.policy.check import Refused, check_argv
 from docexec.run.expansion import Expansion, Prepare, Run, Substitutions, SubstitutionTimedOut
 from docexec.run.pipeline import PipeResult, run_pipeline
 from docexec.run.terminal import Event
 from docexec.run.tracking import Tracking
 from docexec.store.normalize import scrub_labels
 
-__all__ = ["Result", "Session", "SessionStuck", "interrupt_all"]
+__all__ = ["Result", "Runs", "Session", "SessionStuck", "interrupt_all"]
 
 
 @dataclass(frozen=True)
@@ -174,16 +176,14 @@ class Commands:
             self.progress(command.text)
         timeout = block.timeout or self.settings.default_timeout
         start = time.monotonic()
+        kind = kinds.get(block.kind, Runs)
         try:
-            if block.kind == "session":
-                result = self._session(block, command, command.shell, timeout)
-            else:
-                result = self._execute(block, command, command.shell, timeout)
+            result = kind.run(self, block, command, timeout)
             while (block.retry and result.returncode != block.returncode and not result.timed_out
                    and time.monotonic() - start < block.retry):
                 time.sleep(0.2)  # something finishes asynchronously (a namespace torn down, a server starting)
                 self.guard.raise_if_interrupted()
-                result = self._execute(block, command, command.shell, timeout)
+                result = kind.run(self, block, command, timeout)
         except Refused as exc:
             raise PageError(self.where, command.line, exc.message) from None
         except UnsetVariable as exc:
@@ -206,9 +206,11 @@ class Commands:
                                 timed_out=result.timed_out, timeout=timeout)
         return result
 
-    def _execute(self, block: Block, command: Command, shell: ShellCommand, timeout: float) -> Result:
-        substitute = Substitutions(self.expansion, self._prepare(block), self._run(block),
-                                   time.monotonic() + timeout)
+    def pipeline(self, block: Block, command: Command, timeout: float) -> Result:
+        """The command expanded and run as a pipeline on the block's host (or, NAME=$(...), assigned)."""
+        shell = command.shell
+        assert shell is not None, "blocks with run=\"no\" are never run"
+        substitute = self.substitutions(block, timeout)
         try:
             if shell.assign:
                 self.expansion.assign(shell, substitute)
@@ -219,34 +221,11 @@ class Commands:
         res = self._run(block, split_stdout=False)(argvs, max(0.1, substitute.deadline - time.monotonic()))
         return Result(substitute.printed + res.output, res.returncode, 0.0, res.timed_out, res.truncated)
 
-    def _session(self, block: Block, command: Command, shell: ShellCommand, timeout: float) -> Result:
-        """Run a session's command in a terminal of its own on the block's host and type its `> ` lines."""
-        from docexec.run.terminal import DEFAULT_PROMPT, Stuck, run_in_terminal
-
-        for typed in command.typed:  # again with this run's rules (the lab LAN only where there is a lab)
-            try:
-                check_typed(typed.text, self.checks)
-            except Refused as exc:
-                raise PageError(self.where, typed.line, exc.message) from None
-        substitute = Substitutions(self.expansion, self._prepare(block), self._run(block), time.monotonic() + timeout,
-                                   strict=True)
-        (argv,) = substitute.argvs(shell)
-        host = self.host(block)
-        try:
-            run = run_in_terminal(host.wrap(argv), command.typed, env=host.env, cwd=host.cwd, timeout=timeout,
-                                  prompt=DEFAULT_PROMPT if block.prompt is None else block.prompt,
-                                  limit=self.settings.max_output_bytes, started=PROCESSES.started,
-                                  ended=PROCESSES.ended, started_inside=_container_running(host, argv))
-        except Stuck as exc:
-            self.guard.raise_if_interrupted()
-            line = command.typed[exc.index].line if exc.index < len(command.typed) else command.line
-            shown = exc.screen if len(exc.screen) <= 4000 else "[... cut ...]\n" + exc.screen[-4000:]
-            screen = "".join(f"  | {ln}\n" for ln in shown.splitlines())
-            raise SessionStuck(self.where, line, f"{exc.reason}; " + (f"the screen:\n{screen}" if screen else
-                                                                     "the screen is empty\n")
-                               + "(everything the page created is removed)") from None
-        return Result(run.screen, run.returncode, 0.0, truncated=run.truncated, events=run.events,
-                      typed_at=run.typed_at)
+    def substitutions(self, block: Block, timeout: float, *, strict: bool = False) -> Substitutions:
+        """How a command of the block is expanded (its `$(...)` run, each stage checked and tracked), within
+        `timeout` seconds from now; `strict`: the command runs alone (see Substitutions)."""
+        return Substitutions(self.expansion, self._prepare(block), self._run(block), time.monotonic() + timeout,
+                             strict=strict)
 
     def _prepare(self, block: Block) -> Prepare:
         """How a stage's argv is checked (policy) and what it gets added (tracking), for this block."""
@@ -267,27 +246,10 @@ class Commands:
         return run
 
 
-def _container_running(host: Host, argv: Sequence[str]) -> Callable[[], bool] | None:
-    """For `docker run ... --name X ...` in a session: whether X runs yet (typing waits for it); None otherwise.
-    The name is read with the lint's own docker grammar, so every spelling counts and a `--name` after the image
-    (an argument of the container's command) does not."""
-    if not argv or Path(argv[0]).name != "docker":
-        return None
-    try:
-        verb, i = resolve_verb(argv)
-        if verb != "container run":
-            return None
-        name = dict(iter_options(argv, split_call(argv, verb, i))).get("--name")
-    except Refused:
-        return None
-    if not name:
-        return None
-    client = host.daemon.client
+class Runs(ExecKind):
+    """What running a page asks of an exec kind: how one of its commands runs."""
 
-    def running() -> bool:
-        try:
-            return bool(client.api.inspect_container(name)["State"]["Running"])
-        except Exception:  # not created yet, or the daemon is busy: not running
-            return False
-
-    return running
+    def run(self, commands: Commands, block: Block, command: Command, timeout: float) -> Result:
+        """Run the command once, within `timeout` seconds (retry= runs it again; Commands.run checks and reports
+        the result). The default: expanded and run as a pipeline on the block's host."""
+        return commands.pipeline(block, command, timeout)

@@ -1,0 +1,21 @@
+"""What an exec kind is: one object that each layer asks what it needs of the kind's blocks (see page.kinds)."""
+
+from __future__ import annotations
+
+from docexec.policy.check import Checks
+from docexec.render.kinds import Renders
+from docexec.run.runner import Runs
+
+
+class Kind(Checks, Runs, Renders):
+    """An exec kind, whole. A kind sets `name` and says which rules its commands are checked with (`check`); the
+    rest has defaults it overrides where it differs:
+
+    - the page (page.kinds.ExecKind): `typed_lines`, `replay`, `options` only it takes, and
+      `check_options` (its rules about the others);
+    - the policy (policy.check.Checks): `check`, and the kind that checks a `$(...)` inside (`substitutions`);
+    - the runner (run.runner.Runs): `run` (default: as a pipeline);
+    - the HTML (render.kinds.Renders): `output` under each command, `copy_line`, `adds_sudo`, `output_label`,
+      `html_class`.
+
+    Register one instance (page.kinds.register) in the kind's module."""

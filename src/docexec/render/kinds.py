@@ -1,0 +1,42 @@
+"""What rendering asks of an exec kind (`Renders`: how its blocks show), and the HTML escape transcripts share."""
+
+from __future__ import annotations
+
+import html
+from typing import ClassVar
+
+from docexec.page.kinds import ExecKind
+from docexec.page.model import Block, Command
+from docexec.render.wording import Labels
+from docexec.store.recording import CommandRecord
+
+
+class Renders(ExecKind):
+    """How an exec kind's blocks show. The defaults: a command's recorded output under its `$ ` line, the commands
+    copied as written, and the note under the block calls them outputs."""
+
+    html_class: ClassVar[str] = ""  # a class the block's wrapper gets besides "docexec" ("docexec-session")
+
+    def output(self, command: Command, record: CommandRecord | None) -> str:
+        """The HTML under the command's `$ ` line (record: its recording; None: not recorded)."""
+        if record is None or not record.output:
+            return ""
+        output = record.output if record.output.endswith("\n") else record.output + "\n"
+        return f'<span class="go">{escape(output)}</span>'
+
+    def copy_line(self, command: Command, root_vars: frozenset[str]) -> str:
+        """The command as the copy button copies it (`root_vars`: the page's variables only root may read)."""
+        return command.display
+
+    def adds_sudo(self, block: Block, root_vars: frozenset[str]) -> bool:
+        """Whether the copy button copies some of the block's commands with `sudo ` (the note under it says so)."""
+        return False
+
+    def output_label(self, labels: Labels) -> str:
+        """What the note under the block calls the commands' outputs."""
+        return labels.output
+
+
+def escape(text: str) -> str:
+    """HTML-escape, keeping tabs: Python-Markdown expands literal tabs even inside raw HTML."""
+    return html.escape(text).replace("\t", "&#9;")
