@@ -188,10 +188,12 @@ class SharedBackend(Backend):
                             + ", ".join(leftovers))
             self.daemon.janitor.preflight()
             remote = self.daemon.where and not self.daemon.where.startswith("unix://")
-            if remote and any(b.kind == "host" for b in self.page.executed):
+            reading = [b.kind for b in self.page.executed if b.exec_kind.reads_host] if remote else []
+            if reading:
                 raise RefusedToRecord(
-                    f"{self.page.where}: has exec=\"host\" blocks, which look at the machine running the engine, "
-                    f"but the daemon is remote ({self.daemon.where}); record this page on the daemon's own host")
+                    f"{self.page.where}: has exec=\"{reading[0]}\" blocks, which look at the machine running the "
+                    f"engine, but the daemon is remote ({self.daemon.where}); record this page on the daemon's own "
+                    "host")
             words = self.page.plain_words()
             used = [spec for spec in self.images if spec.used_by(words)]
             builder = self.daemon.images(userland.ensure(notify=self.notify)) if used else None

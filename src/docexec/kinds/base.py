@@ -11,7 +11,7 @@ class Kind(Checks, Runs, Renders):
     """An exec kind, whole. A kind sets `name` and says which rules its commands are checked with (`check`); the
     rest has defaults it overrides where it differs:
 
-    - the page (page.kinds.ExecKind): `typed_lines`, `replay`, `options` only it takes, and
+    - the page (page.kinds.ExecKind): `typed_lines`, `replay`, `reads_host`, `options` only it takes, and
       `check_options` (its rules about the others);
     - the policy (policy.check.Checks): `check`, and the kind that checks a `$(...)` inside (`substitutions`);
     - the runner (run.runner.Runs): `run` (default: as a pipeline);

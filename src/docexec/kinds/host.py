@@ -13,6 +13,7 @@ from docexec.render.sudo import copy_line, needs_root
 
 class Host(Kind):
     name = "host"
+    reads_host = True
     substitutions = "host"  # NAME=$(ip ...) reads the host too
 
     def check(self, program: str, rules: Rules) -> DockerCall | None:

@@ -29,6 +29,7 @@ class ExecKind(ABC):
     # (prompt=) are part of the block's digest.
     typed_lines: ClassVar[bool] = False
     replay: ClassVar[bool] = False  # a run keeps the terminal's byte stream: recorded as ID.cast, replayed on the page
+    reads_host: ClassVar[bool] = False  # its commands look at the machine the engine runs on: not on a remote daemon
     options: ClassVar[Mapping[str, str]] = {}  # the block options only this kind takes, each with what it is for
 
     def check_options(self, given: Mapping[str, str]) -> str | None:

@@ -99,7 +99,7 @@ def status(snippets_dir: Path, page: Page, digest: str) -> Status:
         return "stale"
     if any(not (folder / f"{b.id}.txt").is_file() for b in page.executed):
         return "missing"
-    if any(not (folder / f"{b.id}.cast").is_file() for b in page.executed if b.kind == "session"):
+    if any(not (folder / f"{b.id}.cast").is_file() for b in page.executed if b.exec_kind.replay):
         return "missing"
     return "current"
 
@@ -185,7 +185,7 @@ def _edited(folder: Path, meta: dict[str, object], page: Page) -> dict[str, list
 
 def _files(folder: Path, block: Block) -> list[Path]:
     """A block's recorded files: its transcript, and a session's replay."""
-    return [folder / f"{block.id}.txt", *([folder / f"{block.id}.cast"] if block.kind == "session" else [])]
+    return [folder / f"{block.id}.txt", *([folder / f"{block.id}.cast"] if block.exec_kind.replay else [])]
 
 
 
@@ -238,10 +238,10 @@ def write(snippets_dir: Path, page: Page, digest: str, results: dict[str, list[C
             {"command": r.command, "returncode": r.returncode, "duration": round(r.duration, 3),
              "command_lines": c.display.count("\n") + 1,
              "output_lines": len(_with_newline(r.output).splitlines()),
-             **({"typed_at": [list(at) for at in r.typed_at]} if block.kind == "session" else {})}
+             **({"typed_at": [list(at) for at in r.typed_at]} if block.exec_kind.typed_lines else {})}
             for c, r in zip(block.commands, records, strict=True)
         ]
-        if block.kind == "session" and _write_cast(folder / f"{block.id}.cast", block, records):
+        if block.exec_kind.replay and _write_cast(folder / f"{block.id}.cast", block, records):
             changed.append(folder / f"{block.id}.cast")
     keep = {p.name for b in page.executed for p in _files(folder, b)} | {META}
     for stray in folder.iterdir():

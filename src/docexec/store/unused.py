@@ -22,7 +22,7 @@ def used(snippets_dir: Path, pages: list[Page]) -> set[Path]:
         folder = recording.page_folder(snippets_dir, page.name)
         files.add(folder / recording.META)
         files.update(folder / f"{b.id}.txt" for b in page.executed)
-        files.update(recording.cast_path(snippets_dir, page.name, b.id) for b in page.executed if b.kind == "session")
+        files.update(recording.cast_path(snippets_dir, page.name, b.id) for b in page.executed if b.exec_kind.replay)
     return files
 
 
