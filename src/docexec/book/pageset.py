@@ -9,6 +9,7 @@ import docexec.kinds  # noqa: F401  (registers the exec kinds pages are read, ch
 from docexec.core.config import EngineSettings, Settings
 from docexec.core.errors import PageError, raise_all
 from docexec.hosts.images import ImageSpec, load_images
+from docexec.page import kinds as registry
 from docexec.page.model import Page, parse_file, parse_page_collecting
 from docexec.policy.check import Refused, check_static, check_typed
 from docexec.policy.docker_flags import OPTIONS
@@ -24,8 +25,9 @@ class PageSet:
         self._image_digests: dict[str, str] = {}
         self._lint = settings.run_context()  # a page is checked as it runs in a lab
         # What load_page reads besides the page and the engine's code (not which engine the page then runs on):
-        # a page comes from the cache only if it was checked with these same ones.
-        self._page_cache = PageCache(settings.cache_dir / "pages.pickle", settings, self._lint, OPTIONS)
+        # a page comes from the cache only if it was checked with these same ones, the exec kinds registered too.
+        self._page_cache = PageCache(settings.cache_dir / "pages.pickle", settings, self._lint, OPTIONS,
+                                     registry.names())
         self.store = RecordingStore.for_engine(settings, engine)  # the recordings of this engine
 
     def page_paths(self) -> list[Path]:
