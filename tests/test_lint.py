@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -84,7 +83,7 @@ def test_the_checked_pages_are_kept_for_the_next_run(make_project: MakeProject, 
     assert done.returncode == (0 if command == "lint" else 1), done.stdout + done.stderr  # status: not recorded
     assert (config.cache_dir / "pages.pickle").is_file()
     monkeypatch.setattr(pageset, "parse_page_collecting", lambda *args, **kwargs: pytest.fail("parsed again"))
-    with closing(Project(config, mode="offline")) as project:
+    with Project(config, mode="offline") as project:
         project.load_page("good.md")  # from the cache the command wrote
 
 

@@ -15,8 +15,6 @@ top, the adapters `docexec.mkdocs_plugin` and `docexec.pytest_plugin`, the comma
 The package knows nothing of MkDocs or pytest outside those adapters.
 """
 
-from __future__ import annotations
-
 from docexec.book.project import MODES, Outcome, Project
 from docexec.core.config import (
     Allowance,

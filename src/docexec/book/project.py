@@ -74,8 +74,15 @@ class Project(PageSet, Hosting):
         self.stats = BuildStats()
 
     def close(self) -> None:
+        """Write the page cache and let go of the shared daemon's client (if one was asked)."""
         PageSet.close(self)
         Hosting.close(self)
+
+    def __enter__(self) -> Project:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
 
     def record(self, page: Page, progress: Callable[[str], None] | None = None) -> Outcome:
         """Run every block of the page now and save the recording (only when the whole page succeeded): the store

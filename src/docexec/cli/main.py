@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from contextlib import closing
 
 from rich.markup import escape
 
@@ -67,7 +66,7 @@ def lint(settings: Settings, args: argparse.Namespace) -> int:
     pages: list[Page] = []
     problems: list[PageError] = []
     bad = 0
-    with closing(Project(settings, mode="offline")) as project:  # closing it writes the page cache
+    with Project(settings, mode="offline") as project:  # leaving it writes the page cache
         names = [named_page(settings, item) for item in args.pages] if args.pages else \
             [settings.page_name(path) for path in project.page_paths()]
         for name in names:
@@ -93,8 +92,8 @@ def lint(settings: Settings, args: argparse.Namespace) -> int:
 def status(settings: Settings, args: argparse.Namespace) -> int:
     worst = 0
     for spec in settings.engines:
-        # closing the project writes the page cache
-        with closing(Project(settings, EngineSettings.of(spec), mode="offline")) as project:
+        # leaving the project writes the page cache
+        with Project(settings, EngineSettings.of(spec), mode="offline") as project:
             for page in filter(project.runs_here, project.pages()):
                 state = project.status(page)
                 meta = project.store.meta(page.name) or {}
@@ -153,7 +152,7 @@ def clean(settings: Settings, args: argparse.Namespace) -> int:
     left: list[str] = []
     if not lab.unsupported_reason():
         left += lab.leftovers() if args.check else lab.sweep()
-    with closing(Project(settings)) as project:  # closing it closes the daemon's client
+    with Project(settings) as project:  # leaving it closes the daemon's client
         try:
             daemon = project.daemon()
         except DaemonUnavailable:

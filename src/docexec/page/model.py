@@ -187,6 +187,7 @@ def _checked_block(name: str, fence: Fence | Abandoned, hosts: tuple[str, ...],
 
 
 def parse_file(path: Path, name: str, where: str = "") -> Page:
+    """parse_page of the page at `path` (`name`: its name below the docs folder; `where`: as messages cite it)."""
     try:
         source = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
