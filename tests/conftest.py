@@ -12,8 +12,7 @@ import docker  # noqa: F401  (see below)
 import pytest
 
 import docexec.kinds  # noqa: F401  (the built-in exec kinds, which the book registers: tests read pages without it)
-from docexec.core.config import Settings, load_config
-from docexec.core.errors import DaemonUnavailable
+from docexec import DaemonUnavailable, Settings, load_config
 from docexec.hosts.daemon import Daemon
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -10,14 +10,10 @@ from typing import Any
 import markdown
 import yaml
 
-from docexec.book.project import Project
-from docexec.core.config import EngineSettings, load_config
-from docexec.page.model import parse_page
+from docexec import CommandRecord, EngineSettings, Project, Rendered, load_config, parse_page
 from docexec.render.fence import ExecFence
-from docexec.render.html import Rendered
 from docexec.render.wording import Labels
 from docexec.store import recording
-from docexec.store.recording import CommandRecord
 
 ROOT = Path(__file__).resolve().parent.parent
 

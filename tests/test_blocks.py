@@ -7,8 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from docexec.core.errors import PageError
-from docexec.page.model import parse_page
+from docexec import PageError, parse_page
 
 
 def page(text: str):  # type: ignore[no-untyped-def]

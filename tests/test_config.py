@@ -11,8 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from docexec.core.config import Settings, load_config
-from docexec.core.errors import DocexecError
+from docexec import DocexecError, Settings, load_config
 
 ROOT = Path(__file__).resolve().parent.parent
 

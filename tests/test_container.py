@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from docexec.lab import cgroups, unsupported_reason
+from docexec import unsupported_reason
+from docexec.lab import cgroups
 
 ROOT = Path(__file__).resolve().parent.parent
 VOLUMES = (".cache", ".nox", ".venv-nox")  # Linux file systems and environments of their own (README says why)

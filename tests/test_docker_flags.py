@@ -10,7 +10,7 @@ import subprocess
 
 import pytest
 
-from docexec.core.config import load_config
+from docexec import load_config
 from docexec.policy.docker_flags import OPTIONS
 from docexec.userland import tree as userland
 

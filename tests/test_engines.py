@@ -12,12 +12,20 @@ from pathlib import Path
 
 import pytest
 
-from docexec.book.project import Project
-from docexec.core.config import DebianPackage, EngineSettings, EngineSpec, load_config
-from docexec.core.errors import DocexecError, PageError
-from docexec.page.model import Block, Command
+from docexec import (
+    Block,
+    Command,
+    CommandRecord,
+    DocexecError,
+    EngineSettings,
+    EngineSpec,
+    PageError,
+    PageRecording,
+    Project,
+    load_config,
+)
+from docexec.core.config import DebianPackage
 from docexec.render.html import EngineRecording, render_engines
-from docexec.store.recording import CommandRecord, PageRecording
 from docexec.userland import apt as aptstate
 from docexec.userland import debs, engines
 

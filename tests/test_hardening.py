@@ -11,8 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from docexec.book.project import Project
-from docexec.core.errors import DaemonUnavailable, DocexecError
+from docexec import DaemonUnavailable, DocexecError, Project
 from docexec.core.signals import PROCESSES
 from docexec.hosts.daemon import LABEL, Daemon
 from docexec.hosts.lock import DaemonLock

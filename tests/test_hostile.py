@@ -14,9 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from docexec import lab
-from docexec.book.project import Project
-from docexec.core.errors import CommandFailed, PageError
+from docexec import CommandFailed, PageError, Project, lab
 from tests.conftest import MakeProject
 
 from .conftest import Engine, userland_tool

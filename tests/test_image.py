@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from docexec.lab import Lab
+from docexec import Lab
 
 pytestmark = pytest.mark.docker
 ROOT = Path(__file__).resolve().parent.parent

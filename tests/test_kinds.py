@@ -9,16 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from docexec.book.project import Project
+from docexec import Block, Command, CommandRecord, PageError, Project, Refused, parse_page, render_page
 from docexec.cli.main import main
-from docexec.core.errors import PageError
 from docexec.kinds.base import Kind
 from docexec.page import kinds
-from docexec.page.model import Block, Command, parse_page
-from docexec.policy.check import DockerCall, Refused, Rules
-from docexec.render.html import render_page
+from docexec.policy.check import DockerCall, Rules
 from docexec.run.runner import Commands, Result, Session
-from docexec.store.recording import CommandRecord
 from docexec.store.store import NewRecording
 from tests.conftest import MakeProject
 from tests.rendering import convert

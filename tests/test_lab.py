@@ -10,9 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from docexec import lab
-from docexec.book.project import Project
-from docexec.lab import Lab, LabHost
+from docexec import Lab, Project, lab
+from docexec.lab import LabHost
 from tests.conftest import MakeProject
 
 from .conftest import Engine, userland_tool

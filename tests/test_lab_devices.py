@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from docexec.lab import Lab, LabHost, LabSettings, devices_bpf
+from docexec import Lab, LabSettings
+from docexec.lab import LabHost, devices_bpf
 from docexec.lab.cgroups import own_cgroups
 
 from .conftest import Engine, _skip_or_fail

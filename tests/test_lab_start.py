@@ -19,11 +19,9 @@ from typing import Any
 
 import pytest
 
-from docexec import lab
-from docexec.book.project import Project
-from docexec.core.errors import DaemonUnavailable
+from docexec import DaemonUnavailable, Lab, LabSettings, Project, lab
 from docexec.hosts.daemon import Daemon
-from docexec.lab import Lab, LabSettings, LabStartFailed
+from docexec.lab import LabStartFailed
 from docexec.lab.sandbox import Sandboxes
 
 from .conftest import Engine, MakeProject, env_for_throwaway_recording

@@ -8,10 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from docexec import PageError, PageErrors, Project, parse_page
 from docexec.book import pageset
-from docexec.book.project import Project
-from docexec.core.errors import PageError, PageErrors
-from docexec.page.model import parse_page
 from tests.conftest import MakeProject
 
 BROKEN = '''

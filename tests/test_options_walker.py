@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from docexec import Refused
 from docexec.policy.options_walker import Grammar, Option, walk
-from docexec.policy.refusal import Refused
 
 NAMES = {"-d": ("--detach", False), "--detach": ("--detach", False), "-i": ("--interactive", False),
          "--interactive": ("--interactive", False), "-p": ("--publish", True), "--publish": ("--publish", True),

@@ -8,10 +8,8 @@ from typing import Any
 
 import pytest
 
+from docexec import Allowance, EngineSettings, PageError, Project, RunContext
 from docexec.book import pageset as pageset_module
-from docexec.book.project import Project
-from docexec.core.config import Allowance, EngineSettings, RunContext
-from docexec.core.errors import PageError
 from docexec.policy.docker_flags import OPTIONS
 from docexec.store.pagecache import PACKAGE, PageCache, package_files
 from tests.conftest import MakeProject

@@ -11,12 +11,9 @@ from typing import ClassVar
 
 import pytest
 
-from docexec.book.project import Project
-from docexec.core.config import load_config
-from docexec.page.model import Block, Command, Page
+from docexec import Block, Command, CommandRecord, Page, Project, load_config
 from docexec.run.runner import Result
 from docexec.store import recording
-from docexec.store.recording import CommandRecord
 
 from .test_plugin import project  # noqa: F401  (the fixture)
 

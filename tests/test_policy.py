@@ -6,8 +6,8 @@ import dataclasses
 
 import pytest
 
-from docexec.core.config import Allowance, RunContext, Settings
-from docexec.policy.check import UNKNOWN, Refused, check_argv
+from docexec import Allowance, Refused, RunContext, Settings
+from docexec.policy.check import UNKNOWN, check_argv
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from docexec.store.recording import CommandRecord
+from docexec import CommandRecord
 
 from .counts import counts
 from .rendering import throwaway_site

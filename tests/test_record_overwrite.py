@@ -12,10 +12,8 @@ from pathlib import Path
 import docker.errors
 import pytest
 
-from docexec.book.project import Project
+from docexec import Block, Command, Page, Project, Settings
 from docexec.cli import record as record_command
-from docexec.core.config import Settings
-from docexec.page.model import Block, Command, Page
 from docexec.run.runner import Result
 from docexec.store import recording
 

@@ -9,10 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from docexec.core.errors import RecordingError
-from docexec.page.model import parse_page
+from docexec import CommandRecord, RecordingError, parse_page
 from docexec.store import recording
-from docexec.store.recording import CommandRecord
 
 PAGE = parse_page("a/b.md", '```console exec="docker" id="x"\n$ docker ps\n$ docker exec web \\\n  cat /f\n```\n')
 ENGINE = {"engine": "20.10.24", "client": "28.2.2"}

@@ -5,10 +5,7 @@ from __future__ import annotations
 import html
 import re
 
-from docexec.book.project import Project
-from docexec.page.model import parse_page
-from docexec.render.html import render_page
-from docexec.store.recording import CommandRecord, PageRecording
+from docexec import CommandRecord, PageRecording, Project, parse_page, render_page
 
 from .conftest import MakeProject
 from .rendering import book_labels, convert

@@ -14,9 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from docexec import lab
-from docexec.book.project import Project
-from docexec.core.errors import CommandFailed, PageError, RefusedToRecord
+from docexec import CommandFailed, PageError, Project, RefusedToRecord, lab
 from docexec.hosts.daemon import LABEL, Daemon
 from tests.conftest import MakeProject
 

@@ -12,11 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from docexec.core.config import EngineSettings, Settings
-from docexec.core.errors import PageError
+from docexec import EngineSettings, PageError, Settings, parse_page
 from docexec.core.signals import Interrupted
 from docexec.hosts.backends import Backend, Host
-from docexec.page.model import parse_page
 from docexec.run import runner
 from docexec.run.runner import Session
 from tests.conftest import MakeProject

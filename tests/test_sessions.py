@@ -9,8 +9,7 @@ import time
 
 import pytest
 
-from docexec.book.project import Project
-from docexec.core.errors import CommandFailed, PageError
+from docexec import CommandFailed, PageError, Project
 from docexec.store import recording
 from tests.conftest import MakeProject
 

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from docexec import Refused
 from docexec.page import shellwords
 from docexec.page.shellwords import ShellCommand, ShellSyntaxError, UnsetVariable, parse
-from docexec.policy.check import Refused
 from docexec.run.expansion import expand, expand_value
 
 SH = shutil.which("sh")

@@ -6,8 +6,8 @@ import shlex
 
 import pytest
 
+from docexec import Refused
 from docexec.page.shellwords import ShellSyntaxError, UnsetVariable, join_continuations, parse
-from docexec.policy.check import Refused
 from docexec.run.expansion import expand, expand_value
 
 

@@ -11,8 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from docexec.book.project import Project
-from docexec.core.config import Settings, load_config
+from docexec import Project, Settings, load_config
 from docexec.store import recording
 
 from .counts import counts

@@ -4,8 +4,7 @@ session's replay included), on every engine the page runs on. The orphan check i
 
 from __future__ import annotations
 
-from docexec.book.project import Project
-from docexec.core.config import EngineSettings, Settings
+from docexec import EngineSettings, Project, Settings
 
 
 def test_no_orphan_recordings(config: Settings) -> None:

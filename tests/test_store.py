@@ -6,10 +6,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from docexec import CommandRecord, RecordingStore, parse_page
 from docexec.cli.record import _report
-from docexec.page.model import parse_page
-from docexec.store.recording import CommandRecord
-from docexec.store.store import NewRecording, RecordingStore, comparable, same_outputs
+from docexec.store.store import NewRecording, comparable, same_outputs
 
 PAGE = parse_page("a/b.md", '# b\n\n```console exec="docker" id="x"\n$ docker ps -q\n$ docker network ls\n```\n')
 ENGINE = {"engine": "20.10.24+dfsg1", "api": "1.41", "kernel": "6.18.44-fc-v669", "client": "20.10.24+dfsg1",

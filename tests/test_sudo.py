@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from docexec.book.project import Project
-from docexec.core.config import Settings
-from docexec.page.model import parse_page
+from docexec import Project, Settings, parse_page
 from docexec.page.shellwords import ShellCommand
 from docexec.render.sudo import copy_line, needs_root, root_variables
 

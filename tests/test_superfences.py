@@ -12,9 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from docexec.page.model import parse_page
+from docexec import parse_page, render_page
 from docexec.render.fence import ExecFence
-from docexec.render.html import render_page
 
 from .rendering import ROOT, convert, throwaway_site
 

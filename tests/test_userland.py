@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, cast
 
 import pytest
 
-from docexec.core.errors import DocexecError
+from docexec import DocexecError
 from docexec.core.labels import IMAGE_LABEL
 from docexec.hosts.image_builder import ImageBuilder
 from docexec.hosts.images import ImageSpec, load_images
