@@ -4,6 +4,7 @@ stand-in backend of test_session_local) and renders, and an unknown exec= still 
 
 from __future__ import annotations
 
+import pkgutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -138,3 +139,14 @@ def test_without_registered_kinds_the_error_says_what_to_import(monkeypatch: pyt
     monkeypatch.setattr(kinds, "_registered", {})
     with pytest.raises(LookupError, match=r"import docexec\.kinds"):
         parse_page("p.md", '```console exec="docker" id="x"\n$ docker ps\n```\n')
+
+
+def test_every_module_of_the_kinds_package_is_a_registered_kind() -> None:
+    """docexec.kinds imports each of its modules (base excepted, which registers none): a built-in kind is one new
+    module there, with no list to add it to."""
+    import docexec.kinds
+
+    modules = sorted(m.name for m in pkgutil.iter_modules(docexec.kinds.__path__))
+    assert [m for m in modules if m != "base"] == list(kinds.names())
+    for name in kinds.names():
+        assert type(kinds.get(name)).__module__ == f"docexec.kinds.{name}"
