@@ -55,6 +55,7 @@ from docexec.page.model import Page  # noqa: E402
 from docexec.policy.check import Refused, check_static  # noqa: E402
 from docexec.store import recording  # noqa: E402
 from docexec.userland import tree as userland  # noqa: E402
+from docexec.userland.lock import Lock  # noqa: E402
 
 # A warm build has its caches: bytecode included, which PYTHONDONTWRITEBYTECODE (set on some machines) would forbid,
 # making every build compile MkDocs, Material and the engine again (slower, and far noisier).
@@ -334,7 +335,7 @@ def userland_cost(runs: int) -> dict[str, object]:
             own.append(one_lab_cost(1, lab.LabSettings(root=Path("/")))["total"]["median"])
         result |= {"pinned": spread(pinned), "machine": spread(own),
                    "ratio": statistics.median(pinned) / statistics.median(own), "target": 1.10}
-    lock = userland.Lock.load()
+    lock = Lock.load()
     with tempfile.TemporaryDirectory(prefix="docexec-bench-") as tmp:
         t0 = time.perf_counter()
         for pin in lock.packages:
@@ -467,12 +468,17 @@ def serve_edit(runs: int) -> dict[str, object]:
 
 
 def machine() -> dict[str, str]:
-    engine = subprocess.run(["dockerd", "--version"], capture_output=True, text=True, check=False).stdout.split()
-    cli = subprocess.run(["docker", "version", "--format", "{{.Client.Version}}"],
-                         capture_output=True, text=True, check=False).stdout.strip()
-    docker = f"{engine[2].rstrip(',') if len(engine) > 2 else '?'} / CLI {cli}"
+    """The machine, and the Docker its labs run: the lab userland's pinned docker.io (the machine needs none)."""
+    pinned = {p.name: p.version for p in Lock.load().packages}
+    docker = f"{pinned.get('docker.io', '?')} (docker.io of the lab userland)"
     return {"python": platform.python_version(), "kernel": platform.release(), "cpus": str(os.cpu_count()),
             "docker": docker, "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")}
+
+
+def _remeasured(results: dict[str, object]) -> list[dict[str, str]]:
+    """The sections measured again after the whole run, each with its machine and date (one, in older files)."""
+    again = results.get("remeasured")
+    return [again] if isinstance(again, dict) else list(again) if isinstance(again, list) else []
 
 
 def report(results: dict[str, object]) -> str:
@@ -480,8 +486,7 @@ def report(results: dict[str, object]) -> str:
     assert isinstance(m, dict)
     lines = [f"测量于 {m['date']}：{m['cpus']} 核，Linux {m['kernel']}，Python {m['python']}，"
              f"Docker Engine {m['docker']}。"]
-    again = results.get("remeasured")
-    if isinstance(again, dict):
+    for again in _remeasured(results):
         lines.append(f"其中 {again['sections']} 部分重测于 {again['date']}：{again['cpus']} 核，"
                      f"Linux {again['kernel']}，Python {again['python']}，Docker Engine {again['docker']}"
                      "（比值都在同一次运行里测出）。")
@@ -563,7 +568,9 @@ def main() -> None:
     results: dict[str, object] = {"machine": machine()}
     previous = ROOT / "benchmarks" / "results" / "latest.json"
     if args.only and previous.is_file():  # measure some sections again, keep the others' figures and date
-        results = {**json.loads(previous.read_text()), "remeasured": {"sections": args.only, **machine()}}
+        results = json.loads(previous.read_text())
+        earlier = [r for r in _remeasured(results) if r["sections"] != args.only]  # each section's latest date
+        results["remeasured"] = [*earlier, {"sections": args.only, **machine()}]
     if "build" not in skip:
         results["warm_build"] = warm_build(args.runs)
         print("warm build:", json.dumps(results["warm_build"]))
