@@ -9,12 +9,14 @@ import signal
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 
 from docexec import EngineSettings, PageError, Settings, parse_page
 from docexec.core.signals import Interrupted
-from docexec.hosts.backends import Backend, Host
+from docexec.hosts.backends import Backend, Host, LabBackend
+from docexec.lab import Lab, LabStartFailed
 from docexec.run import runner
 from docexec.run.runner import Session
 from tests.conftest import MakeProject
@@ -107,4 +109,44 @@ def test_a_ctrl_c_during_cleanup_does_not_cut_it_short(make_project: MakeProject
             time.sleep(5)
             pytest.fail("the first Ctrl-C did not stop the page")
     assert backend.removed, "the cleanup was cut short"
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+class LabThatNeverStarts:
+    """A lab whose every start fails (a dockerd that never answers), and whose removal takes a moment during which
+    a Ctrl-C comes."""
+
+    made: ClassVar[list[LabThatNeverStarts]] = []
+    userland = Path("/nonexistent")
+
+    def __init__(self) -> None:
+        self.removed = False
+        LabThatNeverStarts.made.append(self)
+
+    def start(self, notify: Callable[[str], None]) -> None:
+        raise LabStartFailed("dockerd did not answer (simulated)")
+
+    def close(self) -> None:
+        os.kill(os.getpid(), signal.SIGINT)
+        deadline = time.monotonic() + 0.3
+        while time.monotonic() < deadline:
+            time.sleep(0.01)
+        self.removed = True
+
+
+def test_a_ctrl_c_while_a_lab_that_failed_to_start_is_removed_does_not_cut_it_short(
+        make_project: MakeProject, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The lab backend removes a lab that did not start: a Ctrl-C that comes meanwhile waits until it is gone,
+    and then the page stops, without a second lab."""
+    LabThatNeverStarts.made.clear()
+    monkeypatch.setattr(Lab, "for_hosts", classmethod(lambda cls, *args, **kwargs: LabThatNeverStarts()))
+    settings = make_project({})
+    engine = EngineSettings.of(settings.engines[0])
+    page = parse_page("p.md", '```console exec="docker" id="a"\n$ docker ps\n```\n', "docs/p.md")
+    backend = LabBackend(page, engine, [], settings.cache_dir / "images", notify=lambda m: None)
+    with pytest.raises(Interrupted, match="everything the page created was removed"), \
+            Session(page, settings, engine, backend, notify=lambda m: None):
+        pytest.fail("the lab started")
+    assert len(LabThatNeverStarts.made) == 1, "a second lab was made after the Ctrl-C"
+    assert LabThatNeverStarts.made[0].removed, "the lab's removal was cut short"
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler

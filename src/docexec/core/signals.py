@@ -34,6 +34,8 @@ class Processes:
         self._groups: set[int] = set()
         self._open: set[Closable] = set()  # no lock: a signal handler uses these in whichever thread it interrupts
         self.stop_signal = 0  # a signal number once the whole process has been asked to stop
+        self.cleaning = 0  # cleanups under way: a signal then waits until they are done
+        self.deferred = 0  # the signal that came during a cleanup (0: none), until a page stops for it
 
     def started(self, pgid: int) -> None:
         self._groups.add(pgid)
@@ -57,6 +59,17 @@ class Processes:
 
     def is_open(self, page: Closable) -> bool:
         return page in self._open
+
+    @contextlib.contextmanager
+    def cleanup(self) -> Iterator[None]:
+        """While a page's cleanup runs (removing its lab or its objects; also a lab that failed to start), a signal
+        does not cut it short, which would leave them behind: it is kept (`deferred`) for the page to stop with
+        once the cleanup is done."""
+        self.cleaning += 1
+        try:
+            yield
+        finally:
+            self.cleaning -= 1
 
     def interrupt_all(self, signum: int) -> None:
         """Stop every page running in any thread: kill their running commands; each page then raises Interrupted
@@ -99,7 +112,6 @@ class SignalGuard:
         self.name, self.processes = name, PROCESSES
         self._old: dict[int, object] = {}
         self._signal = 0
-        self._cleaning = False
 
     def install(self) -> None:
         if threading.current_thread() is not threading.main_thread():
@@ -109,7 +121,9 @@ class SignalGuard:
             self._signal = signum
             if self.processes.running:
                 self.processes.kill_all()
-            elif not self._cleaning:
+            elif self.processes.cleaning:
+                self.processes.deferred = signum
+            else:
                 self.raise_if_interrupted()
 
         for sig in self.SIGNALS:
@@ -119,16 +133,13 @@ class SignalGuard:
     def cleaning(self) -> Iterator[None]:
         """While the page's cleanup runs, a signal (a second Ctrl-C, say) does not cut it short, which would leave
         its lab or objects behind: it is kept for raise_if_interrupted once the cleanup is done."""
-        self._cleaning = True
-        try:
+        with self.processes.cleanup():
             yield
-        finally:
-            self._cleaning = False
 
     def raise_if_interrupted(self) -> None:
         signum = self._signal or self.processes.stop_signal
         if signum:
-            self._signal = 0
+            self._signal = self.processes.deferred = 0
             raise Interrupted(f"stopped by {signal.Signals(signum).name} while running {self.name}; "
                               "everything the page created was removed")
 

@@ -19,6 +19,7 @@ from typing import Literal
 
 from docexec.core.config import EngineSettings
 from docexec.core.errors import DaemonUnavailable, DocexecError, RefusedToRecord
+from docexec.core.signals import PROCESSES
 from docexec.hosts.daemon import Daemon
 from docexec.hosts.images import ImageSpec
 from docexec.hosts.lock import DaemonLock
@@ -110,7 +111,8 @@ class LabBackend(Backend):
                 for spec in used:
                     host.daemon.images(self.lab.userland).load_image(spec, self.image_cache)
         except BaseException:
-            self.close(failing=True)
+            with PROCESSES.cleanup():  # a Ctrl-C now waits until the lab is gone
+                self.close(failing=True)
             raise
         return self.hosts
 
@@ -122,7 +124,10 @@ class LabBackend(Backend):
             return
         except LabStartFailed as exc:
             first = exc
-        self.close(failing=True)
+        with PROCESSES.cleanup():
+            self.close(failing=True)
+        if PROCESSES.deferred:  # a Ctrl-C came while the lab was removed: no second lab, the page stops
+            raise first
         self.notify(f"docexec: {self.page.where}: the lab failed to start ({first.cause}); trying once more with "
                     "a fresh lab")
         self.lab = Lab.for_hosts(self.page.hosts, self.settings, label=self.page.name)
@@ -208,7 +213,8 @@ class SharedBackend(Backend):
             name = self.page.hosts[0]
             self.hosts = {name: Host(name, self.daemon, str(self.workdir), self.workdir, env)}
         except BaseException:
-            self.close(failing=True)
+            with PROCESSES.cleanup():  # a Ctrl-C now waits until the page's objects are gone
+                self.close(failing=True)
             raise
         return self.hosts
 

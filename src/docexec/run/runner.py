@@ -104,9 +104,11 @@ class Session:
             checks = self.settings.run_context(Path(self.host().workdir), isolated=self.backend.mode == "lab")
             self.commands = Commands(self.page, self.settings, checks, self.hosts,
                                      Tracking(self.run_id, self.settings), self.guard, self.progress)
-        except BaseException:
+        except BaseException as exc:
             PROCESSES.closed(self)
             self.guard.restore()
+            if not isinstance(exc, Interrupted):
+                self.guard.raise_if_interrupted()  # a signal that came while the backend removed what it made
             raise
         return self
 
