@@ -26,6 +26,8 @@ RULES: tuple[tuple[str, str, str], ...] = (
     (r"Error response from daemon: Could not find the file (\S+) in container (\S+)",
      r"Error: No such container:path: \2:\1", "the same for a missing path in `docker cp`"),
     (r'"Options": null', r'"Options": {}', "`docker volume inspect` of a volume without options"),
+    (r"(?m)^(Error response from daemon: .*)\nexit status 1$", r"\1",
+     "a failed `docker network rm`: CLI 28 adds a line with its own exit status after the daemon's error"),
 )
 
 
