@@ -227,6 +227,9 @@ def test_changing_one_engines_recording_fails_only_that_engines_check(pytester: 
     ("Error: No such container:path: box:/no/dir\n",
      "Error response from daemon: Could not find the file /no/dir in container box\n"),
     ("follow the instructions.\n\n", "follow the instructions.\n"),
+    ("Error response from daemon: error while removing network: network shop id 0123 has active endpoints\n",
+     "Error response from daemon: error while removing network: network shop id 0123 has active endpoints\n"
+     "exit status 1\n"),
 ])
 def test_the_newer_clis_wording_is_read_as_the_older_ones(older: str, newer: str) -> None:
     from docexec.drift.clis import as_older_cli
