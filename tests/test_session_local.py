@@ -79,6 +79,14 @@ def test_an_internal_key_error_is_not_reported_as_a_missing_variable(
     assert not isinstance(info.value, PageError) and info.value.args == ("internal",)
 
 
+def ctrl_c_then_work() -> None:
+    """A Ctrl-C to this process, then 0.3 s more of cleanup (a lab's waits for its processes to be gone)."""
+    os.kill(os.getpid(), signal.SIGINT)
+    deadline = time.monotonic() + 0.3
+    while time.monotonic() < deadline:
+        time.sleep(0.01)
+
+
 class CtrlCDuringClose(LocalBackend):
     """A page's cleanup that takes a moment (a lab's waits for its processes to be gone), and a Ctrl-C during it."""
 
@@ -87,10 +95,7 @@ class CtrlCDuringClose(LocalBackend):
         self.removed = False
 
     def close(self, *, failing: bool = False) -> None:
-        os.kill(os.getpid(), signal.SIGINT)
-        deadline = time.monotonic() + 0.3
-        while time.monotonic() < deadline:
-            time.sleep(0.01)
+        ctrl_c_then_work()
         self.removed = True
 
 
@@ -127,10 +132,7 @@ class LabThatNeverStarts:
         raise LabStartFailed("dockerd did not answer (simulated)")
 
     def close(self) -> None:
-        os.kill(os.getpid(), signal.SIGINT)
-        deadline = time.monotonic() + 0.3
-        while time.monotonic() < deadline:
-            time.sleep(0.01)
+        ctrl_c_then_work()
         self.removed = True
 
 

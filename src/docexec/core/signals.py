@@ -129,13 +129,6 @@ class SignalGuard:
         for sig in self.SIGNALS:
             self._old[sig] = signal.signal(sig, interrupted)
 
-    @contextlib.contextmanager
-    def cleaning(self) -> Iterator[None]:
-        """While the page's cleanup runs, a signal (a second Ctrl-C, say) does not cut it short, which would leave
-        its lab or objects behind: it is kept for raise_if_interrupted once the cleanup is done."""
-        with self.processes.cleanup():
-            yield
-
     def raise_if_interrupted(self) -> None:
         signum = self._signal or self.processes.stop_signal
         if signum:

@@ -79,6 +79,11 @@ class Backend:
     def close(self, *, failing: bool = False) -> None:
         raise NotImplementedError
 
+    def close_after_failure(self) -> None:
+        """Remove what a start that failed made; a Ctrl-C meanwhile waits until it is gone (Processes.cleanup)."""
+        with PROCESSES.cleanup():
+            self.close(failing=True)
+
     def emergency_close(self) -> None:
         """At process exit with the page still running: best effort, no waiting on the daemon."""
         self.close(failing=True)
@@ -111,8 +116,7 @@ class LabBackend(Backend):
                 for spec in used:
                     host.daemon.images(self.lab.userland).load_image(spec, self.image_cache)
         except BaseException:
-            with PROCESSES.cleanup():  # a Ctrl-C now waits until the lab is gone
-                self.close(failing=True)
+            self.close_after_failure()
             raise
         return self.hosts
 
@@ -124,8 +128,7 @@ class LabBackend(Backend):
             return
         except LabStartFailed as exc:
             first = exc
-        with PROCESSES.cleanup():
-            self.close(failing=True)
+        self.close_after_failure()
         if PROCESSES.deferred:  # a Ctrl-C came while the lab was removed: no second lab, the page stops
             raise first
         self.notify(f"docexec: {self.page.where}: the lab failed to start ({first.cause}); trying once more with "
@@ -213,8 +216,7 @@ class SharedBackend(Backend):
             name = self.page.hosts[0]
             self.hosts = {name: Host(name, self.daemon, str(self.workdir), self.workdir, env)}
         except BaseException:
-            with PROCESSES.cleanup():  # a Ctrl-C now waits until the page's objects are gone
-                self.close(failing=True)
+            self.close_after_failure()
             raise
         return self.hosts
 

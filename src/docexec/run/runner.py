@@ -121,7 +121,7 @@ class Session:
     def close(self, *, failing: bool = False) -> None:
         """Remove what the page created. Safe to call twice; never touches objects of other runs. A signal that
         comes meanwhile waits until it is done."""
-        with self.guard.cleaning():
+        with PROCESSES.cleanup():  # a signal meanwhile waits until it is done
             try:
                 if PROCESSES.is_open(self):
                     self.backend.close(failing=failing)
