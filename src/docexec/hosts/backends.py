@@ -7,6 +7,7 @@ how to start a program there, the environment and working folder the page's comm
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import shutil
@@ -104,7 +105,7 @@ class LabBackend(Backend):
 
     def __post_init__(self) -> None:
         self.hosts = {}
-        self.settings = lab_settings(self.engine)
+        self.settings = dataclasses.replace(lab_settings(self.engine), daemon=self.page.daemon)
         self.lab = Lab.for_hosts(self.page.hosts, self.settings, label=self.page.name)
 
     def __enter__(self) -> dict[str, Host]:
@@ -139,7 +140,8 @@ class LabBackend(Backend):
         except LabStartFailed as exc:
             again = "twice, the second time in a fresh lab" if exc.cause == first.cause else \
                 f"in a second, fresh lab; in the first: {first.cause}"
-            raise LabStartFailed(f"{self.page.where}: {exc.cause} ({again})", exc.logs) from exc
+            raise LabStartFailed(f"{self.page.where}: {exc.cause} ({again}){_daemon_hint(self.page)}",
+                                 exc.logs) from exc
 
     def _start_once(self) -> None:
         self.lab.start(self.notify)
@@ -187,6 +189,10 @@ class SharedBackend(Backend):
             raise RefusedToRecord(
                 f"{self.page.where}: has {len(self.page.hosts)} hosts ({', '.join(self.page.hosts)}), which only a "
                 "lab can give; labs need Linux, root, bubblewrap and dockerd (see docs/maintainers/writing.md)")
+        if self.page.daemon:
+            raise RefusedToRecord(
+                f"{self.page.where}: gives its hosts' dockerd settings (front matter daemon: or host-daemon:), which "
+                "only a lab's own dockerd can take; the shared daemon's settings are this machine's")
         self._lock.__enter__()
         self._locked = True
         try:
@@ -257,6 +263,14 @@ class SharedBackend(Backend):
                     fresh.close()
         finally:
             shutil.rmtree(self.workdir, ignore_errors=True)
+
+
+def _daemon_hint(page: Page) -> str:
+    """For a page whose front matter gives dockerd settings: where to look when its lab does not start."""
+    if not page.daemon:
+        return ""
+    return (f"; the page gives {', '.join(host for host, _ in page.daemon)} settings in /etc/docker/daemon.json "
+            "(front matter daemon:, host-daemon:): a value dockerd refuses stops it, its log below says why")
 
 
 def _shared_cli_env(cli: Path | None, workdir: Path, docker_config: Path) -> dict[str, str]:

@@ -1,5 +1,6 @@
 """A lab host's root file system, as bubblewrap arguments: the lab userland's /usr read-only (pinned Debian packages,
-see userland.py; nothing of the machine's own programs), a generated /etc with a few package files of the userland,
+see userland.py; nothing of the machine's own programs), a generated /etc with a few package files of the userland
+(and /etc/docker/daemon.json when the page gives its host dockerd settings),
 fresh /proc, /dev and tmpfs folders, and the script its first process runs (its own /sys and cgroup mounts, the LAN
 address, then dockerd)."""
 
@@ -36,7 +37,11 @@ class RootFs:
         etc = self.folder / f"{name}.etc"
         etc.mkdir()
         generated = self.etc_files(name)
+        daemon_json = None if net_only else self.settings.daemon_json(name)
+        if daemon_json is not None:  # read by the host's dockerd, which starts without flags
+            generated["docker/daemon.json"] = daemon_json
         for filename, text in generated.items():
+            (etc / filename).parent.mkdir(exist_ok=True)
             (etc / filename).write_text(text)
         tree = self.userland
         args = ["--ro-bind", str(tree / "usr"), "/usr"]

@@ -38,6 +38,13 @@ class LabSettings:
     start_timeout: float = 30.0
     runtime_dir: Path = RUNTIME_DIR
     v1_devices: bool = True  # also cgroup v1 device rules where v1 has them (tests: no)
+    # (host name, the text of its /etc/docker/daemon.json): a page's front matter daemon: settings, read by the
+    # host's dockerd as it starts (hosts not listed get no daemon.json: Docker's defaults)
+    daemon: tuple[tuple[str, str], ...] = ()
+
+    def daemon_json(self, host: str) -> str | None:
+        """The daemon.json host `host` gets, if any."""
+        return next((text for name, text in self.daemon if name == host), None)
 
     @property
     def lab_path(self) -> str:

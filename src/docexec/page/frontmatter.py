@@ -1,5 +1,5 @@
-"""The YAML front matter of a page: the lab hosts its blocks run on (`hosts:`) and the engines it runs on
-(`engines:`)."""
+"""The YAML front matter of a page: the lab hosts its blocks run on (`hosts:`), the engines it runs on
+(`engines:`) and the settings of its hosts' dockerd (`daemon:`, `host-daemon:`, see page.daemon)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import re
 
 from docexec.core.errors import PageError
 from docexec.lab.settings import MAX_HOSTS
+from docexec.page.daemon import DaemonFiles, daemon_files
 
 DEFAULT_HOST = "docker-host"  # the hostname of a page's only host
 HOST_NAME = re.compile(r"[a-z][a-z0-9-]{0,62}")
@@ -60,3 +61,31 @@ def front_matter_hosts(name: str, source: str) -> tuple[str, ...]:
     if len(set(hosts)) != len(hosts):
         raise PageError(name, line, "hosts: a host name is given twice")
     return tuple(hosts)
+
+
+def front_matter_daemon(name: str, source: str, hosts: tuple[str, ...]) -> DaemonFiles:
+    """The daemon.json of each of the page's hosts that its front matter gives settings (`daemon:` for every host,
+    `host-daemon:` per host); errors name the line of the key at fault."""
+    meta = _front_matter(name, source, "daemon") or _front_matter(name, source, "host-daemon")
+    if meta is None:
+        return ()
+    import yaml
+
+    lines: dict[tuple[str, ...], int] = {}
+
+    def walk(node: yaml.Node | None, path: tuple[str, ...]) -> None:
+        if isinstance(node, yaml.MappingNode) and len(path) < 3:
+            for key, value in node.value:
+                here = (*path, str(key.value))
+                lines.setdefault(here, 2 + key.start_mark.line)
+                walk(value, here)
+
+    match = FRONT_MATTER.match(source)
+    walk(yaml.compose(match.group(1) if match else ""), ())
+
+    def line(path: tuple[str, ...]) -> int:
+        while path not in lines and len(path) > 1:
+            path = path[:-1]
+        return lines.get(path, 1)
+
+    return daemon_files(name, meta, hosts, line)

@@ -24,8 +24,9 @@ from pathlib import Path
 from docexec.core.errors import PageError, PageErrors, raise_all
 from docexec.lab.settings import MAX_HOSTS
 from docexec.page import kinds
+from docexec.page.daemon import DaemonFiles
 from docexec.page.fences import Abandoned, Fence, scan
-from docexec.page.frontmatter import DEFAULT_HOST, front_matter_engines, front_matter_hosts
+from docexec.page.frontmatter import DEFAULT_HOST, front_matter_daemon, front_matter_engines, front_matter_hosts
 from docexec.page.kinds import ExecKind
 from docexec.page.options import OPTIONS, BlockOptions, Kind, is_exec, read_options
 from docexec.page.shellwords import ShellCommand, ShellSyntaxError, join_continuations, parse
@@ -86,6 +87,7 @@ class Page:
     hosts: tuple[str, ...] = (DEFAULT_HOST,)  # the Docker hosts of the page's lab, from its front matter
     engines: tuple[str, ...] | None = None  # front matter `engines:` (None: every engine of the book)
     engines_line: int = 0
+    daemon: DaemonFiles = ()  # (host, its /etc/docker/daemon.json) from front matter daemon: and host-daemon:
 
     @property
     def executed(self) -> tuple[Block, ...]:
@@ -109,13 +111,16 @@ class Page:
         return _hash({"blocks": [b.key() for b in self.executed], **self._context(extra)})
 
     def context_digest(self, extra: dict[str, str] | None = None) -> str:
-        """A hash of what decides every block's output besides the blocks themselves: the images and the hosts."""
+        """A hash of what decides every block's output besides the blocks themselves: the images, the hosts and
+        their daemon settings."""
         return _hash(self._context(extra))
 
     def _context(self, extra: dict[str, str] | None) -> dict[str, object]:
         context: dict[str, object] = {"extra": extra or {}}
         if self.hosts != (DEFAULT_HOST,):
             context["hosts"] = list(self.hosts)
+        if self.daemon:
+            context["daemon"] = [list(pair) for pair in self.daemon]
         return context
 
 
@@ -143,8 +148,10 @@ def parse_page_collecting(name: str, source: str, where: str = "") -> tuple[Page
     hosts: tuple[str, ...] = (DEFAULT_HOST,)
     engines: tuple[str, ...] | None = None
     engines_line = 0
+    daemon: DaemonFiles = ()
     try:
         hosts = front_matter_hosts(name, source)
+        daemon = front_matter_daemon(name, source, hosts)
     except PageError as exc:
         collect(exc)
     try:
@@ -164,7 +171,7 @@ def parse_page_collecting(name: str, source: str, where: str = "") -> tuple[Page
         except PageError as exc:
             collect(exc)
     page = Page(name=name, blocks=tuple(blocks), where=where, hosts=hosts, engines=engines,
-                engines_line=engines_line)
+                engines_line=engines_line, daemon=daemon)
     return page, errors
 
 

@@ -75,8 +75,9 @@ HOST: dict[str, Program] = {
     "iptables": Program(opts("-S --list-rules -L --list -t= --table= -n --numeric -v --verbose -x --exact "
                               "--line-numbers -w --wait -I= --insert= -A= --append= -D= --delete= -j= --jump= "
                               "-p= --protocol= -s= --source= -d= --destination= -i= --in-interface= -o= "
-                              "--out-interface= -m= --match= --dport= --sport= --ctstate= --state= --to-destination= "
-                              "--to-source= --comment= -Z --zero -V --version"), check=rules.iptables),
+                              "--out-interface= -m= --match= --dport= --sport= --ctstate= --state= --ctorigdstport= "
+                              "--ctdir= --to-destination= --to-source= --comment= -Z --zero -V --version"),
+                     check=rules.iptables),
     "iptables-save": Program(opts("-t= --table= -c --counters")),
     "nsenter": Program(opts("-t= --target= -n --net -u --uts -i --ipc -p --pid -m --mount"),
                        words=True, check=_nsenter, stop_at_positional=True),
