@@ -222,3 +222,32 @@ def test_in_a_lab_the_next_block_reads_the_file(engine: Engine, make_project: Ma
     assert outcome.stored.blocks["compose-file"][0].output == ""
     assert not os.path.exists("/lab/compose.yaml"), "written in the lab, not on this machine"
     assert engine.leftovers() == []
+
+
+@pytest.mark.docker
+def test_on_the_shared_daemon_it_is_written_in_the_pages_own_folder(daemon: object, make_project: MakeProject,
+                                                                      tmp_path: Path) -> None:
+    config = make_project({"p.md": PAGE})
+    project = Project(config, mode="force", notify=lambda m: None)
+    assert project.hosts_mode() == "shared"
+    outcome = project.record(project.load_page("p.md"))
+    assert outcome.stored is not None and outcome.stored.blocks["show"][0].output == COMPOSE
+    assert not (config.workdir / "p").exists(), "the page's folder goes with the page"
+    assert [p.name for p in tmp_path.rglob("compose.yaml")] == []
+
+
+@pytest.mark.docker
+def test_in_a_lab_a_link_a_container_made_is_not_followed(engine: Engine, make_project: MakeProject) -> None:
+    """The lab's /lab is written from this machine, where an absolute link below it would point at this machine's
+    own files: a link to /etc made by a container must stop the page, not write this machine's /etc."""
+    before = Path("/etc/passwd").read_bytes()
+    config = make_project({"p.md": '# t\n\n```console exec="docker" id="link"\n'
+                                   '$ docker run --rm -v "$PWD":/w busybox ln -s /etc /w/x\n```\n\n'
+                                   '```text exec="file" id="f" path="x/passwd"\nowned\n```\n'})
+    project = Project(config, mode="force", notify=lambda m: None)
+    with pytest.raises(PageError) as info:
+        project.record(project.load_page("p.md"))
+    assert info.value.line == 7
+    assert info.value.message.startswith("cannot write x/passwd: x is a symbolic link or not a folder")
+    assert Path("/etc/passwd").read_bytes() == before
+    assert engine.leftovers() == []
