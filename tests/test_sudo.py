@@ -66,6 +66,7 @@ def test_docker_blocks_are_copied_as_written() -> None:
     ("nsenter -t $(docker inspect -f '{{.State.Pid}}' web) -n ip addr",
      "sudo nsenter -t $(docker inspect -f '{{.State.Pid}}' web) -n ip addr"),
     ("sysctl -w net.ipv4.ip_forward=1", "sudo sysctl -w net.ipv4.ip_forward=1"),
+    ("ip6tables -t nat -S", "sudo ip6tables -t nat -S"),  # IPv6's rules need root as much as IPv4's
     ("find --root=/var/lib/docker/x", "sudo find --root=/var/lib/docker/x"),
     ("cat /proc/sys/net/ipv4/ip_forward", "cat /proc/sys/net/ipv4/ip_forward"),
     ("ls /var/lib/dockerish", "ls /var/lib/dockerish"),

@@ -5,9 +5,9 @@ runs them as an ordinary user: the copy button of an exec="host" block copies ea
 `sudo ` in front (docs/maintainers/writing.md, 复制按钮与 sudo). The rule, per command line:
 
 - `docker …` never: a reader who may use Docker at all does so without sudo (docker group, or root);
-- the network tools `ip`, `bridge`, `iptables`, `iptables-save`, `nsenter`, `tcpdump` and `sysctl` always, also
-  when they only read (a rule a reader can remember; sudo costs nothing there), and `ss` when it names processes
-  (`-p`: without root it shows only the reader's own);
+- the network tools `ip`, `bridge`, `iptables`, `ip6tables`, `iptables-save`, `nsenter`, `tcpdump` and `sysctl`
+  always, also when they only read (a rule a reader can remember; sudo costs nothing there), and `ss` when it
+  names processes (`-p`: without root it shows only the reader's own);
 - any other program when an argument is a path in /var/lib/docker or in /proc/PID/ of another process
   (/proc/self is the reader's own), written out (`/proc/$PID/ns`, `/proc/$(docker inspect …)/root`) or held by a
   variable set from a `docker inspect` of `.GraphDriver` or `.Mountpoint` (paths in /var/lib/docker).
@@ -25,7 +25,7 @@ from docexec.page.model import Block, Command
 from docexec.page.shellwords import Literal, ShellCommand, Subst, Var, Word, join_continuations, parse
 
 _SUBSTITUTED = "\0"  # stands for a $(…) in a word's shape
-NETWORK_TOOLS = frozenset({"ip", "bridge", "iptables", "iptables-save", "nsenter", "tcpdump", "sysctl"})
+NETWORK_TOOLS = frozenset({"ip", "bridge", "iptables", "ip6tables", "iptables-save", "nsenter", "tcpdump", "sysctl"})
 ROOT_PATH = re.compile(rf"(^|=)(/var/lib/docker(/|$)|/proc/(\d|\$|{_SUBSTITUTED}))")  # /proc/PID/, not /proc/self
 ROOT_PATH_SOURCES = re.compile(r"\.GraphDriver|\.Mountpoint|/var/lib/docker")
 
