@@ -18,6 +18,12 @@ SEARCHES = {  # test id (ASCII, for pytest's report): (query, the page it must f
     "shujujuan": ("数据卷", "storage/volumes.md"),
     "mingmingkongjian": ("命名空间", "basics/namespace.md"),
     "iptables": ("iptables", "traffic/iptables.md"),
+    # The lessons readers asked for (issue #23), each found by its key term.
+    "compose": ("Compose", "traffic/compose.md"),
+    "fanghuoqiang": ("防火墙", "traffic/firewall.md"),
+    "ipv6": ("IPv6", "traffic/ipv6.md"),
+    "dizhichi": ("地址池", "traffic/address-planning.md"),
+    "paicuo": ("排错", "traffic/troubleshooting.md"),
     # Stock Material 9.8 drops the last word of a Chinese query (网络命名空间 -> 网络) and finds nothing for
     # Latin glued to Han (bridge模式): these two guard the patched worker.
     "wangluo-mingmingkongjian": ("网络命名空间", "basics/namespace.md"),
