@@ -18,6 +18,7 @@ SEARCHES = {  # test id (ASCII, for pytest's report): (query, the page it must f
     "shujujuan": ("数据卷", "storage/volumes.md"),
     "mingmingkongjian": ("命名空间", "basics/namespace.md"),
     "iptables": ("iptables", "traffic/iptables.md"),
+    "dizhichi": ("地址池", "traffic/address-planning.md"),
     # Stock Material 9.8 drops the last word of a Chinese query (网络命名空间 -> 网络) and finds nothing for
     # Latin glued to Han (bridge模式): these two guard the patched worker.
     "wangluo-mingmingkongjian": ("网络命名空间", "basics/namespace.md"),
