@@ -24,6 +24,7 @@ $ ss -ltn
 $ curl -s http://127.0.0.1:8080/
 $ iptables -t nat \\
     -S POSTROUTING
+$ mount --make-shared m
 ```
 
 ```console exec="docker" id="d"
@@ -52,6 +53,7 @@ def test_host_commands_that_need_root_are_copied_with_sudo() -> None:
         "ss -ltn",
         "curl -s http://127.0.0.1:8080/",
         "sudo iptables -t nat \\\n    -S POSTROUTING",  # continuation lines kept as displayed
+        "sudo mount --make-shared m",  # mount and umount: always
     ]
 
 

@@ -2,7 +2,8 @@
 
 Every container, network and volume a page creates carries a label with the run's id (how its objects are told
 from others' on a shared daemon, and found again after a crash), runs with memory and process limits, and never
-pulls; a command that stops, removes or enters an object must name one the page created.
+pulls; a command that stops, removes or enters an object must name one the page created, and a prune removes
+only objects with the run's label.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from docexec.core.config import Settings
 from docexec.hosts.daemon import LABEL, Daemon
 from docexec.policy.check import UNKNOWN, DockerCall, Refused, iter_options
 from docexec.policy.mounts import parse_mount
+from docexec.policy.narrow_verbs import PRUNE_VERBS
 
 OWNED_TARGETS = {  # verbs that change an object: the page must have created it
     "container stop": "container", "container kill": "container", "container rm": "container",
@@ -54,6 +56,8 @@ class Tracking:
                     daemon.create_volume(name, self.run_id)
         elif call.verb in ("network create", "volume create"):
             extra = ["--label", f"{LABEL}={self.run_id}"]
+        elif call.verb in PRUNE_VERBS:  # the page's label filter, ANDed with the run's: only the page's objects
+            extra = ["--filter", f"label={LABEL}={self.run_id}"]
         if not extra:
             return argv
         at = call.verb_index + 1
