@@ -336,3 +336,21 @@ def test_a_prune_is_narrowed_to_the_run_s_own_objects(config: Settings) -> None:
     daemon: Daemon = None  # type: ignore[assignment]  # a prune asks the daemon nothing before it runs
     assert Tracking("run1", config).prepare(daemon, argv, parse_docker(argv)) == [
         "docker", "volume", "prune", "--filter", f"label={LABEL}=run1", "-f", "--filter", "label=lesson=prune"]
+
+
+def test_in_a_lab_every_object_is_the_page_s(config: Settings) -> None:
+    """A lab's daemon is the page's own, so an anonymous volume (which carries no label: Docker makes it for a
+    container) may be removed by name there; on the shared daemon only what carries the run's label."""
+    from docexec.hosts.daemon import Daemon
+    from docexec.policy.check import parse_docker
+    from docexec.run.tracking import Tracking
+
+    class Foreign:
+        def owns(self, kind: str, name: str, run_id: str) -> bool:
+            return False
+
+    argv = ["docker", "volume", "rm", "0123abcd"]
+    daemon: Daemon = Foreign()  # type: ignore[assignment]
+    assert Tracking("run1", config, isolated=True).prepare(daemon, argv, parse_docker(argv)) == argv
+    with pytest.raises(Refused, match="was not created by this page"):
+        Tracking("run1", config).prepare(daemon, argv, parse_docker(argv))
