@@ -21,12 +21,14 @@ EXTENSIONS = ["admonition", "attr_list", "md_in_html", "pymdownx.details", "pymd
               "pymdownx.tabbed"]
 
 
-def convert(source: str, rendered: Rendered, fence: ExecFence | None = None) -> str:
-    """The page's HTML with every exec block's transcript; AssertionError if a shown block did not become one."""
+def convert(source: str, rendered: Rendered, fence: ExecFence | None = None,
+            languages: tuple[str, ...] = ("console",)) -> str:
+    """The page's HTML with every exec block's transcript; AssertionError if a shown block did not become one.
+    `languages`: those of the page's exec fences (the plugin registers each it meets)."""
     fence = fence or ExecFence()
     fence.start("p.md", rendered)
     md = markdown.Markdown(extensions=EXTENSIONS, extension_configs={
-        "pymdownx.superfences": {"custom_fences": [fence.entry("console")]},
+        "pymdownx.superfences": {"custom_fences": [fence.entry(language) for language in languages]},
         "pymdownx.tabbed": {"alternate_style": True}})
     html, lost = fence.finish(md.convert(rendered.with_note(source)))
     assert not lost, f"not rendered as transcripts: {lost}"

@@ -54,7 +54,7 @@ def test_the_digest_changes_with_commands_not_with_prose() -> None:
 @pytest.mark.parametrize(("fence", "message"), [
     ('```console exec="docker"', "needs an id"),
     ('```console exec="docker" id="Bad_Id"', "lowercase letters"),
-    ('```console exec="python" id="x"', 'use one of "docker", "host"'),
+    ('```console exec="python" id="x"', 'use one of "docker", "file", "host"'),
     ('```console exec="docker" id="x" retruncode="1"', "did you mean 'returncode'"),
     ('```console exec="docker" id="x" returncode="one"', "whole number from 0 to 255"),
     ('```console exec="docker" id="x" returncode="300"', "whole number from 0 to 255"),

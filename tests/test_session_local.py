@@ -29,7 +29,7 @@ class LocalBackend(Backend):
         self.mode = "lab"  # the lab's rules (host commands may run); nothing here talks to a daemon
         self.run_id = "local"
         self.hosts = {"docker-host": Host("docker-host", None, str(workdir), workdir,  # type: ignore[arg-type]
-                                          {"PATH": os.environ["PATH"], "LC_ALL": "C.UTF-8"})}
+                                          {"PATH": os.environ["PATH"], "LC_ALL": "C.UTF-8"}, workdir)}
 
     def __enter__(self) -> dict[str, Host]:
         return self.hosts

@@ -77,6 +77,9 @@ def test_every_recorded_output_is_on_its_page(site: Path, config: Settings) -> N
         for block in page.executed:
             if not block.show:
                 continue
+            if not block.exec_kind.holds_commands:  # a file (exec="file"): its text is shown, not its command
+                assert block.text.rstrip("\n") in text, f"{page.where}:{block.line}: file missing from {built}"
+                continue
             for command, record in zip(block.commands, stored.blocks[block.id], strict=True):
                 assert command.display in text, f"{page.where}:{command.line}: command missing from {built}"
                 assert record.output.rstrip("\n") in text, f"{page.where}:{command.line}: output missing"

@@ -63,7 +63,9 @@ class PageSet:
                                                             f"({', '.join(known)}; see pyproject.toml)")
                    for engine in page.engines or () if engine not in known]
         for block, command in page.commands:
-            assert command.shell is not None
+            if command.shell is None:  # a block that holds no commands (exec="file"): nothing of it runs a program
+                assert not block.exec_kind.holds_commands
+                continue
             try:
                 check_static(command.shell, kind=block.kind, page=page.name, context=self._lint, line=command.text)
             except Refused as exc:

@@ -40,6 +40,10 @@ class Host:
     workdir: str  # $PWD: the page's working folder as its commands see it
     cwd: Path  # where processes are started from on this machine
     env: dict[str, str]
+    # The working folder as this machine reaches it (a lab host's, through its PID 1's root: /proc/PID/root/lab).
+    # Absolute symlinks met below it resolve on this machine, not in the host: whatever opens a path there must not
+    # follow them (exec="file" follows none).
+    folder: Path
     wrap: Callable[[Sequence[str]], list[str]] = list  # how to start argv so that it runs on this host
 
 
@@ -151,7 +155,8 @@ class LabBackend(Backend):
                                      {lab_host.name: self.lab.log_lines(lab_host.name)}) from exc
             env = {**_BASE_ENV, "PATH": self.lab.path, "HOME": "/root", "PWD": WORKDIR,
                    "DOCKER_CONFIG": "/root/.docker"}
-            self.hosts[lab_host.name] = Host(lab_host.name, daemon, WORKDIR, Path("/"), env, lab_host.command)
+            self.hosts[lab_host.name] = Host(lab_host.name, daemon, WORKDIR, Path("/"), env,
+                                             Path(f"/proc/{lab_host.pid}/root{WORKDIR}"), lab_host.command)
 
     def close(self, *, failing: bool = False) -> None:
         hosts, self.hosts = list(self.hosts.values()), {}
@@ -214,7 +219,7 @@ class SharedBackend(Backend):
             self._docker_config = tempfile.mkdtemp(prefix="docexec-cli-")
             env = _shared_cli_env(self.engine.cli, self.workdir, Path(self._docker_config))
             name = self.page.hosts[0]
-            self.hosts = {name: Host(name, self.daemon, str(self.workdir), self.workdir, env)}
+            self.hosts = {name: Host(name, self.daemon, str(self.workdir), self.workdir, env, self.workdir)}
         except BaseException:
             self.close_after_failure()
             raise

@@ -12,10 +12,11 @@ class Kind(Checks, Runs, Renders):
     rest has defaults it overrides where it differs:
 
     - the page (page.kinds.ExecKind): `typed_lines`, `replay`, `reads_host`, `options` only it takes, and
-      `check_options` (its rules about the others);
+      `check_options` (its rules about the others); a kind whose blocks hold data, not commands, `holds_commands`
+      and `text_command`;
     - the policy (policy.check.Checks): `check`, and the kind that checks a `$(...)` inside (`substitutions`);
     - the runner (run.runner.Runs): `run` (default: as a pipeline);
     - the HTML (render.kinds.Renders): `output` under each command, `copy_line`, `adds_sudo`, `output_label`,
-      `html_class`.
+      `html_class`; or the whole code box (`code`) and the note under it (`note`).
 
     Register one instance (page.kinds.register) in the kind's module."""

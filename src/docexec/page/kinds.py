@@ -31,11 +31,21 @@ class ExecKind(ABC):
     replay: ClassVar[bool] = False  # a run keeps the terminal's byte stream: recorded as ID.cast, replayed on the page
     reads_host: ClassVar[bool] = False  # its commands look at the machine the engine runs on: not on a remote daemon
     options: ClassVar[Mapping[str, str]] = {}  # the block options only this kind takes, each with what it is for
+    # Its blocks hold `$ ` commands (the default). False: a block's text is data the kind uses whole (exec="file":
+    # a file's content); the block then has one command, with no shell (Command.shell None), which stands for what
+    # the kind does with the text (text_command), and Block.text is the text.
+    holds_commands: ClassVar[bool] = True
 
     def check_options(self, given: Mapping[str, str]) -> str | None:
         """What is wrong with a block's options (as written) for this kind; None: nothing. Each option's own
         value, and the options that only other kinds take, are checked before."""
         return None
+
+    def text_command(self, text: str, options: Mapping[str, object]) -> str:
+        """A kind that holds no commands: the one line that stands for the block (its command's `display`, named in
+        its recording and in reports), from its text and its checked options (BlockOptions' fields by name). Raise
+        ValueError saying what is wrong with the text."""
+        raise NotImplementedError(f'exec="{self.name}" holds no commands but says nothing of its text')
 
 
 K = TypeVar("K", bound=ExecKind)

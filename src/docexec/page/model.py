@@ -56,6 +56,7 @@ class Block(BlockOptions):
     line: int  # 1-based line of the opening fence
     end_line: int  # 1-based line of the closing fence
     commands: tuple[Command, ...]
+    text: str = ""  # a kind that holds no commands (page.kinds): the block's text, its fences' prefix removed
 
     @property
     def exec_kind(self) -> ExecKind:
@@ -71,6 +72,8 @@ class Block(BlockOptions):
         if self.exec_kind.typed_lines:
             key["typed"] = [[t.written for t in c.typed] for c in self.commands]
             key["prompt"] = self.prompt
+        if not self.exec_kind.holds_commands:
+            key["text"] = self.text
         return key
 
     def digest(self) -> str:
@@ -101,7 +104,10 @@ class Page:
 
     @functools.cached_property
     def _plain_words(self) -> tuple[str, ...]:  # asked for by every digest of the page
-        return tuple(w.plain for _, c in self.commands if c.shell for w in c.shell.words() if w.is_plain)
+        words = [w.plain for _, c in self.commands if c.shell for w in c.shell.words() if w.is_plain]
+        # A file's words too (exec="file"): the image a Dockerfile's FROM or a compose file's `image:` names.
+        words += [w.strip("\"'") for b in self.executed if not b.exec_kind.holds_commands for w in b.text.split()]
+        return tuple(words)
 
     def digest(self, extra: dict[str, str] | None = None) -> str:
         """A hash of everything that decides the page's outputs: its executed blocks, in order, and `extra`
@@ -198,9 +204,17 @@ def parse_file(path: Path, name: str, where: str = "") -> Page:
 
 def _block(page: str, fence: Fence) -> tuple[Block, list[PageError]]:
     options = read_options(page, fence.line, fence.info)
-    commands, problems = _commands(page, fence.line, fence.content, parse_shell=options.run,
-                                   typed_lines=kinds.get(options.kind).typed_lines)
+    kind = kinds.get(options.kind)
     fields = {f.name: getattr(options, f.name) for f in dataclasses.fields(BlockOptions)}
+    if not kind.holds_commands:  # its text is data (a file's content): one command stands for what is done with it
+        try:
+            display = kind.text_command(fence.content, fields)
+        except ValueError as exc:
+            raise PageError(page, fence.line, str(exc)) from None
+        return Block(page=page, line=fence.line, end_line=fence.end_line, text=fence.content,
+                     commands=(Command(fence.line, display, None),), **fields), []
+    commands, problems = _commands(page, fence.line, fence.content, parse_shell=options.run,
+                                   typed_lines=kind.typed_lines)
     return Block(page=page, line=fence.line, end_line=fence.end_line, commands=commands, **fields), problems
 
 

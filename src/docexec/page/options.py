@@ -26,8 +26,9 @@ SUPERFENCES_OPTION = re.compile(r"""(?P<key>[a-zA-Z][a-zA-Z0-9_]*)(?:=(?P<quot>"
 BLOCK_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")
 OPTIONS = {
     "exec": 'what runs the commands, one of the registered exec kinds (docexec.kinds): "docker" (the docker CLI), '
-            '"host" (read-only host tools, and docker), or "session" (docker commands in a terminal, with the lines '
-            'typed into them as `> ` lines)',
+            '"host" (read-only host tools, and docker), "session" (docker commands in a terminal, with the lines '
+            'typed into them as `> ` lines), or "file" (the block\'s text is a file, written before the next blocks '
+            'run)',
     "id": "a stable name, unique on the page: lowercase letters, digits and '-'",
     "returncode": "the exit code every command of the block must end with (default 0)",
     "timeout": "seconds each command may take before it is killed (default from pyproject.toml)",
@@ -41,6 +42,7 @@ OPTIONS = {
              "kernel or daemon finishes asynchronously); the last attempt is recorded",
     "prompt": 'exec="session" only: a regular expression for the program\'s prompt, left of the cursor, that a typed '
               "line waits for (default: a shell's, e.g. `/ # `)",
+    "path": 'exec="file" only: where the block\'s text is written, relative to the page\'s working folder ($PWD)',
 }
 
 
@@ -68,6 +70,7 @@ class BlockOptions:
     retry: float | None = None
     host: str | None = None
     prompt: str | None = None
+    path: str | None = None
 
 
 def read_options(page: str, line: int, info: str) -> BlockOptions:
@@ -110,7 +113,7 @@ def read_options(page: str, line: int, info: str) -> BlockOptions:
         raise PageError(page, line, problem)
     return BlockOptions(lang=lang, id=block_id, kind=kind, returncode=returncode,
                         timeout=timeout, show=show, run=run, reason=reason, volatile=volatile,
-                        title=options.get("title"), retry=retry, host=host, prompt=prompt)
+                        title=options.get("title"), retry=retry, host=host, prompt=prompt, path=options.get("path"))
 
 
 def _kind_problem(kind: ExecKind, given: Mapping[str, str]) -> str | None:

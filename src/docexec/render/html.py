@@ -9,7 +9,8 @@ blocks with `sudo ` in front of those that need root (sudo.py). A block that is 
 button (Material leaves out blocks inside `.no-copy`): it is there to be read, not pasted.
 What shows under each command, what is copied and how the note names the outputs is the block's exec kind's
 choice (render.kinds.Renders): a terminal session (exec="session") shows the screen its program left, the lines
-typed into it marked where they were typed (docexec.kinds.session). A kind that keeps a replay (page.kinds) gets a
+typed into it marked where they were typed (docexec.kinds.session); a file (exec="file") its text, highlighted as
+its language, and it copies the file (docexec.kinds.file). A kind that keeps a replay (page.kinds) gets a
 replay button, which assets/javascripts/docexec-replay.js wakes.
 """
 
@@ -165,22 +166,18 @@ def render_block(block: Block, records: list[CommandRecord] | None, stored: Page
     """`anchor`: the wrapper's id (default run-ID; each engine's tab but the first gets its own)."""
     anchor = anchor or f"run-{block.id}"
     renders = kinds.get(block.kind, Renders)
-    body: list[str] = []
-    for n, command in enumerate(block.commands):
-        body.append(f'<span class="gp">$ </span><span class="docexec-cmd">{escape(command.display)}</span>\n')
-        body.append(renders.output(command, records[n] if records and n < len(records) else None))
-    code = "".join(body).rstrip("\n")
+    code = renders.code(block, records, root_vars)
     session = f" {renders.html_class}" if renders.html_class else ""
     if block.run:
-        copied = "\n".join(renders.copy_line(c, root_vars) for c in block.commands)
         kind = "docexec docexec-stale" if stale else "docexec"
-        attrs = f'class="{kind}{session}" id="{anchor}" data-copy="{escape(copied)}"'
+        attrs = f'class="{kind}{session}" id="{anchor}" data-copy="{escape(code.copy)}"'
     else:
         attrs = f'class="docexec docexec-not-run no-copy{session}" id="{anchor}"'
     parts = [f"<div {attrs}>"]
-    if block.title:
-        parts.append(f'<p class="docexec-title">{html.escape(block.title)}</p>')
-    parts.append(f'<div class="language-console highlight"><pre><span></span><code>{code}</code></pre></div>')
+    if code.caption:
+        parts.append(f'<p class="docexec-title">{html.escape(code.caption)}</p>')
+    parts.append(f'<div class="language-{html.escape(code.language)} highlight"><pre><span></span>'
+                 f"<code>{code.html}</code></pre></div>")
     note = html.escape(_source_note(block, records, stored, stale, list(also), labels)
                        + (labels.sudo if block.run and renders.adds_sudo(block, root_vars) else ""))
     note = re.sub(r"\d{4}-\d{2}-\d{2}", r'<span class="docexec-date">\g<0></span>', note)
@@ -196,6 +193,9 @@ def _source_note(block: Block, records: list[CommandRecord] | None, stored: Page
                  stale: bool, also: list[PageRecording], labels: Labels) -> str:
     if not block.run:
         return labels.not_run.format(reason=block.reason)
+    own = kinds.get(block.kind, Renders).note(block, labels)
+    if own is not None:
+        return own + (labels.stale_block if stale else "")
     if records is None or stored is None:
         return labels.not_recorded
     if any(block.id in s.edited for s in [stored, *also]):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+from dataclasses import dataclass
 from typing import ClassVar
 
 from docexec.page.kinds import ExecKind
@@ -11,11 +12,35 @@ from docexec.render.wording import Labels
 from docexec.store.recording import CommandRecord
 
 
+@dataclass(frozen=True)
+class Code:
+    """What a block shows in its code box, and what its copy button copies."""
+
+    html: str  # inside <code>
+    copy: str
+    language: str = "console"  # the box's highlighting (its `language-X` class)
+    caption: str | None = None  # the title above it
+
+
 class Renders(ExecKind):
-    """How an exec kind's blocks show. The defaults: a command's recorded output under its `$ ` line, the commands
-    copied as written, and the note under the block calls them outputs."""
+    """How an exec kind's blocks show. The defaults: each command after a `$ ` prompt with its recorded output under
+    it, the commands copied as written, and the note under the block calls them outputs."""
 
     html_class: ClassVar[str] = ""  # a class the block's wrapper gets besides "docexec" ("docexec-session")
+
+    def code(self, block: Block, records: list[CommandRecord] | None, root_vars: frozenset[str]) -> Code:
+        """The block's code box (records: its commands' recordings; None: not recorded)."""
+        body: list[str] = []
+        for n, command in enumerate(block.commands):
+            body.append(f'<span class="gp">$ </span><span class="docexec-cmd">{escape(command.display)}</span>\n')
+            body.append(self.output(command, records[n] if records and n < len(records) else None))
+        return Code("".join(body).rstrip("\n"), "\n".join(self.copy_line(c, root_vars) for c in block.commands),
+                    caption=block.title)
+
+    def note(self, block: Block, labels: Labels) -> str | None:
+        """What the note under a block that runs says, if the kind says it itself (None: where its output was
+        recorded, and when)."""
+        return None
 
     def output(self, command: Command, record: CommandRecord | None) -> str:
         """The HTML under the command's `$ ` line (record: its recording; None: not recorded)."""

@@ -32,6 +32,7 @@ class Labels:
     not_recorded: str = "No recorded output yet: record this page (docexec record)"
     sudo: str = " · copied with sudo before the commands that need root"
     replay: str = "Replay"
+    file: str = "A file: save it as {path} in the folder you run the commands in"  # under an exec="file" block
 
 
 ENGLISH = Labels()  # frozen: the defaults
