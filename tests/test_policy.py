@@ -326,8 +326,9 @@ def test_typed_lines_name_no_outside_address(context: RunContext) -> None:
 
 
 def test_a_prune_is_narrowed_to_the_run_s_own_objects(config: Settings) -> None:
-    """Pruning with the page's label filter could still match the machine's objects that carry the same label;
-    the engine adds the run's own label filter (filters are ANDed), so only objects of this run can match."""
+    """On the shared daemon, pruning with the page's label filter could still match the machine's objects that
+    carry the same label: the engine adds the run's own label filter (filters are ANDed), so only objects of this
+    run can match."""
     from docexec.hosts.daemon import LABEL, Daemon
     from docexec.policy.check import parse_docker
     from docexec.run.tracking import Tracking
@@ -336,6 +337,8 @@ def test_a_prune_is_narrowed_to_the_run_s_own_objects(config: Settings) -> None:
     daemon: Daemon = None  # type: ignore[assignment]  # a prune asks the daemon nothing before it runs
     assert Tracking("run1", config).prepare(daemon, argv, parse_docker(argv)) == [
         "docker", "volume", "prune", "--filter", f"label={LABEL}=run1", "-f", "--filter", "label=lesson=prune"]
+    # In a lab everything is the page's, also the anonymous volumes Docker makes (which carry no run label).
+    assert Tracking("run1", config, isolated=True).prepare(daemon, argv, parse_docker(argv)) == argv
 
 
 def test_in_a_lab_every_object_is_the_page_s(config: Settings) -> None:

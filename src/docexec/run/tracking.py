@@ -4,7 +4,7 @@ Every container, network and volume a page creates carries a label with the run'
 from others' on a shared daemon, and found again after a crash), runs with memory and process limits, and never
 pulls; on a shared daemon a command that stops, removes or enters an object must name one the page created (in a
 lab every container, network and volume is the page's, among them the anonymous volumes Docker makes for its
-containers, which carry no label); a prune removes only objects with the run's label.
+containers, which carry no label); there a prune removes only objects with the run's label.
 """
 
 from __future__ import annotations
@@ -58,8 +58,8 @@ class Tracking:
                     daemon.create_volume(name, self.run_id)
         elif call.verb in ("network create", "volume create"):
             extra = ["--label", f"{LABEL}={self.run_id}"]
-        elif call.verb in PRUNE_VERBS:  # the page's label filter, ANDed with the run's: only the page's objects
-            extra = ["--filter", f"label={LABEL}={self.run_id}"]
+        elif call.verb in PRUNE_VERBS and not self.isolated:  # ANDed with the page's filter: only the run's
+            extra = ["--filter", f"label={LABEL}={self.run_id}"]  # (in a lab all is the page's, unlabelled too)
         if not extra:
             return argv
         at = call.verb_index + 1
