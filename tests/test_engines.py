@@ -230,6 +230,10 @@ def test_changing_one_engines_recording_fails_only_that_engines_check(pytester: 
     ("Error response from daemon: error while removing network: network shop id 0123 has active endpoints\n",
      "Error response from daemon: error while removing network: network shop id 0123 has active endpoints\n"
      "exit status 1\n"),
+    ("\nStep 1/4 : FROM busybox\n",
+     "DEPRECATED: The legacy builder is deprecated and will be removed in a future release.\n"
+     "            Install the buildx component to build images with BuildKit:\n"
+     "            https://docs.docker.com/go/buildx/\n\n\nStep 1/4 : FROM busybox\n"),
 ])
 def test_the_newer_clis_wording_is_read_as_the_older_ones(older: str, newer: str) -> None:
     from docexec.drift.clis import as_older_cli

@@ -43,6 +43,11 @@ def check(context: RunContext, *argv: str, kind: str = "host", page: str = "p.md
     "curl -s http://127.0.0.1:8080/",
     "mkdir -p site",
     "docker run -d -v /anon busybox",
+    "docker volume prune -f --filter label=lesson=prune",
+    "docker network prune --force --filter label=lesson --filter until=1h",
+    "docker container prune -f --filter=label=lesson=prune",
+    "docker build -t voldemo .",
+    "docker build -q --no-cache -t voldemo:1 -f img/Dockerfile img",
 ])
 def test_allowed(context: RunContext, argv: str) -> None:
     check(context, *argv.split())
@@ -58,9 +63,38 @@ def test_allowed(context: RunContext, argv: str) -> None:
     ("docker pull busybox", "needs a registry"),
     ("docker push busybox", "needs a registry"),
     ("docker login", "registry"),
-    ("docker build .", "built by the engine"),
+    ("docker build .", "exactly one -t NAME"),
     ("docker system prune -f", "did not create"),
-    ("docker container prune", "did not create"),
+    ("docker image prune -f", "did not create"),
+    ("docker container prune", "--filter label=lesson=NAME"),
+    ("docker volume prune -f", "removes every unused object of its kind"),
+    ("docker network prune -f --filter until=1h", "removes every unused object of its kind"),
+    ("docker volume prune -f --filter label!=keep", "removes every unused object of its kind"),
+    ("docker volume prune -f --filter label=com.docker.volume.anonymous", "removes every unused object"),
+    ("docker volume prune --filter label=lesson=x", "asks for confirmation"),
+    ("docker volume prune -a -f --filter label=lesson=x", "exists only in docker CLI 28"),
+    ("docker build -t voldemo --network host .", "a page builds with only"),
+    ("docker build -t voldemo --pull .", "contact a registry"),
+    ("docker build -t voldemo --platform linux/arm64 .", "only in docker CLI 28"),
+    ("docker build -t voldemo http://192.0.2.1/ctx.tar", "a folder of the page"),
+    ("docker build -t voldemo -", "a folder of the page"),
+    ("docker build -t voldemo ../elsewhere", "a folder of the page"),
+    ("docker build -t voldemo /etc", "a folder of the page"),
+    ("docker build -t voldemo -f /etc/Dockerfile .", "a file of the page"),
+    ("docker build -t busybox .", "not after a lesson image"),
+    ("docker build -t registry.example/voldemo .", "no registry"),
+    ("docker build -t a -t b .", "exactly one -t NAME"),
+    ("mount -t ext4 /dev/vda m", "only tmpfs"),
+    ("mount -t tmpfs tmpfs /etc", "below the page's working directory"),
+    ("mount -t tmpfs tmpfs ../m", "below the page's working directory"),
+    ("mount --bind / m", "onto itself only"),
+    ("mount --bind m m --make-shared", "allowed: mount --bind DIR DIR"),
+    ("mount -o remount,rw -t tmpfs tmpfs m", "size="),
+    ("mount --move m n", "not allowed"),
+    ("mount", "allowed: mount --bind DIR DIR"),
+    ("mount --make-shared /", "below the page's working directory"),
+    ("umount /proc", "below the page's working directory"),
+    ("umount .", "below the page's working directory"),
     ("docker run --privileged busybox", "whole host"),
     ("docker run --pid=host busybox", "pid namespace"),
     ("docker run --pid host busybox", "pid namespace"),
@@ -153,6 +187,11 @@ def test_refused(context: RunContext, argv: str, message: str) -> None:
     ("docker run --mount type=bind,source=/etc,target=/x busybox", "bind-mount"),
     ("docker run --env-file /etc/environment busybox", "working directory"),
     ("docker exec m ping -c 1 192.0.2.1", "192.0.2.1 is outside"),  # no lab LAN there: anybody's network
+    ("docker build -t voldemo img", "runs only in a lab"),  # RUN lines would run with the machine's network
+    ("mount --bind m m", "mounts of the host"),
+    ("mount --make-shared m", "mounts of the host"),
+    ("mount -t tmpfs -o size=1m tmpfs m/sub", "mounts of the host"),
+    ("umount m/sub", "mounts of the host"),
 ])
 def test_refused_only_on_the_shared_daemon(context: RunContext, argv: str, message: str) -> None:
     """A lab is thrown away and all of it is the page's; the machine behind a shared daemon is not."""
@@ -288,3 +327,37 @@ def test_typed_lines_name_no_outside_address(context: RunContext) -> None:
             check_typed(line, context)
     with pytest.raises(Refused, match="outside this machine"):
         check_typed("ping 192.0.2.1", dataclasses.replace(context, isolated=False))
+
+
+def test_a_prune_is_narrowed_to_the_run_s_own_objects(config: Settings) -> None:
+    """On the shared daemon, pruning with the page's label filter could still match the machine's objects that
+    carry the same label: the engine adds the run's own label filter (filters are ANDed), so only objects of this
+    run can match."""
+    from docexec.hosts.daemon import LABEL, Daemon
+    from docexec.policy.check import parse_docker
+    from docexec.run.tracking import Tracking
+
+    argv = ["docker", "volume", "prune", "-f", "--filter", "label=lesson=prune"]
+    daemon: Daemon = None  # type: ignore[assignment]  # a prune asks the daemon nothing before it runs
+    assert Tracking("run1", config).prepare(daemon, argv, parse_docker(argv)) == [
+        "docker", "volume", "prune", "--filter", f"label={LABEL}=run1", "-f", "--filter", "label=lesson=prune"]
+    # In a lab everything is the page's, also the anonymous volumes Docker makes (which carry no run label).
+    assert Tracking("run1", config, isolated=True).prepare(daemon, argv, parse_docker(argv)) == argv
+
+
+def test_in_a_lab_every_object_is_the_page_s(config: Settings) -> None:
+    """A lab's daemon is the page's own, so an anonymous volume (which carries no label: Docker makes it for a
+    container) may be removed by name there; on the shared daemon only what carries the run's label."""
+    from docexec.hosts.daemon import Daemon
+    from docexec.policy.check import parse_docker
+    from docexec.run.tracking import Tracking
+
+    class Foreign:
+        def owns(self, kind: str, name: str, run_id: str) -> bool:
+            return False
+
+    argv = ["docker", "volume", "rm", "0123abcd"]
+    daemon: Daemon = Foreign()  # type: ignore[assignment]
+    assert Tracking("run1", config, isolated=True).prepare(daemon, argv, parse_docker(argv)) == argv
+    with pytest.raises(Refused, match="was not created by this page"):
+        Tracking("run1", config).prepare(daemon, argv, parse_docker(argv))

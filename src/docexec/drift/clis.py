@@ -28,6 +28,9 @@ RULES: tuple[tuple[str, str, str], ...] = (
     (r'"Options": null', r'"Options": {}', "`docker volume inspect` of a volume without options"),
     (r"(?m)^(Error response from daemon: .*)\nexit status 1$", r"\1",
      "a failed `docker network rm`: CLI 28 adds a line with its own exit status after the daemon's error"),
+    (r"(?m)^DEPRECATED: The legacy builder is deprecated and will be removed in a future release\.\n(?: {12}.*\n)*\n",
+     "", "`docker build` without the buildx plugin: CLI 28 says first that the legacy builder is deprecated, then "
+     "builds with it, as CLI 20.10 does without a word"),
 )
 
 

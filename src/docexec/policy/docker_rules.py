@@ -19,6 +19,7 @@ from docexec.policy.docker_grammar import (
     walk,
 )
 from docexec.policy.mounts import parse_mount
+from docexec.policy.narrow_verbs import PRUNE_VERBS, check_build, check_prune
 from docexec.policy.refusal import UNKNOWN, Refused
 
 _TERMINAL = ("needs a terminal, which only a terminal session block has (exec=\"session\", with the lines typed "
@@ -53,7 +54,6 @@ REFUSED_VERBS = {
     "login": "it needs a registry, and lessons never contact the internet",
     "logout": "it needs a registry, and lessons never contact the internet",
     "search": "it needs a registry, and lessons never contact the internet",
-    "image build": "lesson images are built by the engine from images/ (add a folder there)",
     "container commit": "pages must not change the images that other pages share",
     "image tag": "pages must not change the images that other pages share",
     "image rm": "pages must not change the images that other pages share",
@@ -61,9 +61,6 @@ REFUSED_VERBS = {
     "image load": "pages must not change the images that other pages share",
     "image import": "pages must not change the images that other pages share",
     "container export": "it writes a tar archive of a container; use docker cp for single files",
-    "container prune": "it removes objects the page did not create",
-    "network prune": "it removes objects the page did not create",
-    "volume prune": "it removes objects the page did not create",
     "image prune": "it removes objects the page did not create",
     "system prune": "it removes objects the page did not create",
     "container update": "not needed by the lessons",
@@ -116,6 +113,11 @@ def check_docker(argv: Sequence[str], context: RunContext, *, terminal: bool = F
             raise Refused(danger, match=f"{flag} {value}" if value is not None else flag)
     if verb == "container cp":
         _check_cp(call.positionals, context)
+    plain = [(flag, value) for flag, value, _ in options]
+    if verb in PRUNE_VERBS:
+        check_prune(verb, plain)
+    if verb == "image build":
+        check_build(plain, call.positionals, context)
     return call
 
 

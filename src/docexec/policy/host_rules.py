@@ -133,3 +133,49 @@ def find(positionals: list[str], options: list[tuple[str, str | None]], context:
                 return problem
     return None
 
+
+
+_PROPAGATION = {"--make-shared", "--make-rshared", "--make-slave", "--make-rslave", "--make-private",
+                "--make-rprivate"}
+_MOUNT_ONLY_LAB = ("changes the mounts of the host; only a lab's, whose mount namespace is its own and goes with "
+                   "it, may be changed")
+
+
+def _below_workdir(path: str, context: RunContext) -> bool:
+    if path == UNKNOWN:
+        return True  # checked again with the real value
+    pure = PurePosixPath(path)
+    inside = not pure.is_absolute() or PurePosixPath(context.workdir) in pure.parents
+    return inside and ".." not in pure.parts and str(pure) != "."
+
+
+def mount(positionals: list[str], options: list[tuple[str, str | None]], context: RunContext) -> str | None:
+    """In a lab, and only on folders below the page's working folder: `mount --bind DIR DIR` (a folder made a
+    mount point of its own), `mount --make-shared DIR` (and the other propagation types), `mount -t tmpfs tmpfs
+    DIR`, nothing else."""
+    if not context.isolated:
+        return _MOUNT_ONLY_LAB
+    flags = {flag for flag, _ in options}
+    kinds = flags & (_PROPAGATION | {"--bind", "-t"})
+    expected = 2 if kinds & {"--bind", "-t"} else 1
+    folders = positionals[1:] if "-t" in flags else positionals
+    if len(kinds) != 1 or len(positionals) != expected:
+        return ("allowed: mount --bind DIR DIR, mount --make-shared DIR (or another --make-… type), mount -t tmpfs "
+                "tmpfs DIR")
+    if "-t" in flags and ([v for f, v in options if f == "-t"] != ["tmpfs"] or positionals[0] != "tmpfs"):
+        return "only tmpfs may be mounted (mount -t tmpfs tmpfs DIR)"
+    if "--bind" in flags and positionals[0] != positionals[1]:
+        return "mount --bind binds a folder onto itself only (mount --bind DIR DIR)"
+    if any(not re.fullmatch(r"(size|mode)=[0-9a-zA-Z]+", v or "") for f, v in options if f == "-o"):
+        return "mount -o takes only size=… or mode=…"
+    if not all(_below_workdir(p, context) for p in folders):
+        return "mount only folders below the page's working directory (use a relative path)"
+    return None
+
+
+def umount(positionals: list[str], options: list[tuple[str, str | None]], context: RunContext) -> str | None:
+    if not context.isolated:
+        return _MOUNT_ONLY_LAB
+    if len(positionals) != 1 or not _below_workdir(positionals[0], context):
+        return "umount one folder below the page's working directory (use a relative path)"
+    return None

@@ -3,7 +3,8 @@ into, each with the options it may use: fail closed, like the docker options. An
 not list is refused with the nearest one it does list.
 
 Where a page runs decides the rest. In a lab every path is the lab's own and every change dies with it, so a
-page may also change the lab's network (`ip route add`, `iptables -I DOCKER-USER`, `sysctl -w net.…`). On the
+page may also change the lab's network (`ip route add`, `iptables -I DOCKER-USER`, `sysctl -w net.…`) and, below
+its working folder, the lab's mounts (`mount --bind`, `mount --make-shared`, `mount -t tmpfs`, `umount`). On the
 shared daemon (the fallback) the host is the maintainer's machine: there a page may only read, and only files
 below its working folder, Docker's data, and the namespaces and network devices of /proc and /sys.
 """
@@ -99,6 +100,10 @@ HOST: dict[str, Program] = {
     "ss": Program(opts("-l -t -u -n -p -a -4 -6 -x -H -e -o -i -m")),
     "sysctl": Program(opts("-n -e -N -w -q"), check=rules.sysctl),
     "mkdir": Program(opts("-p -v"), check=rules.mkdir),
+    # A lab's own mounts, below the page's folder (bind propagation): never on the shared daemon.
+    "mount": Program(opts("-t= -o= --bind --make-shared --make-rshared --make-slave --make-rslave --make-private "
+                          "--make-rprivate"), check=rules.mount),
+    "umount": Program(check=rules.umount),
     # Debian's tcpdump, on a lab host's own interfaces; it never writes or reads capture files (-w, -r).
     "tcpdump": Program(opts("-i= -n -nn -c= -e -l -q -t -tt -v -vv -p -Q= --direction= -s= -A -X"),
                        check=rules.tcpdump),

@@ -6,8 +6,8 @@ runs them as an ordinary user: the copy button of an exec="host" block copies ea
 
 - `docker …` never: a reader who may use Docker at all does so without sudo (docker group, or root);
 - the network tools `ip`, `bridge`, `iptables`, `ip6tables`, `iptables-save`, `nsenter`, `tcpdump` and `sysctl`
-  always, also when they only read (a rule a reader can remember; sudo costs nothing there), and `ss` when it
-  names processes (`-p`: without root it shows only the reader's own);
+  always, also when they only read (a rule a reader can remember; sudo costs nothing there), `mount` and `umount`
+  always, and `ss` when it names processes (`-p`: without root it shows only the reader's own);
 - any other program when an argument is a path in /var/lib/docker or in /proc/PID/ of another process
   (/proc/self is the reader's own), written out (`/proc/$PID/ns`, `/proc/$(docker inspect …)/root`) or held by a
   variable set from a `docker inspect` of `.GraphDriver` or `.Mountpoint` (paths in /var/lib/docker).
@@ -26,6 +26,7 @@ from docexec.page.shellwords import Literal, ShellCommand, Subst, Var, Word, joi
 
 _SUBSTITUTED = "\0"  # stands for a $(…) in a word's shape
 NETWORK_TOOLS = frozenset({"ip", "bridge", "iptables", "ip6tables", "iptables-save", "nsenter", "tcpdump", "sysctl"})
+MOUNT_TOOLS = frozenset({"mount", "umount"})
 ROOT_PATH = re.compile(rf"(^|=)(/var/lib/docker(/|$)|/proc/(\d|\$|{_SUBSTITUTED}))")  # /proc/PID/, not /proc/self
 ROOT_PATH_SOURCES = re.compile(r"\.GraphDriver|\.Mountpoint|/var/lib/docker")
 
@@ -50,7 +51,7 @@ def needs_root(shell: ShellCommand, root_vars: frozenset[str] = frozenset()) -> 
     program = words[0].plain if words[0].is_plain else ""
     if program == "docker":
         return False
-    if program in NETWORK_TOOLS:
+    if program in NETWORK_TOOLS or program in MOUNT_TOOLS:
         return True
     if program == "ss" and any(_has_short_flag(w, "p") or (w.is_plain and w.plain == "--processes")
                                for w in words[1:]):

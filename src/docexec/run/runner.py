@@ -102,8 +102,9 @@ class Session:
             self.hosts = self.backend.__enter__()
             # The policy checks paths against the working folder the commands really get (/lab in a lab).
             checks = self.settings.run_context(Path(self.host().workdir), isolated=self.backend.mode == "lab")
-            self.commands = Commands(self.page, self.settings, checks, self.hosts,
-                                     Tracking(self.run_id, self.settings), self.guard, self.progress)
+            tracking = Tracking(self.run_id, self.settings, isolated=checks.isolated)
+            self.commands = Commands(self.page, self.settings, checks, self.hosts, tracking, self.guard,
+                                     self.progress)
         except BaseException as exc:
             PROCESSES.closed(self)
             self.guard.restore()

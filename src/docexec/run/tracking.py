@@ -2,7 +2,9 @@
 
 Every container, network and volume a page creates carries a label with the run's id (how its objects are told
 from others' on a shared daemon, and found again after a crash), runs with memory and process limits, and never
-pulls; a command that stops, removes or enters an object must name one the page created.
+pulls; on a shared daemon a command that stops, removes or enters an object must name one the page created (in a
+lab every container, network and volume is the page's, among them the anonymous volumes Docker makes for its
+containers, which carry no label); there a prune removes only objects with the run's label.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from docexec.core.config import Settings
 from docexec.hosts.daemon import LABEL, Daemon
 from docexec.policy.check import UNKNOWN, DockerCall, Refused, iter_options
 from docexec.policy.mounts import parse_mount
+from docexec.policy.narrow_verbs import PRUNE_VERBS
 
 OWNED_TARGETS = {  # verbs that change an object: the page must have created it
     "container stop": "container", "container kill": "container", "container rm": "container",
@@ -21,15 +24,15 @@ OWNED_TARGETS = {  # verbs that change an object: the page must have created it
 
 
 class Tracking:
-    """One run's labels and ownership checks (`run_id` names the run)."""
+    """One run's labels and ownership checks (`run_id` names the run; `isolated`: it runs in a lab of its own)."""
 
-    def __init__(self, run_id: str, settings: Settings) -> None:
-        self.run_id, self.settings = run_id, settings
+    def __init__(self, run_id: str, settings: Settings, *, isolated: bool = False) -> None:
+        self.run_id, self.settings, self.isolated = run_id, settings, isolated
 
     def prepare(self, daemon: Daemon, argv: list[str], call: DockerCall) -> list[str]:
         """Track what the command creates (a label the page does not show) and check what it changes."""
         kind = OWNED_TARGETS.get(call.verb)
-        if kind:
+        if kind and not self.isolated:
             targets = list(call.positionals[:1]) if call.verb in ("container exec", "container rename") else \
                 [p.split(":", 1)[0] for p in call.positionals if ":" in p] if call.verb == "container cp" else \
                 list(call.positionals)
@@ -37,7 +40,8 @@ class Tracking:
                 if not daemon.owns(kind, target, self.run_id):
                     raise Refused(f"{kind} '{target}' was not created by this page: pages only change what they "
                                   "create")
-        connects = call.verb in ("network connect", "network disconnect") and len(call.positionals) >= 2
+        connects = call.verb in ("network connect", "network disconnect") and len(call.positionals) >= 2 and \
+            not self.isolated
         if connects and not daemon.owns("container", call.positionals[1], self.run_id):
             raise Refused(f"container '{call.positionals[1]}' was not created by this page")
         extra: list[str] = []
@@ -54,6 +58,8 @@ class Tracking:
                     daemon.create_volume(name, self.run_id)
         elif call.verb in ("network create", "volume create"):
             extra = ["--label", f"{LABEL}={self.run_id}"]
+        elif call.verb in PRUNE_VERBS and not self.isolated:  # ANDed with the page's filter: only the run's
+            extra = ["--filter", f"label={LABEL}={self.run_id}"]  # (in a lab all is the page's, unlabelled too)
         if not extra:
             return argv
         at = call.verb_index + 1

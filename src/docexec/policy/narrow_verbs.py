@@ -1,0 +1,78 @@
+"""Verbs a page may use only in a narrow form, because their plain form reaches past the page's own objects.
+
+- `docker container|network|volume prune` removes every unused object of its kind on the daemon: on the shared
+  daemon the machine's, and in a reader's terminal the reader's own. A page may prune only with `-f` (there is
+  no one to answer the prompt) and `--filter label=KEY[=VALUE]`, a label the page gives its objects with
+  `--label`: pasted, the command then removes only objects that carry that label. Docker's own labels
+  (`com.docker.…`, e.g. the one Engine 23+ gives every anonymous volume) mark objects the page did not label,
+  so they do not count. Filters are ANDed, so more filters only narrow it; the engine adds one more, the run's
+  own label (run.tracking), so that even on the shared daemon nothing of the machine's can match.
+- `docker build` runs the Dockerfile's RUN lines, any program, with the daemon's network: only in a lab (its
+  own daemon, no uplink, thrown away), never on the shared daemon. The context is a folder of the page (`.` or a
+  relative path, no URL, no `-`), the image is named with one plain `-t NAME[:TAG]` (no registry, not a lesson
+  image's name), and only options that change nothing outside the build are taken.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from pathlib import PurePosixPath
+
+from docexec.core.config import RunContext
+from docexec.policy.refusal import UNKNOWN, Refused
+
+PRUNE_VERBS = ("container prune", "network prune", "volume prune")
+BUILD_OPTIONS = {"--tag", "--quiet", "--no-cache", "--file", "--label", "--rm", "--force-rm"}
+LESSON_IMAGES = {"busybox"}
+_TAG = re.compile(r"[a-z0-9][a-z0-9._-]*(:[A-Za-z0-9_][A-Za-z0-9._-]{0,127})?")
+_LABEL_FILTER = re.compile(r"label=(?P<key>[^=!]+)(=.*)?")
+
+
+def check_prune(verb: str, options: Sequence[tuple[str, str | None]]) -> None:
+    """Refused unless the prune is forced (-f) and narrowed to a label the page sets."""
+    example = f"docker {verb} -f --filter label=lesson=NAME"
+    how = (f"write it as `{example}`, with a label the page gives its own objects (--label lesson=NAME), so that "
+           "a pasted command removes only those")
+    labels = [value for flag, value in options if flag == "--filter" and value is not None]
+    if not any(value == UNKNOWN or _labelled(value) for value in labels):
+        raise Refused(f"'docker {verb}' removes every unused object of its kind, on a shared daemon the machine's "
+                      f"and in a reader's terminal the reader's: {how}")
+    if not any(flag == "--force" for flag, _ in options):
+        raise Refused(f"'docker {verb}' without -f asks for confirmation, and a page cannot answer: {how}")
+
+
+def _labelled(value: str) -> bool:
+    match = _LABEL_FILTER.fullmatch(value)
+    return match is not None and not match.group("key").startswith("com.docker.")
+
+
+def check_build(options: Sequence[tuple[str, str | None]], positionals: Sequence[str], context: RunContext) -> None:
+    """Refused unless it builds a folder of the page, in a lab, into one plainly named image."""
+    if not context.isolated:
+        raise Refused("'docker build' runs only in a lab: a Dockerfile's RUN lines run any program with the "
+                      "daemon's network, and on the shared daemon that is the machine's (preview the page where "
+                      "labs run)")
+    for flag, value in options:
+        if flag not in BUILD_OPTIONS:
+            raise Refused(f"'docker build {flag}' is refused: a page builds with only "
+                          f"{', '.join(sorted(BUILD_OPTIONS))}")
+        if flag == "--file" and value is not None and _outside(value):
+            raise Refused(f"docker build -f {value}: the Dockerfile must be a file of the page (a relative path)")
+    tags = [value for flag, value in options if flag == "--tag"]
+    if len(tags) != 1:
+        raise Refused("docker build needs exactly one -t NAME: the page runs the image by that name")
+    tag = tags[0]
+    if tag is not None and tag != UNKNOWN and (not _TAG.fullmatch(tag) or tag.partition(":")[0] in LESSON_IMAGES):
+        raise Refused(f"docker build -t {tag}: name the image with lowercase letters, digits, '.', '_' and '-' (no "
+                      f"registry, no '/'), and not after a lesson image ({', '.join(sorted(LESSON_IMAGES))})")
+    if len(positionals) != 1 or (positionals[0] != UNKNOWN and _outside(positionals[0])):
+        raise Refused("docker build takes one context, a folder of the page: `.` or a relative path (no URL, "
+                      "no '-', no '..')")
+
+
+def _outside(path: str) -> bool:
+    if path == "-" or "://" in path or path.startswith("git@"):
+        return True
+    pure = PurePosixPath(path)
+    return pure.is_absolute() or ".." in pure.parts
