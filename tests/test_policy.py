@@ -275,6 +275,16 @@ def test_an_allowance_names_page_and_use(context: RunContext) -> None:
         check(allowed, *["docker", "run", "--cap-add", "SYS_ADMIN", "busybox"], page="caps.md")
 
 
+def test_a_docker_command_an_allowance_lets_through_is_still_tracked(context: RunContext) -> None:
+    """The call goes to the tracking (run label, ownership), or what the command creates would not be the page's:
+    a later `docker network rm` of it would be refused, and a shared daemon would keep it after the run."""
+    allowed = dataclasses.replace(context, allow=(Allowance(page="caps.md", match="--cap-add NET_ADMIN",
+                                                            reason="lesson"),))
+    argv = ["docker", "run", "-d", "--name", "caps", "--cap-add", "NET_ADMIN", "busybox", "sleep", "1d"]
+    call = check_argv(argv, kind="docker", page="caps.md", context=allowed, line=" ".join(argv))
+    assert call is not None and call.verb == "container run" and call.positionals == ("busybox", "sleep", "1d")
+
+
 def test_static_checks_keep_the_text_around_expansions(context: RunContext) -> None:
     from docexec.page.shellwords import parse
     from docexec.policy.check import check_static

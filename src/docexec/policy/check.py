@@ -21,7 +21,7 @@ from docexec.page.kinds import ExecKind
 from docexec.page.shellwords import Literal, ShellCommand, Word
 from docexec.policy.addresses import check_addresses
 from docexec.policy.allowances import Allowances
-from docexec.policy.docker_grammar import STOP_AT_FIRST_POSITIONAL, DockerCall, iter_options
+from docexec.policy.docker_grammar import STOP_AT_FIRST_POSITIONAL, DockerCall, iter_options, resolve_verb, split_call
 from docexec.policy.docker_rules import REFUSED_OPTIONS, REFUSED_VERBS, check_docker, parse_docker
 from docexec.policy.hostcmds import check_filter, check_host
 from docexec.policy.refusal import UNKNOWN, Refused
@@ -41,8 +41,16 @@ class Rules:
 
     def docker(self, *, terminal: bool = False) -> DockerCall | None:
         """The docker CLI's rules; `terminal`: the command runs in a terminal, where -i, -t and `docker attach`
-        have one. Returns the call (None: allowed by an allowance), for the tracking."""
-        return self.allowances.check(self.line, lambda: check_docker(self.argv, self.context, terminal=terminal))
+        have one. Returns the call, for the tracking: a command an allowance lets through is tracked like any
+        other (what it creates carries the run's label and is the page's to remove), as far as the grammar reads
+        it (None: it cannot)."""
+        call = self.allowances.check(self.line, lambda: check_docker(self.argv, self.context, terminal=terminal))
+        if call is not None:
+            return call
+        try:
+            return split_call(self.argv, *resolve_verb(self.argv))
+        except Refused:
+            return None
 
     def host(self) -> None:
         """The rules of the read-only host programs (hostcmds)."""
