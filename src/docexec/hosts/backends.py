@@ -49,7 +49,7 @@ class Host:
 
 def lab_settings(engine: EngineSettings) -> LabSettings:
     """How labs are made for this engine and CLI."""
-    return LabSettings(engine_path=engine.path, cli=engine.cli)
+    return LabSettings(engine_path=engine.path, cli=engine.cli, cli_plugins=engine.spec.cli_plugins)
 
 
 def choose_mode(notify: Callable[[str], None] | None = None, settings: LabSettings | None = None) -> HostsMode:
