@@ -170,3 +170,17 @@ def test_on_the_shared_daemon_compose_is_refused_with_the_page_and_line(daemon, 
         project.record(project.load_page("p.md"))
     assert "docs/p.md:14: 'docker compose' runs only in a lab" in str(caught.value)
     assert daemon.client.containers.list(all=True, filters={"label": "com.docker.compose.project=t"}) == []
+
+
+def test_a_page_with_compose_and_no_plugin_says_how_to_fetch_it(tmp_path: Path) -> None:
+    """Rather than a drift of "'compose' is not a docker command" on every compose command, the page stops before
+    its lab is made, like a lab that cannot start (a build keeps the recordings, CI fails)."""
+    from docexec import parse_page
+    from docexec.core.config import EngineSettings, EngineSpec
+    from docexec.hosts.backends import LabBackend
+    from docexec.lab import LabError
+
+    spec = EngineSpec("20.10", cli_plugins=tmp_path / "missing")
+    backend = LabBackend(parse_page("p.md", PAGE), EngineSettings.of(spec), [], tmp_path, notify=lambda m: None)
+    with pytest.raises(LabError, match=r"p.md runs docker compose, but the Compose plugin is missing: .* engines\)"):
+        backend.__enter__()

@@ -23,7 +23,7 @@ from docexec.core.signals import PROCESSES
 from docexec.hosts.daemon import Daemon
 from docexec.hosts.images import ImageSpec
 from docexec.hosts.lock import DaemonLock
-from docexec.lab import WORKDIR, Lab, LabSettings, LabStartFailed, unsupported_reason
+from docexec.lab import WORKDIR, Lab, LabError, LabSettings, LabStartFailed, unsupported_reason
 from docexec.page.model import Page
 from docexec.userland import tree as userland
 
@@ -45,6 +45,11 @@ class Host:
     # follow them (exec="file" follows none).
     folder: Path
     wrap: Callable[[Sequence[str]], list[str]] = list  # how to start argv so that it runs on this host
+
+
+def _runs_compose(page: Page) -> bool:
+    return any([w.plain for w in stage[:2]] == ["docker", "compose"]
+               for _, command in page.commands if command.shell for stage in command.shell.stages)
 
 
 def lab_settings(engine: EngineSettings) -> LabSettings:
@@ -112,6 +117,10 @@ class LabBackend(Backend):
         self.lab = Lab.for_hosts(self.page.hosts, self.settings, label=self.page.name)
 
     def __enter__(self) -> dict[str, Host]:
+        plugins = self.engine.spec.cli_plugins
+        if plugins is not None and not plugins.is_dir() and _runs_compose(self.page):
+            raise LabError(f"{self.page.name} runs docker compose, but the Compose plugin is missing: {plugins} "
+                           "(fetch it: ./nox -s engines)")
         try:
             self._start()
             words = self.page.plain_words()
