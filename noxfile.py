@@ -65,8 +65,9 @@ def serve(session: nox.Session) -> None:
 
 @nox.session
 def engines(session: nox.Session) -> None:
-    """Fetch the second engine pyproject.toml pins (Debian's docker.io, containerd, docker-cli: sha256-checked,
-    unpacked under .cache/engines, nothing installed); a no-op when it is already there."""
+    """Fetch the second engine pyproject.toml pins (Debian's docker.io, containerd, docker-cli) and the Compose
+    plugin of both engines' labs (Debian's docker-compose): sha256-checked, unpacked under .cache/engines, nothing
+    installed; a no-op when they are already there."""
     _install(session, DOCS)
     _fetch_engines(session)
 

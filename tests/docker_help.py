@@ -3,7 +3,10 @@ table src/docexec/policy/docker_flags.py loads) from two CLIs (the oldest the bo
 current one):
 
     python tests/docker_help.py ~/.cache/docexec/userland/*/usr/bin/docker .cache/engines/28.5/usr/bin/docker \
-        > src/docexec/policy/docker_flags.json
+        .cache/engines/cli-plugins/usr/libexec/docker/cli-plugins/docker-compose > src/docexec/policy/docker_flags.json
+
+The `docker compose` verbs come from the Compose plugin (the third argument) alone: both CLIs run the same plugin
+binary, so each of its options is one both have ("20.10").
 """
 
 from __future__ import annotations
@@ -17,15 +20,27 @@ import sys
 OPTION_LINE = re.compile(r"^\s+(?:(-[A-Za-z0-9]), )?(--[A-Za-z0-9-]+)(?: ([A-Za-z0-9-]+))?(?:\s{2,}|$)")
 
 
+# The docker compose verbs the lint knows ("compose": its options before the subcommand, such as -f and -p).
+COMPOSE_VERBS = ["compose", "compose config", "compose create", "compose down", "compose exec", "compose logs",
+                 "compose ls", "compose port", "compose ps", "compose restart", "compose rm", "compose run",
+                 "compose start", "compose stop", "compose up", "compose version", "compose volumes"]
+
+
 def verbs() -> list[str]:
     from docexec.policy.docker_flags import OPTIONS
 
     return list(OPTIONS)
 
 
+def is_compose(verb: str) -> bool:
+    return verb.split()[0] == "compose"
+
+
 def options_of(cli: str, verb: str) -> dict[str, tuple[str, bool]]:
-    """{long name: (short name or "", takes a value)} as `CLI VERB --help` lists them."""
-    done = subprocess.run([cli, *verb.split(), "--help"], capture_output=True, text=True, timeout=30, check=False,
+    """{long name: (short name or "", takes a value)} as `CLI VERB --help` lists them (`cli` may be the Compose
+    plugin itself, run on its own: then `verb` is a compose verb, and the plugin is asked without its `compose`)."""
+    words = verb.split()[1:] if cli.endswith("docker-compose") else verb.split()
+    done = subprocess.run([cli, *words, "--help"], capture_output=True, text=True, timeout=30, check=False,
                           env={"PATH": "/usr/bin:/bin", "DOCKER_HOST": "unix:///nonexistent", "HOME": "/nonexistent"})
     found: dict[str, tuple[str, bool]] = {}
     in_options = False
@@ -42,11 +57,15 @@ def options_of(cli: str, verb: str) -> dict[str, tuple[str, bool]]:
     return found
 
 
-def generate(old_cli: str, new_cli: str, names: list[str]) -> str:
-    """The option table of the verbs `names`, from an old and a new CLI, as docker_flags.json."""
+def generate(old_cli: str, new_cli: str, names: list[str], compose: str = "") -> str:
+    """The option table of the verbs `names`, from an old and a new CLI (and the Compose plugin), as
+    docker_flags.json."""
     table: dict[str, dict[str, tuple[str, bool, str]]] = {}
     for verb in names:
-        old, new = options_of(old_cli, verb), options_of(new_cli, verb)
+        if is_compose(verb):
+            old = new = options_of(compose, verb)
+        else:
+            old, new = options_of(old_cli, verb), options_of(new_cli, verb)
         table[verb] = {}
         for name in sorted(set(old) | set(new)):
             short, value = new.get(name) or old[name]
@@ -69,4 +88,5 @@ def render(table: dict[str, dict[str, tuple[str, bool, str]]]) -> str:
 
 
 if __name__ == "__main__":
-    sys.stdout.write(generate(sys.argv[1], sys.argv[2], verbs()))
+    sys.stdout.write(generate(sys.argv[1], sys.argv[2], verbs() + [v for v in COMPOSE_VERBS if v not in verbs()],
+                              sys.argv[3]))

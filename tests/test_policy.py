@@ -125,7 +125,7 @@ def test_allowed(context: RunContext, argv: str) -> None:
     ("docker run --net host busybox", "--network"),
     ("docker run --pull always busybox", "registry"),
     ("docker -H unix:///other.sock ps", "global docker option"),
-    ("docker compose up", "not supported"),
+    ("docker compose events", "not supported"),
     ("docker exec m ping -c 1 8.8.8.8", "outside this machine"),
     ("docker exec m wget -qO- http://example.com/", "outside this machine"),
     ("docker exec m nslookup 1.1.1.1", "outside this machine"),

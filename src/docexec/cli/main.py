@@ -143,6 +143,9 @@ def engines(settings: Settings, args: argparse.Namespace) -> int:
         else:
             console.print(f"engine {spec.name or 'default'}: the lab userland's own"
                           + (f" ({spec.missing()})" if spec.missing() else ""))
+    plugins = settings.cli_plugins
+    if plugins is not None and plugins.packages and not fetch(plugins, settings.root / ".cache" / "engines", say):
+        console.print(f"CLI plugins: in place ({plugins.into})")
     return 0
 
 

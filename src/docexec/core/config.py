@@ -45,10 +45,15 @@ class EngineSpec:
     debian_suite: str = ""
     packages: tuple[DebianPackage, ...] = ()
     into: Path | None = None
+    cli_plugins: Path | None = None  # the project's CliPlugins.path, which every engine's labs get
 
     @property
     def label(self) -> str:
         return f"Engine {self.name}" if self.name else "Engine"
+
+    @property
+    def what(self) -> str:
+        return f"engine {self.name or 'default'}"
 
     def missing(self) -> str:
         """Why this engine cannot run here ('' when its binaries are in place)."""
@@ -56,6 +61,23 @@ class EngineSpec:
             if not path.exists():
                 how = " (fetch it: ./nox -s engines)" if self.packages else ""
                 return f"engine {self.name or 'default'}: {path} is missing{how}"
+        return ""
+
+
+@dataclass(frozen=True)
+class CliPlugins:
+    """Docker CLI plugins (`docker compose`) that the labs of every engine get: `path` is a folder of docker-<name>
+    programs, bound read-only where every docker CLI looks for plugins; fetched like an engine's binaries."""
+
+    path: Path
+    debian_suite: str = ""
+    packages: tuple[DebianPackage, ...] = ()
+    into: Path | None = None
+    what: str = "CLI plugins"
+
+    def missing(self) -> str:
+        if not self.path.is_dir():
+            return f"CLI plugins: {self.path} is missing" + (" (fetch them: ./nox -s engines)" if self.packages else "")
         return ""
 
 
@@ -76,6 +98,7 @@ class Settings:
     allow: tuple[Allowance, ...] = field(default_factory=tuple)
     # load_config gives at least one: a book that lists no engines has one named '' (with engine_path)
     engines: tuple[EngineSpec, ...] = ()
+    cli_plugins: CliPlugins | None = None
 
     def engine_spec(self, name: str) -> EngineSpec:
         for spec in self.engines:
@@ -148,7 +171,7 @@ def find_root(start: Path | None = None) -> Path:
 
 
 _KNOWN = ("docs_dir", "snippets_dir", "images_dir", "workdir", "default_timeout", "max_output_bytes",
-          "memory_limit", "pids_limit", "allow", "engine_path", "engines")
+          "memory_limit", "pids_limit", "allow", "engine_path", "engines", "cli_plugins")
 
 
 def load_config(root: Path | None = None) -> Settings:
@@ -168,6 +191,9 @@ def load_config(root: Path | None = None) -> Settings:
         allow.append(Allowance(page=entry.text("page"), match=entry.text("match"), reason=entry.text("reason")))
     snippets_dir = root / table.text("snippets_dir", "snippets")
     engines = _engines(root, table.tables("engines"), snippets_dir)
+    plugins = _cli_plugins(root, table)
+    if plugins is not None:
+        engines = tuple(replace(spec, cli_plugins=plugins.path) for spec in engines)
     settings = Settings(
         root=root,
         docs_dir=root / table.text("docs_dir", "docs"),
@@ -181,12 +207,14 @@ def load_config(root: Path | None = None) -> Settings:
         pids_limit=table.count("pids_limit", 256),
         allow=tuple(allow),
         engines=engines,
+        cli_plugins=plugins,
     )
     # DOCEXEC_ENGINE_PATH (folders separated by ':') overrides engine_path: the folders whose dockerd, containerd,
     # runc and docker a lab uses before the machine's, for a book that lists no engines.
     engine_path = _engine_path(root, table.texts("engine_path"))
     if not engines:
-        return replace(settings, engines=(EngineSpec("", engine_path, None, (), snippets_dir),))
+        return replace(settings, engines=(EngineSpec("", engine_path, None, (), snippets_dir,
+                                                     cli_plugins=plugins.path if plugins else None),))
     if "engine_path" in table.data:
         raise DocexecError("pyproject.toml: with [[tool.docexec.engines]], give each engine its path there "
                            "instead of [tool.docexec] engine_path")
@@ -215,24 +243,39 @@ def _engines(root: Path, entries: list[Table], snippets_dir: Path) -> tuple[Engi
                 "the first engine records into snippets_dir" if n == 0 else "needs snippets_dir (its own recordings)"))
         folder = entry.text("snippets_dir", "")
         cli = entry.text("cli", "", expected="the path of a docker CLI")
-        debian = Table(entry.data.get("debian", {}), f"{entry.where} debian")
-        debian.only(("suite", "into", "packages"))
-        packages = []
-        for pkg in debian.tables("packages"):
-            pkg.only(("name", "version", "sha256"))
-            if {"name", "version", "sha256"} - set(pkg.data):
-                raise DocexecError(f"pyproject.toml: {debian.where}: each package needs name, version and sha256")
-            packages.append(DebianPackage(pkg.text("name"), pkg.text("version"),
-                                          pkg.text("sha256", pattern="[0-9a-f]{64}", expected="a sha256 in hex")))
-        into = debian.text("into", "")
+        suite, packages, into = _debian(root, Table(entry.data.get("debian", {}), f"{entry.where} debian"))
         specs.append(EngineSpec(
             name=name, path=tuple(root / p for p in entry.texts("path", "a list of folders")),
             cli=root / cli if cli else None,
             check_clis=tuple(root / c for c in entry.texts("check_clis", "a list of paths of docker CLIs")),
             snippets_dir=root / folder if folder else snippets_dir,
-            debian_suite=debian.text("suite", ""), packages=tuple(packages),
-            into=root / into if into else None))
+            debian_suite=suite, packages=packages, into=into))
     return tuple(specs)
+
+
+def _debian(root: Path, debian: Table) -> tuple[str, tuple[DebianPackage, ...], Path | None]:
+    """A `debian` table: the suite, the pinned packages and the folder they are unpacked into."""
+    debian.only(("suite", "into", "packages"))
+    packages = []
+    for pkg in debian.tables("packages"):
+        pkg.only(("name", "version", "sha256"))
+        if {"name", "version", "sha256"} - set(pkg.data):
+            raise DocexecError(f"pyproject.toml: {debian.where}: each package needs name, version and sha256")
+        packages.append(DebianPackage(pkg.text("name"), pkg.text("version"),
+                                      pkg.text("sha256", pattern="[0-9a-f]{64}", expected="a sha256 in hex")))
+    into = debian.text("into", "")
+    return debian.text("suite", ""), tuple(packages), root / into if into else None
+
+
+def _cli_plugins(root: Path, tool: Table) -> CliPlugins | None:
+    """[tool.docexec.cli_plugins]: a folder of docker CLI plugins and, in its `debian` table, how to fetch it."""
+    if "cli_plugins" not in tool.data:
+        return None
+    table = Table(tool.data["cli_plugins"], "[tool.docexec.cli_plugins]")
+    table.only(("path", "debian"))
+    suite, packages, into = _debian(root, Table(table.data.get("debian", {}), "[tool.docexec.cli_plugins.debian]"))
+    path = table.text("path", expected="the folder of the plugins (docker-compose), relative to pyproject.toml")
+    return CliPlugins(root / path, suite, packages, into)
 
 
 def _engine_path(root: Path, configured: list[str]) -> tuple[Path, ...]:

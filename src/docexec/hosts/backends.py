@@ -24,7 +24,7 @@ from docexec.core.signals import PROCESSES
 from docexec.hosts.daemon import Daemon
 from docexec.hosts.images import ImageSpec
 from docexec.hosts.lock import DaemonLock
-from docexec.lab import WORKDIR, Lab, LabSettings, LabStartFailed, unsupported_reason
+from docexec.lab import WORKDIR, Lab, LabError, LabSettings, LabStartFailed, unsupported_reason
 from docexec.page.model import Page
 from docexec.userland import tree as userland
 
@@ -50,7 +50,7 @@ class Host:
 
 def lab_settings(engine: EngineSettings) -> LabSettings:
     """How labs are made for this engine and CLI."""
-    return LabSettings(engine_path=engine.path, cli=engine.cli)
+    return LabSettings(engine_path=engine.path, cli=engine.cli, cli_plugins=engine.spec.cli_plugins)
 
 
 def choose_mode(notify: Callable[[str], None] | None = None, settings: LabSettings | None = None) -> HostsMode:
@@ -113,6 +113,10 @@ class LabBackend(Backend):
         self.lab = Lab.for_hosts(self.page.hosts, self.settings, label=self.page.name)
 
     def __enter__(self) -> dict[str, Host]:
+        plugins = self.engine.spec.cli_plugins
+        if plugins is not None and not plugins.is_dir() and self.page.runs("docker", "compose"):
+            raise LabError(f"{self.page.name} runs docker compose, but the Compose plugin is missing: {plugins} "
+                           "(fetch it: ./nox -s engines)")
         try:
             self._start()
             words = self.page.plain_words()

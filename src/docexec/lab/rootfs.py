@@ -13,7 +13,7 @@ from pathlib import Path
 from docexec.lab import cgroups
 from docexec.lab.host import LabHost
 from docexec.lab.lan import LAN, SWITCH_ADDRESS
-from docexec.lab.settings import CLI_DIR, ENGINE_DIR, INIT, WORKDIR, LabSettings
+from docexec.lab.settings import CLI_DIR, CLI_PLUGINS_DIR, ENGINE_DIR, INIT, WORKDIR, LabSettings
 
 PROC_READ_ONLY = ("/proc/sysrq-trigger", "/proc/irq", "/proc/bus", "/proc/fs", "/proc/asound")
 PROC_MASKED = ("/proc/kcore", "/proc/keys", "/proc/timer_list", "/proc/sched_debug", "/proc/kallsyms")
@@ -65,6 +65,10 @@ class RootFs:
             args += ["--ro-bind", str(self.settings.cli), f"{CLI_DIR}/docker"]
         args += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/run", "--symlink", "../run", "/var/run",
                  "--tmpfs", "/tmp", "--dir", "/root"]
+        if self.settings.cli_plugins is not None and self.settings.cli_plugins.is_dir():
+            # root's own plugin folder ($HOME/.docker/cli-plugins), which the 20.10 CLI and the newer ones search
+            # before the system's; the userland's /usr has no plugins (and, read-only, no room for a mount point)
+            args += ["--ro-bind", str(self.settings.cli_plugins), CLI_PLUGINS_DIR]
         if not net_only:
             args += ["--dir", "/sys", "--tmpfs", "/var/lib/docker", "--dir", WORKDIR,
                      "--ro-bind", str(etc / "init.sh"), INIT]

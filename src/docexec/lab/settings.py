@@ -11,6 +11,7 @@ RUNTIME_DIR = Path("/run/docexec/labs")
 LAB_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 CLI_DIR = "/opt/docexec/cli"  # the chosen docker CLI, bound in as CLI_DIR/docker
 ENGINE_DIR = "/opt/docexec/engine"  # engine folder n is bound in as ENGINE_DIR/n
+CLI_PLUGINS_DIR = "/root/.docker/cli-plugins"  # the project's docker CLI plugins: where every docker CLI looks first
 WORKDIR = "/lab"  # the page's working folder inside each host ($PWD)
 SOCKET = "/run/docker.sock"  # the lab's dockerd listens here (/var/run links to /run)
 MAX_HOSTS = 8  # hosts on one lab's LAN; a page's front matter may name this many
@@ -34,6 +35,7 @@ class LabSettings:
     root: Path | None = None
     engine_path: tuple[Path, ...] = ()
     cli: Path | None = None  # the docker CLI the lab's commands get (bound into it, first on its PATH)
+    cli_plugins: Path | None = None  # a folder of docker CLI plugins (docker-compose) bound in as CLI_PLUGINS_DIR
     path: str = LAB_PATH
     start_timeout: float = 30.0
     runtime_dir: Path = RUNTIME_DIR

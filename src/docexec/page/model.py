@@ -100,6 +100,11 @@ class Page:
     def commands(self) -> list[tuple[Block, Command]]:
         return [(b, c) for b in self.executed for c in b.commands]
 
+    def runs(self, *words: str) -> bool:
+        """Whether a command of the page, in any stage of a pipeline, starts with `words` (docker compose)."""
+        return any([w.plain for w in stage[:len(words)]] == list(words)
+                   for _, command in self.commands if command.shell for stage in command.shell.stages)
+
     def plain_words(self) -> list[str]:
         """Every word of the executed commands that has no expansion (image names are found among them)."""
         return list(self._plain_words)

@@ -39,7 +39,9 @@ SHORTHANDS = {
     "rmi": "image rm", "save": "image save", "load": "image load", "import": "image import",
     "export": "container export", "history": "image history", "update": "container update",
 }
-STOP_AT_FIRST_POSITIONAL = {"container run", "container create", "container exec"}
+# After the first positional come another command's words (docker run IMAGE CMD), or the subcommand of `compose`.
+STOP_AT_FIRST_POSITIONAL = {"container run", "container create", "container exec", "compose", "compose exec",
+                            "compose run"}
 SHORTS_OF_OLD = {verb: {s for s, _, since in table.values() if s and since != "28"} for verb, table in OPTIONS.items()}
 SHORTS_OF_NEW = {verb: {s for s, _, since in table.values() if s and since != "20.10-only"}
                  for verb, table in OPTIONS.items()}
@@ -57,12 +59,23 @@ def resolve_verb(argv: Sequence[str]) -> tuple[str, int]:
     if i >= len(argv):
         raise Refused("'docker' alone prints help: give it a command")
     word = argv[i]
+    if word == "compose":
+        return _compose_verb(argv, i)
     if word in GROUPS:
         if i + 1 >= len(argv) or argv[i + 1].startswith("-"):
             raise Refused(f"'docker {word}' needs a subcommand")
         sub = ALIASES.get(argv[i + 1], argv[i + 1])
         return f"{word} {sub}", i + 1
     return SHORTHANDS.get(word, word), i
+
+
+def _compose_verb(argv: Sequence[str], i: int) -> tuple[str, int]:
+    """`docker compose [options of compose itself: -f, -p, ...] SUBCOMMAND ...`: "compose SUBCOMMAND" and the
+    index of the subcommand (no aliases: `compose ps` lists containers, `compose ls` projects)."""
+    _, positionals, end = walk(argv, "compose", i + 1)
+    if not positionals:
+        raise Refused("'docker compose' needs a subcommand")
+    return f"compose {argv[end]}", end
 
 
 def split_call(argv: Sequence[str], verb: str, i: int) -> DockerCall:

@@ -65,7 +65,31 @@ REFUSED_VERBS = {
     "system prune": "it removes objects the page did not create",
     "container update": "not needed by the lessons",
     "container stats": "its output changes every second",
+    "compose build": "lesson images are built by the engine from images/ (add a folder there)",
+    "compose pull": "it needs a registry, and lessons never contact the internet",
+    "compose push": "it needs a registry, and lessons never contact the internet",
+    "compose publish": "it needs a registry, and lessons never contact the internet",
+    "compose watch": "it never ends, and a page's command must",
+    "compose attach": "it needs a terminal: use docker compose exec SERVICE COMMAND",
 }
+_REGISTRY = "it needs a registry, and lessons never contact the internet"
+# Options of docker compose refused whatever their value (docker compose's own options are checked like the
+# subcommand's; --privileged, --cap-add, --pull and the others above hold for compose too).
+COMPOSE_REFUSED_OPTIONS = {
+    "--build": "lesson images are built by the engine from images/ (add a folder there)",
+    "--quiet-build": "lesson images are built by the engine from images/ (add a folder there)",
+    "--rmi": "pages must not change the images that other pages share",
+    "--resolve-image-digests": _REGISTRY, "--lock-image-digests": _REGISTRY,
+    "--watch": "it never ends, and a page's command must",
+    "--menu": "it needs a terminal",
+    "--output": "it writes a file: show the output instead",
+}
+# A compose file says what its containers get: --privileged, host bind mounts, network_mode: host, devices, the
+# Docker socket. None of that goes through the options checked here, so on a daemon that is not the page's own
+# (the shared daemon, which is the machine's) docker compose does not run at all.
+COMPOSE_SHARED = ("'docker compose' runs only in a lab: a compose file can ask for privileged containers, bind "
+                  "mounts of any host folder, host networking and devices, which no option check sees, and the "
+                  "shared daemon is this machine's own; preview and record this page where labs run")
 
 
 def parse_docker(argv: Sequence[str]) -> DockerCall:
@@ -84,13 +108,16 @@ def check_docker(argv: Sequence[str], context: RunContext, *, terminal: bool = F
     verb = call.verb
     if verb == "container attach" and not terminal:
         raise Refused(f"'docker attach' {_TERMINAL}")
-    options, _, _ = walk(argv, verb, call.verb_index + 1)
-    for flag, value, spelled in options:
-        short, _, since = OPTIONS[verb][flag]
-        if spelled == short and short in SHORTS_OF_OLD.get(verb, ()) and short in SHORTS_OF_NEW.get(verb, ()):
+    options = [(verb, option) for option in walk(argv, verb, call.verb_index + 1)[0]]
+    if verb.startswith("compose "):
+        options = [("compose", option) for option in walk(argv, "compose", 2)[0]] + options
+        _check_compose(call, [option for _, option in options], context)
+    for table, (flag, value, spelled) in options:
+        short, _, since = OPTIONS[table][flag]
+        if spelled == short and short in SHORTS_OF_OLD.get(table, ()) and short in SHORTS_OF_NEW.get(table, ()):
             since = "20.10"  # a short option both CLIs have (-t of docker stop: --time there, --timeout here)
         if since == "28":
-            hint = f": write {short}, which both have" if short and short in SHORTS_OF_OLD.get(verb, ()) else ""
+            hint = f": write {short}, which both have" if short and short in SHORTS_OF_OLD.get(table, ()) else ""
             raise Refused(f"'{flag}' exists only in docker CLI 28 and later; Debian's docker.io (CLI 20.10) stops "
                           f"with 'unknown flag'{hint}")
         if since == "20.10-only":
@@ -113,12 +140,24 @@ def check_docker(argv: Sequence[str], context: RunContext, *, terminal: bool = F
             raise Refused(danger, match=f"{flag} {value}" if value is not None else flag)
     if verb == "container cp":
         _check_cp(call.positionals, context)
-    plain = [(flag, value) for flag, value, _ in options]
+    plain = [(flag, value) for _, (flag, value, _) in options]
     if verb in PRUNE_VERBS:
         check_prune(verb, plain)
     if verb == "image build":
         check_build(plain, call.positionals, context)
     return call
+
+
+def _check_compose(call: DockerCall, options: Sequence[tuple[str, str | None, str]], context: RunContext) -> None:
+    """docker compose: only in a lab; its own refused options; `up` detached, since attached it never ends."""
+    if not context.isolated:
+        raise Refused(COMPOSE_SHARED)
+    for flag, _, _ in options:
+        if flag in COMPOSE_REFUSED_OPTIONS:
+            raise Refused(f"'{flag}' of 'docker {call.verb}' is refused: {COMPOSE_REFUSED_OPTIONS[flag]}")
+    if call.verb == "compose up" and not {"--detach", "--wait"} & {flag for flag, _, _ in options}:
+        raise Refused("'docker compose up' without -d stays attached to the containers' output and never ends: "
+                      "write docker compose up -d")
 
 
 def _dangerous(flag: str, value: str | None, context: RunContext) -> str | None:
