@@ -35,7 +35,10 @@ class DebianPackage:
 class EngineSpec:
     """A Docker version every page is recorded on: its binaries (folders put first on a lab's PATH), the CLI
     that records, other CLIs the drift check also runs the pages with, and where its recordings live.
-    `debian_suite`/`packages`/`into`: how `docexec engines fetch` gets the binaries (empty: the machine's own)."""
+    `debian_suite`/`packages`/`into`: how `docexec engines fetch` gets the binaries (empty: the machine's own).
+    `cli_version`: the version of the CLI that records on it ("20.10", "28.5"), as pyproject.toml says (checked
+    against the pinned packages by tests/test_config.py): the lint lets a block limited to this engine use what that
+    CLI has (policy.docker_rules); '' (not said): only what every CLI has."""
 
     name: str
     path: tuple[Path, ...] = ()
@@ -45,6 +48,7 @@ class EngineSpec:
     debian_suite: str = ""
     packages: tuple[DebianPackage, ...] = ()
     into: Path | None = None
+    cli_version: str = ""
 
     @property
     def label(self) -> str:
@@ -82,6 +86,15 @@ class Settings:
             if spec.name == name:
                 return spec
         raise DocexecError(f"unknown engine '{name}': pyproject.toml lists {', '.join(e.name for e in self.engines)}")
+
+    def block_context(self, context: RunContext, engines: tuple[str, ...] | None, returncode: int) -> RunContext:
+        """What the policy checks of a block's commands see: `context`, and of a block limited to some engines
+        (`engines`) the versions of the CLIs that record on them ('' for one that does not say) and the exit code
+        the block expects (policy.docker_rules lets through what those CLIs have, or stop on on purpose)."""
+        if engines is None:
+            return context
+        return replace(context, clis=tuple(spec.cli_version for spec in self.engines if spec.name in engines),
+                       returncode=returncode)
 
     def page_name(self, path: Path) -> str:
         """A page's stable name: its path below docs_dir, with forward slashes."""
@@ -130,6 +143,11 @@ class RunContext:
     workdir: Path
     isolated: bool = True
     allow: tuple[Allowance, ...] = ()
+    # Of a block limited to some engines (engines="..."): the versions of the CLIs that record on them
+    # (EngineSpec.cli_version; empty: any CLI a reader may have, the rule for every other block), and the exit code
+    # the block expects: the lint then lets through what those CLIs have, or stop on with that exit code.
+    clis: tuple[str, ...] = ()
+    returncode: int = 0
 
 
 class NoProject(DocexecError):
@@ -195,7 +213,7 @@ def load_config(root: Path | None = None) -> Settings:
     return settings
 
 
-_ENGINE_KEYS = ("name", "path", "cli", "check_clis", "snippets_dir", "debian")
+_ENGINE_KEYS = ("name", "path", "cli", "cli_version", "check_clis", "snippets_dir", "debian")
 _NAME = re.compile(r"[0-9A-Za-z][0-9A-Za-z._-]{0,30}")
 
 
@@ -228,6 +246,7 @@ def _engines(root: Path, entries: list[Table], snippets_dir: Path) -> tuple[Engi
         specs.append(EngineSpec(
             name=name, path=tuple(root / p for p in entry.texts("path", "a list of folders")),
             cli=root / cli if cli else None,
+            cli_version=entry.text("cli_version", "", pattern=r"(\d+\.\d+)?", expected='a version such as "28.5"'),
             check_clis=tuple(root / c for c in entry.texts("check_clis", "a list of paths of docker CLIs")),
             snippets_dir=root / folder if folder else snippets_dir,
             debian_suite=debian.text("suite", ""), packages=tuple(packages),
