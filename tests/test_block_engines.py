@@ -85,6 +85,7 @@ def test_the_option_names_engines_separated_by_spaces_or_commas(written: str, en
     ('engines="28.5/x"', r'p.md:1: engines="28.5/x" must name engines'),
     ('engines="28.5 28.5"', r'p.md:1: engines="28.5 28.5" names an engine twice'),
     ('engine="28.5"', r"unknown block option 'engine' \(did you mean 'engines'\?\)"),
+    ('engines="28.5" run="no" reason="x"', r'p.md:1: engines="..." says where a block runs: a block with run="no"'),
 ])
 def test_a_bad_engines_option_names_the_line(written: str, message: str) -> None:
     with pytest.raises(PageError, match=message):

@@ -117,6 +117,8 @@ def read_options(page: str, line: int, info: str) -> BlockOptions:
         raise PageError(page, line, f"host=\"{host}\" is not a valid host name")
     prompt = checked.pattern("prompt") if "prompt" in options else None
     engines = checked.engines() if "engines" in options else None
+    if engines is not None and not run:
+        raise PageError(page, line, 'engines="..." says where a block runs: a block with run="no" never does')
     problem = _kind_problem(kinds.get(kind), options)
     if problem:
         raise PageError(page, line, problem)
