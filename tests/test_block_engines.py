@@ -109,6 +109,15 @@ def test_an_engine_the_book_does_not_have_is_refused_where_its_engines_are_known
         project.load_page("old.md")
 
 
+
+def test_a_page_whose_every_block_is_for_one_engine_says_so_in_its_front_matter(tmp_path: Path) -> None:
+    project = Project(book(tmp_path, {"p.md": "# t\n\n" + block('engines="28.5"'),
+                                      "ok.md": '---\nengines: ["28.5"]\n---\n\n# t\n\n' + block('engines="28.5"')}))
+    with pytest.raises(PageError, match=r"docs/p.md:3: no block of this page runs on engine 20.10: limit the page"):
+        project.load_page("p.md")
+    project.load_page("ok.md")
+
+
 # ----------------------------------------------------------------------------------------------------------------
 # the lint: what a block limited to engines may use of their CLIs
 
@@ -157,9 +166,10 @@ def test_the_other_rules_still_hold_in_a_limited_block() -> None:
 
 
 def test_the_lint_knows_each_blocks_clis_from_the_books_engines(tmp_path: Path) -> None:
-    pages = {"new.md": "# t\n\n" + block('engines="28.5"', IPV4),
-             "old.md": "# t\n\n" + block('engines="20.10" returncode="125"', IPV4),
-             "old-ok.md": "# t\n\n" + block('engines="20.10"', IPV4),
+    common = "\n" + block("", "docker ps -q").replace('id="b"', 'id="a"')  # each engine runs a block of the page
+    pages = {"new.md": "# t\n\n" + block('engines="28.5"', IPV4) + common,
+             "old.md": "# t\n\n" + block('engines="20.10" returncode="125"', IPV4) + common,
+             "old-ok.md": "# t\n\n" + block('engines="20.10"', IPV4) + common,
              "both.md": "# t\n\n" + block("", IPV4)}
     project = Project(book(tmp_path, pages))
     project.load_page("new.md")

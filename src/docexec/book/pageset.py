@@ -128,7 +128,8 @@ class PageSet:
 
 
 def _block_engines(page: Page, known: list[str]) -> list[PageError]:
-    """A block's engines="..." names engines of the book, and of the page's own (front matter `engines:`)."""
+    """A block's engines="..." names engines of the book, and of the page's own (front matter `engines:`); each of
+    those engines runs some block of the page."""
     errors = []
     for block in page.blocks:
         for engine in block.engines or ():
@@ -140,4 +141,9 @@ def _block_engines(page: Page, known: list[str]) -> list[PageError]:
                 errors.append(PageError(page.where, block.line, f"engines=\"{' '.join(block.engines or ())}\": "
                                         f"the page runs only on {', '.join(page.engines)} (front matter "
                                         "`engines:`)"))
+    if not errors and page.executed:
+        for engine in page.engines or known:
+            if not page.on_engine(engine).executed:  # its recording there would be empty: leave the engine out
+                errors.append(PageError(page.where, page.executed[0].line, f"no block of this page runs on engine "
+                                        f"{engine}: limit the page instead (front matter `engines: [...]`)"))
     return errors
