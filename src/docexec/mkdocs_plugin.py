@@ -82,10 +82,11 @@ class Engines:
         # the one whose transcripts the page shows, the others' are compared with them.
         (first, outcome), *others = [(p, o) for p, o in outcomes if p.runs_here(parsed)] or outcomes[:1]
         tabs = [EngineRecording(_label(other), o.stored, o.status == "stale", self._cast_href(other, parsed, url),
-                                o.stale_blocks) for other, o in others]
+                                o.stale_blocks, other.engine.name) for other, o in others]
         return parsed, render_page(parsed, outcome.stored, stale=outcome.status == "stale", others=tabs,
                                    cast_href=self._cast_href(first, parsed, url),
-                                   stale_blocks=outcome.stale_blocks, label=_label(first), labels=labels)
+                                   stale_blocks=outcome.stale_blocks, label=_label(first), engine=first.engine.name,
+                                   labels=labels)
 
     def _report(self, page: Page, outcomes: list[tuple[Project, Outcome]]) -> None:
         publishing = self.first.mode == "publish"

@@ -11,7 +11,7 @@ from docexec.core.errors import PageError, raise_all
 from docexec.hosts.images import ImageSpec, load_images
 from docexec.page import kinds as registry
 from docexec.page.model import Page, parse_file, parse_page_collecting
-from docexec.policy.check import Refused, check_static, check_typed
+from docexec.policy.check import Refused, block_context, check_static, check_typed
 from docexec.policy.docker_flags import OPTIONS
 from docexec.store.pagecache import PageCache
 from docexec.store.recording import Status
@@ -62,20 +62,27 @@ class PageSet:
         errors += [PageError(page.where, page.engines_line, f"engines: '{engine}' is not an engine of this book "
                                                             f"({', '.join(known)}; see pyproject.toml)")
                    for engine in page.engines or () if engine not in known]
+        errors += _block_engines(page, known)
         for block, command in page.commands:
             if command.shell is None:  # a block that holds no commands (exec="file"): nothing of it runs a program
                 assert not block.exec_kind.holds_commands
                 continue
+            context = block_context(self.settings, self._lint, block.engines, block.returncode)
             try:
-                check_static(command.shell, kind=block.kind, page=page.name, context=self._lint, line=command.text)
+                check_static(command.shell, kind=block.kind, page=page.name, context=context, line=command.text)
             except Refused as exc:
                 errors.append(PageError(page.where, command.line, f"{exc.message} (in «{command.text[:80]}»)"))
             for typed in command.typed:
                 try:
-                    check_typed(typed.text, self._lint)
+                    check_typed(typed.text, context)
                 except Refused as exc:
                     errors.append(PageError(page.where, typed.line, f"{exc.message} (in «{typed.written[:80]}»)"))
         return errors
+
+    def here(self, page: Page) -> Page:
+        """The page as it is recorded on this project's engine: its blocks limited to other engines left out
+        (Page.on_engine). Its recording is the engine's own CLI's, whichever CLI the project runs commands with."""
+        return page.on_engine(self.engine.name)
 
     def pages(self) -> list[Page]:
         """Every page under docs/ that has executable blocks."""
@@ -91,9 +98,11 @@ class PageSet:
         return page.engines is None or self.engine.name in page.engines
 
     def digest(self, page: Page) -> str:
+        page = self.here(page)
         return page.digest(self._images_of(page))
 
     def context_digest(self, page: Page) -> str:
+        page = self.here(page)
         return page.context_digest(self._images_of(page))
 
     def _images_of(self, page: Page) -> dict[str, str]:
@@ -108,11 +117,33 @@ class PageSet:
         return self._image_digests[spec.tag]
 
     def status(self, page: Page) -> Status:
-        return self.store.status(page, self.digest(page))
+        return self.store.status(self.here(page), self.digest(page))
 
     def changed_blocks(self, page: Page) -> frozenset[str] | None:
         """Of a stale page: the blocks that changed since it was recorded (None: the whole page)."""
-        return self.store.changed_blocks(page, self.context_digest(page))
+        return self.store.changed_blocks(self.here(page), self.context_digest(page))
 
     def close(self) -> None:
         self._page_cache.save()
+
+
+def _block_engines(page: Page, known: list[str]) -> list[PageError]:
+    """A block's engines="..." names engines of the book, and of the page's own (front matter `engines:`); each of
+    those engines runs some block of the page."""
+    errors = []
+    for block in page.blocks:
+        for engine in block.engines or ():
+            if engine not in known:
+                errors.append(PageError(page.where, block.line, f"engines=\"{' '.join(block.engines or ())}\": "
+                                        f"'{engine}' is not an engine of this book ({', '.join(known)}; see "
+                                        "pyproject.toml)"))
+            elif page.engines is not None and engine not in page.engines:
+                errors.append(PageError(page.where, block.line, f"engines=\"{' '.join(block.engines or ())}\": "
+                                        f"the page runs only on {', '.join(page.engines)} (front matter "
+                                        "`engines:`)"))
+    if not errors and page.executed:
+        for engine in page.engines or known:
+            if not page.on_engine(engine).executed:  # its recording there would be empty: leave the engine out
+                errors.append(PageError(page.where, page.executed[0].line, f"no block of this page runs on engine "
+                                        f"{engine}: limit the page instead (front matter `engines: [...]`)"))
+    return errors

@@ -87,10 +87,11 @@ class Project(PageSet, Hosting):
     def record(self, page: Page, progress: Callable[[str], None] | None = None) -> Outcome:
         """Run every block of the page now and save the recording (only when the whole page succeeded): the store
         keeps the stored files as they are when only volatile fields moved."""
+        page = self.here(page)  # its blocks limited to other engines are not run, nor recorded
         digest = self.digest(page)
         results: dict[str, list[CommandRecord]] = {}
         with self.session(page, progress) as session:
-            for block in page.executed:
+            for block in session.page.executed:
                 outputs = []
                 for command in block.commands:
                     result = session.run(block, command)
@@ -105,6 +106,7 @@ class Project(PageSet, Hosting):
     def ensure(self, page: Page) -> Outcome:
         """What a build does with a page: use a current recording, or run the page when the mode and the daemon
         allow it; a page that cannot be run keeps its (stale) recording."""
+        page = self.here(page)
         if not page.executed or not self.runs_here(page):
             return Outcome(page, None, "current")
         status = self.status(page)

@@ -94,7 +94,7 @@ def status(settings: Settings, args: argparse.Namespace) -> int:
     for spec in settings.engines:
         # leaving the project writes the page cache
         with Project(settings, EngineSettings.of(spec), mode="offline") as project:
-            for page in filter(project.runs_here, project.pages()):
+            for page in map(project.here, filter(project.runs_here, project.pages())):
                 state = project.status(page)
                 meta = project.store.meta(page.name) or {}
                 edited = project.store.edited_files(page)

@@ -35,7 +35,10 @@ class DebianPackage:
 class EngineSpec:
     """A Docker version every page is recorded on: its binaries (folders put first on a lab's PATH), the CLI
     that records, other CLIs the drift check also runs the pages with, and where its recordings live.
-    `debian_suite`/`packages`/`into`: how `docexec engines fetch` gets the binaries (empty: the machine's own)."""
+    `debian_suite`/`packages`/`into`: how `docexec engines fetch` gets the binaries (empty: the machine's own).
+    `cli_version`: the version of the CLI that records on it ("20.10", "28.5"), as pyproject.toml says (checked
+    against the pinned packages by tests/test_config.py): the lint lets a block limited to this engine use what that
+    CLI has (policy.docker_rules); '' (not said): only what every CLI has."""
 
     name: str
     path: tuple[Path, ...] = ()
@@ -46,6 +49,7 @@ class EngineSpec:
     packages: tuple[DebianPackage, ...] = ()
     into: Path | None = None
     cli_plugins: Path | None = None  # the project's CliPlugins.path, which every engine's labs get
+    cli_version: str = ""
 
     @property
     def label(self) -> str:
@@ -153,6 +157,11 @@ class RunContext:
     workdir: Path
     isolated: bool = True
     allow: tuple[Allowance, ...] = ()
+    # Of a block limited to some engines (engines="..."): the versions of the CLIs that record on them
+    # (EngineSpec.cli_version; empty: any CLI a reader may have, the rule for every other block), and the exit code
+    # the block expects: the lint then lets through what those CLIs have, or stop on with that exit code.
+    clis: tuple[str, ...] = ()
+    returncode: int = 0
 
 
 class NoProject(DocexecError):
@@ -223,7 +232,7 @@ def load_config(root: Path | None = None) -> Settings:
     return settings
 
 
-_ENGINE_KEYS = ("name", "path", "cli", "check_clis", "snippets_dir", "debian")
+_ENGINE_KEYS = ("name", "path", "cli", "cli_version", "check_clis", "snippets_dir", "debian")
 _NAME = re.compile(r"[0-9A-Za-z][0-9A-Za-z._-]{0,30}")
 
 
@@ -247,6 +256,7 @@ def _engines(root: Path, entries: list[Table], snippets_dir: Path) -> tuple[Engi
         specs.append(EngineSpec(
             name=name, path=tuple(root / p for p in entry.texts("path", "a list of folders")),
             cli=root / cli if cli else None,
+            cli_version=entry.text("cli_version", "", pattern=r"(\d+\.\d+)?", expected='a version such as "28.5"'),
             check_clis=tuple(root / c for c in entry.texts("check_clis", "a list of paths of docker CLIs")),
             snippets_dir=root / folder if folder else snippets_dir,
             debian_suite=suite, packages=packages, into=into))

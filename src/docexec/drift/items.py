@@ -11,7 +11,7 @@ import pytest
 
 from docexec.core.errors import DocexecError, RecordingError
 from docexec.drift.command import CommandItem
-from docexec.drift.pagerun import PageRun
+from docexec.drift.pagerun import PageRun, seen_by
 from docexec.drift.variants import KEY, Variant
 from docexec.page.model import Page
 
@@ -38,7 +38,7 @@ class PageFile(_Reported, pytest.File):
         if not self.page.executed:
             return
         variants = [v for v in state.variants if v.project.runs_here(self.page)
-                    and (not state.wanted or v.name in state.wanted)]
+                    and (not state.wanted or v.name in state.wanted) and seen_by(v, self.page).executed]
         if not variants:
             return
         if len(state.variants) == 1:
@@ -110,7 +110,7 @@ class UnusedRecordings(_Reported, pytest.Item):
 
     def runtest(self) -> None:
         project = self.variant.project
-        pages = [p for p in project.pages() if project.runs_here(p)]
+        pages = [project.here(p) for p in project.pages() if project.runs_here(p)]
         left = project.store.unused(pages)
         if left:
             raise RecordingError("recordings that no page uses (delete them, or restore their page or block): "

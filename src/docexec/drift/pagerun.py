@@ -21,12 +21,19 @@ class SessionNotOpened(DocexecError):
         super().__init__(f"not run: this page's session failed to open for {at} (not tried again): {first_line}")
 
 
+def seen_by(variant: Variant, page: Page) -> Page:
+    """The page as `variant` checks it: on its engine, with the engine's own CLI or another (Page.on_engine)."""
+    return page.on_engine(variant.project.engine.name, own_cli=variant.records)
+
+
 class PageRun:
     """A page checked with one variant: its items share one session, opened by the first command that runs. If
     it fails to open, the page's later items fail at once with that first failure."""
 
     def __init__(self, variant: Variant, page: Page) -> None:
-        self.variant, self.page = variant, page
+        # Seen on the variant's engine, with its CLI: blocks limited to other engines are not checked there, nor
+        # are blocks limited to some engines when another CLI runs the page (Page.on_engine).
+        self.variant, self.page = variant, seen_by(variant, page)
         self.stored: PageRecording | None = None
         self.done: dict[tuple[str, int], str | None] = {}  # (block, line) -> why it failed (None: it passed)
         self.obtained: dict[str, dict[int, str]] = {}  # block -> command index -> the output this run obtained

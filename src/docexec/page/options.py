@@ -43,7 +43,10 @@ OPTIONS = {
     "prompt": 'exec="session" only: a regular expression for the program\'s prompt, left of the cursor, that a typed '
               "line waits for (default: a shell's, e.g. `/ # `)",
     "path": 'exec="file" only: where the block\'s text is written, relative to the page\'s working folder ($PWD)',
+    "engines": "the only engines of the book (pyproject.toml [[tool.docexec.engines]]) the block runs, is recorded "
+               'and is drift-checked on, e.g. engines="28.5" (several: separated by spaces or commas)',
 }
+ENGINE_NAME = re.compile(r"[0-9A-Za-z][0-9A-Za-z._-]{0,30}")  # as pyproject.toml names an engine
 
 
 def is_exec(info: str) -> bool:
@@ -71,6 +74,11 @@ class BlockOptions:
     host: str | None = None
     prompt: str | None = None
     path: str | None = None
+    engines: tuple[str, ...] | None = None  # engines="...": the only engines it runs on (None: every one)
+
+    def runs_on(self, engine: str) -> bool:
+        """Whether the block runs on the book's engine named `engine`."""
+        return self.engines is None or engine in self.engines
 
 
 def read_options(page: str, line: int, info: str) -> BlockOptions:
@@ -108,12 +116,16 @@ def read_options(page: str, line: int, info: str) -> BlockOptions:
     if host is not None and not HOST_NAME.fullmatch(host):
         raise PageError(page, line, f"host=\"{host}\" is not a valid host name")
     prompt = checked.pattern("prompt") if "prompt" in options else None
+    engines = checked.engines() if "engines" in options else None
+    if engines is not None and not run:
+        raise PageError(page, line, 'engines="..." says where a block runs: a block with run="no" never does')
     problem = _kind_problem(kinds.get(kind), options)
     if problem:
         raise PageError(page, line, problem)
     return BlockOptions(lang=lang, id=block_id, kind=kind, returncode=returncode,
                         timeout=timeout, show=show, run=run, reason=reason, volatile=volatile,
-                        title=options.get("title"), retry=retry, host=host, prompt=prompt, path=options.get("path"))
+                        title=options.get("title"), retry=retry, host=host, prompt=prompt, path=options.get("path"),
+                        engines=engines)
 
 
 def _kind_problem(kind: ExecKind, given: Mapping[str, str]) -> str | None:
@@ -175,6 +187,19 @@ class _Checker:
             raise PageError(self.page, self.line, f"{key}=\"{self.options[key]}\" must be a number of seconds "
                                                   f"above 0 and at most {maximum:g}") from None
         return value
+
+    def engines(self) -> tuple[str, ...]:
+        """engines="28.5" or "20.10, 28.5": engine names (whether the book has them is checked where its engines
+        are known, book.pageset)."""
+        value = self.options["engines"]
+        names = tuple(n for n in re.split(r"[\s,]+", value) if n)
+        bad = [n for n in names if not ENGINE_NAME.fullmatch(n)]
+        if not names or bad:
+            raise PageError(self.page, self.line, f"engines=\"{value}\" must name engines of the book, separated by "
+                                                  'spaces or commas, e.g. engines="28.5"')
+        if len(set(names)) != len(names):
+            raise PageError(self.page, self.line, f"engines=\"{value}\" names an engine twice")
+        return names
 
     def pattern(self, key: str) -> str:
         value = self.options[key]

@@ -13,9 +13,10 @@ choice (`Checks`, what the policy asks of a kind: page.kinds), from the `Rules` 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import ClassVar
 
-from docexec.core.config import RunContext
+from docexec.core.config import RunContext, Settings
 from docexec.page import kinds
 from docexec.page.kinds import ExecKind
 from docexec.page.shellwords import Literal, ShellCommand, Word
@@ -27,8 +28,8 @@ from docexec.policy.hostcmds import check_filter, check_host
 from docexec.policy.refusal import UNKNOWN, Refused
 
 __all__ = ["REFUSED_OPTIONS", "REFUSED_VERBS", "STOP_AT_FIRST_POSITIONAL", "UNKNOWN", "Checks", "DockerCall",
-           "Refused", "Rules", "check_argv", "check_docker", "check_static", "check_typed", "iter_options",
-           "parse_docker"]
+           "Refused", "Rules", "block_context", "check_argv", "check_docker", "check_static", "check_typed",
+           "iter_options", "parse_docker"]
 
 
 class Rules:
@@ -114,3 +115,14 @@ def check_static(command: ShellCommand, *, kind: str, page: str, context: RunCon
 
 def _check_host(argv: Sequence[str], context: RunContext) -> None:
     check_host(argv, context)
+
+
+def block_context(settings: Settings, context: RunContext, engines: tuple[str, ...] | None,
+                  returncode: int) -> RunContext:
+    """What the checks of a block's commands see: `context`, and of a block limited to some engines (`engines`)
+    the versions of the CLIs that record on them ('' for one that does not say) and the exit code the block
+    expects (docker_rules lets through what those CLIs have, or stop on on purpose)."""
+    if engines is None:
+        return context
+    return replace(context, clis=tuple(spec.cli_version for spec in settings.engines if spec.name in engines),
+                   returncode=returncode)

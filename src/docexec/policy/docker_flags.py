@@ -25,10 +25,14 @@ class Flag(NamedTuple):
 Table = dict[str, dict[str, Flag]]  # verb -> long name -> Flag
 
 
+def _json() -> str:
+    return resources.files(__package__ or "docexec").joinpath("docker_flags.json").read_text(encoding="utf-8")
+
+
 def load_options(text: str | None = None) -> Table:
     """The table from docker_flags.json (or from `text`, in that format), checked as it is read."""
     if text is None:
-        text = resources.files(__package__ or "docexec").joinpath("docker_flags.json").read_text(encoding="utf-8")
+        text = _json()
     table: Table = {}
     for verb, options in json.loads(text)["options"].items():
         table[verb] = {}
@@ -42,3 +46,5 @@ def load_options(text: str | None = None) -> Table:
 
 # verb -> option -> (short name or "", takes a value, oldest CLI with it: "20.10", "28" or "20.10-only")
 OPTIONS: Table = load_options()
+# The two CLIs the table was generated from: an option "since 28" is one the second has and the first has not.
+OLD_CLI, NEW_CLI = (str(v) for v in json.loads(_json())["generated_from"])

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from pathlib import PurePosixPath
 
 from docexec.core.config import RunContext
-from docexec.policy.docker_flags import OPTIONS
+from docexec.policy.docker_flags import NEW_CLI, OLD_CLI, OPTIONS
 from docexec.policy.docker_grammar import (
     HELP_REFUSED,
     SHORTS_OF_NEW,
@@ -116,8 +116,9 @@ def check_docker(argv: Sequence[str], context: RunContext, *, terminal: bool = F
         short, _, since = OPTIONS[table][flag]
         if spelled == short and short in SHORTS_OF_OLD.get(table, ()) and short in SHORTS_OF_NEW.get(table, ()):
             since = "20.10"  # a short option both CLIs have (-t of docker stop: --time there, --timeout here)
-        if since == "28":
-            hint = f": write {short}, which both have" if short and short in SHORTS_OF_OLD.get(table, ()) else ""
+        if since == "28" and not _new_flag_shown(context):
+            hint = f": write {short}, which both have" if short and short in SHORTS_OF_OLD.get(table, ()) else \
+                ", or limit the block to engines whose CLI has it (engines=\"...\")"
             raise Refused(f"'{flag}' exists only in docker CLI 28 and later; Debian's docker.io (CLI 20.10) stops "
                           f"with 'unknown flag'{hint}")
         if since == "20.10-only":
@@ -158,6 +159,22 @@ def _check_compose(call: DockerCall, options: Sequence[tuple[str, str | None, st
     if call.verb == "compose up" and not {"--detach", "--wait"} & {flag for flag, _, _ in options}:
         raise Refused("'docker compose up' without -d stays attached to the containers' output and never ends: "
                       "write docker compose up -d")
+
+
+def _version(text: str) -> tuple[int, ...]:
+    return tuple(int(n) for n in text.split(".")) if text else ()
+
+
+def _new_flag_shown(context: RunContext) -> bool:
+    """Whether a block may use an option only CLI 28 has (docker_flags: CLI NEW_CLI has it, OLD_CLI has not):
+    only a block limited to engines (context.clis) whose every CLI has it, or whose every CLI is that older one
+    and stops with 'unknown flag' on purpose (exit code 125, the CLI's for a bad command line). Fail closed: an
+    engine whose CLI version is not said (''), or any other version, has it refused."""
+    if not context.clis or "" in context.clis:
+        return False
+    if all(_version(v) >= _version(NEW_CLI) for v in context.clis):
+        return True
+    return context.returncode == 125 and all(_version(v)[:2] == _version(OLD_CLI)[:2] for v in context.clis)
 
 
 def _dangerous(flag: str, value: str | None, context: RunContext) -> str | None:

@@ -39,6 +39,11 @@ class EngineRecording:
     stale: bool = False
     cast_href: Callable[[Block], str | None] | None = None  # where a session block's replay is, from the page
     stale_blocks: frozenset[str] | None = None  # of a stale recording, the blocks that changed (None: all)
+    engine: str = ""  # its name in pyproject.toml ("28.5"): a block limited to others (engines="...") is not in it
+
+    def runs(self, block: Block) -> bool:
+        """Whether the block runs on this engine (a book whose only engine has no name: every block does)."""
+        return not self.engine or block.runs_on(self.engine)
 
     def marks(self, block: Block) -> bool:
         """Whether the block's transcript is marked as waiting to be recorded again."""
@@ -68,15 +73,15 @@ class Rendered:
 def render_page(page: Page, stored: PageRecording | None, *, stale: bool = False,
                 others: Iterable[EngineRecording] = (),
                 cast_href: Callable[[Block], str | None] | None = None,
-                stale_blocks: frozenset[str] | None = None, label: str = "Engine",
+                stale_blocks: frozenset[str] | None = None, label: str = "Engine", engine: str = "",
                 labels: Labels = ENGLISH) -> Rendered:
     """`stored` is the page's recording on its first engine (the first of the book's engines it runs on); `others`,
     on its other engines. A block shows one transcript where every engine gave the same output (after
     normalisation), else a tab per engine, newest first. `cast_href`: the address, relative to the page, of a
     session block's replay on the first engine (None: no replay); each of `others` brings its own. `stale`: the page
     changed since it was recorded; `stale_blocks`: which blocks did (recording.changed_blocks), only those are
-    marked; None marks every block. `label`: the first engine's tab title."""
-    engines = [EngineRecording(label, stored, stale, cast_href, stale_blocks),
+    marked; None marks every block. `label`: the first engine's tab title, `engine` its name."""
+    engines = [EngineRecording(label, stored, stale, cast_href, stale_blocks, engine),
                *(o for o in others if o.stored is not None)]
     engines.sort(key=lambda e: _version_key(e.label), reverse=True)
     root_vars = root_variables(page.blocks)
@@ -112,7 +117,12 @@ def page_note(stored: PageRecording, *, stale: bool, whole: bool = True, shown: 
 def render_engines(block: Block, engines: list[EngineRecording], first: PageRecording | None,
                    root_vars: frozenset[str] = frozenset(), labels: Labels = ENGLISH) -> str:
     """One transcript when the engines agree on the block (or it is not run), else content tabs, one per engine.
-    Material links tabs with the same label across the page (content.tabs.link): a reader picks a version once."""
+    Material links tabs with the same label across the page (content.tabs.link): a reader picks a version once.
+    A block limited to some engines (engines="...") shows its output in their tabs, and a note in the others'."""
+    if block.run and block.engines is not None:
+        shown = [e for e in engines if e.stored is not None]
+        if shown and not all(e.runs(block) for e in shown):
+            return _limited(block, shown, root_vars, labels)
     recorded = [e for e in engines if e.stored is not None and block.id in e.stored.blocks]
     if not block.run or len(recorded) < 2 or _agree(block, [e.stored.blocks[block.id] for e in recorded
                                                              if e.stored is not None]):
@@ -122,18 +132,48 @@ def render_engines(block: Block, engines: list[EngineRecording], first: PageReco
         href = _href(own, block) if own and records else None
         return render_block(block, records, first, stale=bool(own and own.marks(block)), also=also, cast_href=href,
                             root_vars=root_vars, labels=labels)
-    name = f"__tabbed_docexec_{block.id}"
-    inputs = "".join(f'<input{" checked" if n == 0 else ""} id="{name}_{n + 1}" name="{name}" type="radio">'
-                     for n in range(len(recorded)))
-    titles = "".join(f'<label for="{name}_{n + 1}">{html.escape(e.label)}</label>' for n, e in enumerate(recorded))
     tabs = []
     for n, e in enumerate(recorded):
         assert e.stored is not None
-        anchor = f"run-{block.id}" + (f"-{_slug(e.label)}" if n else "")
-        tabs.append(render_block(block, e.stored.blocks[block.id], e.stored, stale=e.marks(block),
-                                 cast_href=_href(e, block), root_vars=root_vars, anchor=anchor, labels=labels))
-    blocks = "".join(f'<div class="tabbed-block">{tab}</div>' for tab in tabs)
-    return (f'<div class="tabbed-set tabbed-alternate docexec-engines" data-tabs="{block.id}:{len(recorded)}">'
+        tabs.append((e.label, render_block(block, e.stored.blocks[block.id], e.stored, stale=e.marks(block),
+                                           cast_href=_href(e, block), root_vars=root_vars,
+                                           anchor=_anchor(block, e, n), labels=labels)))
+    return _tabs(block, tabs)
+
+
+def _limited(block: Block, shown: list[EngineRecording], root_vars: frozenset[str], labels: Labels) -> str:
+    """A block limited to some engines: on each of them its transcript (or that it waits to be recorded), on the
+    others a note naming the engines it is for. One engine alone shows no tab."""
+    only = labels.engines_joiner.join(e.label for e in shown if e.runs(block)) or \
+        labels.engines_joiner.join(f"Engine {name}" for name in block.engines or ())
+    panes = []
+    for n, e in enumerate(shown):
+        assert e.stored is not None
+        if e.runs(block):
+            records = e.stored.blocks.get(block.id)
+            panes.append((e.label, render_block(block, records, e.stored, stale=e.marks(block),
+                                                cast_href=_href(e, block) if records else None, root_vars=root_vars,
+                                                anchor=_anchor(block, e, n), labels=labels)))
+        else:
+            note = html.escape(labels.only_engines.format(engines=only))
+            panes.append((e.label, f'<div class="docexec docexec-other-engine" id="{_anchor(block, e, n)}">\n'
+                                   f'<p class="docexec-source">{note}</p>\n</div>'))
+    return panes[0][1] if len(panes) == 1 else _tabs(block, panes)
+
+
+def _anchor(block: Block, engine: EngineRecording, n: int) -> str:
+    """A transcript's id: run-ID, and in the tabs after the first, the engine's too."""
+    return f"run-{block.id}" + (f"-{_slug(engine.label)}" if n else "")
+
+
+def _tabs(block: Block, panes: list[tuple[str, str]]) -> str:
+    """Content tabs, one per (label, HTML)."""
+    name = f"__tabbed_docexec_{block.id}"
+    inputs = "".join(f'<input{" checked" if n == 0 else ""} id="{name}_{n + 1}" name="{name}" type="radio">'
+                     for n in range(len(panes)))
+    titles = "".join(f'<label for="{name}_{n + 1}">{html.escape(label)}</label>' for n, (label, _) in enumerate(panes))
+    blocks = "".join(f'<div class="tabbed-block">{tab}</div>' for _, tab in panes)
+    return (f'<div class="tabbed-set tabbed-alternate docexec-engines" data-tabs="{block.id}:{len(panes)}">'
             f'{inputs}<div class="tabbed-labels">{titles}</div><div class="tabbed-content">{blocks}</div></div>')
 
 

@@ -30,6 +30,7 @@ class Labels:
     edited: str = "Edited by hand after it was recorded, not verified · record this page again (docexec record)"
     not_run: str = "Not run: {reason}"
     not_recorded: str = "No recorded output yet: record this page (docexec record)"
+    only_engines: str = "This command is only for {engines}"  # a block limited to other engines (engines="...")
     sudo: str = " · copied with sudo before the commands that need root"
     replay: str = "Replay"
     file: str = "A file: save it as {path} in the folder you run the commands in"  # under an exec="file" block

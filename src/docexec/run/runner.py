@@ -16,7 +16,7 @@ from pathlib import Path
 from types import TracebackType
 
 from docexec.core.config import EngineSettings, RunContext, Settings
-from docexec.core.errors import CommandFailed, DaemonUnavailable, PageError
+from docexec.core.errors import CommandFailed, DaemonUnavailable, DocexecError, PageError
 from docexec.core.signals import PROCESSES, Interrupted, SignalGuard, interrupt_all
 from docexec.hosts.backends import Backend, Host
 from docexec.hosts.daemon import IMAGE_LABEL, LABEL
@@ -24,7 +24,7 @@ from docexec.page import kinds
 from docexec.page.kinds import ExecKind
 from docexec.page.model import Block, Command, Page
 from docexec.page.shellwords import UnsetVariable
-from docexec.policy.check import Refused, check_argv
+from docexec.policy.check import Refused, block_context, check_argv
 from docexec.run.expansion import Expansion, Prepare, Run, Substitutions, SubstitutionTimedOut
 from docexec.run.pipeline import PipeResult, run_pipeline
 from docexec.run.terminal import Event
@@ -74,6 +74,9 @@ class Session:
 
     def __init__(self, page: Page, settings: Settings, engine: EngineSettings, backend: Backend, *,
                  notify: Callable[[str], None] = print, progress: Callable[[str], None] | None = None) -> None:
+        # Seen on its engine: blocks limited to other engines (engines="...") are not executed (Page.on_engine).
+        if page.engine is None:
+            page = page.on_engine(engine.name, own_cli=engine.cli == engine.spec.cli)
         self.page, self.settings, self.backend = page, settings, backend
         self.engine_settings = engine  # what it runs on (engine(): the facts that engine reports)
         self.notify = notify
@@ -146,8 +149,13 @@ class Session:
         return facts
 
     def run(self, block: Block, command: Command, *, check: bool = True) -> Result:
-        """Run one command; with `check`, an exit code other than the block's raises CommandFailed."""
+        """Run one command; with `check`, an exit code other than the block's raises CommandFailed. A block that
+        does not run here (limited to other engines, Page.on_engine) is refused: it is not part of this run."""
         assert self.commands is not None, "a session runs commands once entered"
+        if not (block.run and self.page.runs_here(block)):
+            where = f"{self.page.where or self.page.name}:{block.line}"
+            raise DocexecError(f"{where}: block {block.id} does not run on engine {self.engine_settings.name}"
+                               + ("" if self.page.own_cli else " with this CLI") + " (engines=\"...\")")
         return self.commands.run(block, command, check=check)
 
 
@@ -231,8 +239,10 @@ class Commands:
 
     def _prepare(self, block: Block) -> Prepare:
         """How a stage's argv is checked (policy) and what it gets added (tracking), for this block."""
+        context = block_context(self.settings, self.checks, block.engines, block.returncode)
+
         def prepare(stage: int, argv: list[str]) -> list[str]:
-            call = check_argv(argv, kind=block.kind, page=self.page.name, context=self.checks, stage=stage,
+            call = check_argv(argv, kind=block.kind, page=self.page.name, context=context, stage=stage,
                               line=self._line)
             return argv if call is None else self.tracking.prepare(self.host(block).daemon, argv, call)
 
