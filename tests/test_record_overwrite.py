@@ -26,8 +26,8 @@ ENGINE = {"engine": "20.10.24+dfsg1", "api": "1.41", "kernel": "6.18.44-fc-v669"
 class FakeSession:
     engine_facts = ENGINE  # what engine() answers: a test changes it to play another machine
 
-    def __init__(self, outputs: dict[str, str]) -> None:
-        self.outputs = outputs
+    def __init__(self, outputs: dict[str, str], page: Page) -> None:
+        self.outputs, self.page = outputs, page  # the page as its engine sees it (Session.page): here all of it
 
     def run(self, block: Block, command: Command, *, check: bool = True) -> Result:
         return Result(self.outputs[command.text], block.returncode, 0.1)
@@ -45,7 +45,7 @@ def recorded(make_project: Callable[..., Settings], monkeypatch: pytest.MonkeyPa
 
     @contextmanager
     def session(self: Project, page: Page, progress: object = None) -> Iterator[FakeSession]:
-        yield FakeSession(OUTPUTS)
+        yield FakeSession(OUTPUTS, page)
 
     monkeypatch.setattr(Project, "session", session)
     project = Project(config, mode="force", notify=lambda m: None)
@@ -138,7 +138,7 @@ def test_an_unexpected_error_of_one_page_is_reported_and_the_others_are_recorded
     def session(self: Project, page: Page, progress: object = None) -> Iterator[FakeSession]:
         if page.name == "b.md":
             raise docker.errors.APIError("500 Server Error: injected while loading busybox")
-        yield FakeSession(OUTPUTS)
+        yield FakeSession(OUTPUTS, page)
 
     monkeypatch.setattr(Project, "session", session)
     monkeypatch.setattr(Project, "hosts_mode", lambda self: "lab")
