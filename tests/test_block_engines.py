@@ -278,7 +278,8 @@ def test_a_block_for_one_engine_has_its_output_there_and_a_note_in_the_other_tab
     assert html.index(">Engine 28.5</label>") < html.index(">Engine 20.10</label>")
     new_tab, old_tab = html.split('class="tabbed-block"')[1:]
     assert "f00d" in new_tab and "Docker Engine 28.5.2" in new_tab and "data-copy" in new_tab
-    assert "此命令只适用于 Engine 28.5" in old_tab and "docker ps" not in old_tab and "data-copy" not in old_tab
+    assert "此命令只适用于 Engine 28.5" in old_tab and "data-copy" not in old_tab and "no-copy" in old_tab
+    assert "docker ps" in old_tab and "f00d" not in old_tab, "the command as written, for the text around it"
     assert 'id="run-b"' in new_tab and 'id="run-b-engine-20-10"' in old_tab
 
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from docexec.page import kinds
 from docexec.page.model import Block, Page
@@ -143,7 +143,8 @@ def render_engines(block: Block, engines: list[EngineRecording], first: PageReco
 
 def _limited(block: Block, shown: list[EngineRecording], root_vars: frozenset[str], labels: Labels) -> str:
     """A block limited to some engines: on each of them its transcript (or that it waits to be recorded), on the
-    others a note naming the engines it is for. One engine alone shows no tab."""
+    others its commands, not run and not copied, with a note naming the engines it is for. One engine alone shows
+    no tab."""
     only = labels.engines_joiner.join(e.label for e in shown if e.runs(block)) or \
         labels.engines_joiner.join(f"Engine {name}" for name in block.engines or ())
     panes = []
@@ -154,10 +155,11 @@ def _limited(block: Block, shown: list[EngineRecording], root_vars: frozenset[st
             panes.append((e.label, render_block(block, records, e.stored, stale=e.marks(block),
                                                 cast_href=_href(e, block) if records else None, root_vars=root_vars,
                                                 anchor=_anchor(block, e, n), labels=labels)))
-        else:
-            note = html.escape(labels.only_engines.format(engines=only))
-            panes.append((e.label, f'<div class="docexec docexec-other-engine" id="{_anchor(block, e, n)}">\n'
-                                   f'<p class="docexec-source">{note}</p>\n</div>'))
+        else:  # the command as the page writes it, so the text around it makes sense here too; not run, not copied
+            elsewhere = replace(block, run=False, reason=labels.only_engines.format(engines=only))
+            pane = render_block(elsewhere, None, None, root_vars=root_vars, anchor=_anchor(block, e, n),
+                                labels=replace(labels, not_run="{reason}"))
+            panes.append((e.label, pane.replace('class="docexec ', 'class="docexec docexec-other-engine ', 1)))
     return panes[0][1] if len(panes) == 1 else _tabs(block, panes)
 
 
