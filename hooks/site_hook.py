@@ -4,6 +4,7 @@
   repository to edit a page in or to report a problem to: the edit buttons and the 报告问题 links are left out
   (MkDocs would otherwise make edit links of EDIT_URI alone). With it, ISSUES_URL defaults to REPO_URL/issues/new.
 - The 404 page works at any depth, in any folder (overrides/404.html).
+- A diagram's Mermaid source is not searched: a result's excerpt would show `flowchart LR / subgraph …`.
 """
 
 from __future__ import annotations
@@ -27,6 +28,12 @@ def on_config(config: MkDocsConfig) -> MkDocsConfig:
     elif not config.extra.get("issues_url"):
         config.extra["issues_url"] = config.repo_url.rstrip("/") + "/issues/new"
     return config
+
+
+def on_page_content(html: str, **_: object) -> str:
+    """Mark each diagram (superfences' `<pre class="mermaid">`, drawn in the browser) for Material's search to
+    skip: runs before the search plugin reads the page (on_page_context)."""
+    return html.replace('<pre class="mermaid">', '<pre class="mermaid" data-search-exclude>')
 
 
 def on_post_template(output: str, *, template_name: str, config: MkDocsConfig) -> str:

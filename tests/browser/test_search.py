@@ -72,6 +72,16 @@ def test_search_finds_the_lesson(query: str, target: str, server: Server, deskto
     assert not seen.console_errors, seen.console_errors
 
 
+@pytest.mark.parametrize("device", ["desktop", "phone"])
+def test_excerpts_show_no_diagram_source(device: str, server: Server, request: pytest.FixtureRequest) -> None:
+    """网桥 is in the labels of several diagrams: the results show the lessons' text, not Mermaid's source."""
+    seen = visit(request.getfixturevalue(device), server.url("?q=" + urllib.parse.quote("网桥")))
+    assert result_pages(seen.page, server), "searching 网桥 found nothing"
+    excerpts = seen.page.eval_on_selector_all(".md-search-result__item", "items => items.map(i => i.innerText)")
+    noisy = [e for e in excerpts if any(word in e for word in ("flowchart", "subgraph", "-->"))]
+    assert not noisy, noisy
+
+
 def test_typing_in_the_search_box_with_an_input_method(server: Server, phone: Any) -> None:
     """As a reader on a phone: open search from the header, type pinyin, pick 网桥 from the input method's
     candidates (a composition, with no keyup for the page), follow the first result."""

@@ -166,6 +166,16 @@ def test_search_index_keeps_the_books_terms_whole(site_build: Build) -> None:
         assert f"\u200b{term}" in words or words.startswith(term), f"{term} is not a word of the index"
 
 
+def test_search_index_holds_no_diagram_source(site_build: Build) -> None:
+    """A diagram's Mermaid source is not indexed (hooks/site_hook.py marks it data-search-exclude): a search for
+    网桥 once showed `flowchart LR / subgraph H1[...]` as an excerpt. The diagrams themselves are still there."""
+    index = json.loads((site_build.site / "search" / "search_index.json").read_text(encoding="utf-8"))
+    noisy = [d["location"] for d in index["docs"] if re.search(r"\b(flowchart|sequenceDiagram|subgraph)\b", d["text"])]
+    assert not noisy, noisy
+    drawn = [p for p in site_build.site.rglob("index.html") if '<pre class="mermaid"' in p.read_text(encoding="utf-8")]
+    assert drawn, "no page has a diagram: nothing was checked"
+
+
 def test_patched_search_worker_is_current() -> None:
     assert search_worker.main(["--check"]) == 0, "run: python tests/browser/search_worker.py"
 
