@@ -29,10 +29,10 @@ class Tracking:
     def __init__(self, run_id: str, settings: Settings, *, isolated: bool = False) -> None:
         self.run_id, self.settings, self.isolated = run_id, settings, isolated
 
-    def prepare(self, daemon: Daemon, argv: list[str], call: DockerCall) -> list[str]:
-        """Track what the command creates (a label the page does not show) and check what it changes."""
+    def _check_owned(self, daemon: Daemon, call: DockerCall) -> None:
+        """A command that changes an object (or connects a container) must name one the run created."""
         kind = OWNED_TARGETS.get(call.verb)
-        if kind and not self.isolated:
+        if kind:
             targets = list(call.positionals[:1]) if call.verb in ("container exec", "container rename") else \
                 [p.split(":", 1)[0] for p in call.positionals if ":" in p] if call.verb == "container cp" else \
                 list(call.positionals)
@@ -40,10 +40,14 @@ class Tracking:
                 if not daemon.owns(kind, target, self.run_id):
                     raise Refused(f"{kind} '{target}' was not created by this page: pages only change what they "
                                   "create")
-        connects = call.verb in ("network connect", "network disconnect") and len(call.positionals) >= 2 and \
-            not self.isolated
+        connects = call.verb in ("network connect", "network disconnect") and len(call.positionals) >= 2
         if connects and not daemon.owns("container", call.positionals[1], self.run_id):
             raise Refused(f"container '{call.positionals[1]}' was not created by this page")
+
+    def prepare(self, daemon: Daemon, argv: list[str], call: DockerCall) -> list[str]:
+        """Track what the command creates (a label the page does not show) and check what it changes."""
+        if not self.isolated:  # in a lab everything is the page's
+            self._check_owned(daemon, call)
         extra: list[str] = []
         if call.verb in ("container run", "container create"):
             options = iter_options(argv, call)
