@@ -129,7 +129,11 @@ def test_a_session_shows_its_screen_with_typed_text_and_keys_marked() -> None:
     rendered = render_page(page, session_recording(), cast_href=lambda b: f"../casts/{b.id}.cast", labels=book_labels())
     fragment = rendered.blocks["s"]
     assert 'class="docexec docexec-session"' in fragment
-    assert 'data-copy="docker attach m\ndocker ps"' in fragment, "the copy button copies the $ commands only"
+    copy = html.unescape(re.findall(r'data-copy="([^"]*)"', fragment)[0])
+    assert copy == ("docker attach m\n"
+                    "# 上面的命令会接管终端；下面各行是注释，粘贴后不会执行，请照着逐行输入\n"
+                    "# 以下在容器内输入：\n#   sleep 30\n#   按 Ctrl+C\n#   按 Ctrl+P Ctrl+Q\n"
+                    "# 回到宿主机后运行：\n#   docker ps"), "a paste runs the first command only, the rest is said"
     assert '/ # <span class="docexec-typed">sleep 30</span>\n' in fragment
     assert '<kbd class="docexec-key">Ctrl+C</kbd>^C\n' in fragment
     assert ('/ # <kbd class="docexec-key">Ctrl+P</kbd><kbd class="docexec-key">Ctrl+Q</kbd>read escape sequence'

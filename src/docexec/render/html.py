@@ -212,7 +212,8 @@ def render_block(block: Block, records: list[CommandRecord] | None, stored: Page
     session = f" {renders.html_class}" if renders.html_class else ""
     if block.run:
         kind = "docexec docexec-stale" if stale else "docexec"
-        attrs = f'class="{kind}{session}" id="{anchor}" data-copy="{escape(code.copy)}"'
+        copy = renders.copy(block, root_vars, labels)
+        attrs = f'class="{kind}{session}" id="{anchor}" data-copy="{escape(code.copy if copy is None else copy)}"'
     else:
         attrs = f'class="docexec docexec-not-run no-copy{session}" id="{anchor}"'
     parts = [f"<div {attrs}>"]
