@@ -150,6 +150,17 @@ def test_a_key_typed_after_the_end_of_a_line_or_the_screen_still_shows() -> None
     assert '/ #<kbd class="docexec-key">Enter</kbd>\n<kbd class="docexec-key">Ctrl+D</kbd>\n' in html_text
 
 
+def test_a_session_copies_a_lone_command_as_it_is_and_text_with_keys_as_written() -> None:
+    lone = parse_page("p.md", '```console exec="session" id="s"\n$ docker attach m\n```\n')
+    assert re.findall(r'data-copy="([^"]*)"', render_page(lone, None, labels=book_labels()).blocks["s"]) == \
+        ["docker attach m"], "nothing to say after it"
+    mixed = parse_page("p.md", '```console exec="session" id="s"\n$ docker attach m\n> ls /e<Tab>\n```\n')
+    copy = html.unescape(re.findall(r'data-copy="([^"]*)"', render_page(mixed, None, labels=book_labels())
+                                    .blocks["s"])[0])
+    assert copy.split("\n")[1:] == ["# 上面的命令会接管终端；下面各行是注释，粘贴后不会执行，请照着逐行输入",
+                                    "# 以下在容器内输入：", "#   ls /e<Tab>"]
+
+
 def test_a_session_not_yet_recorded_shows_its_typed_lines() -> None:
     page = parse_page("p.md", SESSION)
     html_text = "".join(render_page(page, None, labels=book_labels()).blocks.values())

@@ -9,7 +9,8 @@ blocks with `sudo ` in front of those that need root (sudo.py). A block that is 
 button (Material leaves out blocks inside `.no-copy`): it is there to be read, not pasted.
 What shows under each command, what is copied and how the note names the outputs is the block's exec kind's
 choice (render.kinds.Renders): a terminal session (exec="session") shows the screen its program left, the lines
-typed into it marked where they were typed (docexec.kinds.session); a file (exec="file") its text, highlighted as
+typed into it marked where they were typed, and copies its first command, the rest as comments (a paste must
+not put a line into the wrong shell; docexec.kinds.session); a file (exec="file") its text, highlighted as
 its language, and it copies the file (docexec.kinds.file). A kind that keeps a replay (page.kinds) gets a
 replay button, which assets/javascripts/docexec-replay.js wakes.
 """
