@@ -129,7 +129,11 @@ def test_a_session_shows_its_screen_with_typed_text_and_keys_marked() -> None:
     rendered = render_page(page, session_recording(), cast_href=lambda b: f"../casts/{b.id}.cast", labels=book_labels())
     fragment = rendered.blocks["s"]
     assert 'class="docexec docexec-session"' in fragment
-    assert 'data-copy="docker attach m\ndocker ps"' in fragment, "the copy button copies the $ commands only"
+    copy = html.unescape(re.findall(r'data-copy="([^"]*)"', fragment)[0])
+    assert copy == ("docker attach m\n"
+                    "# 上面的命令会接管终端；下面各行是注释，粘贴后不会执行，请照着逐行输入\n"
+                    "# 以下在容器内输入：\n#   sleep 30\n#   按 Ctrl+C\n#   按 Ctrl+P Ctrl+Q\n"
+                    "# 回到宿主机后运行：\n#   docker ps"), "a paste runs the first command only, the rest is said"
     assert '/ # <span class="docexec-typed">sleep 30</span>\n' in fragment
     assert '<kbd class="docexec-key">Ctrl+C</kbd>^C\n' in fragment
     assert ('/ # <kbd class="docexec-key">Ctrl+P</kbd><kbd class="docexec-key">Ctrl+Q</kbd>read escape sequence'
@@ -144,6 +148,17 @@ def test_a_key_typed_after_the_end_of_a_line_or_the_screen_still_shows() -> None
     recorded = PageRecording("p.md", "h", "2026-11-27T21:00:00Z", {}, {"s": [record]})
     html_text = "".join(render_page(page, recorded, labels=book_labels()).blocks.values())
     assert '/ #<kbd class="docexec-key">Enter</kbd>\n<kbd class="docexec-key">Ctrl+D</kbd>\n' in html_text
+
+
+def test_a_session_copies_a_lone_command_as_it_is_and_text_with_keys_as_written() -> None:
+    lone = parse_page("p.md", '```console exec="session" id="s"\n$ docker attach m\n```\n')
+    assert re.findall(r'data-copy="([^"]*)"', render_page(lone, None, labels=book_labels()).blocks["s"]) == \
+        ["docker attach m"], "nothing to say after it"
+    mixed = parse_page("p.md", '```console exec="session" id="s"\n$ docker attach m\n> ls /e<Tab>\n```\n')
+    copy = html.unescape(re.findall(r'data-copy="([^"]*)"', render_page(mixed, None, labels=book_labels())
+                                    .blocks["s"])[0])
+    assert copy.split("\n")[1:] == ["# 上面的命令会接管终端；下面各行是注释，粘贴后不会执行，请照着逐行输入",
+                                    "# 以下在容器内输入：", "#   ls /e<Tab>"]
 
 
 def test_a_session_not_yet_recorded_shows_its_typed_lines() -> None:

@@ -1,5 +1,6 @@
 """The copy button of a transcript copies its commands, exactly (with sudo where a host command needs root), and
-nothing of their outputs; a block that must not be run has no copy button."""
+nothing of their outputs; a block that must not be run has no copy button. A terminal session copies its first
+command and says the rest in comments (test_paste.py pastes them into shells)."""
 
 from __future__ import annotations
 
@@ -89,6 +90,13 @@ def test_data_copy_is_exactly_the_commands(site: Path) -> None:
                 assert block["copy"] is None and "no-copy" in block["classes"], f"{where}: must not be copied"
                 continue
             assert block["copy"] is not None, f"{where}: no data-copy"
+            if "docexec-session" in block["classes"]:  # a terminal session: its first command, the rest as comments
+                first, *rest = html.unescape(block["copy"]).split("\n")
+                assert first == block["commands"][0], where
+                assert all(line.startswith("#") for line in rest), f"{where}: a line after the first runs: {rest}"
+                assert [line for line in rest if line.startswith("#   docker ")] == \
+                    [f"#   {c}" for c in block["commands"][1:]], f"{where}: the later commands are not said"
+                continue
             assert SUDO.sub(r"\1", block["copy"]) == "\n".join(block["commands"]), where
             assert not block["copy"].startswith("$"), where
             assert not re.search(r"(?m)^sudo docker\b", block["copy"]), f"{where}: docker needs no sudo"
@@ -162,3 +170,27 @@ def test_a_block_that_must_not_be_run_has_no_copy_button(site: Path, server: Ser
         # The page's other blocks keep theirs.
         assert seen.page.locator("div.docexec:not(.no-copy)").locator(COPY_BUTTON).count() > 0, page
         seen.page.close()
+
+
+def test_a_session_copies_what_is_typed_inside_marked_and_runs_only_its_first_command(
+        site: Path, server: Server, browser: Any) -> None:
+    page, block_id = "modes/interactive/", "run-run-it"
+    context = new_context(browser, server, viewport=DESKTOP)
+    try:
+        context.grant_permissions(["clipboard-read", "clipboard-write"], origin=server.origin)
+        seen = visit(context, server.url(page))
+        wrapper = seen.page.locator(f"div.docexec[id='{block_id}']")
+        wrapper.scroll_into_view_if_needed()
+        wrapper.hover()
+        wrapper.locator(COPY_BUTTON).click()
+        seen.page.wait_for_function("document.querySelector('.md-dialog') "
+                                    "&& document.querySelector('.md-dialog').textContent.includes('已复制')")
+        copied = seen.page.evaluate("navigator.clipboard.readText()").split("\n")
+    finally:
+        context.close()
+    assert copied[0] == "docker run -it --name master busybox sh", copied
+    assert all(line.startswith("#") for line in copied[1:]), f"a line after the first runs when pasted: {copied}"
+    inside = copied.index("# 以下在容器内输入：")
+    host = copied.index("# 回到宿主机后运行：")
+    assert copied[inside + 1:host] == ["#   ip addr show eth0", "#   按 Ctrl+P Ctrl+Q"], copied
+    assert copied[host + 1:] == [r"#   docker ps --format '{{.Names}}\t{{.Status}}'"], copied

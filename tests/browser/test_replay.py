@@ -1,5 +1,6 @@
 """A recorded terminal session replays in the page: the vendored asciinema-player, loaded from the site only when a
-reader asks for it, ends showing the text of the static transcript."""
+reader asks for it, ends showing the text of the static transcript. On a phone its letters stay readable (the
+terminal scrolls sideways inside the player, the page does not), and the player's own words are Chinese."""
 
 from __future__ import annotations
 
@@ -67,3 +68,76 @@ def test_a_recorded_session_replays_in_the_page(site: Path, server: Server, desk
     assert not seen.foreign_requests(server.origin), seen.foreign_requests(server.origin)
     button.click()
     assert player.count() == 0 and button.inner_text().strip() == "回放", "pressed again, the player closes"
+
+
+REPLAY_PAGE, REPLAY_BLOCK = "modes/interactive/", "run-run-it"
+
+
+def _open_replay(seen: Any) -> Any:
+    """Presses the block's 回放 and waits until the player shows its terminal; the player's holder."""
+    block = seen.page.locator(f"[id='{REPLAY_BLOCK}']")
+    block.scroll_into_view_if_needed()
+    block.locator("button.docexec-replay").click()
+    holder = block.locator(".docexec-player")
+    holder.locator("pre.ap-term-text").wait_for()
+    return holder
+
+
+# The terminal's letters, the player's parts and the page's width, in CSS px.
+MEASURE = """(holder) => {
+    const box = e => e.getBoundingClientRect()
+    const player = holder.querySelector('.ap-player'), term = holder.querySelector('.ap-term')
+    return {
+        font: parseFloat(getComputedStyle(holder.querySelector('pre.ap-term-text')).fontSize),
+        page: document.documentElement.scrollWidth, viewport: window.innerWidth,
+        player: {left: box(player).left, right: box(player).right, scroll: player.scrollWidth},
+        term: box(term).width,
+        buttons: [...holder.querySelectorAll('.ap-control-bar button')].map(b => box(b).right),
+    }
+}"""
+
+
+def test_a_replay_is_readable_on_a_phone_and_fitted_on_a_desktop(site: Path, server: Server, phone: Any,
+                                                                  desktop: Any) -> None:
+    seen = visit(phone, server.url(REPLAY_PAGE))
+    holder = _open_replay(seen)
+    m = holder.evaluate(MEASURE)
+    assert m["font"] >= 10, f"the replay's letters are {m['font']:.1f} px on a phone: {m}"
+    assert m["page"] <= m["viewport"], f"the page is wider than the phone's screen: {m}"
+    assert m["player"]["left"] >= 0 and m["player"]["right"] <= m["viewport"], f"the player overflows: {m}"
+    assert m["player"]["scroll"] >= m["term"] - 1, f"the terminal is cut off, not scrolled: {m}"
+    assert m["buttons"] and max(m["buttons"]) <= m["player"]["right"] + 0.5, f"a button is out of view: {m}"
+    holder.locator("button.ap-kbd-button").click()  # the keyboard-shortcut help
+    help_font = holder.locator(".ap-overlay-help li").first.evaluate("e => parseFloat(getComputedStyle(e).fontSize)")
+    assert help_font >= 10, f"the player's help is {help_font:.1f} px on a phone"
+    assert not seen.console_errors, seen.console_errors
+    # On a desktop the whole terminal fits the text's width, as before.
+    m = _open_replay(visit(desktop, server.url(REPLAY_PAGE))).evaluate(MEASURE)
+    assert m["font"] >= 10 and m["term"] <= m["player"]["right"] - m["player"]["left"] + 0.5, m
+
+
+# What the player says in words: its buttons' names, their tooltips (not the markers', which name the keys a
+# session pressed) and its keyboard-shortcut help, each key in it as written on the key.
+WORDS = """(holder) => [
+    ...[...holder.querySelectorAll('[aria-label], [title]')].flatMap(e => [e.getAttribute('aria-label'),
+                                                                            e.getAttribute('title')]),
+    ...[...holder.querySelectorAll('.ap-tooltip')].filter(t => !t.closest('.ap-marker-container'))
+        .map(t => t.textContent),
+    ...[...holder.querySelectorAll('.ap-overlay-help p, .ap-overlay-help li')].map(e => e.textContent),
+].filter(Boolean)"""
+KEY_NAMES = {"Shift"}  # written on the key itself
+
+
+def test_the_player_speaks_chinese(site: Path, server: Server, desktop: Any) -> None:
+    seen = visit(desktop, server.url(REPLAY_PAGE))
+    holder = _open_replay(seen)
+    playing = holder.evaluate(WORDS)
+    holder.locator("button.ap-kbd-button").click()  # the keyboard-shortcut help
+    holder.locator(".ap-overlay-help li").first.wait_for()
+    shown = holder.evaluate(WORDS)
+    assert any("键盘快捷键" in w for w in shown), shown
+    assert len(shown) > 10, shown
+    for words in (playing, shown):
+        english = [w for w in words if set(re.findall(r"[A-Za-z]{2,}", w)) - KEY_NAMES]
+        assert not english, f"the player still speaks English: {english}"
+    assert not seen.console_errors, seen.console_errors

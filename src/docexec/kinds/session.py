@@ -90,6 +90,32 @@ class Session(Kind):
     def output_label(self, labels: Labels) -> str:
         return labels.session_output
 
+    def copy(self, block: Block, root_vars: frozenset[str], labels: Labels) -> str:
+        """The first command, then the rest as comments: what to type inside the container, and the commands to run
+        back on the host. A paste must not put a line into the wrong shell, and where the lines after a command
+        that takes over the terminal go depends on the reader's shell: bash 5.1+ (bracketed paste) runs them
+        itself after the container's program ends, sh and older bash leave them to the container's program. A
+        comment does nothing in either (docs/maintainers/writing.md, 终端会话)."""
+        first, *rest = block.commands
+        lines = [first.display]
+        if first.typed or rest:
+            lines.append(f"# {labels.session_copy_note}")
+        for n, command in enumerate(block.commands):
+            if n:
+                lines.append(f"# {labels.session_copy_host}")
+                lines.extend(f"#   {line}" for line in command.display.split("\n"))
+            if command.typed:
+                lines.append(f"# {labels.session_copy_typed}")
+                lines.extend(f"#   {_typed_words(typed, labels)}" for typed in command.typed)
+        return "\n".join(lines)
+
+
+def _typed_words(typed: Typed, labels: Labels) -> str:
+    """A `> ` line as the copy's comment says it: its text, or the keys to press."""
+    if typed.keys_only:
+        return labels.session_copy_keys.format(keys=" ".join(key_label(k) for k in typed.keys))
+    return typed.written
+
 
 def _container_running(host: Host, argv: Sequence[str]) -> Callable[[], bool] | None:
     """For `docker run ... --name X ...` in a session: whether X runs yet (typing waits for it); None otherwise.

@@ -9,7 +9,8 @@ blocks with `sudo ` in front of those that need root (sudo.py). A block that is 
 button (Material leaves out blocks inside `.no-copy`): it is there to be read, not pasted.
 What shows under each command, what is copied and how the note names the outputs is the block's exec kind's
 choice (render.kinds.Renders): a terminal session (exec="session") shows the screen its program left, the lines
-typed into it marked where they were typed (docexec.kinds.session); a file (exec="file") its text, highlighted as
+typed into it marked where they were typed, and copies its first command, the rest as comments (a paste must
+not put a line into the wrong shell; docexec.kinds.session); a file (exec="file") its text, highlighted as
 its language, and it copies the file (docexec.kinds.file). A kind that keeps a replay (page.kinds) gets a
 replay button, which assets/javascripts/docexec-replay.js wakes.
 """
@@ -212,7 +213,8 @@ def render_block(block: Block, records: list[CommandRecord] | None, stored: Page
     session = f" {renders.html_class}" if renders.html_class else ""
     if block.run:
         kind = "docexec docexec-stale" if stale else "docexec"
-        attrs = f'class="{kind}{session}" id="{anchor}" data-copy="{escape(code.copy)}"'
+        copy = renders.copy(block, root_vars, labels)
+        attrs = f'class="{kind}{session}" id="{anchor}" data-copy="{escape(code.copy if copy is None else copy)}"'
     else:
         attrs = f'class="docexec docexec-not-run no-copy{session}" id="{anchor}"'
     parts = [f"<div {attrs}>"]

@@ -53,6 +53,10 @@ class Renders(ExecKind):
         """The command as the copy button copies it (`root_vars`: the page's variables only root may read)."""
         return command.display
 
+    def copy(self, block: Block, root_vars: frozenset[str], labels: Labels) -> str | None:
+        """What the copy button copies, when the kind words it with the book's labels (None: `Code.copy`)."""
+        return None
+
     def adds_sudo(self, block: Block, root_vars: frozenset[str]) -> bool:
         """Whether the copy button copies some of the block's commands with `sudo ` (the note under it says so)."""
         return False

@@ -33,6 +33,12 @@ class Labels:
     only_engines: str = "This command is only for {engines}"  # a block limited to other engines (engines="...")
     sudo: str = " · copied with sudo before the commands that need root"
     replay: str = "Replay"
+    # what a terminal session's copy button copies after its first command, as shell comments (kinds/session.py)
+    session_copy_note: str = ("The command above takes over the terminal. The lines below are comments, a paste "
+                              "runs none of them: type them yourself")
+    session_copy_typed: str = "typed inside the container:"
+    session_copy_keys: str = "press {keys}"
+    session_copy_host: str = "then, back on the host:"
     file: str = "A file: save it as {path} in the folder you run the commands in"  # under an exec="file" block
 
 
