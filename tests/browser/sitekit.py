@@ -85,6 +85,13 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:  # quiet
         pass
 
+    cache_control: str | None = None  # sent with every answer when set (serve)
+
+    def end_headers(self) -> None:
+        if self.cache_control:
+            self.send_header("Cache-Control", self.cache_control)
+        super().end_headers()
+
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         self.answered.append((urllib.parse.unquote(urllib.parse.urlsplit(self.path).path), int(code)))
 
@@ -125,11 +132,13 @@ class Server:
 
 
 @contextmanager
-def serve(site: Path, prefix: str = "/") -> Iterator[Server]:
-    """Serve the folder on 127.0.0.1 at a free port, in a thread, for the duration of the block."""
+def serve(site: Path, prefix: str = "/", *, cache_control: str | None = None) -> Iterator[Server]:
+    """Serve the folder on 127.0.0.1 at a free port, in a thread, for the duration of the block. cache_control:
+    a Cache-Control header for every answer, as some hosts send (without it the browser guesses from
+    Last-Modified how long to keep a file)."""
     answered: list[tuple[str, int]] = []
-    handler = functools.partial(type("Handler", (_Handler,), {"prefix": prefix, "answered": answered}),
-                                directory=str(site))
+    kind = type("Handler", (_Handler,), {"prefix": prefix, "answered": answered, "cache_control": cache_control})
+    handler = functools.partial(kind, directory=str(site))
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     httpd.daemon_threads = True
     thread = threading.Thread(target=httpd.serve_forever, name="site-server", daemon=True)
