@@ -79,6 +79,8 @@ def on_post_build(config: MkDocsConfig) -> None:
     """Runs after Material's search plugin wrote search/search_index.json (hooks come after plugins)."""
     folder = Path(config.site_dir) / "search"
     pointer = folder / "search_index.json"
+    if not pointer.is_file():
+        return  # no search plugin
     index = json.loads(pointer.read_text(encoding="utf-8"))
     if "docs_url" in index["config"]:
         return  # already a pointer: the search plugin did not write the index in this build
