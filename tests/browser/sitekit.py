@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import http.server
 import io
+import json
 import os
 import shutil
 import subprocess
@@ -18,9 +19,9 @@ import threading
 import urllib.parse
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
@@ -79,9 +80,20 @@ def pages(site: Path) -> list[str]:
 
 class _Handler(http.server.SimpleHTTPRequestHandler):
     prefix = "/"
+    answered: ClassVar[list[tuple[str, int]]] = []  # (path, status) of each request: one list per serve()
 
     def log_message(self, format: str, *args: Any) -> None:  # quiet
         pass
+
+    cache_control: str | None = None  # sent with every answer when set (serve)
+
+    def end_headers(self) -> None:
+        if self.cache_control:
+            self.send_header("Cache-Control", self.cache_control)
+        super().end_headers()
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        self.answered.append((urllib.parse.unquote(urllib.parse.urlsplit(self.path).path), int(code)))
 
     def translate_path(self, path: str) -> str:
         clean = urllib.parse.urlsplit(path).path
@@ -109,6 +121,7 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
 class Server:
     origin: str  # http://127.0.0.1:PORT
     prefix: str  # /docker-net-zh/
+    answered: list[tuple[str, int]] = field(default_factory=list)  # what reached the server: (path, status)
 
     @property
     def base(self) -> str:
@@ -119,19 +132,32 @@ class Server:
 
 
 @contextmanager
-def serve(site: Path, prefix: str = "/") -> Iterator[Server]:
-    """Serve the folder on 127.0.0.1 at a free port, in a thread, for the duration of the block."""
-    handler = functools.partial(type("Handler", (_Handler,), {"prefix": prefix}), directory=str(site))
+def serve(site: Path, prefix: str = "/", *, cache_control: str | None = None) -> Iterator[Server]:
+    """Serve the folder on 127.0.0.1 at a free port, in a thread, for the duration of the block. cache_control:
+    a Cache-Control header for every answer, as some hosts send (without it the browser guesses from
+    Last-Modified how long to keep a file)."""
+    answered: list[tuple[str, int]] = []
+    kind = type("Handler", (_Handler,), {"prefix": prefix, "answered": answered, "cache_control": cache_control})
+    handler = functools.partial(kind, directory=str(site))
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     httpd.daemon_threads = True
     thread = threading.Thread(target=httpd.serve_forever, name="site-server", daemon=True)
     thread.start()
     try:
-        yield Server(f"http://127.0.0.1:{httpd.server_address[1]}", prefix)
+        yield Server(f"http://127.0.0.1:{httpd.server_address[1]}", prefix, answered)
     finally:
         httpd.shutdown()
         httpd.server_close()
         thread.join(timeout=10)
+
+
+def search_index(site: Path) -> dict[str, Any]:
+    """The whole search index of a built site: the file that search/search_index.json names (docs_url,
+    hooks/search_index.py), or search_index.json itself when it is the index."""
+    folder = site / "search"
+    index: dict[str, Any] = json.loads((folder / "search_index.json").read_text(encoding="utf-8"))
+    name = index["config"].get("docs_url")
+    return json.loads((folder / name).read_text(encoding="utf-8")) if name else index
 
 
 def chromium_missing() -> str | None:

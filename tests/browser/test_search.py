@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import urllib.parse
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from .conftest import page_source, visit
-from .sitekit import ROOT, Server
+from .sitekit import DESKTOP, ROOT, Server, serve, site_prefix
 
 pytestmark = pytest.mark.browser
 
@@ -28,6 +29,10 @@ SEARCHES = {  # test id (ASCII, for pytest's report): (query, the page it must f
     # Latin glued to Han (bridge模式): these two guard the patched worker.
     "wangluo-mingmingkongjian": ("网络命名空间", "basics/namespace.md"),
     "bridge-moshi": ("bridge模式", "modes/bridge.md"),
+    # Words of other Chinese Docker guides, searched with the book's word (docs/assets/search/synonyms.txt).
+    "duankou-yingshe": ("端口映射", "traffic/ports.md"),
+    "mingzi-kongjian": ("名字空间", "basics/namespace.md"),
+    "rongqi-hulian": ("容器互联", "traffic/user-defined.md"),
 }
 
 
@@ -104,3 +109,71 @@ def test_typing_in_the_search_box_with_an_input_method(server: Server, phone: An
     assert page_source(urllib.parse.unquote(urllib.parse.urlsplit(seen.page.url).path)[len(server.prefix):]) \
         == found[0]
     assert not seen.console_errors, seen.console_errors
+
+
+def _search(device: str, query: str, server: Server, request: pytest.FixtureRequest) -> Any:
+    seen = visit(request.getfixturevalue(device), server.url("?q=" + urllib.parse.quote(query)))
+    assert result_pages(seen.page, server), f"searching {query} found nothing"
+    return seen
+
+
+@pytest.mark.parametrize("device", ["desktop", "phone"])
+def test_a_synonym_finds_the_books_word(device: str, server: Server, request: pytest.FixtureRequest) -> None:
+    """端口映射, the word of many Chinese Docker guides, finds the lesson on 端口发布 (the book's word, in
+    docs/assets/search/synonyms.txt). That result marks the words found in its title and is not said to lack
+    端口映射 (Material's 缺少: …)."""
+    seen = _search(device, "端口映射", server, request)
+    found = result_pages(seen.page, server)
+    assert "traffic/ports.md" in found[:TOP], f"the lesson on 端口发布 is not among the first: {found[:8]}"
+    item = seen.page.locator(".md-search-result__item", has=seen.page.locator(
+        "a.md-search-result__link[href*='traffic/ports/']")).first
+    title = item.locator("a.md-search-result__link h1").inner_html()
+    assert "<mark>" in title, title
+    assert "缺少" not in item.inner_text(), item.inner_text()
+    assert not seen.console_errors, seen.console_errors
+
+
+@pytest.mark.parametrize("device", ["desktop", "phone"])
+def test_readers_search_finds_no_maintainer_page(device: str, server: Server,
+                                                 request: pytest.FixtureRequest) -> None:
+    """The maintainers' pages (how to write the book) took 2 of the results for 数据卷: they are not searched."""
+    seen = _search(device, "数据卷", server, request)
+    found = result_pages(seen.page, server)
+    assert not [p for p in found if p.startswith("maintainers/")], found
+
+
+@pytest.mark.parametrize("device", ["desktop", "phone"])
+def test_result_title_links_carry_the_query(device: str, server: Server, request: pytest.FixtureRequest) -> None:
+    """Each result's title link marks the query in the title where it is, and, like the links of its sections,
+    asks the page it opens to highlight the query (?h=): Material left both out for a page listed only for its
+    sections."""
+    seen = _search(device, "数据卷", server, request)
+    titles = seen.page.eval_on_selector_all(
+        ".md-search-result__item > a.md-search-result__link:first-child",  # the page's; its sections follow
+        "links => links.map(a => [a.href, a.querySelector('h1').innerHTML])")
+    assert "<mark>数据卷</mark>" in titles[0][1], titles[0]
+    for href, title in titles:
+        highlight = urllib.parse.parse_qs(urllib.parse.urlsplit(href).query).get("h", [""])[0]
+        assert "数据卷" in highlight, f"{href} ({title}) does not highlight 数据卷 on the page it opens"
+
+
+def test_search_index_is_downloaded_once_for_several_pages(site: Path, browser: Any) -> None:
+    """A reader opens three pages and searches on each: the index (hundreds of KB) reaches the browser once.
+    The server asks the browser to check every file again before using its copy (Cache-Control: no-cache, as
+    some hosts do): Material's own request for the index was sent on every page load; the worker's request for
+    the content-named copy (hooks/search_index.py) uses the browser's copy without asking."""
+    prefix = site_prefix()
+    with serve(site, prefix, cache_control="no-cache") as own:
+        # Not conftest.new_context: Playwright turns the browser's cache off in a context that routes requests.
+        context = browser.new_context(locale="zh-CN", viewport=DESKTOP)
+        try:
+            for page in ("", "basics/veth/", "traffic/ports/"):
+                seen = visit(context, own.url(page + "?q=" + urllib.parse.quote("网桥")))
+                assert "basics/docker0.md" in result_pages(seen.page, own)[:TOP]
+                assert not seen.foreign_requests(own.origin), seen.foreign_requests(own.origin)
+                seen.page.close()
+        finally:
+            context.close()
+    index = [path for path, _ in own.answered if path.startswith(prefix + "search/")
+             and (site / path[len(prefix):]).stat().st_size > 64 * 1024]
+    assert len(index) == 1, f"the search index was asked for {len(index)} times over 3 page loads: {index}"

@@ -3,6 +3,7 @@ nothing from another origin in the markup, and the patched search worker being c
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -14,11 +15,12 @@ import pytest
 
 from . import search_worker
 from .conftest import doc_pages
-from .sitekit import Build, pages, site_prefix
+from .sitekit import Build, pages, search_index, site_prefix
 
 pytestmark = pytest.mark.browser
 
 FAKE_ORIGIN = "http://site.invalid"
+MAINTAINERS = "maintainers/"  # pages for the book's writers, out of the readers' nav and search
 
 
 class _Page(HTMLParser):
@@ -105,7 +107,7 @@ def test_no_broken_link_or_anchor(site_build: Build, parsed: dict[str, _Page]) -
 
 
 def test_search_results_point_at_existing_anchors(site_build: Build, parsed: dict[str, _Page]) -> None:
-    index = json.loads((site_build.site / "search" / "search_index.json").read_text(encoding="utf-8"))
+    index = search_index(site_build.site)
     broken = []
     for doc in index["docs"]:
         location = doc["location"]
@@ -155,8 +157,7 @@ def test_build_log_has_no_theme_or_search_warning(site_build: Build) -> None:
 
 def test_search_index_keeps_the_books_terms_whole(site_build: Build) -> None:
     """jieba's user dictionary (docs/assets/search/jieba-userdict.txt) was loaded: 数据卷 is one word."""
-    text = (site_build.site / "search" / "search_index.json").read_text(encoding="utf-8")
-    index = json.loads(text)
+    index = search_index(site_build.site)
     words = " ".join(d["title"] + " " + d["text"] for d in index["docs"])
     plain = words.replace("\u200b", "")
     for term in ("数据卷", "命名空间"):
@@ -169,7 +170,7 @@ def test_search_index_keeps_the_books_terms_whole(site_build: Build) -> None:
 def test_search_index_holds_no_diagram_source(site_build: Build) -> None:
     """A diagram's Mermaid source is not indexed (hooks/site_hook.py marks it data-search-exclude): a search for
     网桥 once showed `flowchart LR / subgraph H1[...]` as an excerpt. The diagrams themselves are still there."""
-    index = json.loads((site_build.site / "search" / "search_index.json").read_text(encoding="utf-8"))
+    index = search_index(site_build.site)
     noisy = [d["location"] for d in index["docs"] if re.search(r"\b(flowchart|sequenceDiagram|subgraph)\b", d["text"])]
     assert not noisy, noisy
     drawn = [p for p in site_build.site.rglob("index.html") if '<pre class="mermaid"' in p.read_text(encoding="utf-8")]
@@ -187,9 +188,11 @@ def test_book_navigation(site_build: Build, parsed: dict[str, _Page]) -> None:
         file = page + "index.html"
         text = (site_build.site / file).read_text(encoding="utf-8")
         assert "md-nav--primary" in text and "md-nav__item--section" in text, f"{file}: no book sections"
-        if "md-footer__link--prev" not in text:
+        if page.startswith(MAINTAINERS):
+            pass  # not in the nav, so not in its order (test_maintainer_pages_are_out_of_the_readers_way)
+        elif "md-footer__link--prev" not in text:
             without_prev.append(page)
-        if "md-footer__link--next" not in text:
+        if not page.startswith(MAINTAINERS) and "md-footer__link--next" not in text:
             without_next.append(page)
         headings = re.findall(r'<h2 id="([^"]+)"', text)
         if headings:
@@ -199,3 +202,56 @@ def test_book_navigation(site_build: Build, parsed: dict[str, _Page]) -> None:
             assert not missing, f"{file}: table of contents lacks {missing}"
     assert without_prev == [""], f"pages without a previous-page link: {without_prev}"
     assert len(without_next) == 1, f"pages without a next-page link: {without_next}"
+
+
+def _linked(site_build: Build, page_file: str, page: _Page) -> set[str]:
+    """The built files that a page's <a> links point to."""
+    found = set()
+    for tag, url, _ in page.links:
+        target = _target(site_build.site, site_prefix(), page_file, url) if tag == "a" else None
+        if target and target[0]:
+            found.add(target[0])
+    return found
+
+
+def test_maintainer_pages_are_out_of_the_readers_way(site_build: Build, parsed: dict[str, _Page]) -> None:
+    """docs/maintainers/ is for those who write the book: in no page's sidebar and not in the search index, but
+    built, listed on maintainers/ (linked from the home page), each page linking back to that list."""
+    theirs = [p + "index.html" for p in doc_pages() if p.startswith(MAINTAINERS)]
+    listing = MAINTAINERS + "index.html"
+    assert listing in theirs and len(theirs) >= 3, theirs
+    in_sidebar = []
+    for page_file in parsed:
+        text = (site_build.site / page_file).read_text(encoding="utf-8")
+        sidebar = text.split("md-nav--primary", 1)[-1].split('class="md-content"', 1)[0]
+        if re.search(r'href="[^"#]*maintainers/', sidebar):
+            in_sidebar.append(page_file)
+    assert not in_sidebar, f"the maintainers' pages are in the sidebar of {in_sidebar[:5]}"
+    indexed = sorted({d["location"].split("#")[0] for d in search_index(site_build.site)["docs"]
+                      if d["location"].startswith(MAINTAINERS)})
+    assert not indexed, f"searched by readers: {indexed}"
+    assert listing in _linked(site_build, "index.html", parsed["index.html"]), "the home page does not link them"
+    assert set(theirs) - {listing} <= _linked(site_build, listing, parsed[listing])
+    for page_file in theirs:
+        assert page_file == listing or listing in _linked(site_build, page_file, parsed[page_file]), page_file
+
+
+def test_search_index_is_shared_and_light(site_build: Build) -> None:
+    """Every page fetches search/search_index.json: it is a pointer of a few hundred bytes to the index itself,
+    a file named by its content (hooks/search_index.py) that the worker may keep; written as UTF-8, not
+    \\uXXXX; without the notes every page and transcript repeats."""
+    folder = site_build.site / "search"
+    pointer = json.loads((folder / "search_index.json").read_text(encoding="utf-8"))
+    assert pointer["docs"] == [] and (folder / "search_index.json").stat().st_size < 2048, "not a pointer"
+    name = pointer["config"]["docs_url"]
+    data = (folder / name).read_bytes()
+    assert re.fullmatch(r"search_index\.[0-9a-f]{10}\.json", name), name
+    assert name == f"search_index.{hashlib.sha256(data).hexdigest()[:10]}.json", "not named by its content"
+    assert sorted(p.name for p in folder.iterdir()) == sorted(["search_index.json", name])
+    text = data.decode("utf-8")
+    assert "\\u5bb9" not in text and "容器" in text, "Chinese written as \\uXXXX escapes"
+    words = " ".join(d["text"] for d in json.loads(text)["docs"])
+    for boilerplate in ("本页所有命令输出均为真实运行结果", "真实输出 · Docker Engine", "Engine 28.5Engine 20.10"):
+        assert boilerplate not in words.replace("\u200b", ""), boilerplate
+    synonyms = json.loads(text)["config"]["synonyms"]
+    assert "端口发布" in synonyms["端口映射"], synonyms.get("端口映射")
