@@ -51,7 +51,7 @@ def publish(session: nox.Session) -> None:
     _install(session, PRINT)
     if not os.environ.get("SITE_URL"):
         session.warn("SITE_URL is not set: the pages get no canonical address and there is no sitemap.xml")
-    session.run("python", "tools/offline.py", OFFLINE, env={"DOCEXEC_MODE": "publish"})
+    session.run("python", "tools/offline.py", OFFLINE)
     session.run("mkdocs", "build", "--strict", "--clean", *session.posargs,
                 env={"NO_MKDOCS_2_WARNING": "1", "DOCEXEC_MODE": "publish", "OFFLINE_EDITION": OFFLINE})
 
@@ -61,7 +61,7 @@ def pdf(session: nox.Session) -> None:
     """The offline edition (README: 离线版): the whole book as one PDF and one HTML file, from the recordings, into
     build/offline/ (or the folder given: -- DIR). Needs Debian's chromium and fonts-noto-cjk."""
     _install(session, PRINT)
-    session.run("python", "tools/offline.py", *(session.posargs or [OFFLINE]), env={"DOCEXEC_MODE": "publish"})
+    session.run("python", "tools/offline.py", *(session.posargs or [OFFLINE]))
 
 
 @nox.session

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from mkdocs.structure.nav import Section
 from mkdocs_print_site_plugin.exclude import exclude
 from mkdocs_print_site_plugin.renderer import Renderer
+from mkdocs_print_site_plugin.urls import get_page_key
 
 if TYPE_CHECKING:
     from mkdocs.config.defaults import MkDocsConfig
@@ -34,12 +35,15 @@ if TYPE_CHECKING:
 PAGE = "offline/index.html"  # the joined page, in the print build's site folder
 CSS = Path(__file__).with_name("print_edition.css")
 _items: list[Any] = []
+_left_out: dict[str, str] = {}  # page key on the joined page -> the page's URL in the site, for pages left out
 
 _TABS = re.compile(r'<div class="tabbed-set [^"]*"[^>]*>((?:<input [^>]*>)*)<div class="tabbed-labels">(.*?)</div>',
                    re.S)
 _LABEL = re.compile(r"<label [^>]*>(.*?)</label>", re.S)
 _BLOCK = '<div class="tabbed-block">'
-_REPLAY = re.compile(r'\s*<button type="button" class="docexec-replay"[^>]*>.*?</button>', re.S)
+# Nothing to press on paper: the replay buttons of terminal sessions, the headings' permalinks (¶).
+_BUTTONS = re.compile(r'\s*<button type="button" class="docexec-replay"[^>]*>.*?</button>'
+                      r"""|<a class=["']headerlink["'][^>]*>.*?</a>""", re.S)
 
 
 def _settings(config: MkDocsConfig) -> dict[str, Any]:
@@ -50,6 +54,7 @@ def on_nav(nav: Navigation, config: MkDocsConfig, files: Files) -> Navigation:
     """Keep the navigation's pages and sections, less those `extra.offline_edition.exclude` leaves out (a section
     left with no page goes too)."""
     patterns = list(_settings(config).get("exclude", []))
+    _left_out.clear()
 
     def kept(items: list[Any]) -> list[Any]:
         out = []
@@ -60,6 +65,8 @@ def on_nav(nav: Navigation, config: MkDocsConfig, files: Files) -> Navigation:
                     out.append(Section(item.title, children))
             elif item.is_page and not exclude(item.file.src_path, patterns):
                 out.append(item)
+            elif item.is_page:
+                _left_out[get_page_key(item.url)] = item.url
         return out
 
     _items[:] = kept(nav.items)
@@ -90,6 +97,23 @@ def tabs_in_sequence(text: str) -> str:
             at = found
     out.append(text[at:])
     return "".join(out)
+
+
+def links_to_left_out(text: str, site_url: str | None) -> str:
+    """A link to a page the edition leaves out goes to that page of the published site (SITE_URL), or, with no
+    address to go to, is plain text."""
+    if not _left_out:
+        return text
+    keys = "|".join(re.escape(key) for key in sorted(_left_out, key=len, reverse=True))
+    link = re.compile(r'<a ([^>]*?)href="#(' + keys + r')(?:-([^"]*))?"([^>]*)>(.*?)</a>', re.S)
+
+    def outside(match: re.Match[str]) -> str:
+        if not site_url:
+            return match.group(5)
+        url = site_url.rstrip("/") + "/" + _left_out[match.group(2)] + ("#" + match.group(3) if match.group(3) else "")
+        return f'<a {match.group(1)}href="{html.escape(url)}"{match.group(4)}>{match.group(5)}</a>'
+
+    return link.sub(outside, text)
 
 
 def _toc(links: list[AnchorLink], depth: int) -> str:
@@ -131,7 +155,7 @@ def on_post_build(config: MkDocsConfig) -> None:
                                        "exclude": [], "toc_depth": 3}, mkdocs_config=config)
     renderer.items = _items
     body, toc = renderer.write_combined()
-    body = _REPLAY.sub("", tabs_in_sequence(body))
+    body = links_to_left_out(_BUTTONS.sub("", tabs_in_sequence(body)), config.site_url)
     site = Path(config.site_dir)
     title = config.site_name
     when = datetime.date.today().isoformat()

@@ -19,9 +19,8 @@ import re
 import subprocess
 import sys
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 ROOT = Path(__file__).resolve().parents[1]
 NAME = "docker-network-volumes"
@@ -36,9 +35,9 @@ _SHEET = re.compile(r'<link rel="stylesheet" href="([^"]+)">')
 _SCRIPT = re.compile(r"<script\b[^>]*>.*?</script>", re.S)
 
 
-def build_print_site(dest: Path) -> Path:
-    """The print build into dest; returns its joined page."""
-    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1", "DOCEXEC_MODE": os.environ.get("DOCEXEC_MODE", "publish")}
+def build_print_site(dest: Path, mode: str = "publish") -> Path:
+    """The print build into dest (DOCEXEC_MODE=mode); returns its joined page."""
+    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1", "DOCEXEC_MODE": mode}
     subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--clean", "-q", "-f", "mkdocs-print.yml",
                     "-d", str(dest)], cwd=ROOT, env=env, check=True)
     return dest / "offline" / "index.html"
@@ -79,8 +78,7 @@ def fonts_used(page: Any) -> set[str]:
     return families
 
 
-@dataclass(frozen=True)
-class Edition:
+class Edition(NamedTuple):
     pdf: Path
     html: Path
     fonts: set[str]  # the families the text is set in
