@@ -99,6 +99,15 @@ def tabs_in_sequence(text: str) -> str:
     return "".join(out)
 
 
+_SECTION_TITLE = re.compile(r"(<section class=.print-page md-section.[^>]*>)\s*<h1>\s*([^<]*?)\s*</h1>"
+                            r'(\s*<section class="print-page" [^>]*><h1[^>]*>)\2</h1>')
+
+
+def one_title_per_section(text: str) -> str:
+    """A section whose first page bears its name (四种网络模式, whose index page is 四种网络模式) is titled once."""
+    return _SECTION_TITLE.sub(r"\1\3\2</h1>", text)
+
+
 def links_to_left_out(text: str, site_url: str | None) -> str:
     """A link to a page the edition leaves out goes to that page of the published site (SITE_URL), or, with no
     address to go to, is plain text."""
@@ -155,7 +164,7 @@ def on_post_build(config: MkDocsConfig) -> None:
                                        "exclude": [], "toc_depth": 3}, mkdocs_config=config)
     renderer.items = _items
     body, toc = renderer.write_combined()
-    body = links_to_left_out(_BUTTONS.sub("", tabs_in_sequence(body)), config.site_url)
+    body = one_title_per_section(links_to_left_out(_BUTTONS.sub("", tabs_in_sequence(body)), config.site_url))
     site = Path(config.site_dir)
     title = config.site_name
     when = datetime.date.today().isoformat()
@@ -164,8 +173,9 @@ def on_post_build(config: MkDocsConfig) -> None:
              f'<p class="print-cover-subtitle">{html.escape(config.site_description or "")}</p>'
              f'<p class="print-cover-edition">{html.escape(settings.get("label", ""))} · {when}</p>{url}'
              f'<p class="print-cover-licence">{config.copyright or ""}</p></section>')
+    note = f'<p class="print-note">{html.escape(settings["note"])}</p>' if settings.get("note") else ""
     contents = (f'<nav id="print-toc"><h1 class="print-toc-title">{html.escape(settings.get("toc_title", ""))}</h1>'
-                f"{_toc(toc.items, int(settings.get('toc_depth', 2)))}</nav>")
+                f"{note}{_toc(toc.items, int(settings.get('toc_depth', 2)))}</nav>")
     diagrams = _DIAGRAMS if 'class="mermaid"' in body else ""
     ready = "" if diagrams else ' data-diagrams="ready"'
     page = (f'<!doctype html><html lang="zh" dir="ltr"{ready}><head>{_head(config, site, title)}</head>'

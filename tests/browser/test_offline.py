@@ -20,7 +20,7 @@ from mkdocs.utils.yaml import get_yaml_loader
 
 from ..conftest import load_tool
 from .conftest import in_ci
-from .sitekit import ROOT, chromium_missing
+from .sitekit import ROOT, build_site, chromium_missing
 
 pytestmark = pytest.mark.browser
 
@@ -124,6 +124,29 @@ def test_nothing_to_click_and_nothing_from_elsewhere(joined: str) -> None:
         assert not re.match(r"^(?:[a-z]+:)?//", url), f"<{tag}> asks another host: {url}"
     scripts = re.findall(r'<script\b[^>]*\bsrc="([^"]+)"', joined)
     assert set(scripts) <= {"../assets/javascripts/mermaid.min.js"}
+
+
+# The home page's link, in the published site only.
+
+def test_a_site_built_without_the_edition_neither_has_it_nor_links_it(site: Path) -> None:
+    home = (site / "index.html").read_text(encoding="utf-8")
+    assert "offline-edition" not in home and "offline/" not in home and "离线阅读" not in home
+    assert not (site / "offline").exists() and not (site / "js" / "print-site.js").exists()
+
+
+def test_publishing_with_the_edition_links_it_from_the_home_page(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    made = tmp_path / "offline"
+    made.mkdir()
+    for suffix in (".pdf", ".html"):
+        (made / f"{OFFLINE.NAME}{suffix}").write_bytes(b"stand-in " + suffix.encode())
+    monkeypatch.setenv("OFFLINE_EDITION", str(made))
+    site = build_site(tmp_path / "site").site
+    home = (site / "index.html").read_text(encoding="utf-8")
+    for suffix in (".pdf", ".html"):
+        assert f'href="offline/{OFFLINE.NAME}{suffix}"' in home
+        assert (site / "offline" / f"{OFFLINE.NAME}{suffix}").read_bytes() == b"stand-in " + suffix.encode()
+    assert "offline/" not in (site / "basics" / "veth" / "index.html").read_text(encoding="utf-8")
 
 
 # The PDF and the single HTML file.
