@@ -20,7 +20,7 @@ from mkdocs.utils.yaml import get_yaml_loader
 
 from ..conftest import load_tool
 from .conftest import in_ci
-from .sitekit import ROOT, build_site, chromium_missing
+from .sitekit import PHONE, ROOT, build_site, chromium_missing
 
 pytestmark = pytest.mark.browser
 
@@ -211,3 +211,14 @@ def test_every_link_within_the_edition_has_its_target(joined: str) -> None:
     ids = set(re.findall(r'\bid="([^"]+)"', joined)) | set(re.findall(r"\bid='([^']+)'", joined))
     dead = sorted({t for t in re.findall(r'href="#([^"]*)"', joined) if html.unescape(t) not in ids})
     assert not dead, f"links to nowhere on the joined page: {dead[:10]}"
+
+
+def test_the_single_html_file_reads_on_a_phone(edition: Any, browser: Any) -> None:
+    page = browser.new_page(viewport=PHONE)
+    try:
+        page.route(re.compile(r"^(?!file:)[a-z]+:"), lambda route: route.abort())
+        page.goto(edition.html.as_uri())
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= PHONE["width"], f"the page is {width}px wide on a {PHONE['width']}px screen"
+    finally:
+        page.close()
