@@ -176,7 +176,7 @@ def on_post_build(config: MkDocsConfig) -> None:
     note = f'<p class="print-note">{html.escape(settings["note"])}</p>' if settings.get("note") else ""
     contents = (f'<nav id="print-toc"><h1 class="print-toc-title">{html.escape(settings.get("toc_title", ""))}</h1>'
                 f"{note}{_toc(toc.items, int(settings.get('toc_depth', 2)))}</nav>")
-    diagrams = _DIAGRAMS if 'class="mermaid"' in body else ""
+    diagrams = _DIAGRAMS if '<pre class="mermaid"' in body else ""  # none when they come drawn (SVG)
     ready = "" if diagrams else ' data-diagrams="ready"'
     page = (f'<!doctype html><html lang="zh" dir="ltr"{ready}><head>{_head(config, site, title)}</head>'
             '<body dir="ltr" data-md-color-scheme="default" data-md-color-primary="indigo" '

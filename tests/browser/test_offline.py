@@ -202,8 +202,8 @@ def test_the_pdf_embeds_the_cjk_fonts_it_is_set_in(edition: Any) -> None:
 def test_the_single_html_file_needs_nothing_else(edition: Any, joined: str) -> None:
     page = edition.html.read_text(encoding="utf-8")
     assert "<script" not in page and 'rel="stylesheet"' not in page
-    assert page.count('<div class="mermaid"') == joined.count('<pre class="mermaid"')
-    assert page.count("<svg") >= page.count('<div class="mermaid"')
+    assert '<pre class="mermaid"' not in page, "a diagram was left undrawn"
+    assert page.count("<svg") >= joined.count('class="mermaid"') > 5
     assert "Docker Engine 20.10" in page and "网络命名空间" in page
 
 
