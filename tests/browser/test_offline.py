@@ -180,6 +180,7 @@ def test_the_pdf_is_the_whole_book_with_page_numbers(edition: Any) -> None:
     pages = int(re.search(r"^Pages:\s+(\d+)", info, re.M).group(1))  # type: ignore[union-attr]
     assert pages > 150, info
     assert "A4" in info
+    assert b"/Outlines" in edition.pdf.read_bytes(), "no bookmarks"
     text = _run("pdftotext", "-layout", str(edition.pdf), "-").split("\f")
     assert "网络命名空间" in text[1], "the contents (page 2) has no extractable Chinese"
     for number in (1, 2, pages // 2, pages):
