@@ -16,7 +16,9 @@ nox.options.reuse_venv = "yes"
 nox.options.sessions = ["tests"]
 
 DOCS = ".[docs]"
-ALL = ".[docs,test]"
+PRINT = ".[docs,print]"
+ALL = ".[docs,test,print]"
+OFFLINE = "build/offline"  # where ./nox -s pdf writes the offline edition, and where publish takes it from
 
 
 def _install(session: nox.Session, spec: str) -> None:
@@ -44,12 +46,22 @@ def docs(session: nox.Session) -> None:
 @nox.session(default=False)
 def publish(session: nox.Session) -> None:
     """Build the site to publish into site/: from the recordings only (no daemon), --strict, and any page whose
-    recording is stale or missing fails the build. SITE_URL and REPO_URL (README: 发布) come from the environment."""
-    _install(session, DOCS)
+    recording is stale or missing fails the build. SITE_URL and REPO_URL (README: 发布) come from the environment.
+    The offline edition (the pdf session) is made first and published under site/offline/, linked from 导读."""
+    _install(session, PRINT)
     if not os.environ.get("SITE_URL"):
         session.warn("SITE_URL is not set: the pages get no canonical address and there is no sitemap.xml")
+    session.run("python", "tools/offline.py", OFFLINE)
     session.run("mkdocs", "build", "--strict", "--clean", *session.posargs,
-                env={"NO_MKDOCS_2_WARNING": "1", "DOCEXEC_MODE": "publish"})
+                env={"NO_MKDOCS_2_WARNING": "1", "DOCEXEC_MODE": "publish", "OFFLINE_EDITION": OFFLINE})
+
+
+@nox.session(default=False)
+def pdf(session: nox.Session) -> None:
+    """The offline edition (README: 离线版): the whole book as one PDF and one HTML file, from the recordings, into
+    build/offline/ (or the folder given: -- DIR). Needs Debian's chromium and fonts-noto-cjk."""
+    _install(session, PRINT)
+    session.run("python", "tools/offline.py", *(session.posargs or [OFFLINE]))
 
 
 @nox.session
