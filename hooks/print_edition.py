@@ -70,6 +70,11 @@ def on_nav(nav: Navigation, config: MkDocsConfig, files: Files) -> Navigation:
         return out
 
     _items[:] = kept(nav.items)
+    # Pages outside the navigation (the maintainers' index) are left out too: links to them go to the site.
+    in_nav = {page.file.src_uri for page in nav.pages}
+    for file in files.documentation_pages():
+        if file.src_uri not in in_nav:
+            _left_out[get_page_key(file.url)] = file.url
     return nav
 
 
