@@ -84,31 +84,43 @@ class Edition(NamedTuple):
     fonts: set[str]  # the families the text is set in
 
 
-def print_page(page_file: Path, out: Path) -> Edition:
-    """Chromium prints the joined page to OUT/NAME.pdf and saves it, drawn, as OUT/NAME.html."""
+def print_page(page_file: Path, out: Path, browser: Any = None) -> Edition:
+    """Chromium prints the joined page to OUT/NAME.pdf and saves it, drawn, as OUT/NAME.html. BROWSER: a
+    playwright Chromium already running (the tests' own: a second sync playwright in one process is refused);
+    without it one is started for the job."""
+    out.mkdir(parents=True, exist_ok=True)
+    if browser is not None:
+        return _print_with(browser, page_file, out)
     from playwright.sync_api import sync_playwright
 
-    out.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        launched = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            return _print_with(launched, page_file, out)
+        finally:
+            launched.close()
+
+
+def _print_with(browser: Any, page_file: Path, out: Path) -> Edition:
     pdf, single = out / f"{NAME}.pdf", out / f"{NAME}.html"
     refused: list[str] = []
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1000, "height": 1400})
-            _refuse_others(page, page_file.parent.parent.as_uri() + "/", refused)
-            page.goto(page_file.as_uri(), wait_until="load")
-            page.wait_for_function("document.documentElement.dataset.diagrams", timeout=120_000)
-            state = page.evaluate("document.documentElement.dataset.diagrams")
-            if state != "ready":
-                raise RuntimeError(f"the diagrams were not drawn: {state}")
-            page.emulate_media(media="print")
-            fonts = fonts_used(page)
-            page.pdf(path=str(pdf), format="A4", print_background=True, display_header_footer=True,
-                     header_template="<span></span>", footer_template=FOOTER, outline=True, tagged=True,
-                     margin={"top": "16mm", "bottom": "16mm", "left": "14mm", "right": "14mm"})
-            single.write_text(inline_html(page.content(), page_file), encoding="utf-8")
-        finally:
-            browser.close()
+    context = browser.new_context(viewport={"width": 1000, "height": 1400})
+    try:
+        page = context.new_page()
+        _refuse_others(page, page_file.parent.parent.as_uri() + "/", refused)
+        page.goto(page_file.as_uri(), wait_until="load")
+        page.wait_for_function("document.documentElement.dataset.diagrams", timeout=120_000)
+        state = page.evaluate("document.documentElement.dataset.diagrams")
+        if state != "ready":
+            raise RuntimeError(f"the diagrams were not drawn: {state}")
+        page.emulate_media(media="print")
+        fonts = fonts_used(page)
+        page.pdf(path=str(pdf), format="A4", print_background=True, display_header_footer=True,
+                 header_template="<span></span>", footer_template=FOOTER, outline=True, tagged=True,
+                 margin={"top": "16mm", "bottom": "16mm", "left": "14mm", "right": "14mm"})
+        single.write_text(inline_html(page.content(), page_file), encoding="utf-8")
+    finally:
+        context.close()
     if not any("CJK" in family for family in fonts):
         raise RuntimeError(f"the text was set in {sorted(fonts)}, not Noto CJK: install fonts-noto-cjk")
     if refused:

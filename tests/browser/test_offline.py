@@ -160,7 +160,7 @@ def _need(tool: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def edition(print_build: Path, tmp_path_factory: pytest.TempPathFactory) -> Any:
+def edition(print_build: Path, tmp_path_factory: pytest.TempPathFactory, browser: Any) -> Any:
     why = chromium_missing()
     if why is not None:
         if in_ci():
@@ -168,7 +168,7 @@ def edition(print_build: Path, tmp_path_factory: pytest.TempPathFactory) -> Any:
         pytest.skip(why)
     for tool in ("pdfinfo", "pdftotext", "pdffonts"):
         _need(tool)
-    return OFFLINE.print_page(print_build, tmp_path_factory.mktemp("offline"))
+    return OFFLINE.print_page(print_build, tmp_path_factory.mktemp("offline"), browser)
 
 
 def _run(*command: str) -> str:
