@@ -8,7 +8,8 @@ docs/assets/javascripts/mermaid.min.js, initialised exactly as Material for MkDo
 settings are read from the installed Material's bundle), so its colours are Material's CSS variables and an SVG put
 into the page follows the light and dark palettes. Text is measured with the site's font stack (docs/assets/site.css).
 A flowchart whose natural drawing would need shrinking below 12px text on a phone's 390px column is drawn the other
-way round too (LR <-> TB), kept as <key>.phone.svg when narrower. Drawings no fence uses any more are removed.
+way round too (LR <-> TB: the whole, its subgraphs, or both), the narrowest kept as <key>.phone.svg
+when narrower. Drawings no fence uses any more are removed.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ MERMAID = ROOT / "docs" / "assets" / "javascripts" / "mermaid.min.js"
 SITE_CSS = ROOT / "docs" / "assets" / "site.css"
 COLUMN = PHONE["width"]  # a phone's diagram spans the screen (site.css)
 _TURN = re.compile(r"^(\s*(?:flowchart|graph)[ \t]+)(LR|RL|TB|TD|BT)\b")
+_INNER = re.compile(r"^([ \t]+direction[ \t]+)(LR|RL|TB|TD|BT)\b", re.M)
 
 
 def material_settings() -> dict[str, Any]:
@@ -54,12 +56,19 @@ def font_stack() -> str:
     return (match.group(1) if match else "sans-serif").replace("\n", " ")
 
 
-def turned(source: str) -> str | None:
-    match = _TURN.match(source)
-    if match is None:
-        return None
-    other = "TB" if match.group(2) in ("LR", "RL") else "LR"
-    return source[:match.start(2)] + other + source[match.end(2):]
+def _flip(direction: str) -> str:
+    return "TB" if direction in ("LR", "RL") else "LR"
+
+
+def turned(source: str) -> list[str]:
+    """The flowchart drawn the other way round: its own direction turned, its subgraphs' directions turned, both."""
+    top = _TURN.match(source)
+    if top is None:
+        return []
+    outer = source[:top.start(2)] + _flip(top.group(2)) + source[top.end(2):]
+    inner = _INNER.sub(lambda m: m.group(1) + _flip(m.group(2)), source)
+    both = _INNER.sub(lambda m: m.group(1) + _flip(m.group(2)), outer)
+    return list(dict.fromkeys(c for c in (outer, inner, both) if c != source))
 
 
 # Draw one diagram; label it for screen readers with its own text when its source gives no accTitle.
@@ -110,11 +119,12 @@ def draw(todo: dict[str, str]) -> None:
             (diagram_svg.STORE / f"{k}.svg").write_text(svg + "\n", encoding="utf-8")
             phone = diagram_svg.STORE / f"{k}.phone.svg"
             phone.unlink(missing_ok=True)
-            width, other = diagram_svg.natural_width(svg), turned(source)
-            if other is not None and width * diagram_svg.READABLE > COLUMN:
-                second = page.evaluate(_RENDER, [f"d{k}p", other])
-                if diagram_svg.natural_width(second) < width:
-                    phone.write_text(second + "\n", encoding="utf-8")
+            width = diagram_svg.natural_width(svg)
+            if width * diagram_svg.READABLE > COLUMN:
+                drawn = [page.evaluate(_RENDER, [f"d{k}p", other]) for other in turned(source)]
+                narrowest = min(drawn, key=diagram_svg.natural_width, default=None)
+                if narrowest is not None and diagram_svg.natural_width(narrowest) < width:
+                    phone.write_text(narrowest + "\n", encoding="utf-8")
             print(f"drew diagrams/{k}.svg{' and .phone.svg' if phone.exists() else ''}")
         browser.close()
 
