@@ -19,6 +19,7 @@ import diagram_svg  # hooks/diagram_svg.py (MkDocs puts this folder on sys.path 
 
 if TYPE_CHECKING:
     from mkdocs.config.defaults import MkDocsConfig
+    from mkdocs.livereload import LiveReloadServer
     from mkdocs.structure.pages import Page
 
 log = logging.getLogger("mkdocs.hooks.diagrams")
@@ -46,6 +47,13 @@ def on_page_content(html: str, *, page: Page, **_: object) -> str:
         log.warning("%s: a diagram (%s) has no stored drawing and is drawn in the browser with Mermaid (3.5 MB): "
                     "run ./nox -s diagrams and commit diagrams/", page.file.src_uri, k)
     return html.replace('<pre class="mermaid">', '<pre class="mermaid" data-search-exclude>')
+
+
+def on_serve(server: LiveReloadServer, **_: object) -> LiveReloadServer:
+    """`./nox -s diagrams` while `./nox -s serve` runs: the new drawings show at once."""
+    if diagram_svg.STORE.is_dir():
+        server.watch(str(diagram_svg.STORE))
+    return server
 
 
 def on_post_template(output: str, *, template_name: str, config: MkDocsConfig) -> str:
