@@ -100,6 +100,14 @@ def pins(session: nox.Session) -> None:
     session.run("python", "tools/pins.py")
 
 
+@nox.session(default=False)
+def diagrams(session: nox.Session) -> None:
+    """Draw the book's ```mermaid diagrams as SVG into diagrams/ (new or changed ones; -- --all: every one) with
+    Debian's Chromium and the vendored Mermaid; commit the reviewed result. See tools/diagrams.py."""
+    _install(session, ALL)
+    session.run("python", "tools/diagrams.py", *session.posargs)
+
+
 @nox.session
 def record(session: nox.Session) -> None:
     """Run pages now, on every engine, and write their recordings: all pages, or those given (docs/x.md ...)."""

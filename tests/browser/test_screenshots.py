@@ -22,7 +22,7 @@ def _interesting(site: Path) -> dict[str, str]:
     with_blocks = [p for p, html in sizes.items() if 'class="docexec"' in html]
     if with_blocks:
         chosen["transcripts"] = max(with_blocks, key=lambda p: len(sizes[p]))
-    with_diagram = [p for p, html in sizes.items() if 'class="mermaid"' in html]
+    with_diagram = [p for p, html in sizes.items() if 'class="diagram"' in html]
     if with_diagram:
         chosen["diagram"] = with_diagram[0]
     chosen["not-found"] = "no/such/page/"
@@ -42,8 +42,7 @@ def test_screenshots(device: str, scheme: str, site: Path, server: Server, brows
                 continue
             seen = visit(context, server.url(page), expect_status=404 if name == "not-found" else 200)
             if name == "diagram":
-                seen.page.wait_for_function("!document.querySelector('pre.mermaid')", timeout=20_000)
-                seen.page.locator("div.mermaid").first.scroll_into_view_if_needed()
+                seen.page.locator(".md-content .diagram").first.scroll_into_view_if_needed()
                 seen.page.evaluate("window.scrollBy(0, -120)")
             elif name == "transcripts":
                 shown = seen.page.locator(".docexec:visible")  # not one in an engine's tab the reader has not picked

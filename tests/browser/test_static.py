@@ -168,13 +168,19 @@ def test_search_index_keeps_the_books_terms_whole(site_build: Build) -> None:
 
 
 def test_search_index_holds_no_diagram_source(site_build: Build) -> None:
-    """A diagram's Mermaid source is not indexed (hooks/site_hook.py marks it data-search-exclude): a search for
-    网桥 once showed `flowchart LR / subgraph H1[...]` as an excerpt. The diagrams themselves are still there."""
+    """A diagram is not indexed (hooks/site_hook.py marks it data-search-exclude): a search for 网桥 once showed
+    `flowchart LR / subgraph H1[...]` as an excerpt, and a drawing's SVG would add its style sheet and its labels,
+    cut from their sentences. The diagrams themselves are still in the pages, drawn."""
     index = search_index(site_build.site)
-    noisy = [d["location"] for d in index["docs"] if re.search(r"\b(flowchart|sequenceDiagram|subgraph)\b", d["text"])]
+    noisy = [d["location"] for d in index["docs"]
+             if re.search(r"\b(flowchart|sequenceDiagram|subgraph)\b|stroke-width|font-family|--md-mermaid", d["text"])]
     assert not noisy, noisy
-    drawn = [p for p in site_build.site.rglob("index.html") if '<pre class="mermaid"' in p.read_text(encoding="utf-8")]
+    pages = [p.read_text(encoding="utf-8") for p in site_build.site.rglob("index.html")]
+    drawn = [html for html in pages if 'class="diagram"' in html]
     assert drawn, "no page has a diagram: nothing was checked"
+    assert all('data-search-exclude' in html.split('class="diagram"', 1)[1][:200] for html in drawn)
+    undrawn = [html.split("<title>")[1].split("</title>")[0] for html in pages if '<pre class="mermaid"' in html]
+    assert not undrawn, f"diagrams with no stored drawing (run ./nox -s diagrams): {undrawn}"
 
 
 def test_patched_search_worker_is_current() -> None:
