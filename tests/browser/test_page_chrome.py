@@ -1,0 +1,150 @@
+"""What frames a lesson, in Chromium on a phone and a desktop: the note under the title (one short line, the
+engines' provenance on demand), what a link preview says about the page, the 404 page's way back into the book,
+wide tables, and the copy button of code blocks."""
+
+from __future__ import annotations
+
+import html
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .conftest import doc_pages
+from .sitekit import Server
+
+pytestmark = pytest.mark.browser
+
+# Words of the page note, as it is now and as it was (two notes of one long sentence each).
+NOTE_WORDS = ("实录于", "真实运行结果", "录制于", "dfsg")
+
+
+def _html(site: Path, page: str) -> str:
+    return (site / (page + "index.html")).read_text(encoding="utf-8")
+
+
+def _noted(site: Path) -> list[str]:
+    pages = [p for p in doc_pages() if "docexec-page-source" in _html(site, p)]
+    assert pages, "no page has a note under its title"
+    return pages
+
+
+def test_one_note_under_each_title(site: Path) -> None:
+    for name in _noted(site):
+        count = _html(site, name).count('class="docexec-page-source')
+        assert count == 1, f"{name}: {count} notes under the title"
+
+
+def _sample(site: Path) -> list[str]:
+    """Pages measured in the browser: a few, the longest notes first (a page on one engine among them)."""
+    pages = _noted(site)
+    def note(p: str) -> str:
+        return _html(site, p).split("docexec-page-source", 1)[1].split("</summary>", 1)[0]
+    one_engine = [p for p in pages if " 与 " not in note(p)]
+    return sorted(pages, key=lambda p: -len(note(p)))[:4] + one_engine[:1]
+
+
+def _open(context: Any, url: str) -> Any:
+    page = context.new_page()
+    page.goto(url, wait_until="load")
+    return page
+
+
+NOTE_MEASURES = """() => {
+  const notes = [...document.querySelectorAll('.docexec-page-source')]
+  const note = notes[0], details = note && note.querySelector('details')
+  const line = details ? details.querySelector('summary') : note
+  const lineHeight = parseFloat(getComputedStyle(line).lineHeight)
+  const date = line.querySelector('.docexec-date')
+  return {count: notes.length, lines: Math.round(line.getBoundingClientRect().height / lineHeight),
+          dateRects: date ? date.getClientRects().length : 0, open: details ? details.open : null,
+          hidden: details ? [...details.children].filter(c => c.tagName !== 'SUMMARY')
+                                 .every(c => !c.checkVisibility()) : null,
+          details: details ? details.textContent : '', fontPx: parseFloat(getComputedStyle(line).fontSize)}
+}"""
+
+
+@pytest.mark.parametrize("device", ["phone", "desktop"])
+def test_one_short_page_note_with_the_engines_on_demand(device: str, site: Path, server: Server,
+                                                       request: pytest.FixtureRequest) -> None:
+    context = request.getfixturevalue(device)
+    for name in _sample(site):
+        page = _open(context, server.url(name))
+        note = page.evaluate(NOTE_MEASURES)
+        assert note["count"] == 1, f"{name}: {note['count']} notes under the title"
+        assert note["lines"] == 1, f"{name}: the note's line takes {note['lines']} lines on a {device}"
+        assert note["dateRects"] == 1, f"{name}: the date is broken across lines"
+        assert note["fontPx"] >= 12, note
+        assert note["open"] is False and note["hidden"], f"{name}: the provenance is shown before it is asked for"
+        line = page.locator(".docexec-page-source summary").inner_text()
+        engines = re.findall(r"\b(28\.5|20\.10)\b", line)
+        assert engines and len(set(engines)) == len(engines), f"{name}: {line}"
+        for engine in engines:  # the details hold each engine's full version
+            assert re.search(re.escape(engine) + r"\.\d+\+dfsg\d", note["details"]), (name, note["details"])
+        # Opened, they show each engine's provenance.
+        page.locator(".docexec-page-source summary").click()
+        shown = page.locator(".docexec-page-source details li")
+        assert shown.count() == len(engines), name
+        assert all(shown.nth(i).is_visible() for i in range(len(engines))), name
+        page.close()
+
+
+def test_descriptions_say_what_the_page_teaches(site: Path) -> None:
+    """A link preview (meta description, og:description) of a page without `description:` in its front matter
+    shows the lesson's opening, never the note under its title."""
+    for name in doc_pages():
+        text = _html(site, name)
+        for attribute in ('name="description"', 'property="og:description"'):
+            found = re.search(r'<meta ' + attribute + r' content="([^"]*)"', text)
+            assert found, f"{name or 'index'}: no {attribute}"
+            said = html.unescape(found.group(1))
+            assert said.strip(), f"{name or 'index'}: empty {attribute}"
+            leaked = [w for w in NOTE_WORDS if w in said]
+            assert not leaked, f"{name or 'index'}: {attribute} holds the page note ({leaked}): {said}"
+
+
+LINKS = """() => [...document.querySelectorAll('.md-content a[href]')]
+  .filter(a => a.getClientRects().length && getComputedStyle(a).visibility !== 'hidden'
+               && !a.closest('.md-header, .md-footer') && a.href.startsWith(document.baseURI))
+  .map(a => a.href)"""
+
+
+@pytest.mark.parametrize("device", ["phone", "desktop"])
+@pytest.mark.parametrize("missing", ["basics/no/such/page/", "traffic/gone/"])
+def test_404_page_leads_back_into_the_book_without_errors(device: str, missing: str, server: Server,
+                                                          request: pytest.FixtureRequest) -> None:
+    context = request.getfixturevalue(device)
+    page = context.new_page()
+    errors: list[str] = []
+    failed: list[str] = []
+    page.on("console", lambda m: errors.append(f"{m.text} ({m.location.get('url')})") if m.type == "error" else None)
+    page.on("response", lambda r: failed.append(f"{r.status} {r.request.method} {r.url}") if r.status >= 400 else None)
+    url = server.url(missing)
+    response = page.goto(url, wait_until="load")
+    page.wait_for_load_state("networkidle")
+    assert response is not None and response.status == 404
+    # The browser reports the page's own status once; nothing else may fail (no probing for the root).
+    assert failed == [f"404 GET {url}"], failed
+    assert len(errors) == 1 and "404" in errors[0], errors
+    links = page.evaluate(LINKS)
+    pages = [server.url(p) for p in doc_pages()]
+    assert len({u for u in links if u in pages}) >= len(pages) - 1, f"{device}: visible links to pages: {links}"
+    for link in sorted(set(links))[:6]:
+        assert page.request.get(link).status == 200, link
+    page.close()
+
+
+def test_404_page_finds_the_root_a_page_remembered(server: Server, desktop: Any) -> None:
+    """An address with none of the book's folders in it: the root is the one a page of the book, visited
+    before in this browser, remembered."""
+    _open(desktop, server.url("basics/veth/")).close()
+    page = desktop.new_page()
+    failed: list[str] = []
+    page.on("response", lambda r: failed.append(r.url) if r.status >= 400 else None)
+    url = server.url("no/such/page/")
+    page.goto(url, wait_until="load")
+    page.wait_for_load_state("networkidle")
+    assert failed == [url], failed
+    assert page.evaluate("document.baseURI") == server.base
+
