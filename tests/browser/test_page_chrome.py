@@ -148,3 +148,79 @@ def test_404_page_finds_the_root_a_page_remembered(server: Server, desktop: Any)
     assert failed == [url], failed
     assert page.evaluate("document.baseURI") == server.base
 
+
+
+TABLES = """() => [...document.querySelectorAll('.md-content table')].map(table => {
+  const box = table.closest('.md-typeset__scrollwrap') || table
+  const scrollers = [table, box].filter(e => e.scrollWidth > e.clientWidth + 1)
+  const hint = box.nextElementSibling
+  const room = document.querySelector('.md-content').getBoundingClientRect()
+  const r = table.getBoundingClientRect()
+  return {
+    small: [...table.querySelectorAll('td, th')].map(c => parseFloat(getComputedStyle(c).fontSize))
+      .filter(px => px < 12),
+    fits: scrollers.length === 0 && r.left >= room.left - 0.5 && r.right <= room.right + 0.5,
+    scrolls: scrollers.some(e => ['auto', 'scroll'].includes(getComputedStyle(e).overflowX)),
+    hint: hint && hint.checkVisibility() && hint.getBoundingClientRect().height > 0 ? hint.textContent : '',
+    broken: [...table.querySelectorAll('code')].filter(c => c.getClientRects().length > 1).map(c => c.textContent),
+  }
+})"""
+
+
+@pytest.mark.parametrize("device", ["phone", "desktop"])
+def test_wide_tables_are_readable(device: str, server: Server, request: pytest.FixtureRequest) -> None:
+    """The comparison on traffic/cross-host (five columns): text of at least 12 px, and the table fits or
+    scrolls in its box with a hint that says so; no inline code box broken across lines."""
+    page = _open(request.getfixturevalue(device), server.url("traffic/cross-host/"))
+    page.wait_for_load_state("networkidle")
+    tables = page.evaluate(TABLES)
+    assert tables, "no table on traffic/cross-host/"
+    for n, table in enumerate(tables):
+        assert not table["small"], f"table {n}: cells in {table['small']} px text"
+        assert table["fits"] or (table["scrolls"] and table["hint"]), f"{device}, table {n}: {table}"
+        assert not table["broken"], f"{device}, table {n}: code broken across lines: {table['broken']}"
+    page.close()
+
+
+COPY_OVER_TEXT = """async () => {
+  const found = []
+  for (const pre of [...document.querySelectorAll('.md-typeset .highlight pre')].filter(p => p.checkVisibility())) {
+    pre.scrollIntoView({block: 'center'})
+    await new Promise(ok => requestAnimationFrame(() => requestAnimationFrame(ok)))
+    const code = pre.querySelector(':scope > code'), button = pre.querySelector('.md-code__nav, .md-clipboard')
+    if (!code || !button) continue
+    // The first line's text, as far as the code's box shows it.
+    const range = document.createRange(), walker = document.createTreeWalker(code, NodeFilter.SHOW_TEXT)
+    let node, started = false
+    while ((node = walker.nextNode())) {
+      if (!node.data.length) continue
+      if (!started) { range.setStart(node, 0); started = true }
+      const end = node.data.indexOf('\\n')
+      if (end >= 0) { range.setEnd(node, end); break }
+      range.setEnd(node, node.data.length)
+    }
+    const box = code.getBoundingClientRect()
+    const b = button.getBoundingClientRect()
+    for (const r of range.getClientRects()) {
+      const left = Math.max(r.left, box.left), right = Math.min(r.right, box.left + code.clientWidth)
+      if (r.width && right > b.left && left < b.right && r.bottom > b.top && r.top < b.bottom)
+        found.push(code.textContent.split('\\n')[0].slice(0, 60))
+    }
+  }
+  return found
+}"""
+
+
+@pytest.mark.parametrize("device", ["phone", "desktop"])
+def test_copy_button_covers_no_text(device: str, server: Server, request: pytest.FixtureRequest) -> None:
+    """Every code block's copy button, on lessons with transcripts and terminal sessions: its box does not meet
+    the visible part of the block's first line."""
+    covered = {}
+    for lesson in ("basics/veth/", "modes/interactive/", "traffic/iptables/"):
+        page = _open(request.getfixturevalue(device), server.url(lesson))
+        page.wait_for_load_state("networkidle")
+        assert page.locator(".md-code__nav, .md-clipboard").count(), f"{lesson}: no copy button"
+        if found := page.evaluate(COPY_OVER_TEXT):
+            covered[lesson] = found
+        page.close()
+    assert not covered, f"on a {device}, the copy button covers the first line of {covered}"
