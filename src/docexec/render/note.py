@@ -61,7 +61,7 @@ def page_note(engines: Sequence[EngineNote], labels: Labels = ENGLISH) -> str:
     stale = " docexec-stale" if any(e.stale for e in engines) else ""
     parts = [NOTE_START, f'<div class="docexec-page-source{stale}" data-search-exclude>',
              f"<details><summary>{_dated(line)}</summary>",
-             f'<p class="docexec-page-setup">{html.escape(labels.page_setup)}</p><ul>{details}</ul></details>',
+             f'<div class="docexec-page-setup">{html.escape(labels.page_setup)}</div><ul>{details}</ul></details>',
              *(f'<p class="docexec-page-warning">{html.escape(w)}</p>' for w in warnings),
              "</div>", NOTE_END]
     return "\n".join(parts)
