@@ -6,6 +6,8 @@ import html
 import re
 
 from docexec import CommandRecord, PageRecording, Project, parse_page, render_page
+from docexec.render.html import EngineRecording
+from docexec.render.note import NOTE_END, NOTE_START
 
 from .conftest import MakeProject
 from .rendering import book_labels, convert
@@ -53,7 +55,7 @@ def test_blocks_become_transcripts() -> None:
     assert "三个容器" in out
     assert "未执行：会改写宿主机文件" in out
     assert "docker network create lab" not in out, "show=no blocks are run but not shown"
-    assert "录制于 2026-11-27" in out and "Docker Engine 20.10.24" in out
+    assert "实录于 <span class=\"docexec-date\">2026-11-27</span>" in out and "Docker Engine 20.10.24" in out
 
 
 def test_copy_text_is_only_the_commands() -> None:
@@ -67,7 +69,42 @@ def test_the_page_note_follows_the_title() -> None:
     page = parse_page("p.md", SOURCE)
     lines = full(SOURCE, page, stored()).split("\n")
     assert lines[0] == "<h1>标题</h1>"
-    assert lines[1].startswith('<p class="docexec-page-source">')
+    assert lines[1] == NOTE_START
+    assert lines[2].startswith('<div class="docexec-page-source" data-search-exclude>')
+
+
+def _notes(html_text: str) -> list[str]:
+    return re.findall(re.escape(NOTE_START) + r"(.*?)" + re.escape(NOTE_END), html_text, re.S)
+
+
+def test_one_short_note_for_every_engine_and_their_details_on_demand() -> None:
+    newer = PageRecording("p.md", "h", "2026-11-28T09:00:00Z",
+                          {"engine": "28.5.2+dfsg4", "api": "1.51", "client": "28.5.2+dfsg4",
+                           "storage_driver": "overlay2"}, stored().blocks)
+    page = parse_page("p.md", SOURCE)
+    rendered = render_page(page, stored(), others=[EngineRecording("Engine 28.5", newer, engine="28.5")],
+                           labels=book_labels())
+    notes = _notes(convert(SOURCE, rendered))
+    assert len(notes) == 1, "one note, whatever the number of engines"
+    summary = re.search(r"<summary>(.*?)</summary>", notes[0], re.S)
+    assert summary is not None
+    line = re.sub(r"<[^>]+>", "", summary.group(1))
+    assert line == "本页输出实录于 2026-11-28 · Docker 28.5 与 20.10", "the newest engine first, the latest date"
+    assert '<span class="docexec-date">2026-11-28</span>' in summary.group(1), "the date never breaks"
+    details = notes[0].split("</summary>", 1)[1]
+    assert "28.5.2+dfsg4（API 1.51）" in details and "20.10.24（API 1.41），客户端 28.2.2，存储驱动 overlay2" in details
+    assert "<details open" not in notes[0], "the details wait to be opened"
+
+
+def test_what_is_wrong_with_a_recording_is_said_once_outside_the_details() -> None:
+    page = parse_page("p.md", SOURCE)
+    other = EngineRecording("Engine 28.5", stored(), stale=True, engine="28.5")
+    both = _notes(convert(SOURCE, render_page(page, stored(), stale=True, others=[other],
+                                              labels=book_labels())))[0]
+    assert both.count("本页命令在录制后有改动") == 1 and "docexec-stale" in both
+    assert both.index("本页命令在录制后有改动") > both.index("</details>"), "shown, not hidden in the details"
+    one = _notes(convert(SOURCE, render_page(page, stored(), others=[other], labels=book_labels())))[0]
+    assert "Docker Engine 20.10.24：本页命令在录制后有改动" in one, "only one engine's recording is stale: named"
 
 
 def test_missing_recordings_still_show_the_commands() -> None:

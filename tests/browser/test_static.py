@@ -257,7 +257,7 @@ def test_search_index_is_shared_and_light(site_build: Build) -> None:
     text = data.decode("utf-8")
     assert "\\u5bb9" not in text and "容器" in text, "Chinese written as \\uXXXX escapes"
     words = " ".join(d["text"] for d in json.loads(text)["docs"])
-    for boilerplate in ("本页所有命令输出均为真实运行结果", "真实输出 · Docker Engine", "Engine 28.5Engine 20.10"):
+    for boilerplate in ("本页输出实录于", "真实输出 · Docker Engine", "Engine 28.5Engine 20.10"):
         assert boilerplate not in words.replace("\u200b", ""), boilerplate
     synonyms = json.loads(text)["config"]["synonyms"]
     assert "端口发布" in synonyms["端口映射"], synonyms.get("端口映射")

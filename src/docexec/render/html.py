@@ -25,6 +25,7 @@ from dataclasses import dataclass, field, replace
 from docexec.page import kinds
 from docexec.page.model import Block, Page
 from docexec.render.kinds import Renders, escape
+from docexec.render.note import EngineNote, engine_warning, page_note, short_version
 from docexec.render.sudo import root_variables
 from docexec.render.wording import ENGLISH, Labels
 from docexec.store.normalize import normalize
@@ -90,29 +91,12 @@ def render_page(page: Page, stored: PageRecording | None, *, stale: bool = False
               for block in page.blocks}
     note = ""
     if stored is not None and page.executed:
-        note = "\n".join(page_note(e.stored, stale=e.stale, whole=e.stale_blocks is None,
-                                   shown=sum(b.show and e.marks(b) for b in page.executed), labels=labels)
-                         for e in engines if e.stored is not None)
+        note = page_note([EngineNote(e.stored, e.stale,
+                                     engine_warning(e.stored, stale=e.stale, whole=e.stale_blocks is None,
+                                                    shown=sum(b.show and e.marks(b) for b in page.executed),
+                                                    labels=labels))
+                          for e in engines if e.stored is not None], labels)
     return Rendered(blocks, note)
-
-
-def page_note(stored: PageRecording, *, stale: bool, whole: bool = True, shown: int = 0,
-              labels: Labels = ENGLISH) -> str:
-    """The note under the title. A stale page says what changed: the whole page (its images or hosts), `shown`
-    blocks (marked where they are), or only what the reader does not see (setup blocks, blocks removed)."""
-    engine = stored.engine
-    text = labels.page_note.format(date=stored.recorded[:10], engine=engine.get("engine", "?"),
-                                   api=engine.get("api", "?"), client=engine.get("client", "?"),
-                                   storage_driver=engine.get("storage_driver", "?"))
-    if stored.edited:
-        text += labels.page_edited.format(count=len(stored.edited))
-    if stale and whole:
-        text += labels.page_stale
-    elif stale and shown:
-        text += labels.page_stale_blocks.format(count=shown)
-    elif stale:
-        text += labels.page_stale_hidden
-    return f'<p class="docexec-page-source{" docexec-stale" if stale else ""}">{html.escape(text)}</p>'
 
 
 def render_engines(block: Block, engines: list[EngineRecording], first: PageRecording | None,
@@ -246,7 +230,7 @@ def _source_note(block: Block, records: list[CommandRecord] | None, stored: Page
         return labels.edited
     codes = sorted({r.returncode for r in records})
     engines = labels.engines_joiner.join(
-        _short(s) for s in sorted([stored, *also], key=lambda s: _version_key(_short(s)), reverse=True))
+        short_version(s) for s in sorted([stored, *also], key=lambda s: _version_key(short_version(s)), reverse=True))
     what = kinds.get(block.kind, Renders).output_label(labels)
     note = labels.recorded.format(what=what, engines=engines, same=labels.same_output if also else "",
                                   date=stored.recorded[:10])
@@ -255,5 +239,3 @@ def _source_note(block: Block, records: list[CommandRecord] | None, stored: Page
     return note + (labels.stale_block if stale else "")
 
 
-def _short(stored: PageRecording) -> str:
-    return stored.engine.get("engine", "?").split("+")[0]

@@ -8,16 +8,20 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Labels:
-    # the note under the page's title
-    page_note: str = ("Every command output on this page is real: recorded on {date} with Docker Engine {engine} "
-                      "(API {api}), client {client}, storage driver {storage_driver}.")
-    page_stale: str = " The page's commands changed after they were recorded; its outputs wait to be recorded again."
-    page_stale_blocks: str = (" {count} command block(s) of this page changed after they were recorded (marked "
+    # the note under the page's title: one line, then each engine's provenance on demand (page_setup, page_engine)
+    page_note: str = "Every output on this page is real, recorded on {date} · Docker {engines}"
+    page_setup: str = "Recorded with:"
+    page_engine: str = ("Docker Engine {engine} (API {api}), client {client}, storage driver {storage_driver}, "
+                        "recorded on {date}")
+    # what is wrong with a recording, shown under the note's line (page_on_engine: when engines differ)
+    page_stale: str = "The page's commands changed after they were recorded; its outputs wait to be recorded again."
+    page_stale_blocks: str = ("{count} command block(s) of this page changed after they were recorded (marked "
                               "below them); their outputs wait to be recorded again.")
-    page_edited: str = (" The output of {count} block(s) was edited by hand after it was recorded (marked below "
+    page_edited: str = ("The output of {count} block(s) was edited by hand after it was recorded (marked below "
                         "them): not verified.")
-    page_stale_hidden: str = (" The page's setup steps or the order of its blocks changed after they were recorded; "
+    page_stale_hidden: str = ("The page's setup steps or the order of its blocks changed after they were recorded; "
                               "its outputs wait to be recorded again.")
+    page_on_engine: str = "Docker Engine {engine}: {text}"
     # the line under each block
     output: str = "Real output"
     session_output: str = "Real terminal session (100×30)"
