@@ -29,8 +29,9 @@ if TYPE_CHECKING:
 SYNONYMS = "assets/search/synonyms.txt"  # below docs_dir
 WORKERS = "assets/javascripts/workers"
 
-# Boilerplate of every page and transcript (src/docexec/render/html.py), marked for Material's search to skip.
-_NOTES = re.compile(r'<p class="(docexec-page-source|docexec-source)')
+# The caption under every transcript (src/docexec/render/html.py), marked for Material's search to skip. (The page
+# note marks itself: src/docexec/render/note.py.)
+_NOTES = re.compile(r'<p class="(docexec-source)')
 _TAB_LABELS = re.compile(r'(<div class="tabbed-set tabbed-alternate docexec-engines"[^>]*>(?:<input[^>]*>)*)'
                          r'<div class="tabbed-labels">')
 # The engines' tabs after the first: `</div><div class="tabbed-block"><div class="docexec …`.
