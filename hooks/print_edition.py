@@ -80,7 +80,10 @@ def on_nav(nav: Navigation, config: MkDocsConfig, files: Files) -> Navigation:
 
 def on_page_content(html_: str, page: Page, **_: object) -> str:
     # Paper has no search: the site's hooks' data-search-exclude marks go, so the markup is Material's own again.
-    page.html = re.sub(r" data-search-exclude\b", "", html_)  # type: ignore[attr-defined]  # what the renderer joins
+    # On paper the page note's provenance (engines' full versions, API, storage driver) is shown, not folded away.
+    printed = re.sub(r" data-search-exclude\b", "", html_)
+    printed = re.sub(r'(<div class="docexec-page-source[^"]*">\s*)<details>', r"\1<details open>", printed)
+    page.html = printed  # type: ignore[attr-defined]  # what the renderer joins
     return html_
 
 

@@ -117,6 +117,13 @@ def test_every_engines_output_is_shown_under_its_label(joined: str, print_build:
         assert labels[:2] == ["Docker Engine 28.5", "Docker Engine 20.10"], labels
 
 
+def test_each_pages_recording_setup_is_printed_open(joined: str) -> None:
+    """The page note's full provenance (each engine's version, API, storage driver) is folded away on the site;
+    paper cannot unfold it."""
+    notes = re.findall(r'<div class="docexec-page-source[^"]*">\s*<details( open)?>', joined)
+    assert len(notes) > 10 and all(notes), f"{notes.count('')} of {len(notes)} notes folded"
+
+
 def test_nothing_to_click_and_nothing_from_elsewhere(joined: str) -> None:
     for gone in ("docexec-replay", "md-search", "md-clipboard", "assets/javascripts/bundle."):
         assert gone not in joined
