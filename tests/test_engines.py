@@ -106,7 +106,7 @@ def test_a_page_that_runs_only_on_a_later_engine_shows_that_engines_recording(tm
     html = (tmp_path / "site" / "index.html").read_text(encoding="utf-8")
     assert '<span class="go">f00d\n</span>' in html and "No recorded output yet" not in html
     assert "Real output · Docker Engine 28.5.2 · recorded on <span class=\"docexec-date\">2026-11-28" in html
-    note = re.search(r'<div class="docexec-page-source".*?</div>', html, re.S)
+    note = re.search(r'<div class="docexec-page-source".*?</details>', html, re.S)
     assert note and "Docker 28.5 ·" not in note.group(0) and "Docker Engine 28.5.2" in note.group(0), "the page note"
 
 
