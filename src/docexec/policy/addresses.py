@@ -19,6 +19,9 @@ _LOCAL_NETS6 = [ipaddress.ip_network(n) for n in ("::1/128", "::/128", "fe80::/1
 NETWORK_TOOLS = {"ping", "ping6", "wget", "curl", "nc", "netcat", "nslookup", "host", "dig", "telnet",
                  "traceroute", "traceroute6", "arping", "ssh", "ftpget", "ftpput", "tftp", "ntpd", "whois", "rdate"}
 _NAME = re.compile(r"(?=.*[a-zA-Z])[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+\.?")  # example.org, www.example.org.
+# Where a word is cut into the tokens checked: the shell's separators, and `=` and `,` too, so that an option's
+# value is seen whatever its spelling (--dns=8.8.8.8 as --dns 8.8.8.8, --aux-address=a=10.0.9.5, x=8.8.8.8).
+_TOKENS = re.compile(r"[\s;|&()<>'\"`=,]+")
 _FILE = re.compile(r"\.(html?|txt|conf|json|log|sh|tar|gz|md)$")
 
 
@@ -27,7 +30,7 @@ def check_addresses(argv: Sequence[str], *, lan: bool = True) -> None:
     (8.8.8.8, 134744072, 0x08080808, 8.8.2056, 010.010.010.010), IPv6, URLs, and the names that network tools
     (ping, wget, nc, nslookup, ...) are given, also inside `sh -c '...'`. In a lab nothing outside is reachable
     anyway; this keeps pages honest where they run on a shared daemon, and their outputs free of timeouts."""
-    tokens = [token for word in argv for token in re.split(r"[\s;|&()<>'\"`]+", word) if token]
+    tokens = [token for word in argv for token in _TOKENS.split(word) if token]
     after_tool = False
     for token in tokens:
         for part in (token.split(":") if token.count(":") == 1 else [token]):  # db:203.0.113.5, 8.8.8.8:53
@@ -36,6 +39,7 @@ def check_addresses(argv: Sequence[str], *, lan: bool = True) -> None:
             _check_token(m.group(1), any_notation=True, lan=lan)
         for m in _URL.finditer(token):
             host = m.group(1)
+            _check_token(host, any_notation=True, lan=lan)  # http://8.8.8.8/, http://134744072/
             if "." in host and not _IPV4.fullmatch(host):
                 raise Refused(f"{host} is outside this machine: lessons only talk between containers and this host")
         if after_tool and _NAME.fullmatch(token) and not _FILE.search(token):

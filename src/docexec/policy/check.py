@@ -22,6 +22,7 @@ from docexec.page.kinds import ExecKind
 from docexec.page.shellwords import Literal, ShellCommand, Word
 from docexec.policy.addresses import check_addresses
 from docexec.policy.allowances import Allowances
+from docexec.policy.configured import unconfigured
 from docexec.policy.docker_grammar import STOP_AT_FIRST_POSITIONAL, DockerCall, iter_options, resolve_verb, split_call
 from docexec.policy.docker_rules import REFUSED_OPTIONS, REFUSED_VERBS, check_docker, parse_docker
 from docexec.policy.hostcmds import check_filter, check_host
@@ -76,7 +77,7 @@ def check_argv(argv: Sequence[str], *, kind: str, page: str, context: RunContext
     the command as the page writes it: an allowance may name the whole line."""
     if not argv:
         raise Refused("empty command")
-    check_addresses(argv, lan=context.isolated)
+    check_addresses(unconfigured(argv) if context.isolated else argv, lan=context.isolated)
     program = argv[0]
     if stage > 0:
         check_filter(argv)
