@@ -6,8 +6,9 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Sequence
+from functools import partial
 
-from docexec.policy.refusal import Refused
+from docexec.policy.refusal import Collect, Refused
 
 _IPV4 = re.compile(r"(?<![\w.])(\d{1,3}(?:\.\d{1,3}){3})(?![\w.])")
 _URL = re.compile(r"\b(?:https?|ftp)://([^/\s:'\"]+)")
@@ -31,21 +32,27 @@ def check_addresses(argv: Sequence[str], *, lan: bool = True) -> None:
     (ping, wget, nc, nslookup, ...) are given, also inside `sh -c '...'`. In a lab nothing outside is reachable
     anyway; this keeps pages honest where they run on a shared daemon, and their outputs free of timeouts."""
     tokens = [token for word in argv for token in _TOKENS.split(word) if token]
+    collect = Collect()  # every address of the command is reported, not only the first
     after_tool = False
     for token in tokens:
-        for part in (token.split(":") if token.count(":") == 1 else [token]):  # db:203.0.113.5, 8.8.8.8:53
-            _check_token(part, any_notation=after_tool, lan=lan)
-        for m in re.finditer(r"://\[([0-9a-fA-F:.%]+)\]", token):  # http://[2001:db8::1]/
-            _check_token(m.group(1), any_notation=True, lan=lan)
-        for m in _URL.finditer(token):
-            host = m.group(1)
-            _check_token(host, any_notation=True, lan=lan)  # http://8.8.8.8/, http://134744072/
-            if "." in host and not _IPV4.fullmatch(host):
-                raise Refused(f"{host} is outside this machine: lessons only talk between containers and this host")
-        if after_tool and _NAME.fullmatch(token) and not _FILE.search(token):
-            raise Refused(f"'{token}' is a name outside this lab: lessons only name their own containers, networks "
-                          "and hosts (names without dots)")
+        collect.run(partial(_check_word, token, after_tool=after_tool, lan=lan))
         after_tool = after_tool or token.rsplit("/", 1)[-1] in NETWORK_TOOLS
+    collect.done()
+
+
+def _check_word(token: str, *, after_tool: bool, lan: bool) -> None:
+    for part in (token.split(":") if token.count(":") == 1 else [token]):  # db:203.0.113.5, 8.8.8.8:53
+        _check_token(part, any_notation=after_tool, lan=lan)
+    for m in re.finditer(r"://\[([0-9a-fA-F:.%]+)\]", token):  # http://[2001:db8::1]/
+        _check_token(m.group(1), any_notation=True, lan=lan)
+    for m in _URL.finditer(token):
+        host = m.group(1)
+        _check_token(host, any_notation=True, lan=lan)  # http://8.8.8.8/, http://134744072/
+        if "." in host and not _IPV4.fullmatch(host):
+            raise Refused(f"{host} is outside this machine: lessons only talk between containers and this host")
+    if after_tool and _NAME.fullmatch(token) and not _FILE.search(token):
+        raise Refused(f"'{token}' is a name outside this lab: lessons only name their own containers, networks "
+                      "and hosts (names without dots)")
 
 
 def _check_token(token: str, *, any_notation: bool, lan: bool) -> None:
