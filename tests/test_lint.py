@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from docexec import PageError, PageErrors, Project, parse_page
+from docexec import Allowance, PageError, PageErrors, Project, Settings, parse_page
 from docexec.book import pageset
 from tests.conftest import MakeProject
 
@@ -92,3 +93,43 @@ def test_a_page_with_several_problems_still_raises_its_first_where_one_is_expect
     assert isinstance(caught.value, PageError) and caught.value.line == 2  # the first, for callers that show one
     assert [e.line for e in caught.value.errors] == [2, 3]
     assert str(caught.value).splitlines()[1].startswith("docs/p.md:3: ")
+
+
+TWO_PROBLEMS = '''
+    # two
+
+    ```console exec="docker" id="a"
+    $ docker run --rm --privileged --cap-add NET_ADMIN busybox ping -c 1 8.8.8.8
+    $ docker run --rm busybox sh -c 'wget -q -O- http://8.8.8.8/; ping -c 1 1.1.1.1' | grep -c x
+    $ docker run --rm --privileged busybox true
+    ```
+'''
+
+
+def test_lint_reports_every_problem_of_a_command(make_project: MakeProject) -> None:
+    """Issue 26, item 8: fixing one problem of a command does not merely reveal the next; one problem keeps its
+    message as it was."""
+    config = make_project({"two.md": TWO_PROBLEMS})
+    done = lint(config.root)
+    assert done.returncode == 1, done.stdout + done.stderr
+    lines = [line for line in done.stdout.splitlines() if line.startswith("error: docs/two.md:")]
+    assert [line.split(":")[2] for line in lines] == ["4", "4", "4", "5", "5", "6"], done.stdout
+    assert "8.8.8.8 is outside" in lines[0] and "'--privileged' is refused" in lines[1], done.stdout
+    assert "'--cap-add' is refused" in lines[2] and "8.8.8.8 is outside" in lines[3], done.stdout
+    assert "1.1.1.1 is outside" in lines[4] and lines[5].split(": ", 1)[1].startswith(
+        "docs/two.md:6: '--privileged' is refused: it gives the container the whole host"), done.stdout
+    assert "6 problem(s) in 1 page(s)" in done.stdout
+
+
+def test_an_allowance_of_one_problem_leaves_the_others(config: Settings) -> None:
+    """An allowance names one refused use: the command's other problems are still refused (before, an allowance
+    of the first problem let the whole command through)."""
+    from docexec import Refused
+    from docexec.policy.check import check_argv
+
+    argv = ["docker", "run", "--rm", "--privileged", "--cap-add", "NET_ADMIN", "busybox", "true"]
+    context = dataclasses.replace(config.run_context(), allow=(
+        Allowance(page="caps.md", match="--privileged", reason="lesson"),))
+    with pytest.raises(Refused) as caught:
+        check_argv(argv, kind="docker", page="caps.md", context=context, line=" ".join(argv))
+    assert caught.value.message.startswith("'--cap-add' is refused") and "privileged" not in caught.value.message

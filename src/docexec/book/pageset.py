@@ -11,7 +11,7 @@ from docexec.core.errors import PageError, raise_all
 from docexec.hosts.images import ImageSpec, load_images
 from docexec.page import kinds as registry
 from docexec.page.model import Page, parse_file, parse_page_collecting
-from docexec.policy.check import Refused, block_context, check_static, check_typed
+from docexec.policy.check import Refused, block_context, check_static, check_typed, problems
 from docexec.policy.docker_flags import OPTIONS
 from docexec.store.pagecache import PageCache
 from docexec.store.recording import Status
@@ -70,13 +70,15 @@ class PageSet:
             context = block_context(self.settings, self._lint, block.engines, block.returncode)
             try:
                 check_static(command.shell, kind=block.kind, page=page.name, context=context, line=command.text)
-            except Refused as exc:
-                errors.append(PageError(page.where, command.line, f"{exc.message} (in «{command.text[:80]}»)"))
+            except Refused as exc:  # each problem of the command, all on its line
+                errors += [PageError(page.where, command.line, f"{problem.message} (in «{command.text[:80]}»)")
+                           for problem in problems(exc)]
             for typed in command.typed:
                 try:
                     check_typed(typed.text, context)
                 except Refused as exc:
-                    errors.append(PageError(page.where, typed.line, f"{exc.message} (in «{typed.written[:80]}»)"))
+                    errors += [PageError(page.where, typed.line, f"{problem.message} (in «{typed.written[:80]}»)")
+                               for problem in problems(exc)]
         return errors
 
     def here(self, page: Page) -> Page:

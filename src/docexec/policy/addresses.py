@@ -6,8 +6,9 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Sequence
+from functools import partial
 
-from docexec.policy.refusal import Refused
+from docexec.policy.refusal import Collect, Refused
 
 _IPV4 = re.compile(r"(?<![\w.])(\d{1,3}(?:\.\d{1,3}){3})(?![\w.])")
 _URL = re.compile(r"\b(?:https?|ftp)://([^/\s:'\"]+)")
@@ -19,6 +20,9 @@ _LOCAL_NETS6 = [ipaddress.ip_network(n) for n in ("::1/128", "::/128", "fe80::/1
 NETWORK_TOOLS = {"ping", "ping6", "wget", "curl", "nc", "netcat", "nslookup", "host", "dig", "telnet",
                  "traceroute", "traceroute6", "arping", "ssh", "ftpget", "ftpput", "tftp", "ntpd", "whois", "rdate"}
 _NAME = re.compile(r"(?=.*[a-zA-Z])[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+\.?")  # example.org, www.example.org.
+# Where a word is cut into the tokens checked: the shell's separators, and `=` and `,` too, so that an option's
+# value is seen whatever its spelling (--dns=8.8.8.8 as --dns 8.8.8.8, --aux-address=a=10.0.9.5, x=8.8.8.8).
+_TOKENS = re.compile(r"[\s;|&()<>'\"`=,]+")
 _FILE = re.compile(r"\.(html?|txt|conf|json|log|sh|tar|gz|md)$")
 
 
@@ -27,21 +31,28 @@ def check_addresses(argv: Sequence[str], *, lan: bool = True) -> None:
     (8.8.8.8, 134744072, 0x08080808, 8.8.2056, 010.010.010.010), IPv6, URLs, and the names that network tools
     (ping, wget, nc, nslookup, ...) are given, also inside `sh -c '...'`. In a lab nothing outside is reachable
     anyway; this keeps pages honest where they run on a shared daemon, and their outputs free of timeouts."""
-    tokens = [token for word in argv for token in re.split(r"[\s;|&()<>'\"`]+", word) if token]
+    tokens = [token for word in argv for token in _TOKENS.split(word) if token]
+    collect = Collect()  # every address of the command is reported, not only the first
     after_tool = False
     for token in tokens:
-        for part in (token.split(":") if token.count(":") == 1 else [token]):  # db:203.0.113.5, 8.8.8.8:53
-            _check_token(part, any_notation=after_tool, lan=lan)
-        for m in re.finditer(r"://\[([0-9a-fA-F:.%]+)\]", token):  # http://[2001:db8::1]/
-            _check_token(m.group(1), any_notation=True, lan=lan)
-        for m in _URL.finditer(token):
-            host = m.group(1)
-            if "." in host and not _IPV4.fullmatch(host):
-                raise Refused(f"{host} is outside this machine: lessons only talk between containers and this host")
-        if after_tool and _NAME.fullmatch(token) and not _FILE.search(token):
-            raise Refused(f"'{token}' is a name outside this lab: lessons only name their own containers, networks "
-                          "and hosts (names without dots)")
+        collect.run(partial(_check_word, token, after_tool=after_tool, lan=lan))
         after_tool = after_tool or token.rsplit("/", 1)[-1] in NETWORK_TOOLS
+    collect.done()
+
+
+def _check_word(token: str, *, after_tool: bool, lan: bool) -> None:
+    for part in (token.split(":") if token.count(":") == 1 else [token]):  # db:203.0.113.5, 8.8.8.8:53
+        _check_token(part, any_notation=after_tool, lan=lan)
+    for m in re.finditer(r"://\[([0-9a-fA-F:.%]+)\]", token):  # http://[2001:db8::1]/
+        _check_token(m.group(1), any_notation=True, lan=lan)
+    for m in _URL.finditer(token):
+        host = m.group(1)
+        _check_token(host, any_notation=True, lan=lan)  # http://8.8.8.8/, http://134744072/
+        if "." in host and not _IPV4.fullmatch(host):
+            raise Refused(f"{host} is outside this machine: lessons only talk between containers and this host")
+    if after_tool and _NAME.fullmatch(token) and not _FILE.search(token):
+        raise Refused(f"'{token}' is a name outside this lab: lessons only name their own containers, networks "
+                      "and hosts (names without dots)")
 
 
 def _check_token(token: str, *, any_notation: bool, lan: bool) -> None:

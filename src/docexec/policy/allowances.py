@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from docexec.core.config import Allowance
-from docexec.policy.refusal import Refused
+from docexec.policy.refusal import Refusals, Refused, problems
 
 T = TypeVar("T")
 
@@ -29,4 +29,9 @@ class Allowances:
         except Refused as exc:
             if self.allows(line, exc):
                 return None
-            raise
+            left = [p for p in problems(exc) if not self.allows(line, p)]  # of several, those none allows
+            if not left:
+                return None
+            if len(left) == len(problems(exc)):
+                raise
+            raise left[0] if len(left) == 1 else Refusals(left) from exc

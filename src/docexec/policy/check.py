@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
+from functools import partial
 from typing import ClassVar
 
 from docexec.core.config import RunContext, Settings
@@ -22,14 +23,15 @@ from docexec.page.kinds import ExecKind
 from docexec.page.shellwords import Literal, ShellCommand, Word
 from docexec.policy.addresses import check_addresses
 from docexec.policy.allowances import Allowances
+from docexec.policy.configured import unconfigured
 from docexec.policy.docker_grammar import STOP_AT_FIRST_POSITIONAL, DockerCall, iter_options, resolve_verb, split_call
 from docexec.policy.docker_rules import REFUSED_OPTIONS, REFUSED_VERBS, check_docker, parse_docker
 from docexec.policy.hostcmds import check_filter, check_host
-from docexec.policy.refusal import UNKNOWN, Refused
+from docexec.policy.refusal import UNKNOWN, Collect, Refusals, Refused, problems
 
 __all__ = ["REFUSED_OPTIONS", "REFUSED_VERBS", "STOP_AT_FIRST_POSITIONAL", "UNKNOWN", "Checks", "DockerCall",
-           "Refused", "Rules", "block_context", "check_argv", "check_docker", "check_static", "check_typed",
-           "iter_options", "parse_docker"]
+           "Refusals", "Refused", "Rules", "block_context", "check_argv", "check_docker", "check_static",
+           "check_typed", "iter_options", "parse_docker", "problems"]
 
 
 class Rules:
@@ -76,7 +78,15 @@ def check_argv(argv: Sequence[str], *, kind: str, page: str, context: RunContext
     the command as the page writes it: an allowance may name the whole line."""
     if not argv:
         raise Refused("empty command")
-    check_addresses(argv, lan=context.isolated)
+    collect = Collect()  # the address rule's problems and the program's, all of them
+    collect.run(lambda: check_addresses(unconfigured(argv) if context.isolated else argv, lan=context.isolated))
+    call = collect.run(lambda: _check_program(argv, kind=kind, page=page, context=context, stage=stage, line=line))
+    collect.done()
+    return call
+
+
+def _check_program(argv: Sequence[str], *, kind: str, page: str, context: RunContext, stage: int,
+                   line: str) -> DockerCall | None:
     program = argv[0]
     if stage > 0:
         check_filter(argv)
@@ -102,15 +112,17 @@ def _static_text(word: Word) -> str:
 
 def check_static(command: ShellCommand, *, kind: str, page: str, context: RunContext, line: str) -> None:
     """Check a parsed command before anything runs; words known only at run time stand as UNKNOWN."""
+    collect = Collect()  # every problem of the command: of each stage of its pipeline and each $(...)
     for n, stage in enumerate(command.stages):
         if command.assign:
             break
         argv = [_static_text(w) for w in stage]
-        check_argv(argv, kind=kind, page=page, context=context, stage=n, line=line)
+        collect.run(partial(check_argv, argv, kind=kind, page=page, context=context, stage=n, line=line))
     for word in command.words():
         for subst in word.substitutions():
-            check_static(subst.command, kind=kinds.get(kind, Checks).substitutions, page=page, context=context,
-                         line=line)
+            collect.run(partial(check_static, subst.command, kind=kinds.get(kind, Checks).substitutions, page=page,
+                                context=context, line=line))
+    collect.done()
 
 
 def _check_host(argv: Sequence[str], context: RunContext) -> None:

@@ -94,9 +94,11 @@ def iter_options(argv: Sequence[str], call: DockerCall) -> list[tuple[str, str |
     return [(long, value) for long, value, _ in options]
 
 
-def walk(argv: Sequence[str], verb: str, j: int) -> tuple[list[Option], list[str], int]:
-    """The options (from index j on), the positionals and the index of the first positional after the options."""
-    return options_walker.walk(argv, _grammar(verb), lambda name: Refused(_unknown_option(verb, name)), j)
+def walk(argv: Sequence[str], verb: str, j: int,
+         spans: list[tuple[int, int]] | None = None) -> tuple[list[Option], list[str], int]:
+    """The options (from index j on), the positionals and the index of the first positional after the options
+    (`spans`: see options_walker.walk)."""
+    return options_walker.walk(argv, _grammar(verb), lambda name: Refused(_unknown_option(verb, name)), j, spans)
 
 
 def _shorts(verb: str) -> dict[str, str]:

@@ -5,6 +5,7 @@ and which values are (bind mounts of the machine, host namespaces, files outside
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import partial
 from pathlib import PurePosixPath
 
 from docexec.core.config import RunContext
@@ -20,7 +21,7 @@ from docexec.policy.docker_grammar import (
 )
 from docexec.policy.mounts import parse_mount
 from docexec.policy.narrow_verbs import PRUNE_VERBS, check_build, check_prune
-from docexec.policy.refusal import UNKNOWN, Refused
+from docexec.policy.refusal import UNKNOWN, Collect, Refused
 
 _TERMINAL = ("needs a terminal, which only a terminal session block has (exec=\"session\", with the lines typed "
              "into it as `> ` lines); elsewhere, start the container with -d and run commands in it with "
@@ -109,44 +110,53 @@ def check_docker(argv: Sequence[str], context: RunContext, *, terminal: bool = F
     if verb == "container attach" and not terminal:
         raise Refused(f"'docker attach' {_TERMINAL}")
     options = [(verb, option) for option in walk(argv, verb, call.verb_index + 1)[0]]
+    collect = Collect()  # every refused option and value of the command, not only the first
     if verb.startswith("compose "):
         options = [("compose", option) for option in walk(argv, "compose", 2)[0]] + options
-        _check_compose(call, [option for _, option in options], context)
-    for table, (flag, value, spelled) in options:
-        short, _, since = OPTIONS[table][flag]
-        if spelled == short and short in SHORTS_OF_OLD.get(table, ()) and short in SHORTS_OF_NEW.get(table, ()):
-            since = "20.10"  # a short option both CLIs have (-t of docker stop: --time there, --timeout here)
-        if since == "28" and not _new_flag_shown(context):
-            hint = f": write {short}, which both have" if short and short in SHORTS_OF_OLD.get(table, ()) else \
-                ", or limit the block to engines whose CLI has it (engines=\"...\")"
-            raise Refused(f"'{flag}' exists only in docker CLI 28 and later; Debian's docker.io (CLI 20.10) stops "
-                          f"with 'unknown flag'{hint}")
-        if since == "20.10-only":
-            hint = f": write {short}" if short else ""
-            raise Refused(f"'{flag}' is deprecated: newer docker CLIs print a warning{hint}")
-        if flag in ("--tty", "--interactive"):
-            if terminal and verb in ("container run", "container exec"):
-                continue
-            if terminal:
-                raise Refused(f"'{flag}' of 'docker {verb}': in a terminal session, use docker run -it, "
-                              "docker exec -it or docker attach")
-            raise Refused(f"'{flag}' {_TERMINAL}")
-        reason = REFUSED_OPTIONS.get(flag)
-        if reason:
-            raise Refused(f"'{flag}' is refused: {reason}", match=f"{flag} {value}" if value is not None else flag)
-        if flag == "--pull" and value != "never":
-            raise Refused("--pull would contact a registry: lesson images are built from this repository")
-        danger = _dangerous(flag, value, context)
-        if danger:
-            raise Refused(danger, match=f"{flag} {value}" if value is not None else flag)
+        collect.run(partial(_check_compose, call, [option for _, option in options], context))
+    for table, option in options:
+        collect.run(partial(_check_option, table, option, verb, context, terminal=terminal))
     if verb == "container cp":
-        _check_cp(call.positionals, context)
+        collect.run(partial(_check_cp, call.positionals, context))
     plain = [(flag, value) for _, (flag, value, _) in options]
     if verb in PRUNE_VERBS:
-        check_prune(verb, plain)
+        collect.run(partial(check_prune, verb, plain))
     if verb == "image build":
-        check_build(plain, call.positionals, context)
+        collect.run(partial(check_build, plain, call.positionals, context))
+    collect.done()
     return call
+
+
+def _check_option(table: str, option: tuple[str, str | None, str], verb: str, context: RunContext, *,
+                  terminal: bool) -> None:
+    """One option of the command (as the walk read it: long name, value, spelling) in the table of `table`."""
+    flag, value, spelled = option
+    short, _, since = OPTIONS[table][flag]
+    if spelled == short and short in SHORTS_OF_OLD.get(table, ()) and short in SHORTS_OF_NEW.get(table, ()):
+        since = "20.10"  # a short option both CLIs have (-t of docker stop: --time there, --timeout here)
+    if since == "28" and not _new_flag_shown(context):
+        hint = f": write {short}, which both have" if short and short in SHORTS_OF_OLD.get(table, ()) else \
+            ", or limit the block to engines whose CLI has it (engines=\"...\")"
+        raise Refused(f"'{flag}' exists only in docker CLI 28 and later; Debian's docker.io (CLI 20.10) stops "
+                      f"with 'unknown flag'{hint}")
+    if since == "20.10-only":
+        hint = f": write {short}" if short else ""
+        raise Refused(f"'{flag}' is deprecated: newer docker CLIs print a warning{hint}")
+    if flag in ("--tty", "--interactive"):
+        if terminal and verb in ("container run", "container exec"):
+            return
+        if terminal:
+            raise Refused(f"'{flag}' of 'docker {verb}': in a terminal session, use docker run -it, "
+                          "docker exec -it or docker attach")
+        raise Refused(f"'{flag}' {_TERMINAL}")
+    reason = REFUSED_OPTIONS.get(flag)
+    if reason:
+        raise Refused(f"'{flag}' is refused: {reason}", match=f"{flag} {value}" if value is not None else flag)
+    if flag == "--pull" and value != "never":
+        raise Refused("--pull would contact a registry: lesson images are built from this repository")
+    danger = _dangerous(flag, value, context)
+    if danger:
+        raise Refused(danger, match=f"{flag} {value}" if value is not None else flag)
 
 
 def _check_compose(call: DockerCall, options: Sequence[tuple[str, str | None, str]], context: RunContext) -> None:

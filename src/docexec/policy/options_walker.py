@@ -31,15 +31,18 @@ class Grammar:
 
 
 def walk(args: Sequence[str], grammar: Grammar, refuse: Callable[[str], Refused],
-         start: int = 0) -> tuple[list[Option], list[str], int]:
+         start: int = 0, spans: list[tuple[int, int]] | None = None) -> tuple[list[Option], list[str], int]:
     """The options of args[start:], the positionals and the index of the first positional after the options
-    (len(args) when there is none). `refuse`: the refusal for a spelling the grammar does not list."""
+    (len(args) when there is none). `refuse`: the refusal for a spelling the grammar does not list. `spans`, if
+    given, gets for each option the first and last index of the words it was read from (`--dns=X`: one word,
+    `--dns X`: two; the options of a bundle share its words)."""
     names = grammar.names
     options: list[Option] = []
     positionals: list[str] = []
     j = start
     while j < len(args):
         arg = args[j]
+        begin, count = j, len(options)
         if arg == "--":
             positionals.extend(args[j + 1:])
             return options, positionals, j + 1
@@ -71,5 +74,7 @@ def walk(args: Sequence[str], grammar: Grammar, refuse: Callable[[str], Refused]
             return options, positionals, j
         else:
             positionals.append(arg)
+        if spans is not None:
+            spans.extend((begin, j) for _ in range(len(options) - count))
         j += 1
     return options, positionals, len(args)

@@ -6,6 +6,11 @@ what the layers above catch; a command line the shell parser cannot read is not 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
+T = TypeVar("T")
+
 UNKNOWN = "\0"  # a word whose value is only known at run time (before $(...) and $NAME are expanded)
 
 
@@ -16,3 +21,38 @@ class Refused(ValueError):
         super().__init__(message)
         self.message = message
         self.match = match
+
+
+class Refusals(Refused):
+    """Every problem of one command, when it has more than one (`problems`, each a Refused of its own): the lint
+    reports each, so that fixing one does not merely reveal the next."""
+
+    def __init__(self, problems: list[Refused]) -> None:
+        super().__init__("; ".join(p.message for p in problems))
+        self.problems = problems
+
+
+def problems(refusal: Refused) -> list[Refused]:
+    """The problems a refusal stands for: itself, or each of a Refusals."""
+    return refusal.problems if isinstance(refusal, Refusals) else [refusal]
+
+
+class Collect:
+    """Runs the checks of one command and keeps going after a refusal: `done()` raises what they refused, the one
+    Refused itself (as it would have been raised alone) or, for several, a Refusals."""
+
+    def __init__(self) -> None:
+        self.problems: list[Refused] = []
+
+    def run(self, check: Callable[[], T]) -> T | None:
+        try:
+            return check()
+        except Refused as exc:
+            self.problems += [p for p in problems(exc) if p.message not in {q.message for q in self.problems}]
+            return None
+
+    def done(self) -> None:
+        if len(self.problems) == 1:
+            raise self.problems[0]
+        if self.problems:
+            raise Refusals(self.problems)
