@@ -106,6 +106,22 @@ TWO_PROBLEMS = '''
 '''
 
 
+FORMS = '''
+    # forms of other tutorials
+
+    ```console exec="docker" id="a"
+    $ docker ps  # 列出容器
+    $ docker run -d --name web -v $(pwd):/data busybox sleep 1d  # $(pwd) 就是 $PWD
+    $ CID=$(docker ps -q)
+    $ docker inspect "$CID" | grep -c 'a#b' # 注释
+    $ docker logs <container_id>
+    $ docker run --rm -v $HOME/data:/data busybox ls /data
+    $ docker exec web ls "$DATA"
+    $ docker exec web sh -c 'ls $HOME'
+    ```
+'''
+
+
 def test_lint_reports_every_problem_of_a_command(make_project: MakeProject) -> None:
     """Issue 26, item 8: fixing one problem of a command does not merely reveal the next; one problem keeps its
     message as it was."""
@@ -133,3 +149,18 @@ def test_an_allowance_of_one_problem_leaves_the_others(config: Settings) -> None
     with pytest.raises(Refused) as caught:
         check_argv(argv, kind="docker", page="caps.md", context=context, line=" ".join(argv))
     assert caught.value.message.startswith("'--cap-add' is refused") and "privileged" not in caught.value.message
+
+
+def test_the_lint_accepts_comments_and_pwd_and_names_placeholders_and_unset_variables(
+        make_project: MakeProject) -> None:
+    """A trailing comment and `$(pwd)` lint clean; `<container_id>` is a placeholder, not a redirection; $HOME and a
+    variable no line assigns would fail at run time (only $PWD and the page's assignments are set), so the lint
+    names them with what to write. `$HOME` in single quotes is the container shell's."""
+    config = make_project({"forms.md": FORMS})
+    with Project(config, mode="offline") as project, pytest.raises(PageErrors) as caught:
+        project.load_page("forms.md")
+    errors = {e.line: e.message for e in caught.value.errors}
+    assert sorted(errors) == [8, 9, 10], errors
+    assert "'<container_id>' looks like a placeholder: write the real name" in errors[8]
+    assert "$HOME is not set when a page runs" in errors[9] and "\"$PWD\"/data" in errors[9]
+    assert "$DATA is never assigned on this page" in errors[10] and "DATA=$(command)" in errors[10]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 
 import pytest
 
@@ -372,3 +373,26 @@ def test_in_a_lab_every_object_is_the_page_s(config: Settings) -> None:
     assert Tracking("run1", config, isolated=True).prepare(daemon, argv, parse_docker(argv)) == argv
     with pytest.raises(Refused, match="was not created by this page"):
         Tracking("run1", config).prepare(daemon, argv, parse_docker(argv))
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["jq", "-r", ".[0].NetworkSettings.IPAddress"], "jq is not in the lab's userland"),
+    (["jq", "-rc", "--indent", "2", "."], "jq is not in the lab's userland"),
+    (["jq", "-f", "prog.jq"], "jq: option '-f' is not allowed"),
+    (["jq", "--rawfile", "x", "f", "."], "option '--rawfile' is not allowed"),
+    (["jq", ".", "/etc/passwd"], "give one filter and no file"),
+    (["jq", "$ENV.HOME"], "'$ENV' reads files or the environment"),
+    (["jq", 'include "m"; .'], "'include' reads files"),
+])
+def test_jq_after_a_pipe_has_an_option_table(context: RunContext, argv: list[str], message: str) -> None:
+    """jq is a filter whose options and filter are checked like grep's; while the lab userland has no jq, a use the
+    table accepts is refused with what to write instead (not left to fail at run time)."""
+    with pytest.raises(Refused, match=re.escape(message)):
+        check_argv(argv, kind="docker", page="p", context=context, stage=1)
+
+
+def test_jq_is_refused_exactly_while_the_lab_userland_lacks_it() -> None:
+    from docexec.policy.hostcmds import NOT_IN_USERLAND
+    from docexec.userland.lock import Lock
+
+    assert ("jq" in NOT_IN_USERLAND) == ("jq" not in {pin.name for pin in Lock.load().packages})

@@ -254,3 +254,19 @@ def test_a_stale_page_marks_only_its_changed_blocks() -> None:
     assert whole == 0
     everything = render_page(page, stored(), stale=True, labels=book_labels())  # the whole page: every block marked
     assert sum("docexec-stale" in f for f in [*everything.blocks.values(), everything.note]) == 3  # x, y, the note
+
+
+def test_a_trailing_comment_is_shown_and_copied_as_written() -> None:
+    source = ('# 注释\n\n```console exec="docker" id="x"\n$ docker ps -q  # 列出容器 ID\n```\n\n'
+              '```console exec="host" id="h"\n$ iptables -S  # 需要 root\n```\n')
+    page = parse_page("p.md", source)
+    recording = PageRecording(page="p.md", digest="h", recorded="2026-11-27T21:00:00Z",
+                              engine={"engine": "20.10.24", "api": "1.41", "client": "28.2.2",
+                                      "storage_driver": "overlay2"},
+                              blocks={"x": [CommandRecord("docker ps -q  # 列出容器 ID", "abc\n", 0, 0.1)],
+                                      "h": [CommandRecord("iptables -S  # 需要 root", "-P INPUT ACCEPT\n", 0, 0.1)]})
+    out = full(source, page, recording)
+    text = html.unescape(re.sub(r"<[^>]+>", "", out))
+    assert "docker ps -q  # 列出容器 ID\nabc" in text and "iptables -S  # 需要 root\n-P INPUT ACCEPT" in text
+    copies = [html.unescape(m) for m in re.findall(r'data-copy="([^"]*)"', out)]
+    assert copies == ["docker ps -q  # 列出容器 ID", "sudo iptables -S  # 需要 root"]

@@ -148,3 +148,12 @@ def test_an_assignment_then_its_expansions_are_what_sh_makes(tmp_path: Path, sha
     split = [a for w in parse("printf $X").stages[0][1:] for a in expand(w, {"X": x}, substitute)]
     expected = sh_words(f"{line}\nprintf '%s\\0' START $X\nprintf '%s\\0' START \"$X\"", {}, tmp_path)
     assert expected == [*split, "START", x]
+
+
+@pytest.mark.parametrize("line", [" $(pwd) \"$(pwd)\"/x `pwd`:y \"a `pwd`\"  # $(pwd) a comment",
+                                  " a#b '#' \\# # c \"d"])
+def test_pwd_and_comments_are_what_sh_makes(tmp_path: Path, line: str) -> None:
+    """`$(pwd)` is $PWD when sh runs in the page's folder (as every command of a page does); a comment is dropped."""
+    words = parser_words(line, {"PWD": str(tmp_path)})
+    assert words is not None
+    assert sh_words("printf '%s\\0' START" + line, {}, tmp_path) == words

@@ -134,7 +134,12 @@ def test_a_command_reports_and_runs_the_same_words() -> None:
     ("echo $(docker ps", "never closed"),
     ("| grep x", "needs a command on its left"),
     ("docker ps |", "needs a command on its right"),
-    ("docker ps # comment", "comments"),
+    ("docker ps # a \\\n --all", "a comment runs to the end of its line"),
+    ("echo $(docker ps # x)", "a comment inside $(...)"),
+    ("docker logs <container_id>", "'<container_id>' looks like a placeholder: write the real name"),
+    ("docker run --name=<name> busybox", "'<name>' looks like a placeholder"),
+    ("docker inspect <id> | grep x", "'<id>' looks like a placeholder"),
+    ("echo `pwd -P`", "backticks"),
     ("echo $?", "'$?' is not supported"),
     ('echo "pid $$ $1"', "'$$' is not supported"),  # special parameters expand inside double quotes too
     ("eval $(docker ps)", None),
@@ -147,3 +152,33 @@ def test_shell_features_outside_the_subset_are_refused(text: str, message: str |
     with pytest.raises(ShellSyntaxError) as info:
         parse(text)
     assert message in info.value.message
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("docker ps  # 列出容器", [["docker", "ps"]]),
+    ("docker ps -a | grep web # 只看 web", [["docker", "ps", "-a"], ["grep", "web"]]),
+    ("echo 'a # b' \"# c\" a#b \\#d x# # the comment", [["echo", "a # b", "# c", "a#b", "#d", "x#"]]),
+    ("echo $(echo a#b) # c", [["echo", "OUT"]]),
+])
+def test_a_trailing_comment_is_not_run(text: str, expected: list[list[str]]) -> None:
+    """`#` at the start of a word begins a comment, as in sh; quoted or inside a word it is text."""
+    assert words(text) == expected
+
+
+def test_a_comment_is_kept_in_the_text_shown_and_recorded() -> None:
+    from docexec.page.model import parse_page
+
+    page = parse_page("p.md", '```console exec="docker" id="a"\n$ docker run -d \\\n    --name x busybox  '
+                              '# 后台运行\n```\n')
+    (command,) = page.blocks[0].commands
+    assert command.text == "docker run -d --name x busybox  # 后台运行"
+    assert command.shell is not None and command.shell.text == "docker run -d --name x busybox"
+
+
+def test_pwd_substitution_is_the_pages_folder() -> None:
+    """`$(pwd)` and `` `pwd` `` are $PWD, the folder every command of the page runs in: no command runs for them."""
+    cmd = parse('docker run -v $(pwd)/data:/data -v "$( pwd )":/w -v `pwd`:/b busybox')
+    assert not [s for w in cmd.words() for s in w.substitutions()]
+    assert words('docker run -v $(pwd)/data:/data -v "$( pwd )":/w -v `pwd`:/b -e "X=`pwd`" busybox',
+                 {"PWD": "/lab"}) == [["docker", "run", "-v", "/lab/data:/data", "-v", "/lab:/w", "-v", "/lab:/b",
+                                       "-e", "X=/lab", "busybox"]]

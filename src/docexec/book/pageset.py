@@ -13,6 +13,7 @@ from docexec.page import kinds as registry
 from docexec.page.model import Page, parse_file, parse_page_collecting
 from docexec.policy.check import Refused, block_context, check_static, check_typed, problems
 from docexec.policy.docker_flags import OPTIONS
+from docexec.policy.variables import check_variables
 from docexec.store.pagecache import PageCache
 from docexec.store.recording import Status
 from docexec.store.store import RecordingStore
@@ -63,6 +64,7 @@ class PageSet:
                                                             f"({', '.join(known)}; see pyproject.toml)")
                    for engine in page.engines or () if engine not in known]
         errors += _block_engines(page, known)
+        assigned = {c.shell.assign for _, c in page.commands if c.shell is not None and c.shell.assign}
         for block, command in page.commands:
             if command.shell is None:  # a block that holds no commands (exec="file"): nothing of it runs a program
                 assert not block.exec_kind.holds_commands
@@ -73,6 +75,10 @@ class PageSet:
             except Refused as exc:  # each problem of the command, all on its line
                 errors += [PageError(page.where, command.line, f"{problem.message} (in «{command.text[:80]}»)")
                            for problem in problems(exc)]
+            try:
+                check_variables(command.shell, assigned)
+            except Refused as exc:
+                errors.append(PageError(page.where, command.line, f"{exc.message} (in «{command.text[:80]}»)"))
             for typed in command.typed:
                 try:
                     check_typed(typed.text, context)

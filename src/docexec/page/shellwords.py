@@ -2,10 +2,12 @@
 
 Supported: words with single quotes, double quotes and backslashes (split as `shlex.split` would), pipes
 (`a | b`), `$(command)` substitution, variables (`$NAME`, `${NAME}`), and one assignment per line
-(`NAME=$(docker run -d ...)`), which a reader can paste into any POSIX shell; lines continued with a final backslash
-are joined by the shell's rule (`join_continuations`). Everything else a shell would treat specially (`;`, `&&`,
-redirections, backticks, globs, tilde expansion, `$'...'`, here-documents, ...) is refused with a message; how the
-words are expanded is `expansion`'s job. tests/test_shell_differential.py compares all this with /bin/sh.
+(`NAME=$(docker run -d ...)`), which a reader can paste into any POSIX shell; a comment after the command (`# ...`,
+kept in the text shown and recorded, never run); `$(pwd)` read as $PWD (shellrefusals); lines continued with a
+final backslash are joined by the shell's rule (`join_continuations`). Everything else a shell would treat
+specially (`;`, `&&`, redirections, backticks, globs, tilde expansion, `$'...'`, here-documents, ...) is refused
+with a message; how the words are expanded is `expansion`'s job. tests/test_shell_differential.py compares all
+this with /bin/sh.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import re
 from collections.abc import Callable
 
 from docexec.page.shellast import Literal, Part, ShellCommand, ShellSyntaxError, Subst, UnsetVariable, Var, Word
+from docexec.page.shellrefusals import COMMENT_CONTINUED, PWD_BACKTICKS, PWD_SUBST, REFUSED, TILDE, refusal
 
 __all__ = ["Literal", "Part", "ShellCommand", "ShellSyntaxError", "Subst", "UnsetVariable", "Var", "Word",
            "join_continuations", "parse"]
@@ -21,21 +24,6 @@ __all__ = ["Literal", "Part", "ShellCommand", "ShellSyntaxError", "Subst", "Unse
 NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 SPECIAL_PARAMETERS = set("$?#!-*@0123456789")  # $$, $?, $1, ...: expanded even inside double quotes
 ASSIGNMENT = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)=")
-REFUSED = {
-    ";": "';' runs two commands: put each command on its own '$ ' line",
-    "&": "'&' and '&&' are not supported: put each command on its own '$ ' line (use -d to run in the background)",
-    "<": "redirections ('<', '<<') are not supported: page text is never handed to a shell",
-    ">": "redirections ('>', '2>&1') are not supported: a command's output is recorded for you "
-         "(stdout and stderr together); write files inside a container with `docker exec NAME sh -c '...'`",
-    "`": "backticks are not supported: use $(...)",
-    "(": "subshells are not supported",
-    ")": "unbalanced ')'",
-    "*": "unquoted '*' would be expanded by the shell (glob): quote it",
-    "?": "unquoted '?' would be expanded by the shell (glob): quote it",
-    "[": "unquoted '[' would be expanded by the shell (glob): quote it",
-    "{": "unquoted '{' may be expanded by the shell (brace expansion): quote it",
-    "}": "unquoted '}' may be expanded by the shell (brace expansion): quote it",
-}
 
 
 # --------------------------------------------------------------------------------------------------
@@ -62,6 +50,9 @@ def join_continuations(display: str) -> str:
             out.append(c)
             i += 1
             continue
+        if c == "#" and not stack and (not out or out[-1] in (" ", "\t", "|")):
+            out.append(display[i:])  # a comment: to the end of the line, a final '\\' included (parse refuses it)
+            break
         if c == "\\" and display.startswith("\n", i + 1):
             i += 2
             if top != '"':
@@ -107,7 +98,7 @@ class _Parser:
         self.words = _Words(text, self.command)
 
     def command(self, i: int, *, nested: bool) -> tuple[ShellCommand, int]:
-        start = i
+        start, comment = i, None
         stages: list[tuple[Word, ...]] = []
         words: list[Word] = []
         s = self.s
@@ -133,17 +124,22 @@ class _Parser:
                 words = []
                 i += 1
                 continue
-            if c == "#":
-                raise ShellSyntaxError("comments are not allowed in a command: write prose outside the block", i)
-            if c in REFUSED:
-                raise ShellSyntaxError(REFUSED[c], i)
+            if c == "#":  # at a word's start: a comment, to the end of the line (shown, never run)
+                if nested:
+                    raise ShellSyntaxError("a comment inside $(...) is not supported: put it after the command", i)
+                if "\n" in s[i:]:
+                    raise ShellSyntaxError(COMMENT_CONTINUED, i)
+                comment, i = i, len(s)
+                break
+            if c in REFUSED and not PWD_BACKTICKS.match(s, i):
+                raise ShellSyntaxError(refusal(s, i), i)
             word, i = self.words.word(i, nested=nested)
             words.append(word)
         if words:
             stages.append(tuple(words))
         elif stages:
             raise ShellSyntaxError("a pipe '|' needs a command on its right", i)
-        text = s[start:i].strip()
+        text = s[start:i if comment is None else comment].strip()  # without its comment
         if not stages:
             raise ShellSyntaxError("empty command", start)
         stages, assign = _assignment(stages)
@@ -207,8 +203,12 @@ class _Words:
                 flush(False)
                 part, i = self.dollar(i, quoted=False)
                 parts.append(part)
-            elif c in REFUSED or (c == "#" and not buf and not parts):
-                raise ShellSyntaxError(REFUSED.get(c, "comments are not allowed in a command"), i)
+            elif c == "`" and (m := PWD_BACKTICKS.match(s, i)):
+                flush(False)
+                parts.append(Var("PWD", False))
+                i = m.end()
+            elif c in REFUSED:
+                raise ShellSyntaxError(refusal(s, i), i)
             else:
                 buf.append(c)
                 i += 1
@@ -228,6 +228,12 @@ class _Words:
             if c == "\\" and i + 1 < len(s) and s[i + 1] in '$`"\\':
                 buf.append(s[i + 1])
                 i += 2
+            elif c == "`" and (m := PWD_BACKTICKS.match(s, i)):
+                if buf:
+                    parts.append(Literal("".join(buf), True))
+                    buf = []
+                parts.append(Var("PWD", True))
+                i = m.end()
             elif c == "`":
                 raise ShellSyntaxError(REFUSED["`"], i)
             elif c == "$" and s[i + 1:i + 2] in SPECIAL_PARAMETERS:
@@ -249,6 +255,8 @@ class _Words:
         s = self.s
         if s.startswith("$((", i):
             raise ShellSyntaxError("arithmetic $((...)) is not supported", i)
+        if m := PWD_SUBST.match(s, i):  # the working folder: the page's, as $PWD is
+            return Var("PWD", quoted), m.end()
         if s.startswith("$(", i):
             inner, end = self.command(i + 2, nested=True)
             if inner.assign:
@@ -269,10 +277,6 @@ class _Words:
         if i + 1 < len(s) and s[i + 1] not in " \t\n\"'":
             raise ShellSyntaxError(f"'${s[i + 1]}' is not supported: only $NAME, ${{NAME}} and $(...)", i)
         return Literal("$", quoted), i + 1
-
-
-TILDE = ("'~' at the start of a word (or after NAME= or ':' in an assignment) is tilde expansion: the reader's "
-         "home (~, ~user) or working folders (~+, ~-); write the path out, or use $PWD")
 
 
 def _expands_tilde(before: str) -> bool:

@@ -109,6 +109,18 @@ def curl(positionals: list[str], options: list[tuple[str, str | None]], context:
     return None
 
 
+_JQ_READS = re.compile(r"(?<![\w$.])(import|include|input_filename|env)\b|\$ENV\b|\$__loc__")
+
+
+def jq(positionals: list[str], options: list[tuple[str, str | None]], context: RunContext) -> str | None:
+    """One filter, which reads the pipe: no file arguments, no modules or environment read."""
+    if len(positionals) > 1:
+        return "give one filter and no file: jq reads the pipe"
+    if positionals and (found := _JQ_READS.search(positionals[0])):
+        return f"'{found.group(0)}' reads files or the environment; a filter here reads only the pipe"
+    return None
+
+
 def tcpdump(positionals: list[str], options: list[tuple[str, str | None]], context: RunContext) -> str | None:
     if not context.isolated:
         return "capturing is only allowed in a lab (on the shared daemon it would show the machine's traffic)"
