@@ -19,7 +19,7 @@ from docexec.policy.docker_grammar import (
     walk,
 )
 from docexec.policy.mounts import parse_mount
-from docexec.policy.narrow_verbs import PRUNE_VERBS, check_build, check_prune
+from docexec.policy.narrow_verbs import PRUNE_VERBS, check_build, check_prune, check_tag
 from docexec.policy.refusal import UNKNOWN, Refused
 
 _TERMINAL = ("needs a terminal, which only a terminal session block has (exec=\"session\", with the lines typed "
@@ -55,7 +55,6 @@ REFUSED_VERBS = {
     "logout": "it needs a registry, and lessons never contact the internet",
     "search": "it needs a registry, and lessons never contact the internet",
     "container commit": "pages must not change the images that other pages share",
-    "image tag": "pages must not change the images that other pages share",
     "image rm": "pages must not change the images that other pages share",
     "image save": "it writes a tar archive; pages must not change the images other pages share",
     "image load": "pages must not change the images that other pages share",
@@ -146,6 +145,8 @@ def check_docker(argv: Sequence[str], context: RunContext, *, terminal: bool = F
         check_prune(verb, plain)
     if verb == "image build":
         check_build(plain, call.positionals, context)
+    if verb == "image tag":
+        check_tag(call.positionals, context)
     return call
 
 
