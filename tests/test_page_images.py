@@ -9,7 +9,6 @@ import pytest
 from docexec import PageError, PageErrors, Project, Settings
 from docexec.hosts.images import load_images
 from docexec.page.model import parse_file
-from docexec.policy.page_images import image_refusals, normalize
 from tests.conftest import MakeProject
 
 
@@ -40,6 +39,8 @@ DOCKERFILE = '```dockerfile exec="file" id="dockerfile" path="app/Dockerfile"\n{
 ])
 def test_an_unknown_image_is_refused_with_the_images_there_are_and_a_stand_in(make_project: MakeProject,
                                                                                command: str, image: str) -> None:
+    from docexec.policy.page_images import normalize
+
     found = problems(make_project, "# p\n\n" + block(command, kind="session" if "-dit" in command else "docker"))
     assert [p.line for p in found] == [4], found
     message = found[0].message
@@ -67,8 +68,10 @@ def test_the_lesson_image_is_there_however_it_is_spelled(make_project: MakeProje
 def test_an_image_built_earlier_in_the_page_is_there(make_project: MakeProject) -> None:
     page = DOCKERFILE.format("FROM busybox\nCMD [\"sleep\", \"1d\"]") + \
         block("docker build -t app app", id="build") + block("docker run -d --name a1 app", id="run") + \
-        block("docker run --rm app:latest true", "docker create --name a2 app", id="more")
-    assert problems(make_project, page) == []
+        block("docker run --rm app:latest true", "docker create --name a2 app", "docker run --rm apps true", id="more")
+    found = problems(make_project, page)
+    assert [p.line for p in found] == [17], found  # only `apps`, which the page did not build
+    assert "busybox (lesson image)" in found[0].message and "app (built at line 7)" in found[0].message
 
 
 def test_an_image_tagged_earlier_in_the_page_is_there(make_project: MakeProject) -> None:
@@ -129,6 +132,8 @@ def test_docker_tag_runs_only_in_a_lab_and_names_plainly(make_project: MakeProje
 
 
 def test_every_page_of_the_book_uses_only_images_it_has(config: Settings) -> None:
+    from docexec.policy.page_images import image_refusals
+
     tags = [spec.tag for spec in load_images(config.images_dir)]
     built = 0
     for path in sorted(config.docs_dir.rglob("*.md")):
@@ -139,6 +144,8 @@ def test_every_page_of_the_book_uses_only_images_it_has(config: Settings) -> Non
 
 
 def test_names_compare_as_docker_reads_them() -> None:
+    from docexec.policy.page_images import normalize
+
     assert normalize("busybox") == normalize("busybox:latest") == normalize("docker.io/library/busybox:latest")
     assert normalize("localhost:5000/app") == "localhost:5000/app:latest"
     assert normalize("app:v1") == "app:v1" != normalize("app")
