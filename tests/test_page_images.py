@@ -151,6 +151,14 @@ def test_names_compare_as_docker_reads_them() -> None:
     assert normalize("app:v1") == "app:v1" != normalize("app")
 
 
+def test_a_lab_gets_the_lesson_image_however_the_page_spells_it(config: Settings) -> None:
+    """What the lint accepts the lab has: it is given the lesson images its page names (ImageSpec.used_by)."""
+    (busybox,) = [spec for spec in load_images(config.images_dir) if spec.name == "busybox"]
+    for spelled in ("busybox", "busybox:latest", "docker.io/library/busybox", "library/busybox:latest"):
+        assert busybox.used_by(["run", "--rm", spelled]), spelled
+    assert not busybox.used_by(["busybox:1.36", "mybusybox", "busybox-net", ""])
+
+
 def test_names_from_run_time_are_left_to_run_time(make_project: MakeProject) -> None:
     page = block("ID=$(docker images -q busybox)", "docker run --rm $ID true")
     assert problems(make_project, page) == []
