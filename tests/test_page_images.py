@@ -4,12 +4,15 @@ the page can use and a BusyBox stand-in, instead of failing at run time with `No
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
 import pytest
 
-from docexec import PageError, PageErrors, Project, Settings
+from docexec import PageError, PageErrors, Project, Settings, load_config
 from docexec.hosts.images import load_images
 from docexec.page.model import parse_file
-from tests.conftest import MakeProject
+from tests.conftest import ROOT, MakeProject
 
 
 def problems(make_project: MakeProject, page: str) -> list[PageError]:
@@ -162,3 +165,23 @@ def test_a_lab_gets_the_lesson_image_however_the_page_spells_it(config: Settings
 def test_names_from_run_time_are_left_to_run_time(make_project: MakeProject) -> None:
     page = block("ID=$(docker images -q busybox)", "docker run --rm $ID true")
     assert problems(make_project, page) == []
+
+
+def test_an_image_of_the_site_counts_as_a_lesson_image_and_keeps_its_name(make_project: MakeProject,
+                                                                          tmp_path: Path) -> None:
+    """A site's own image (a folder of images/) is in the list, can be used, and a page may not build over it."""
+    images = tmp_path / "images"
+    shutil.copytree(ROOT / "images" / "busybox", images / "busybox")
+    (images / "tools").mkdir()
+    (images / "tools" / "Dockerfile").write_text("FROM scratch\n")
+    (images / "tools" / "image.toml").write_text('tag = "tools:1.0"\n')
+    config = make_project({"p.md": DOCKERFILE.format("FROM tools:1.0") + block(
+        "docker run --rm tools:1.0 true", "docker build -t tools app", "docker run --rm nginx", id="b")})
+    text = (config.root / "pyproject.toml").read_text().replace(str(ROOT / "images"), str(images))
+    (config.root / "pyproject.toml").write_text(text)
+    with Project(load_config(config.root), mode="offline") as project, pytest.raises(PageErrors) as caught:
+        project.load_page("p.md")
+    found = caught.value.errors
+    assert [p.line for p in found] == [7, 8], found
+    assert "'tools' is the name of a lesson image" in found[0].message
+    assert "busybox (lesson image), tools:1.0 (lesson image)" in found[1].message

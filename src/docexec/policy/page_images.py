@@ -20,6 +20,7 @@ from docexec.page.model import Block, Page
 from docexec.page.shellwords import ShellCommand
 from docexec.policy.check import static_text
 from docexec.policy.docker_grammar import iter_options, resolve_verb, split_call
+from docexec.policy.narrow_verbs import LESSON_IMAGES  # the book's own, refused by the command's check
 from docexec.policy.refusal import UNKNOWN, Refused
 
 # Verbs whose first positional names the image they use (`docker pull`, refused whatever it names, is read apart).
@@ -103,6 +104,12 @@ class PageImages:
 
     def _make(self, name: str, host: str, line: int, how: str) -> None:
         if UNKNOWN in name or "$" in name:
+            return
+        repo = normalize(name).rpartition(":")[0]
+        if repo not in LESSON_IMAGES and any(lesson.rpartition(":")[0] == repo for lesson in self.lesson):
+            self.errors.append(PageError(self.page.where, line, (
+                f"'{name}' is the name of a lesson image (images/): the page would replace it in its lab, and a "
+                "reader's copy of it on their machine; give the image a name of its own")))
             return
         self.hosts.setdefault(host, _Host()).made[normalize(name)] = f"{how} at line {line}"
         for k in (k for h, missed, k in self.missing if (h, missed) == (host, normalize(name))):
