@@ -84,7 +84,8 @@ def test_an_image_tagged_earlier_in_the_page_is_there(make_project: MakeProject)
 
 def test_an_image_used_before_the_block_that_builds_it_is_refused(make_project: MakeProject) -> None:
     page = DOCKERFILE.format("FROM busybox") + block("docker run --rm app true", id="run") + \
-        block("docker build -t app app", id="build") + block("docker run --rm app true", id="again")
+        block("docker build -t app app", id="build") + block("docker run --rm app true", id="again") + \
+        block("docker build -t app app", id="rebuild")
     found = problems(make_project, page)
     assert [p.line for p in found] == [6], found  # the first run only
     assert found[0].message.startswith("'app' is built only at line 10, after this command: move this command "

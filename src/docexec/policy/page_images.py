@@ -12,8 +12,8 @@ Names compare as Docker does: `busybox` is `busybox:latest`, `docker.io/library/
 from __future__ import annotations
 
 import posixpath
+from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
 
 from docexec.core.errors import PageError
 from docexec.page.model import Block, Page
@@ -51,20 +51,13 @@ def stand_in(ref: str) -> str:
     return "BusyBox stands in for most: " + "; ".join(order)
 
 
-@dataclass
-class _Host:
-    """The images of one Docker host of the page's lab, as the page reads so far: name -> where it was made."""
-
-    made: dict[str, str] = field(default_factory=dict)
-
-
 class PageImages:
     """Walks a page's commands in order and reports every image reference the lab will not have."""
 
     def __init__(self, page: Page, lesson: Iterable[str]) -> None:
         self.page = page
         self.lesson = {normalize(tag): "lesson image" for tag in lesson}
-        self.hosts: dict[str, _Host] = {}
+        self.made: dict[str, dict[str, str]] = defaultdict(dict)  # host -> image the page made there -> how, where
         self.files: dict[tuple[str, str], tuple[Block, str]] = {}  # (host, path) -> the file block writing it
         self.errors: list[PageError] = []
         self.missing: list[tuple[str, str, int]] = []  # (host, image, index in errors) of each image not there
@@ -82,7 +75,7 @@ class PageImages:
         return self.errors
 
     def _available(self, host: str) -> dict[str, str]:
-        return {**self.lesson, **self.hosts.setdefault(host, _Host()).made}
+        return {**self.lesson, **self.made[host]}
 
     def _use(self, ref: str, host: str, line: int, what: str) -> None:
         if UNKNOWN in ref or "$" in ref:
@@ -111,11 +104,13 @@ class PageImages:
                 f"'{name}' is the name of a lesson image (images/): the page would replace it in its lab, and a "
                 "reader's copy of it on their machine; give the image a name of its own")))
             return
-        self.hosts.setdefault(host, _Host()).made[normalize(name)] = f"{how} at line {line}"
-        for k in (k for h, missed, k in self.missing if (h, missed) == (host, normalize(name))):
-            error = self.errors[k]  # used before the page makes it: say so first
-            self.errors[k] = PageError(error.page, error.line, f"'{_shown(normalize(name))}' is {how} only at line "
-                                       f"{line}, after this command: move this command below it. {error.message}")
+        self.made[host][normalize(name)] = f"{how} at line {line}"
+        for missed in [m for m in self.missing if m[:2] == (host, normalize(name))]:
+            self.missing.remove(missed)
+            error = self.errors[missed[2]]  # used before the page makes it: say so first
+            self.errors[missed[2]] = PageError(error.page, error.line, f"'{_shown(normalize(name))}' is {how} only "
+                                               f"at line {line}, after this command: move this command below it. "
+                                               f"{error.message}")
 
     def _docker(self, argv: Sequence[str], host: str, line: int) -> None:
         try:
