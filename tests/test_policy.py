@@ -188,6 +188,7 @@ def test_refused(context: RunContext, argv: str, message: str) -> None:
     ("docker run --env-file /etc/environment busybox", "working directory"),
     ("docker exec m ping -c 1 192.0.2.1", "192.0.2.1 is outside"),  # no lab LAN there: anybody's network
     ("docker build -t voldemo img", "runs only in a lab"),  # RUN lines would run with the machine's network
+    ("docker tag busybox web", "runs only in a lab"),  # the new name would stay on the machine's image
     ("mount --bind m m", "mounts of the host"),
     ("mount --make-shared m", "mounts of the host"),
     ("mount -t tmpfs -o size=1m tmpfs m/sub", "mounts of the host"),
