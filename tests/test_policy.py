@@ -190,6 +190,7 @@ def test_refused(context: RunContext, argv: str, message: str) -> None:
     ("docker run --dns 8.8.4.4 busybox true", "8.8.4.4 is outside"),
     ("docker run --add-host db:203.0.113.5 busybox true", "203.0.113.5 is outside"),
     ("docker build -t voldemo img", "runs only in a lab"),  # RUN lines would run with the machine's network
+    ("docker tag busybox web", "runs only in a lab"),  # the new name would stay on the machine's image
     ("mount --bind m m", "mounts of the host"),
     ("mount --make-shared m", "mounts of the host"),
     ("mount -t tmpfs -o size=1m tmpfs m/sub", "mounts of the host"),

@@ -13,6 +13,7 @@ from docexec.page import kinds as registry
 from docexec.page.model import Page, parse_file, parse_page_collecting
 from docexec.policy.check import Refused, block_context, check_static, check_typed, problems
 from docexec.policy.docker_flags import OPTIONS
+from docexec.policy.page_images import image_refusals
 from docexec.policy.variables import check_variables
 from docexec.store.pagecache import PageCache
 from docexec.store.recording import Status
@@ -28,7 +29,7 @@ class PageSet:
         # What load_page reads besides the page and the engine's code (not which engine the page then runs on):
         # a page comes from the cache only if it was checked with these same ones, the exec kinds registered too.
         self._page_cache = PageCache(settings.cache_dir / "pages.pickle", settings, self._lint, OPTIONS,
-                                     registry.names())
+                                     registry.names(), self._lesson_tags())
         self.store = RecordingStore.for_engine(settings, engine)  # the recordings of this engine
 
     def page_paths(self) -> list[Path]:
@@ -85,7 +86,11 @@ class PageSet:
                 except Refused as exc:
                     errors += [PageError(page.where, typed.line, f"{problem.message} (in «{typed.written[:80]}»)")
                                for problem in problems(exc)]
+        errors += image_refusals(page, self._lesson_tags())  # images the lab will not have (policy.page_images)
         return errors
+
+    def _lesson_tags(self) -> list[str]:
+        return [spec.tag for spec in self.images]
 
     def here(self, page: Page) -> Page:
         """The page as it is recorded on this project's engine: its blocks limited to other engines left out

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from docexec.core.errors import DocexecError
+from docexec.policy.page_images import normalize
 from docexec.userland.debs import resolve_in, sha256
 from docexec.userland.lock import Lock
 
@@ -53,8 +54,10 @@ class ImageSpec:
             shutil.copy(found, context / dest)  # with its mode: busybox must stay executable
 
     def used_by(self, words: list[str]) -> bool:
-        repo, _, tag = self.tag.partition(":")
-        return any(w == self.tag or (w == repo and tag == "latest") for w in words)
+        """Whether a page with these words names the image, spelled any way Docker reads it (`busybox`,
+        `busybox:latest`, `docker.io/library/busybox`): the lab gets the images its page names."""
+        tag = normalize(self.tag)
+        return any(normalize(w) == tag for w in words if w)
 
 
 def load_images(images_dir: Path) -> list[ImageSpec]:

@@ -102,7 +102,7 @@ def check_typed(text: str, context: RunContext) -> None:
     check_addresses([text], lan=context.isolated)
 
 
-def _static_text(word: Word) -> str:
+def static_text(word: Word) -> str:
     """A word's text as far as it is known before running: `--net=$(...)` stays `--net=` + UNKNOWN."""
     if word.is_plain:
         return word.plain
@@ -116,7 +116,7 @@ def check_static(command: ShellCommand, *, kind: str, page: str, context: RunCon
     for n, stage in enumerate(command.stages):
         if command.assign:
             break
-        argv = [_static_text(w) for w in stage]
+        argv = [static_text(w) for w in stage]
         collect.run(partial(check_argv, argv, kind=kind, page=page, context=context, stage=n, line=line))
     for word in command.words():
         for subst in word.substitutions():

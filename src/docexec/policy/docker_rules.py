@@ -20,7 +20,7 @@ from docexec.policy.docker_grammar import (
     walk,
 )
 from docexec.policy.mounts import parse_mount
-from docexec.policy.narrow_verbs import PRUNE_VERBS, check_build, check_prune
+from docexec.policy.narrow_verbs import PRUNE_VERBS, check_build, check_prune, check_tag
 from docexec.policy.refusal import UNKNOWN, Collect, Refused
 
 _TERMINAL = ("needs a terminal, which only a terminal session block has (exec=\"session\", with the lines typed "
@@ -56,7 +56,6 @@ REFUSED_VERBS = {
     "logout": "it needs a registry, and lessons never contact the internet",
     "search": "it needs a registry, and lessons never contact the internet",
     "container commit": "pages must not change the images that other pages share",
-    "image tag": "pages must not change the images that other pages share",
     "image rm": "pages must not change the images that other pages share",
     "image save": "it writes a tar archive; pages must not change the images other pages share",
     "image load": "pages must not change the images that other pages share",
@@ -123,6 +122,8 @@ def check_docker(argv: Sequence[str], context: RunContext, *, terminal: bool = F
         collect.run(partial(check_prune, verb, plain))
     if verb == "image build":
         collect.run(partial(check_build, plain, call.positionals, context))
+    if verb == "image tag":
+        collect.run(partial(check_tag, call.positionals, context))
     collect.done()
     return call
 

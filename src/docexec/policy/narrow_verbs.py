@@ -11,6 +11,8 @@
   own daemon, no uplink, thrown away), never on the shared daemon. The context is a folder of the page (`.` or a
   relative path, no URL, no `-`), the image is named with one plain `-t NAME[:TAG]` (no registry, not a lesson
   image's name), and only options that change nothing outside the build are taken.
+- `docker tag SOURCE NAME` adds a name to an image: only in a lab (on the shared daemon the name would stay on the
+  machine's daemon), and NAME is plain, as build's -t NAME is (a lesson image keeps its own name).
 """
 
 from __future__ import annotations
@@ -69,6 +71,19 @@ def check_build(options: Sequence[tuple[str, str | None]], positionals: Sequence
     if len(positionals) != 1 or (positionals[0] != UNKNOWN and _outside(positionals[0])):
         raise Refused("docker build takes one context, a folder of the page: `.` or a relative path (no URL, "
                       "no '-', no '..')")
+
+
+def check_tag(positionals: Sequence[str], context: RunContext) -> None:
+    """Refused unless it names an image of the lab with one more plain name."""
+    if not context.isolated:
+        raise Refused("'docker tag' runs only in a lab: on the shared daemon the new name would stay on this "
+                      "machine's images, which other pages share (preview the page where labs run)")
+    if len(positionals) != 2:
+        raise Refused("docker tag takes two names: SOURCE and the new NAME")
+    name = positionals[1]
+    if name != UNKNOWN and (not _TAG.fullmatch(name) or name.partition(":")[0] in LESSON_IMAGES):
+        raise Refused(f"docker tag ... {name}: name the image with lowercase letters, digits, '.', '_' and '-' (no "
+                      f"registry, no '/'), and not after a lesson image ({', '.join(sorted(LESSON_IMAGES))})")
 
 
 def _outside(path: str) -> bool:

@@ -1,0 +1,188 @@
+"""The lint knows which images a page can use (policy.page_images): the lesson images of images/ and what earlier
+commands of the page build or tag; any other image is refused at lint time, with its line, the list of the images
+the page can use and a BusyBox stand-in, instead of failing at run time with `No such image` (--pull never)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from docexec import PageError, PageErrors, Project, Settings, load_config
+from docexec.hosts.images import load_images
+from docexec.page.model import parse_file
+from tests.conftest import ROOT, MakeProject
+
+
+def problems(make_project: MakeProject, page: str) -> list[PageError]:
+    """The problems `docexec lint` reports for the page (none: [])."""
+    config = make_project({"p.md": page})
+    with Project(config, mode="offline") as project:
+        try:
+            project.load_page("p.md")
+        except PageError as exc:
+            return list(exc.errors) if isinstance(exc, PageErrors) else [exc]
+    return []
+
+
+def block(*commands: str, kind: str = "docker", id: str = "b") -> str:
+    lines = "\n".join(f"$ {c}" for c in commands)
+    return f'```console exec="{kind}" id="{id}"\n{lines}\n```\n\n'
+
+
+DOCKERFILE = '```dockerfile exec="file" id="dockerfile" path="app/Dockerfile"\n{}\n```\n\n'
+
+
+@pytest.mark.parametrize(("command", "image"), [
+    ("docker run -d --name web -p 8080:80 nginx", "nginx"),
+    ("docker run --rm --network net1 -e A=b -v data:/data alpine:3.19 sh -c 'echo hi'", "alpine:3.19"),
+    ("docker create --name c1 --restart=always httpd", "httpd"),
+    ("docker container run -dit --name u ubuntu", "ubuntu"),
+])
+def test_an_unknown_image_is_refused_with_the_images_there_are_and_a_stand_in(make_project: MakeProject,
+                                                                               command: str, image: str) -> None:
+    from docexec.policy.page_images import normalize
+
+    found = problems(make_project, "# p\n\n" + block(command, kind="session" if "-dit" in command else "docker"))
+    assert [p.line for p in found] == [4], found
+    message = found[0].message
+    assert f"'{image}': no such image in the lab" in message and f"No such image: {normalize(image)}" in message
+    assert "Images this page can use here: busybox (lesson image)" in message
+    assert "`busybox sleep 1d`" in message and "`busybox sh`" in message
+    assert "`busybox httpd -f -p 80 -h /var/www`" in message
+
+
+def test_a_web_server_gets_busybox_httpd_first(make_project: MakeProject) -> None:
+    (found,) = problems(make_project, block("docker run -d nginx:1.25"))
+    assert found.message.index("busybox httpd") < found.message.index("busybox sleep 1d"), found.message
+
+
+@pytest.mark.parametrize("command", [
+    "docker run -d --name a --network n --hostname h busybox sleep 1d",  # option values are not the image
+    "docker run --rm busybox:latest true",
+    "docker run --rm docker.io/library/busybox echo hi",
+    "docker create --name c -e X=$HOME busybox",
+])
+def test_the_lesson_image_is_there_however_it_is_spelled(make_project: MakeProject, command: str) -> None:
+    assert problems(make_project, block(command)) == []
+
+
+def test_an_image_built_earlier_in_the_page_is_there(make_project: MakeProject) -> None:
+    page = DOCKERFILE.format("FROM busybox\nCMD [\"sleep\", \"1d\"]") + \
+        block("docker build -t app app", id="build") + block("docker run -d --name a1 app", id="run") + \
+        block("docker run --rm app:latest true", "docker create --name a2 app", "docker run --rm apps true", id="more")
+    found = problems(make_project, page)
+    assert [p.line for p in found] == [17], found  # only `apps`, which the page did not build
+    assert "busybox (lesson image)" in found[0].message and "app (built at line 7)" in found[0].message
+
+
+def test_an_image_tagged_earlier_in_the_page_is_there(make_project: MakeProject) -> None:
+    page = block("docker tag busybox web", id="tag") + block("docker run -d --name w web httpd -f", id="run")
+    assert problems(make_project, page) == []
+
+
+def test_an_image_used_before_the_block_that_builds_it_is_refused(make_project: MakeProject) -> None:
+    page = DOCKERFILE.format("FROM busybox") + block("docker run --rm app true", id="run") + \
+        block("docker build -t app app", id="build") + block("docker run --rm app true", id="again") + \
+        block("docker build -t app app", id="rebuild")
+    found = problems(make_project, page)
+    assert [p.line for p in found] == [6], found  # the first run only
+    assert found[0].message.startswith("'app' is built only at line 10, after this command: move this command "
+                                       "below it. docker run 'app': no such image"), found[0].message
+
+
+def test_the_list_names_the_images_the_page_made(make_project: MakeProject) -> None:
+    page = block("docker tag busybox web", id="tag") + block("docker run --rm nginx", id="run")
+    (found,) = problems(make_project, page)
+    assert "busybox (lesson image), web (tagged at line 2)" in found.message, found.message
+
+
+def test_a_dockerfile_from_an_unknown_image_is_refused_at_its_from_line(make_project: MakeProject) -> None:
+    page = DOCKERFILE.format("# a web server\nFROM nginx:alpine AS base\nFROM base\nFROM scratch") + \
+        block("docker build -t app app", id="build")
+    found = problems(make_project, page)
+    assert [p.line for p in found] == [3], found  # stage names and scratch are not images
+    assert "FROM 'nginx:alpine': no such image" in found[0].message
+
+
+def test_a_tag_of_an_unknown_image_is_refused_and_an_image_named_by_digest_too(make_project: MakeProject) -> None:
+    page = block("docker tag nginx web", "docker run --rm busybox@sha256:" + "ab" * 32 + " true")
+    found = problems(make_project, page)
+    assert [p.line for p in found] == [2, 3], found
+    assert "docker tag 'nginx': no such image" in found[0].message
+    assert "named by digest" in found[1].message and "busybox (lesson image)" in found[1].message
+
+
+def test_a_pull_says_which_images_there_are(make_project: MakeProject) -> None:
+    found = problems(make_project, block("docker pull nginx", "docker pull busybox"))
+    assert [p.line for p in found] == [2, 2, 3], found
+    assert any("busybox httpd" in p.message for p in found if p.line == 2)
+    assert all("registry" in p.message for p in found if p.line == 3)
+
+
+def test_an_image_made_on_another_host_of_the_lab_is_not_there(make_project: MakeProject) -> None:
+    page = "---\nhosts: [one, two]\n---\n\n" + \
+        '```console exec="docker" id="t" host="one"\n$ docker tag busybox web\n```\n\n' + \
+        '```console exec="docker" id="r" host="two"\n$ docker run --rm web true\n```\n'
+    found = problems(make_project, page)
+    assert [p.line for p in found] == [10], found
+
+
+def test_docker_tag_runs_only_in_a_lab_and_names_plainly(make_project: MakeProject) -> None:
+    found = problems(make_project, block("docker tag busybox busybox:v2", "docker tag busybox reg.io/web"))
+    assert [p.line for p in found] == [2, 3], found
+    assert all("not after a lesson image" in p.message for p in found)
+
+
+def test_every_page_of_the_book_uses_only_images_it_has(config: Settings) -> None:
+    from docexec.policy.page_images import image_refusals
+
+    tags = [spec.tag for spec in load_images(config.images_dir)]
+    built = 0
+    for path in sorted(config.docs_dir.rglob("*.md")):
+        page = parse_file(path, path.relative_to(config.docs_dir).as_posix(), str(path))
+        assert image_refusals(page, tags) == [], path
+        built += page.runs("docker", "build")
+    assert built, "no page builds an image: the check of built images is not exercised by the book"
+
+
+def test_names_compare_as_docker_reads_them() -> None:
+    from docexec.policy.page_images import normalize
+
+    assert normalize("busybox") == normalize("busybox:latest") == normalize("docker.io/library/busybox:latest")
+    assert normalize("localhost:5000/app") == "localhost:5000/app:latest"
+    assert normalize("app:v1") == "app:v1" != normalize("app")
+
+
+def test_a_lab_gets_the_lesson_image_however_the_page_spells_it(config: Settings) -> None:
+    """What the lint accepts the lab has: it is given the lesson images its page names (ImageSpec.used_by)."""
+    (busybox,) = [spec for spec in load_images(config.images_dir) if spec.name == "busybox"]
+    for spelled in ("busybox", "busybox:latest", "docker.io/library/busybox", "library/busybox:latest"):
+        assert busybox.used_by(["run", "--rm", spelled]), spelled
+    assert not busybox.used_by(["busybox:1.36", "mybusybox", "busybox-net", ""])
+
+
+def test_names_from_run_time_are_left_to_run_time(make_project: MakeProject) -> None:
+    page = block("ID=$(docker images -q busybox)", "docker run --rm $ID true")
+    assert problems(make_project, page) == []
+
+
+def test_an_image_of_the_site_counts_as_a_lesson_image_and_keeps_its_name(make_project: MakeProject,
+                                                                          tmp_path: Path) -> None:
+    """A site's own image (a folder of images/) is in the list, can be used, and a page may not build over it."""
+    images = tmp_path / "images"
+    shutil.copytree(ROOT / "images" / "busybox", images / "busybox")
+    (images / "tools").mkdir()
+    (images / "tools" / "Dockerfile").write_text("FROM scratch\n")
+    (images / "tools" / "image.toml").write_text('tag = "tools:1.0"\n')
+    config = make_project({"p.md": DOCKERFILE.format("FROM tools:1.0") + block(
+        "docker run --rm tools:1.0 true", "docker build -t tools app", "docker run --rm nginx", id="b")})
+    text = (config.root / "pyproject.toml").read_text().replace(str(ROOT / "images"), str(images))
+    (config.root / "pyproject.toml").write_text(text)
+    with Project(load_config(config.root), mode="offline") as project, pytest.raises(PageErrors) as caught:
+        project.load_page("p.md")
+    found = caught.value.errors
+    assert [p.line for p in found] == [7, 8], found
+    assert "'tools' is the name of a lesson image" in found[0].message
+    assert "busybox (lesson image), tools:1.0 (lesson image)" in found[1].message
