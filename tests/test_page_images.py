@@ -62,7 +62,7 @@ def test_a_web_server_gets_busybox_httpd_first(make_project: MakeProject) -> Non
     "docker run -d --name a --network n --hostname h busybox sleep 1d",  # option values are not the image
     "docker run --rm busybox:latest true",
     "docker run --rm docker.io/library/busybox echo hi",
-    "docker create --name c -e X=$HOME busybox",
+    "docker create --name c -e X=$PWD busybox",
 ])
 def test_the_lesson_image_is_there_however_it_is_spelled(make_project: MakeProject, command: str) -> None:
     assert problems(make_project, block(command)) == []
