@@ -1,10 +1,13 @@
 """What the engine adds to a page's docker commands, and what it lets them change.
 
 Every container, network and volume a page creates carries a label with the run's id (how its objects are told
-from others' on a shared daemon, and found again after a crash), runs with memory and process limits, and never
-pulls; on a shared daemon a command that stops, removes or enters an object must name one the page created (in a
-lab every container, network and volume is the page's, among them the anonymous volumes Docker makes for its
-containers, which carry no label); there a prune removes only objects with the run's label.
+from others' on a shared daemon, and found again after a crash), and a container never pulls. On the shared daemon
+a container also gets memory and process limits unless the page sets its own (they protect the machine; there
+`docker inspect` shows them, unlike the book); in a lab it gets none, so its configuration is what the page wrote:
+the lab's cgroup (lab/cgroups.py) limits the memory and processes of the whole lab. On a shared daemon a command
+that stops, removes or enters an object must name one the page created (in a lab every container, network and
+volume is the page's, among them the anonymous volumes Docker makes for its containers, which carry no label);
+there a prune removes only objects with the run's label.
 """
 
 from __future__ import annotations
@@ -53,9 +56,9 @@ class Tracking:
             options = iter_options(argv, call)
             flags = {flag for flag, _ in options}
             extra = ["--label", f"{LABEL}={self.run_id}", "--pull", "never"]
-            if "--memory" not in flags:
+            if not self.isolated and "--memory" not in flags:  # a lab's cgroup limits the whole lab
                 extra += ["--memory", self.settings.memory_limit]
-            if "--pids-limit" not in flags:
+            if not self.isolated and "--pids-limit" not in flags:
                 extra += ["--pids-limit", str(self.settings.pids_limit)]
             for name in _named_volumes(options):
                 if not daemon.volume_exists(name):
