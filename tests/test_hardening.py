@@ -199,6 +199,27 @@ def test_containers_get_memory_and_process_limits(engine: Engine, make_project: 
     assert engine.leftovers({"container limited", "container chosen"}) == []
 
 
+@pytest.mark.docker
+def test_the_shared_daemon_s_limits_are_said_where_inspect_shows_them(daemon: Daemon,
+                                                                     make_project: MakeProject) -> None:
+    """On the shared daemon the engine adds limits to the page's containers; the output of `docker inspect` there
+    says so, as it differs from the book's and a reader's."""
+    project = _run_page(make_project, '''
+        ```console exec="docker" id="a"
+        $ docker run -d --name limited busybox sleep 1d
+        $ docker inspect -f '{{.HostConfig.Memory}} {{.HostConfig.PidsLimit}}' limited
+        $ docker ps -q --filter name=nothing
+        ```
+        ''')
+    outcome = project.record(project.load_page("p.md"))
+    assert outcome.stored is not None
+    run, inspect, ps = (r.output for r in outcome.stored.blocks["a"])
+    assert inspect == (f"{256 * 1024 * 1024} 256\n[docexec: on the shared daemon the engine adds --memory 256m "
+                       "--pids-limit 256 to containers that set no limits; in a lab, as on a reader's machine, "
+                       "they have none]\n")
+    assert "docexec" not in run + ps, "only outputs that show the limits say so"
+
+
 # --------------------------------------------------------------------------------------------------
 # bad input in a real build: an error naming page and line, never a traceback, never a recording lost
 

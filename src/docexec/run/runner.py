@@ -182,6 +182,7 @@ class Commands:
 
     def run(self, block: Block, command: Command, *, check: bool = True) -> Result:
         self._line = command.text
+        self.tracking.take_note()  # none left from a command that did not run
         if self.progress:
             self.progress(command.text)
         timeout = block.timeout or self.settings.default_timeout
@@ -205,6 +206,10 @@ class Commands:
         result = dataclasses.replace(result, output=scrub_labels(result.output, labels),
                                      duration=time.monotonic() - start,
                                      events=tuple((t, k, scrub_labels(d, labels)) for t, k, d in result.events))
+        note = self.tracking.take_note()  # on the shared daemon: what the output shows that the book's does not
+        if note:
+            result = dataclasses.replace(result, output=result.output + ("\n" if result.output[-1:] not in
+                                                                            ("", "\n") else "") + note)
         if result.returncode not in (0, block.returncode) and not self.host(block).daemon.answers():
             raise DaemonUnavailable(
                 f"{self.where}:{command.line}: the Docker daemon stopped answering while "

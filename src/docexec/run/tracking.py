@@ -31,6 +31,14 @@ class Tracking:
 
     def __init__(self, run_id: str, settings: Settings, *, isolated: bool = False) -> None:
         self.run_id, self.settings, self.isolated = run_id, settings, isolated
+        self.limited = False  # limits were added to a container of this run (on the shared daemon)
+        self.note = ""  # what the output of the command being prepared must say (take_note)
+
+    def take_note(self) -> str:
+        """A line for the output of the command just run: on the shared daemon, `docker inspect` shows the limits
+        the engine added to the page's containers, which the book and a reader's machine do not have."""
+        note, self.note = self.note, ""
+        return note
 
     def _check_owned(self, daemon: Daemon, call: DockerCall) -> None:
         """A command that changes an object (or connects a container) must name one the run created."""
@@ -55,16 +63,20 @@ class Tracking:
         if call.verb in ("container run", "container create"):
             options = iter_options(argv, call)
             flags = {flag for flag, _ in options}
-            extra = ["--label", f"{LABEL}={self.run_id}", "--pull", "never"]
-            if not self.isolated and "--memory" not in flags:  # a lab's cgroup limits the whole lab
-                extra += ["--memory", self.settings.memory_limit]
-            if not self.isolated and "--pids-limit" not in flags:
-                extra += ["--pids-limit", str(self.settings.pids_limit)]
+            limits = [] if self.isolated else [  # in a lab none: the lab's cgroup limits the whole lab
+                *(["--memory", self.settings.memory_limit] if "--memory" not in flags else []),
+                *(["--pids-limit", str(self.settings.pids_limit)] if "--pids-limit" not in flags else [])]
+            extra = ["--label", f"{LABEL}={self.run_id}", "--pull", "never", *limits]
+            self.limited = self.limited or bool(limits)
             for name in _named_volumes(options):
                 if not daemon.volume_exists(name):
                     daemon.create_volume(name, self.run_id)
         elif call.verb in ("network create", "volume create"):
             extra = ["--label", f"{LABEL}={self.run_id}"]
+        elif call.verb in ("inspect", "container inspect") and self.limited:
+            self.note = (f"[docexec: on the shared daemon the engine adds --memory {self.settings.memory_limit} "
+                         f"--pids-limit {self.settings.pids_limit} to containers that set no limits; in a lab, "
+                         "as on a reader's machine, they have none]\n")
         elif call.verb in PRUNE_VERBS and not self.isolated:  # ANDed with the page's filter: only the run's
             extra = ["--filter", f"label={LABEL}={self.run_id}"]  # (in a lab all is the page's, unlabelled too)
         if not extra:
