@@ -209,15 +209,16 @@ def test_the_shared_daemon_s_limits_are_said_where_inspect_shows_them(daemon: Da
         $ docker run -d --name limited busybox sleep 1d
         $ docker inspect -f '{{.HostConfig.Memory}} {{.HostConfig.PidsLimit}}' limited
         $ docker ps -q --filter name=nothing
+        $ CID=$(docker inspect -f '{{.Id}}' limited)
         ```
         ''')
     outcome = project.record(project.load_page("p.md"))
     assert outcome.stored is not None
-    run, inspect, ps = (r.output for r in outcome.stored.blocks["a"])
+    run, inspect, ps, assign = (r.output for r in outcome.stored.blocks["a"])
     assert inspect == (f"{256 * 1024 * 1024} 256\n[docexec: on the shared daemon the engine adds --memory 256m "
                        "--pids-limit 256 to containers that set no limits; in a lab, as on a reader's machine, "
                        "they have none]\n")
-    assert "docexec" not in run + ps, "only outputs that show the limits say so"
+    assert "docexec" not in run + ps + assign, "only outputs that show the limits say so (not a variable's)"
 
 
 # --------------------------------------------------------------------------------------------------

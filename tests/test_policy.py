@@ -377,15 +377,13 @@ def test_limits_are_injected_only_on_the_shared_daemon(config: Settings) -> None
     own = ["docker", "create", "-m", "64m", "--pids-limit", "10", "busybox"]
     assert Tracking("run1", config).prepare(daemon, own, parse_docker(own)) == [
         "docker", "create", *added, "-m", "64m", "--pids-limit", "10", "busybox"], "a page's own limits win"
-    inspect = ["docker", "inspect", "c"]
+    inspect = [["docker", "inspect", "c"], ["grep", "-c", "Memory"]]
     for isolated, says in ((True, False), (False, True)):
         tracking = Tracking("run1", config, isolated=isolated)
-        assert tracking.prepare(daemon, inspect, parse_docker(inspect)) == inspect
-        assert tracking.take_note() == "", "no container of the run has limits yet"
+        assert tracking.note(inspect) == "", "no container of the run has limits yet"
         tracking.prepare(daemon, argv, parse_docker(argv))
-        tracking.prepare(daemon, inspect, parse_docker(inspect))
-        assert ("--memory 256m --pids-limit 256" in tracking.take_note()) == says, "docker inspect shows them"
-        assert tracking.take_note() == "", "a note is for one command"
+        assert ("--memory 256m --pids-limit 256" in tracking.note(inspect)) == says, "docker inspect shows them"
+        assert tracking.note([["docker", "network", "inspect", "n"]]) == "", "only a container's inspect"
 
 
 def test_in_a_lab_every_object_is_the_page_s(config: Settings) -> None:

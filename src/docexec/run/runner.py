@@ -182,7 +182,6 @@ class Commands:
 
     def run(self, block: Block, command: Command, *, check: bool = True) -> Result:
         self._line = command.text
-        self.tracking.take_note()  # none left from a command that did not run
         if self.progress:
             self.progress(command.text)
         timeout = block.timeout or self.settings.default_timeout
@@ -206,10 +205,6 @@ class Commands:
         result = dataclasses.replace(result, output=scrub_labels(result.output, labels),
                                      duration=time.monotonic() - start,
                                      events=tuple((t, k, scrub_labels(d, labels)) for t, k, d in result.events))
-        note = self.tracking.take_note()  # on the shared daemon: what the output shows that the book's does not
-        if note:
-            result = dataclasses.replace(result, output=result.output + ("\n" if result.output[-1:] not in
-                                                                            ("", "\n") else "") + note)
         if result.returncode not in (0, block.returncode) and not self.host(block).daemon.answers():
             raise DaemonUnavailable(
                 f"{self.where}:{command.line}: the Docker daemon stopped answering while "
@@ -234,7 +229,10 @@ class Commands:
         except SubstitutionTimedOut as exc:
             return Result(substitute.printed + exc.result.output, 124, 0.0, timed_out=True)
         res = self._run(block, split_stdout=False)(argvs, max(0.1, substitute.deadline - time.monotonic()))
-        return Result(substitute.printed + res.output, res.returncode, 0.0, res.timed_out, res.truncated)
+        output = substitute.printed + res.output
+        note = self.tracking.note(argvs)  # on the shared daemon: limits it shows that the book's output does not
+        output += ("\n" if output[-1:] not in ("", "\n") else "") + note if note else ""
+        return Result(output, res.returncode, 0.0, res.timed_out, res.truncated)
 
     def substitutions(self, block: Block, timeout: float, *, strict: bool = False) -> Substitutions:
         """How a command of the block is expanded (its `$(...)` run, each stage checked and tracked), within

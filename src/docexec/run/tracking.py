@@ -15,6 +15,7 @@ from __future__ import annotations
 from docexec.core.config import Settings
 from docexec.hosts.daemon import LABEL, Daemon
 from docexec.policy.check import UNKNOWN, DockerCall, Refused, iter_options
+from docexec.policy.docker_grammar import resolve_verb
 from docexec.policy.mounts import parse_mount
 from docexec.policy.narrow_verbs import PRUNE_VERBS
 
@@ -24,6 +25,7 @@ OWNED_TARGETS = {  # verbs that change an object: the page must have created it
     "container rename": "container", "container exec": "container", "container cp": "container",
     "network rm": "network", "volume rm": "volume", "container attach": "container",
 }
+INSPECT = ("inspect", "container inspect")  # what shows a container's limits (`docker stats` is refused)
 
 
 class Tracking:
@@ -32,13 +34,17 @@ class Tracking:
     def __init__(self, run_id: str, settings: Settings, *, isolated: bool = False) -> None:
         self.run_id, self.settings, self.isolated = run_id, settings, isolated
         self.limited = False  # limits were added to a container of this run (on the shared daemon)
-        self.note = ""  # what the output of the command being prepared must say (take_note)
 
-    def take_note(self) -> str:
-        """A line for the output of the command just run: on the shared daemon, `docker inspect` shows the limits
-        the engine added to the page's containers, which the book and a reader's machine do not have."""
-        note, self.note = self.note, ""
-        return note
+    def note(self, argvs: list[list[str]]) -> str:
+        """A line for the output of a pipeline with these stages (prepared): on the shared daemon, once limits were
+        added to a container of the run, `docker inspect` shows them, which the book and a reader's machine do
+        not have."""
+        if not self.limited or not any(argv[:1] == ["docker"] and resolve_verb(argv)[0] in INSPECT
+                                       for argv in argvs):
+            return ""
+        return (f"[docexec: on the shared daemon the engine adds --memory {self.settings.memory_limit} --pids-limit "
+                f"{self.settings.pids_limit} to containers that set no limits; in a lab, as on a reader's machine, "
+                "they have none]\n")
 
     def _check_owned(self, daemon: Daemon, call: DockerCall) -> None:
         """A command that changes an object (or connects a container) must name one the run created."""
@@ -73,10 +79,6 @@ class Tracking:
                     daemon.create_volume(name, self.run_id)
         elif call.verb in ("network create", "volume create"):
             extra = ["--label", f"{LABEL}={self.run_id}"]
-        elif call.verb in ("inspect", "container inspect") and self.limited:
-            self.note = (f"[docexec: on the shared daemon the engine adds --memory {self.settings.memory_limit} "
-                         f"--pids-limit {self.settings.pids_limit} to containers that set no limits; in a lab, "
-                         "as on a reader's machine, they have none]\n")
         elif call.verb in PRUNE_VERBS and not self.isolated:  # ANDed with the page's filter: only the run's
             extra = ["--filter", f"label={LABEL}={self.run_id}"]  # (in a lab all is the page's, unlabelled too)
         if not extra:
