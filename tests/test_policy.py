@@ -358,6 +358,34 @@ def test_a_prune_is_narrowed_to_the_run_s_own_objects(config: Settings) -> None:
     assert Tracking("run1", config, isolated=True).prepare(daemon, argv, parse_docker(argv)) == argv
 
 
+def test_limits_are_injected_only_on_the_shared_daemon(config: Settings) -> None:
+    """In a lab a container's configuration is what the page wrote (the lab's cgroup limits the whole lab): only
+    the hidden run label and --pull never are added. On the shared daemon memory and process limits protect the
+    machine, unless the page sets its own."""
+    from docexec.hosts.daemon import LABEL, Daemon
+    from docexec.policy.check import parse_docker
+    from docexec.run.tracking import Tracking
+
+    argv = ["docker", "run", "-d", "--name", "c", "busybox", "sleep", "1d"]
+    daemon: Daemon = None  # type: ignore[assignment]  # no named volume: the daemon is not asked
+    added = ["--label", f"{LABEL}=run1", "--pull", "never"]
+    assert Tracking("run1", config, isolated=True).prepare(daemon, argv, parse_docker(argv)) == [
+        "docker", "run", *added, "-d", "--name", "c", "busybox", "sleep", "1d"]
+    assert Tracking("run1", config).prepare(daemon, argv, parse_docker(argv)) == [
+        "docker", "run", *added, "--memory", config.memory_limit, "--pids-limit", str(config.pids_limit),
+        "-d", "--name", "c", "busybox", "sleep", "1d"]
+    own = ["docker", "create", "-m", "64m", "--pids-limit", "10", "busybox"]
+    assert Tracking("run1", config).prepare(daemon, own, parse_docker(own)) == [
+        "docker", "create", *added, "-m", "64m", "--pids-limit", "10", "busybox"], "a page's own limits win"
+    inspect = [["docker", "inspect", "c"], ["grep", "-c", "Memory"]]
+    for isolated, says in ((True, False), (False, True)):
+        tracking = Tracking("run1", config, isolated=isolated)
+        assert tracking.note(inspect) == "", "no container of the run has limits yet"
+        tracking.prepare(daemon, argv, parse_docker(argv))
+        assert ("--memory 256m --pids-limit 256" in tracking.note(inspect)) == says, "docker inspect shows them"
+        assert tracking.note([["docker", "network", "inspect", "n"]]) == "", "only a container's inspect"
+
+
 def test_in_a_lab_every_object_is_the_page_s(config: Settings) -> None:
     """A lab's daemon is the page's own, so an anonymous volume (which carries no label: Docker makes it for a
     container) may be removed by name there; on the shared daemon only what carries the run's label."""

@@ -229,7 +229,10 @@ class Commands:
         except SubstitutionTimedOut as exc:
             return Result(substitute.printed + exc.result.output, 124, 0.0, timed_out=True)
         res = self._run(block, split_stdout=False)(argvs, max(0.1, substitute.deadline - time.monotonic()))
-        return Result(substitute.printed + res.output, res.returncode, 0.0, res.timed_out, res.truncated)
+        output = substitute.printed + res.output
+        note = self.tracking.note(argvs)  # on the shared daemon: limits it shows that the book's output does not
+        output += ("\n" if output[-1:] not in ("", "\n") else "") + note if note else ""
+        return Result(output, res.returncode, 0.0, res.timed_out, res.truncated)
 
     def substitutions(self, block: Block, timeout: float, *, strict: bool = False) -> Substitutions:
         """How a command of the block is expanded (its `$(...)` run, each stage checked and tracked), within

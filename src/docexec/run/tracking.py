@@ -1,10 +1,13 @@
 """What the engine adds to a page's docker commands, and what it lets them change.
 
 Every container, network and volume a page creates carries a label with the run's id (how its objects are told
-from others' on a shared daemon, and found again after a crash), runs with memory and process limits, and never
-pulls; on a shared daemon a command that stops, removes or enters an object must name one the page created (in a
-lab every container, network and volume is the page's, among them the anonymous volumes Docker makes for its
-containers, which carry no label); there a prune removes only objects with the run's label.
+from others' on a shared daemon, and found again after a crash), and a container never pulls. On the shared daemon
+a container also gets memory and process limits unless the page sets its own (they protect the machine; there
+`docker inspect` shows them, unlike the book); in a lab it gets none, so its configuration is what the page wrote:
+the lab's cgroup (lab/cgroups.py) limits the memory and processes of the whole lab. On a shared daemon a command
+that stops, removes or enters an object must name one the page created (in a lab every container, network and
+volume is the page's, among them the anonymous volumes Docker makes for its containers, which carry no label);
+there a prune removes only objects with the run's label.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from __future__ import annotations
 from docexec.core.config import Settings
 from docexec.hosts.daemon import LABEL, Daemon
 from docexec.policy.check import UNKNOWN, DockerCall, Refused, iter_options
+from docexec.policy.docker_grammar import resolve_verb
 from docexec.policy.mounts import parse_mount
 from docexec.policy.narrow_verbs import PRUNE_VERBS
 
@@ -21,6 +25,7 @@ OWNED_TARGETS = {  # verbs that change an object: the page must have created it
     "container rename": "container", "container exec": "container", "container cp": "container",
     "network rm": "network", "volume rm": "volume", "container attach": "container",
 }
+INSPECT = ("inspect", "container inspect")  # what shows a container's limits (`docker stats` is refused)
 
 
 class Tracking:
@@ -28,6 +33,18 @@ class Tracking:
 
     def __init__(self, run_id: str, settings: Settings, *, isolated: bool = False) -> None:
         self.run_id, self.settings, self.isolated = run_id, settings, isolated
+        self.limited = False  # limits were added to a container of this run (on the shared daemon)
+
+    def note(self, argvs: list[list[str]]) -> str:
+        """A line for the output of a pipeline with these stages (prepared): on the shared daemon, once limits were
+        added to a container of the run, `docker inspect` shows them, which the book and a reader's machine do
+        not have."""
+        if not self.limited or not any(argv[:1] == ["docker"] and resolve_verb(argv)[0] in INSPECT
+                                       for argv in argvs):
+            return ""
+        return (f"[docexec: on the shared daemon the engine adds --memory {self.settings.memory_limit} --pids-limit "
+                f"{self.settings.pids_limit} to containers that set no limits; in a lab, as on a reader's machine, "
+                "they have none]\n")
 
     def _check_owned(self, daemon: Daemon, call: DockerCall) -> None:
         """A command that changes an object (or connects a container) must name one the run created."""
@@ -52,11 +69,11 @@ class Tracking:
         if call.verb in ("container run", "container create"):
             options = iter_options(argv, call)
             flags = {flag for flag, _ in options}
-            extra = ["--label", f"{LABEL}={self.run_id}", "--pull", "never"]
-            if "--memory" not in flags:
-                extra += ["--memory", self.settings.memory_limit]
-            if "--pids-limit" not in flags:
-                extra += ["--pids-limit", str(self.settings.pids_limit)]
+            limits = [] if self.isolated else [  # in a lab none: the lab's cgroup limits the whole lab
+                *(["--memory", self.settings.memory_limit] if "--memory" not in flags else []),
+                *(["--pids-limit", str(self.settings.pids_limit)] if "--pids-limit" not in flags else [])]
+            extra = ["--label", f"{LABEL}={self.run_id}", "--pull", "never", *limits]
+            self.limited = self.limited or bool(limits)
             for name in _named_volumes(options):
                 if not daemon.volume_exists(name):
                     daemon.create_volume(name, self.run_id)
