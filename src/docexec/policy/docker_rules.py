@@ -127,7 +127,7 @@ def check_docker(argv: Sequence[str], context: RunContext, *, terminal: bool = F
     if verb in PRUNE_VERBS or verb in LAB_PRUNE_VERBS:
         collect.run(partial(check_prune, verb, plain, context))
     if verb in SERVICE_VERBS:
-        collect.run(partial(check_service, verb, context))
+        collect.run(partial(check_service, verb, plain, context))
     if verb == "image build":
         collect.run(partial(check_build, plain, call.positionals, context))
     if verb == "image tag":

@@ -67,12 +67,18 @@ def check_prune(verb: str, options: Sequence[tuple[str, str | None]], context: R
         raise Refused(f"'docker {verb}' without -f asks for confirmation, and a page cannot answer: {how}")
 
 
-def check_service(verb: str, context: RunContext) -> None:
-    """Refused on the shared daemon: services need swarm mode, which only a lab's own daemon may enter."""
+def check_service(verb: str, options: Sequence[tuple[str, str | None]], context: RunContext) -> None:
+    """Refused on the shared daemon: services need swarm mode, which only a lab's own daemon may enter. create and
+    scale wait for the tasks and print a countdown that differs from run to run, unless -q (or -d) is given."""
     if not context.isolated:
         raise Refused(f"'docker {verb}' runs only in a lab: services need swarm mode (docker swarm init), which "
                       "changes the whole daemon, and the shared daemon is this machine's; preview the page where "
                       "labs run")
+    if verb in ("service create", "service scale") and not {"--quiet", "--detach"} & {f for f, _ in options}:
+        how = "-q (it still waits, and prints only the service's ID)" if verb == "service create" else \
+            "-d (it returns at once: the tasks may still be starting)"
+        raise Refused(f"'docker {verb}' waits for the tasks and prints a progress countdown that differs from run "
+                      f"to run: write docker {verb} {how}")
 
 
 def _labelled(value: str) -> bool:
