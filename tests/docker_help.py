@@ -26,6 +26,12 @@ COMPOSE_VERBS = ["compose", "compose config", "compose create", "compose down", 
                  "compose start", "compose stop", "compose up", "compose version", "compose volumes"]
 
 
+# Verbs added to the table after it was first generated (verbs() lists the table's own): `docker service`, which
+# runs in a lab in swarm mode, and the prunes of images and of the whole system.
+ADDED_VERBS = ["service create", "service ls", "service ps", "service inspect", "service logs", "service scale",
+               "service rm", "image prune", "system prune"]
+
+
 def verbs() -> list[str]:
     from docexec.policy.docker_flags import OPTIONS
 
@@ -88,5 +94,6 @@ def render(table: dict[str, dict[str, tuple[str, bool, str]]]) -> str:
 
 
 if __name__ == "__main__":
-    sys.stdout.write(generate(sys.argv[1], sys.argv[2], verbs() + [v for v in COMPOSE_VERBS if v not in verbs()],
-                              sys.argv[3]))
+    known = verbs()
+    added = [v for v in ADDED_VERBS + COMPOSE_VERBS if v not in known]
+    sys.stdout.write(generate(sys.argv[1], sys.argv[2], known + added, sys.argv[3]))

@@ -66,3 +66,17 @@ def test_the_table_knows_the_verbs_the_lint_supports() -> None:
 
     assert set(OPTIONS) >= STOP_AT_FIRST_POSITIONAL
     assert not set(OPTIONS) & set(REFUSED_VERBS)
+
+
+def test_the_table_has_the_service_verbs_and_the_image_and_system_prunes() -> None:
+    """`docker service` runs in a lab (swarm mode); image and system prune in a lab too (narrow_verbs)."""
+    create = OPTIONS["service create"]
+    assert create["--replicas"] == ("", True, "20.10")
+    assert create["--publish"] == ("-p", True, "20.10")
+    assert create["--name"][1] and create["--mode"][1] and create["--network"][1]
+    assert create["--detach"] == ("-d", False, "20.10")
+    assert OPTIONS["service ls"]["--format"] == ("", True, "20.10")
+    assert OPTIONS["service rm"] == {}
+    assert OPTIONS["service logs"]["--follow"] == ("-f", False, "20.10")  # refused: docker_rules.REFUSED_OPTIONS
+    assert OPTIONS["image prune"]["--all"] == ("-a", False, "20.10")
+    assert OPTIONS["system prune"]["--volumes"] == ("", False, "20.10")

@@ -39,6 +39,7 @@ DOCKERFILE = '```dockerfile exec="file" id="dockerfile" path="app/Dockerfile"\n{
     ("docker run --rm --network net1 -e A=b -v data:/data alpine:3.19 sh -c 'echo hi'", "alpine:3.19"),
     ("docker create --name c1 --restart=always httpd", "httpd"),
     ("docker container run -dit --name u ubuntu", "ubuntu"),
+    ("docker service create -q --name s --replicas 2 -p 8080:80 nginx", "nginx"),  # a service's tasks run it too
 ])
 def test_an_unknown_image_is_refused_with_the_images_there_are_and_a_stand_in(make_project: MakeProject,
                                                                                command: str, image: str) -> None:
@@ -63,6 +64,7 @@ def test_a_web_server_gets_busybox_httpd_first(make_project: MakeProject) -> Non
     "docker run --rm busybox:latest true",
     "docker run --rm docker.io/library/busybox echo hi",
     "docker create --name c -e X=$PWD busybox",
+    "docker service create -q --name s --replicas 1 --mode replicated busybox sleep 1d",
 ])
 def test_the_lesson_image_is_there_however_it_is_spelled(make_project: MakeProject, command: str) -> None:
     assert problems(make_project, block(command)) == []

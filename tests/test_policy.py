@@ -65,14 +65,14 @@ def test_allowed(context: RunContext, argv: str) -> None:
     ("docker push busybox", "needs a registry"),
     ("docker login", "registry"),
     ("docker build .", "exactly one -t NAME"),
-    ("docker system prune -f", "did not create"),
-    ("docker image prune -f", "did not create"),
-    ("docker container prune", "--filter label=lesson=NAME"),
-    ("docker volume prune -f", "removes every unused object of its kind"),
-    ("docker network prune -f --filter until=1h", "removes every unused object of its kind"),
-    ("docker volume prune -f --filter label!=keep", "removes every unused object of its kind"),
-    ("docker volume prune -f --filter label=com.docker.volume.anonymous", "removes every unused object"),
+    ("docker container prune", "asks for confirmation"),  # in a lab too: no one to answer the prompt
     ("docker volume prune --filter label=lesson=x", "asks for confirmation"),
+    ("docker system prune", "asks for confirmation"),
+    ("docker system prune -a -f", "the lesson images among them"),  # later blocks: No such image
+    ("docker image prune --all --force", "'No such image'"),
+    ("docker system prune --all --force --volumes", "the lesson images among them"),
+    ("docker service create --name s busybox sleep 1d", "progress countdown"),  # differs from run to run
+    ("docker service scale s=2", "write docker service scale -d"),
     ("docker volume prune -a -f --filter label=lesson=x", "exists only in docker CLI 28"),
     ("docker build -t voldemo --network host .", "a page builds with only"),
     ("docker build -t voldemo --pull .", "contact a registry"),
@@ -191,6 +191,25 @@ def test_refused(context: RunContext, argv: str, message: str) -> None:
     ("docker run --add-host db:203.0.113.5 busybox true", "203.0.113.5 is outside"),
     ("docker build -t voldemo img", "runs only in a lab"),  # RUN lines would run with the machine's network
     ("docker tag busybox web", "runs only in a lab"),  # the new name would stay on the machine's image
+    # A prune: in a lab every object is the page's; on the shared daemon only what carries the page's label
+    ("docker volume prune -f", "removes every unused object of its kind"),
+    ("docker network prune -f", "removes every unused object of its kind"),
+    ("docker container prune --force", "removes every unused object of its kind"),
+    ("docker network prune -f --filter until=1h", "removes every unused object of its kind"),
+    ("docker volume prune -f --filter label!=keep", "removes every unused object of its kind"),
+    ("docker volume prune -f --filter label=com.docker.volume.anonymous", "removes every unused object"),
+    ("docker image prune -f", "runs only in a lab"),
+    ("docker system prune -f", "did not create"),
+    ("docker system prune -f --volumes", "runs only in a lab"),
+    # docker service: swarm mode, which only a lab's own daemon may enter
+    ("docker service create -q --name s busybox sleep 1d", "services need swarm mode"),
+    ("docker service create -d --name s --replicas 1 --publish 8080:80 busybox httpd -f", "runs only in a lab"),
+    ("docker service ls --format {{.Name}}", "services need swarm mode"),
+    ("docker service ps s", "services need swarm mode"),
+    ("docker service inspect s", "services need swarm mode"),
+    ("docker service logs s", "services need swarm mode"),
+    ("docker service scale -d s=2", "services need swarm mode"),
+    ("docker service rm s", "services need swarm mode"),
     ("mount --bind m m", "mounts of the host"),
     ("mount --make-shared m", "mounts of the host"),
     ("mount -t tmpfs -o size=1m tmpfs m/sub", "mounts of the host"),

@@ -41,7 +41,7 @@ SHORTHANDS = {
 }
 # After the first positional come another command's words (docker run IMAGE CMD), or the subcommand of `compose`.
 STOP_AT_FIRST_POSITIONAL = {"container run", "container create", "container exec", "compose", "compose exec",
-                            "compose run"}
+                            "compose run", "service create"}
 SHORTS_OF_OLD = {verb: {s for s, _, since in table.values() if s and since != "28"} for verb, table in OPTIONS.items()}
 SHORTS_OF_NEW = {verb: {s for s, _, since in table.values() if s and since != "20.10-only"}
                  for verb, table in OPTIONS.items()}

@@ -20,7 +20,15 @@ from docexec.policy.docker_grammar import (
     walk,
 )
 from docexec.policy.mounts import parse_mount
-from docexec.policy.narrow_verbs import PRUNE_VERBS, check_build, check_prune, check_tag
+from docexec.policy.narrow_verbs import (
+    LAB_PRUNE_VERBS,
+    PRUNE_VERBS,
+    SERVICE_VERBS,
+    check_build,
+    check_prune,
+    check_service,
+    check_tag,
+)
 from docexec.policy.refusal import UNKNOWN, Collect, Refused
 
 _TERMINAL = ("needs a terminal, which only a terminal session block has (exec=\"session\", with the lines typed "
@@ -61,8 +69,6 @@ REFUSED_VERBS = {
     "image load": "pages must not change the images that other pages share",
     "image import": "pages must not change the images that other pages share",
     "container export": "it writes a tar archive of a container; use docker cp for single files",
-    "image prune": "it removes objects the page did not create",
-    "system prune": "it removes objects the page did not create",
     "container update": "not needed by the lessons",
     "container stats": "its output changes every second",
     "compose build": "lesson images are built by the engine from images/ (add a folder there)",
@@ -118,8 +124,10 @@ def check_docker(argv: Sequence[str], context: RunContext, *, terminal: bool = F
     if verb == "container cp":
         collect.run(partial(_check_cp, call.positionals, context))
     plain = [(flag, value) for _, (flag, value, _) in options]
-    if verb in PRUNE_VERBS:
-        collect.run(partial(check_prune, verb, plain))
+    if verb in PRUNE_VERBS or verb in LAB_PRUNE_VERBS:
+        collect.run(partial(check_prune, verb, plain, context))
+    if verb in SERVICE_VERBS:
+        collect.run(partial(check_service, verb, plain, context))
     if verb == "image build":
         collect.run(partial(check_build, plain, call.positionals, context))
     if verb == "image tag":

@@ -6,7 +6,13 @@
   `--label`: pasted, the command then removes only objects that carry that label. Docker's own labels
   (`com.docker.…`, e.g. the one Engine 23+ gives every anonymous volume) mark objects the page did not label,
   so they do not count. Filters are ANDed, so more filters only narrow it; the engine adds one more, the run's
-  own label (run.tracking), so that even on the shared daemon nothing of the machine's can match.
+  own label (run.tracking), so that even on the shared daemon nothing of the machine's can match. In a lab every
+  object is the page's (its own daemon, thrown away after the run), so there the prune needs only `-f`, and
+  `docker image prune` and `docker system prune` run too (on the shared daemon they stay refused: images have no
+  page's label) -- but not with `-a`/`--all`: that removes every image no container uses, the lesson images among
+  them, and the page's later blocks would stop with 'No such image'.
+- `docker service ...` needs swarm mode (`docker swarm init`), which only a lab's own daemon may enter: on the shared
+  daemon it is refused. A service's tasks are containers the page does not name, which in a lab is fine.
 - `docker build` runs the Dockerfile's RUN lines, any program, with the daemon's network: only in a lab (its
   own daemon, no uplink, thrown away), never on the shared daemon. The context is a folder of the page (`.` or a
   relative path, no URL, no `-`), the image is named with one plain `-t NAME[:TAG]` (no registry, not a lesson
@@ -25,14 +31,31 @@ from docexec.core.config import RunContext
 from docexec.policy.refusal import UNKNOWN, Refused
 
 PRUNE_VERBS = ("container prune", "network prune", "volume prune")
+LAB_PRUNE_VERBS = ("image prune", "system prune")  # in a lab only, and never with -a (the lesson images)
+SERVICE_VERBS = ("service create", "service ls", "service ps", "service inspect", "service logs", "service scale",
+                 "service rm")
 BUILD_OPTIONS = {"--tag", "--quiet", "--no-cache", "--file", "--label", "--rm", "--force-rm"}
 LESSON_IMAGES = {"busybox"}
 _TAG = re.compile(r"[a-z0-9][a-z0-9._-]*(:[A-Za-z0-9_][A-Za-z0-9._-]{0,127})?")
 _LABEL_FILTER = re.compile(r"label=(?P<key>[^=!]+)(=.*)?")
 
 
-def check_prune(verb: str, options: Sequence[tuple[str, str | None]]) -> None:
-    """Refused unless the prune is forced (-f) and narrowed to a label the page sets."""
+def check_prune(verb: str, options: Sequence[tuple[str, str | None]], context: RunContext) -> None:
+    """In a lab: refused unless forced (-f), and for images without -a. On the shared daemon: refused unless
+    forced and narrowed to a label the page sets, and image and system prune refused."""
+    if context.isolated:
+        if verb in LAB_PRUNE_VERBS and any(flag == "--all" for flag, _ in options):
+            raise Refused(f"'docker {verb} -a' removes every image no container uses, the lesson images among them "
+                          f"({', '.join(sorted(LESSON_IMAGES))}): the page's later blocks would stop with 'No such "
+                          f"image' (and a reader's own images would go): write docker {verb} -f, which removes "
+                          "only dangling images")
+        if not any(flag == "--force" for flag, _ in options):
+            raise Refused(f"'docker {verb}' without -f asks for confirmation, and a page cannot answer: write "
+                          f"docker {verb} -f")
+        return
+    if verb in LAB_PRUNE_VERBS:
+        raise Refused(f"'docker {verb}' runs only in a lab: on the shared daemon it removes objects the page did "
+                      "not create (images carry no page's label); preview the page where labs run")
     example = f"docker {verb} -f --filter label=lesson=NAME"
     how = (f"write it as `{example}`, with a label the page gives its own objects (--label lesson=NAME), so that "
            "a pasted command removes only those")
@@ -42,6 +65,20 @@ def check_prune(verb: str, options: Sequence[tuple[str, str | None]]) -> None:
                       f"and in a reader's terminal the reader's: {how}")
     if not any(flag == "--force" for flag, _ in options):
         raise Refused(f"'docker {verb}' without -f asks for confirmation, and a page cannot answer: {how}")
+
+
+def check_service(verb: str, options: Sequence[tuple[str, str | None]], context: RunContext) -> None:
+    """Refused on the shared daemon: services need swarm mode, which only a lab's own daemon may enter. create and
+    scale wait for the tasks and print a countdown that differs from run to run, unless -q (or -d) is given."""
+    if not context.isolated:
+        raise Refused(f"'docker {verb}' runs only in a lab: services need swarm mode (docker swarm init), which "
+                      "changes the whole daemon, and the shared daemon is this machine's; preview the page where "
+                      "labs run")
+    if verb in ("service create", "service scale") and not {"--quiet", "--detach"} & {f for f, _ in options}:
+        how = "-q (it still waits, and prints only the service's ID)" if verb == "service create" else \
+            "-d (it returns at once: the tasks may still be starting)"
+        raise Refused(f"'docker {verb}' waits for the tasks and prints a progress countdown that differs from run "
+                      f"to run: write docker {verb} {how}")
 
 
 def _labelled(value: str) -> bool:
