@@ -23,10 +23,11 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.browser.sitekit import launch  # noqa: E402
+
 NAME = "docker-network-volumes"
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
 # Foot of every sheet: page number of total, in the book's sans-serif.
 FOOTER = ('<div style="width:100%;font-size:8px;text-align:center;color:#666;'
           'font-family:\'Noto Sans CJK SC\',sans-serif"><span class="pageNumber"></span> / '
@@ -94,7 +95,7 @@ def print_page(page_file: Path, out: Path, browser: Any = None) -> Edition:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        launched = launch(p)  # the browser tests' Chromium, with their flags
         try:
             return _print_with(launched, page_file, out)
         finally:
