@@ -1,0 +1,65 @@
+"""A measured topology picture: the JSON a topology block records (the lab's network state at a point of a page)
+drawn with Graphviz's `dot` into a static SVG, and the figure the page shows.
+
+The JSON (format 1) is what `run.topology` captures, already stable (names that differ from run to run replaced):
+
+    {"format": 1,
+     "hosts": [                                   # each lab host of the page the block looks at, in page order
+       {"name": "docker-host",                    # the host's name on the LAN
+        "namespaces": [                           # the host's own first ("id": "host"), then Docker's, sorted
+          {"id": "host",                          # "host"; "container:<name>" (first container name, sorted);
+                                                  # "overlay:<network>" (an overlay network's namespace); "ns:<n>"
+           "containers": ["web1"],                # containers using this network namespace (host mode: "host")
+           "interfaces": [
+             {"name": "eth0",                     # stable: random names become veth[1], br-[1] ... (see run.topology)
+              "kind": "veth",                     # loopback, veth, bridge, vxlan, macvlan, ipvlan, dummy, device
+              "state": "UP",                      # UP, DOWN, UNKNOWN, LOWERLAYERDOWN
+              "addresses": ["172.17.0.2/16"],     # global IPv4 and IPv6 (no link-local)
+              "master": null,                     # the bridge this one is a port of, in the same namespace
+              "peer": {"namespace": "host", "interface": "veth[1]"},   # veth: the other end (null if unseen)
+              "lan": false,                       # true: the host's interface on the lab LAN
+              "details": {}}],                    # kind-specific: vxlan {"id": 4097}, macvlan {"mode", "parent"}
+           "routes": [{"dst": "default", "via": "172.17.0.1", "dev": "eth0"}]}],
+        "networks": [                             # docker network ls + inspect, sorted by name
+          {"name": "bridge", "driver": "bridge", "subnets": ["172.17.0.0/16"], "gateways": ["172.17.0.1"],
+           "device": "docker0", "containers": ["web1"]}]}],
+     "lan": {"subnet": "192.0.2.0/24"}}           # null on a one-host page that does not show the LAN
+
+`to_dot` turns it into DOT text; `dot -Tsvg` runs inside the lab (its Graphviz is pinned with the lab's userland) at
+record time; `finish_svg` makes the result fit the book (title, classes for light and dark, no fixed size);
+`figure_html` is what the page shows.
+"""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+Topology = dict[str, Any]
+
+
+def to_dot(data: Topology, caption: str) -> str:
+    """The DOT source of the picture (deterministic: the same JSON gives the same text)."""
+    lines = ["graph topology {", f"  label={_quote(caption)};"]
+    for host in data.get("hosts", []):
+        for ns in host.get("namespaces", []):
+            for iface in ns.get("interfaces", []):
+                node = f"{host['name']}/{ns['id']}/{iface['name']}"
+                lines.append(f"  {_quote(node)} [label={_quote(iface['name'])}];")
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def finish_svg(svg: str, data: Topology, caption: str) -> str:
+    """`dot`'s SVG made ready to inline in a page."""
+    return svg
+
+
+def figure_html(svg: str, caption: str, note: str) -> str:
+    """The figure a topology block shows: the inline SVG and its caption (`note`: when and where it was measured)."""
+    return (f'<figure class="docexec-topology">{svg}<figcaption>{html.escape(caption)}'
+            f'<span class="docexec-topology-note">{html.escape(note)}</span></figcaption></figure>')
+
+
+def _quote(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
