@@ -7,6 +7,7 @@ docs folder also fails on recordings that no page uses.
 
     pytest docs/                      check every page
     pytest docs/ --docexec-update     record the pages again instead, and report what changed (refused when CI=true)
+    pytest docs/ --docexec-shard 2/4  check only the second of four balanced shards (one CI runner's part)
 
 Without a daemon the command items are deselected with one line saying why, except when CI=true: there they fail.
 The pieces: drift_variants (engines and CLIs, the run's state), drift_items (pages, recordings), drift_command.
@@ -21,6 +22,7 @@ import pytest
 
 from docexec.core.config import NoProject, load_config
 from docexec.core.errors import DocexecError
+from docexec.drift import shards
 from docexec.drift.command import CommandItem, DriftFailure
 from docexec.drift.items import PageFile, RecordingItem, UnusedRecordings, VariantNode, unused_items
 from docexec.drift.variants import KEY, State, Variant, in_ci
@@ -34,6 +36,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="record the pages again instead of checking them (refused when CI=true)")
     group.addoption("--docexec-variant", action="append", default=[], metavar="NAME",
                     help="check only this engine/CLI variant, e.g. 20.10, 20.10+cli28.5, 28.5 (repeatable)")
+    group.addoption("--docexec-shard", default=None, metavar="K/N",
+                    help="check only shard K of N: pages (per variant) split by their recorded durations")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -56,6 +60,13 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(f"--docexec-variant {', '.join(unknown)}: the variants here are "
                                 + ", ".join(v.name for v in state.variants))
     state.wanted = set(wanted)
+    shard = config.getoption("--docexec-shard")
+    if shard is not None:
+        try:
+            state.shard = shards.parse(shard)
+        except DocexecError as exc:
+            state.close()
+            raise pytest.UsageError(str(exc)) from None
     config.stash[KEY] = state
 
 
@@ -81,6 +92,8 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
     if state is None:
         return
     items.extend(unused_items(session, items))
+    if state.shard is not None:
+        _keep_shard(config, items, *state.shard)
     if in_ci() or config.option.collectonly:  # listing items asks nothing of Docker
         return
     skipped: dict[str, int] = {}
@@ -94,6 +107,27 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
         config.hook.pytest_deselected(items=[i for i in items if i not in keep])
         items[:] = keep
         state.skipped = "\n".join(f"docexec: {n} drift-check commands not run: {why}" for why, n in skipped.items())
+
+
+def _keep_shard(config: pytest.Config, items: list[pytest.Item], k: int, n: int) -> None:
+    """Deselect the drift-check items of the other shards; items that are not the drift check's stay."""
+    groups: dict[pytest.Item, str] = {}
+    weights: dict[str, float] = {}
+    for item in items:
+        if not isinstance(item, CommandItem | RecordingItem | UnusedRecordings):
+            continue
+        mark = item.get_closest_marker("xdist_group")
+        group = groups[item] = str(mark.args[0]) if mark else item.nodeid
+        if group not in weights:
+            run = getattr(item, "run", None)
+            stored = run.variant.project.store.load(run.page) if run is not None else None
+            weights[group] = shards.weight(r.duration for records in (stored.blocks.values() if stored else ())
+                                           for r in records)
+    chosen = shards.assign(weights, n)
+    keep = [i for i in items if i not in groups or chosen[groups[i]] == k]
+    if len(keep) < len(items):
+        config.hook.pytest_deselected(items=[i for i in items if i in groups and chosen[groups[i]] != k])
+        items[:] = keep
 
 
 def pytest_report_header(config: pytest.Config) -> str | None:

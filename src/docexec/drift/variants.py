@@ -67,6 +67,7 @@ class State:
         self.variants[0].first = True
         self.project = self.variants[0].project
         self.wanted: set[str] = set()  # --docexec-variant (empty: all)
+        self.shard: tuple[int, int] | None = None  # --docexec-shard K/N
         self.skipped = ""  # the line saying which commands were not run, and why
 
     def close(self) -> None:
