@@ -45,6 +45,19 @@ def doc_pages() -> list[str]:
     return found
 
 
+def pages_with(fence: re.Pattern[str]) -> dict[str, int]:
+    """Page (URL path) -> how many matches of `fence` its Markdown has, for the pages that have any."""
+    counts = {p: len(fence.findall((ROOT / "docs" / page_source(p)).read_text(encoding="utf-8"))) for p in doc_pages()}
+    return {p: n for p, n in counts.items() if n}
+
+
+def device_options(device: str) -> dict[str, Any]:
+    """A browser context's options for "phone" (390px, touch, 2x) or "desktop"."""
+    if device == "desktop":
+        return {"viewport": DESKTOP}
+    return {"viewport": PHONE, "device_scale_factor": 2, "is_mobile": True, "has_touch": True}
+
+
 def page_source(url_path: str) -> str:
     """The Markdown file of a built page ("basics/veth/" -> "basics/veth.md")."""
     if url_path in ("", "/"):

@@ -8,8 +8,9 @@ from typing import Any
 
 import pytest
 
-from .conftest import doc_pages, new_context, page_source, screenshot, visit
-from .sitekit import DESKTOP, PHONE, ROOT, Server
+from .conftest import device_options, new_context, pages_with, screenshot, visit
+from .palette import assert_follows_palettes
+from .sitekit import DESKTOP, PHONE, Server
 
 pytestmark = pytest.mark.browser
 
@@ -18,14 +19,7 @@ READABLE_PX = 12  # Mermaid's 16px text shrunk at most to 3/4
 _FENCE = re.compile(r"^\s*(`{3,}|~{3,})mermaid\b", re.M)
 
 
-def _diagrams() -> dict[str, int]:
-    """Page -> how many ```mermaid fences its Markdown has."""
-    counts = {p: len(_FENCE.findall((ROOT / "docs" / page_source(p)).read_text(encoding="utf-8")))
-              for p in doc_pages()}
-    return {p: n for p, n in counts.items() if n}
-
-
-WITH_DIAGRAMS = _diagrams()
+WITH_DIAGRAMS = pages_with(_FENCE)  # page -> how many ```mermaid fences its Markdown has
 
 # Each diagram the reader sees: the drawing on show (a box may hold a second one for other widths, hidden), the
 # size of its smallest text as rendered, whether its box scrolls, and whether the hint under it shows.
@@ -75,9 +69,7 @@ def test_diagram_text_is_readable(device: str, server: Server, browser: Any) -> 
     """On a 390px phone and on a desktop, no diagram's text is smaller than 12px: a wide flowchart shows its drawing
     turned for narrow columns, and what still does not fit scrolls inside its box, with the hint under it (and only
     then). A screenshot of each diagram goes to test-artifacts/screenshots/ for a person to look at."""
-    options: dict[str, Any] = {"viewport": DESKTOP} if device == "desktop" else {
-        "viewport": PHONE, "device_scale_factor": 2, "is_mobile": True, "has_touch": True}
-    context = new_context(browser, server, **options)
+    context = new_context(browser, server, **device_options(device))
     width = (PHONE if device == "phone" else DESKTOP)["width"]
     small = []
     try:
@@ -107,38 +99,7 @@ COLOURS = """() => {
 }"""
 
 
-def _rgb(colour: str, under: str = "rgb(255, 255, 255)") -> tuple[float, ...]:
-    """r, g, b in 0..1 of a computed colour, a translucent one laid over `under`."""
-    parts = [float(c) for c in re.findall(r"[\d.]+", colour)]
-    alpha = parts[3] if len(parts) > 3 else 1.0
-    base = _rgb(under) if alpha < 1 else (0.0, 0.0, 0.0)
-    return tuple(alpha * c / 255 + (1 - alpha) * b for c, b in zip(parts[:3], base, strict=True))
-
-
-def _luminance(rgb: tuple[float, ...]) -> float:
-    return sum(k * (c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4)
-               for k, c in zip((0.2126, 0.7152, 0.0722), rgb, strict=True))
-
-
-def _contrast(text: str, page: str) -> float:
-    a, b = sorted((_luminance(_rgb(text, page)), _luminance(_rgb(page))), reverse=True)
-    return (a + 0.05) / (b + 0.05)
-
-
 def test_diagrams_follow_the_light_and_dark_palettes(server: Server, browser: Any) -> None:
     """The drawings take their colours from Material's palette: a label is dark on the light page and light on the
     dark one, readable on both (contrast 4.5:1 or more against the page)."""
-    page = next(iter(WITH_DIAGRAMS))
-    colours = {}
-    for scheme in ("light", "dark"):
-        context = new_context(browser, server, viewport=DESKTOP, color_scheme=scheme)
-        try:
-            seen = visit(context, server.url(page))
-            colours[scheme] = seen.page.evaluate(COLOURS)
-        finally:
-            context.close()
-    light, dark = colours["light"], colours["dark"]
-    assert light["text"] != dark["text"], colours
-    for scheme, found in colours.items():
-        assert _contrast(found["text"], found["page"]) >= 4.5, f"{scheme}: {found}"
-    assert _luminance(_rgb(light["text"], light["page"])) < _luminance(_rgb(dark["text"], dark["page"])), colours
+    assert_follows_palettes(browser, server, next(iter(WITH_DIAGRAMS)), COLOURS)
