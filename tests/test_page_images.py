@@ -144,7 +144,7 @@ def test_every_page_of_the_book_uses_only_images_it_has(config: Settings) -> Non
     built = 0
     for path in sorted(config.docs_dir.rglob("*.md")):
         page = parse_file(path, path.relative_to(config.docs_dir).as_posix(), str(path))
-        assert image_refusals(page, tags) == [], path
+        assert image_refusals(page, tags, [e.name for e in config.engines]) == [], path
         built += page.runs("docker", "build")
     assert built, "no page builds an image: the check of built images is not exercised by the book"
 
@@ -188,3 +188,88 @@ def test_an_image_of_the_site_counts_as_a_lesson_image_and_keeps_its_name(make_p
     assert [p.line for p in found] == [7, 8], found
     assert "'tools' is the name of a lesson image" in found[0].message
     assert "busybox (lesson image), tools:1.0 (lesson image)" in found[1].message
+
+
+COMPOSE = '```yaml exec="file" id="{id}" path="{path}"\n{text}\n```\n\n'
+
+
+def test_a_compose_file_s_images_are_checked_at_their_image_line(make_project: MakeProject) -> None:
+    """`docker compose up` reads the compose file the page wrote: an unknown `image:` is refused where it is written,
+    with the list and the stand-in of `docker run nginx`; a file no compose command reads is not checked."""
+    text = "services:\n  web:\n    image: nginx:alpine\n  db:\n    image: busybox\n    command: sleep 1d"
+    page = COMPOSE.format(id="f", path="compose.yaml", text=text) + \
+        COMPOSE.format(id="unread", path="other.yaml", text="services:\n  x:\n    image: nginx") + \
+        block("docker compose up -d", "docker compose ps", id="up")
+    (found,) = problems(make_project, page)
+    assert found.line == 4, found  # `image: nginx:alpine`
+    assert found.message.startswith("compose.yaml, service 'web': image 'nginx:alpine': no such image in the lab")
+    assert "Images this page can use here: busybox (lesson image)" in found.message
+    assert "`busybox httpd -f -p 80 -h /var/www`" in found.message
+
+
+def test_compose_files_are_found_as_docker_compose_finds_them(make_project: MakeProject) -> None:
+    nginx = "services:\n  web:\n    image: nginx"
+    page = COMPOSE.format(id="a", path="shop.yaml", text=nginx) + \
+        COMPOSE.format(id="b", path="app/docker-compose.yml", text=nginx) + \
+        COMPOSE.format(id="c", path="compose.yaml", text="services:\n  web:\n    image: busybox") + \
+        block("docker compose up -d", "docker compose -f shop.yaml --progress quiet create",
+              "docker compose --project-directory app run --rm web true", "docker compose -f shop.yaml down", id="up")
+    found = problems(make_project, page)
+    assert [(p.line, p.message.split(":")[0]) for p in found] == [(4, "shop.yaml, service 'web'"),
+                                                                  (10, "app/docker-compose.yml, service 'web'")], found
+
+
+def test_a_service_built_by_compose_makes_its_image(make_project: MakeProject) -> None:
+    """With `build:` compose builds the image (the Dockerfile's FROM checked) and names it `<project>-<service>`,
+    or after its `image:`; a later command can use it, and the built service's image is not looked for."""
+    text = "services:\n  api:\n    build: app\n  web:\n    build:\n      context: app\n      dockerfile: Web\n" \
+           "    image: shop-web:1"
+    page = DOCKERFILE.format("FROM busybox") + \
+        '```dockerfile exec="file" id="web" path="app/Web"\nFROM nginx\n```\n\n' + \
+        COMPOSE.format(id="f", path="compose.yaml", text=text) + \
+        block("docker compose up -d", "docker compose -p other up -d",
+              "docker run --rm lab-api true", "docker run --rm shop-web:1 true", "docker run --rm other-api true",
+              "docker run --rm lab-web true", id="up")
+    found = problems(make_project, page)
+    assert [p.line for p in found] == [6, 6, 26], found  # FROM nginx (read by each up), the unnamed lab-web
+    assert "FROM 'nginx': no such image" in found[0].message
+    assert "'lab-web': no such image" in found[2].message
+    assert "lab-api (built by docker compose at line 21)" in found[2].message
+
+
+TWO_ENGINES = '[[tool.docexec.engines]]\nname = "20.10"\n[[tool.docexec.engines]]\nname = "28.5"\n' \
+    'snippets_dir = "snippets/_engines/28.5"\n'
+
+
+def engine_block(command: str, id: str, engines: str = "") -> str:
+    option = f' engines="{engines}"' if engines else ""
+    return f'```console exec="docker" id="{id}"{option}\n$ {command}\n```\n\n'
+
+
+def test_an_image_made_on_some_engines_is_there_on_those_only(make_project: MakeProject) -> None:
+    """A block limited to 28.5 tags on 28.5 alone: a later block on 28.5 may use the image, one that runs on 20.10
+    too may not, nor one on 20.10 alone; made on both (two blocks), it is there on both."""
+    page = engine_block("docker tag busybox web", "tag", "28.5") + \
+        engine_block("docker run --rm web true", "new", "28.5") + \
+        engine_block("docker run --rm web true", "both") + \
+        engine_block("docker run --rm web true", "old", "20.10") + \
+        engine_block("docker tag busybox web", "tag-old", "20.10") + \
+        engine_block("docker run --rm web true", "again")
+    config = make_project({"p.md": page}, TWO_ENGINES)
+    with Project(config, mode="offline") as project, pytest.raises(PageErrors) as caught:
+        project.load_page("p.md")
+    found = caught.value.errors
+    assert [p.line for p in found] == [10, 14], found
+    assert found[0].message.startswith("docker run 'web': 'web' is tagged at line 2 in a block that runs only on 28.5, "
+                                       "and this command runs on 20.10 too, where docker would stop with 'No such "
+                                       "image: web:latest'"), found[0].message
+    assert 'engines="28.5"' in found[0].message
+    assert "no such image" not in found[1].message and "runs on 20.10 too" in found[1].message
+
+
+def test_a_page_limited_to_one_engine_uses_what_it_makes_there(make_project: MakeProject) -> None:
+    page = '---\nengines: ["28.5"]\n---\n\n' + engine_block("docker tag busybox web", "tag", "28.5") + \
+        engine_block("docker run --rm web true", "run")
+    config = make_project({"p.md": page}, TWO_ENGINES)
+    with Project(config, mode="offline") as project:
+        project.load_page("p.md")

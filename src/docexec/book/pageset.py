@@ -86,7 +86,7 @@ class PageSet:
                 except Refused as exc:
                     errors += [PageError(page.where, typed.line, f"{problem.message} (in «{typed.written[:80]}»)")
                                for problem in problems(exc)]
-        errors += image_refusals(page, self._lesson_tags())  # images the lab will not have (policy.page_images)
+        errors += image_refusals(page, self._lesson_tags(), known)  # images the lab will not have (policy.page_images)
         return errors
 
     def _lesson_tags(self) -> list[str]:

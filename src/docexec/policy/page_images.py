@@ -4,9 +4,14 @@
 A page can use the lesson images (the book's images/ folder, loaded into every daemon of its lab) and the images
 that earlier commands of the page make on the same host: `docker build -t NAME` and `docker tag SOURCE NAME`. Read
 in page order, so an image used before the block that builds it is refused too. The images are looked for where a
-command names one: `docker run`, `docker create`, `docker pull`, `docker service create`, and the FROM lines of a
-Dockerfile that an exec="file" block of the page writes and `docker build` reads. Compose files are not read.
-Names compare as Docker does: `busybox` is `busybox:latest`, `docker.io/library/busybox` is `busybox`.
+command names one: `docker run`, `docker create`, `docker pull`, `docker service create`, the FROM lines of a
+Dockerfile that an exec="file" block of the page writes and `docker build` reads, and the `image:` of every service
+of a compose file the page writes and `docker compose up/create/run` reads (policy.compose_file; a service with
+`build:` makes its image). Names compare as Docker does: `busybox` is `busybox:latest`, `docker.io/library/busybox`
+is `busybox`.
+
+An image made in a block limited to some engines (engines="28.5") is there on those engines only: a later block that
+runs on another engine too is refused, as docker would stop there with `No such image`.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from docexec.core.errors import PageError
 from docexec.page.model import Block, Page
 from docexec.page.shellwords import ShellCommand
 from docexec.policy.check import static_text
+from docexec.policy.compose_file import ComposeCall, compose_call, project_name, services
 from docexec.policy.docker_grammar import iter_options, resolve_verb, split_call
 from docexec.policy.narrow_verbs import LESSON_IMAGES  # the book's own, refused by the command's check
 from docexec.policy.refusal import UNKNOWN, Refused
@@ -54,17 +60,22 @@ def stand_in(ref: str) -> str:
 class PageImages:
     """Walks a page's commands in order and reports every image reference the lab will not have."""
 
-    def __init__(self, page: Page, lesson: Iterable[str]) -> None:
+    def __init__(self, page: Page, lesson: Iterable[str], engines: Iterable[str] = ()) -> None:
         self.page = page
         self.lesson = {normalize(tag): "lesson image" for tag in lesson}
+        # The engines a block may run on: the page's, else the book's (unknown: those the blocks name, and others).
+        self.engines = frozenset(page.engines or engines or {"*", *(e for b in page.blocks for e in b.engines or ())})
+        self.runs = self.engines  # those of the block being read
         self.made: dict[str, dict[str, str]] = defaultdict(dict)  # host -> image the page made there -> how, where
+        self.made_on: dict[tuple[str, str], frozenset[str]] = defaultdict(frozenset)  # (host, image) -> engines
         self.files: dict[tuple[str, str], tuple[Block, str]] = {}  # (host, path) -> the file block writing it
         self.errors: list[PageError] = []
-        self.missing: list[tuple[str, str, int]] = []  # (host, image, index in errors) of each image not there
+        self.missing: list[tuple[str, str, frozenset[str], int]] = []  # (host, image, engines, index in errors)
 
     def check(self) -> list[PageError]:
         for block, command in self.page.commands:
             host = block.host or self.page.hosts[0]
+            self.runs = self.engines if block.engines is None else self.engines & set(block.engines)
             if command.shell is None:
                 if block.path:
                     self.files[host, posixpath.normpath(block.path)] = (block, block.text)
@@ -74,42 +85,44 @@ class PageImages:
                     self._docker(argv, host, command.line)
         return self.errors
 
-    def _available(self, host: str) -> dict[str, str]:
-        return {**self.lesson, **self.made[host]}
+    def _there(self, host: str, image: str) -> bool:
+        return image in self.lesson or (image in self.made[host] and self.runs <= self.made_on[host, image])
 
     def _use(self, ref: str, host: str, line: int, what: str) -> None:
         if UNKNOWN in ref or "$" in ref:
             return  # known only at run time
-        available = self._available(host)
+        available = {**self.lesson, **{i: how for i, how in self.made[host].items() if self._there(host, i)}}
         listed = ", ".join(f"{_shown(name)} ({where})" for name, where in sorted(available.items()))
+        image = normalize(ref)
         if "@" in ref:
             self.errors.append(PageError(self.page.where, line, (
                 f"{what} '{ref}': an image named by digest comes from a registry, and the lab has none; lesson "
                 f"images are built here and have no registry digest: name it by tag ({listed})")))
-            return
-        if normalize(ref) in available:
-            return
-        self.missing.append((host, normalize(ref), len(self.errors)))
-        self.errors.append(PageError(self.page.where, line, (
-            f"{what} '{ref}': no such image in the lab (the engine runs with --pull never: docker would stop with "
-            f"'No such image: {normalize(ref)}'). Images this page can use here: {listed}; add one to images/ or "
-            f"build it earlier in the page (docker build -t NAME). {stand_in(ref)}")))
+        elif image in self.made[host] and not self._there(host, image):
+            made_on = self.made_on[host, image]
+            self.errors.append(PageError(self.page.where, line, f"{what} '{ref}': " + _elsewhere(
+                image, self.made[host][image], sorted(made_on), sorted(self.runs - made_on))))
+        elif image not in available:
+            self.missing.append((host, image, self.runs, len(self.errors)))
+            self.errors.append(PageError(self.page.where, line, f"{what} '{ref}': " + _no_such(ref, listed)))
 
     def _make(self, name: str, host: str, line: int, how: str) -> None:
         if UNKNOWN in name or "$" in name:
             return
-        repo = normalize(name).rpartition(":")[0]
+        image = normalize(name)
+        repo = image.rpartition(":")[0]
         if repo not in LESSON_IMAGES and any(lesson.rpartition(":")[0] == repo for lesson in self.lesson):
             self.errors.append(PageError(self.page.where, line, (
                 f"'{name}' is the name of a lesson image (images/): the page would replace it in its lab, and a "
                 "reader's copy of it on their machine; give the image a name of its own")))
             return
-        self.made[host][normalize(name)] = f"{how} at line {line}"
-        for missed in [m for m in self.missing if m[:2] == (host, normalize(name))]:
+        self.made[host][image] = f"{how} at line {line}"
+        self.made_on[host, image] |= self.runs
+        for missed in [m for m in self.missing if m[:2] == (host, image) and m[2] <= self.made_on[host, image]]:
             self.missing.remove(missed)
-            error = self.errors[missed[2]]  # used before the page makes it: say so first
-            self.errors[missed[2]] = PageError(error.page, error.line, f"'{_shown(normalize(name))}' is {how} only "
-                                               f"at line {line}, after this command: move this command below it. "
+            error = self.errors[missed[3]]  # used before the page makes it: say so first
+            self.errors[missed[3]] = PageError(error.page, error.line, f"'{_shown(image)}' is {how} only at line "
+                                               f"{line}, after this command: move this command below it. "
                                                f"{error.message}")
 
     def _docker(self, argv: Sequence[str], host: str, line: int) -> None:
@@ -120,6 +133,7 @@ class PageImages:
                     self._use(argv[-1], host, line, "docker pull")
                 return
             call = split_call(argv, verb, i)
+            compose = compose_call(argv, call)
         except Refused:
             return  # the command's own check says why
         if call.verb in IMAGE_VERBS and call.positionals:
@@ -133,6 +147,24 @@ class PageImages:
             for flag, value in options:
                 if flag == "--tag" and value is not None:
                     self._make(value, host, line, "built")
+        elif compose is not None:
+            self._compose(compose, host, line)
+
+    def _compose(self, compose: ComposeCall, host: str, line: int) -> None:
+        """The images of the services of the compose files a `docker compose up/create/run` reads, if the page
+        wrote them: used at their `image:` line, or made by docker compose (`build:`)."""
+        written = [(path, *self.files[host, path]) for path in compose.paths(lambda p: (host, p) in self.files)]
+        chosen = {service.name: (path, block, service) for path, block, text in written for service in services(text)}
+        project = project_name(compose.project, written[0][2] if written else "", compose.folder)
+        for path, block, service in chosen.values():
+            if service.build is not None:
+                context = posixpath.join(compose.folder, service.build[0])
+                dockerfile = service.build[1]
+                self._dockerfile(context, [posixpath.join(context, dockerfile)] if dockerfile else [], host)
+                self._make(service.image or f"{project}-{service.name}", host, line, "built by docker compose")
+            elif service.image is not None:
+                self._use(service.image, host, block.line + 1 + service.line, f"{path}, service '{service.name}': "
+                                                                               "image")
 
     def _dockerfile(self, context: str, files: list[str | None], host: str) -> None:
         """The FROM lines of the Dockerfile a build reads, if a file block of the page wrote it."""
@@ -143,14 +175,34 @@ class PageImages:
         if found is None:
             return
         block, text = found
-        stages: set[str] = set()
-        for offset, words in _from_lines(text):
-            image = next((w for w in words if not w.startswith("--")), "")
-            rest = words[words.index(image) + 1:] if image else []
-            if image and image != "scratch" and image.lower() not in stages:
-                self._use(image, host, block.line + 1 + offset, "FROM")
-            if len(rest) >= 2 and rest[0].lower() == "as":
-                stages.add(rest[1].lower())
+        for offset, image in _from_images(text):
+            self._use(image, host, block.line + 1 + offset, "FROM")
+
+
+def _no_such(ref: str, listed: str) -> str:
+    return (f"no such image in the lab (the engine runs with --pull never: docker would stop with 'No such image: "
+            f"{normalize(ref)}'). Images this page can use here: {listed}; add one to images/ or build it earlier in "
+            f"the page (docker build -t NAME). {stand_in(ref)}")
+
+
+def _elsewhere(image: str, how: str, made_on: list[str], others: list[str]) -> str:
+    """An image the page made in a block limited to some engines, used where it runs on others too."""
+    return (f"'{_shown(image)}' is {how} in a block that runs only on {', '.join(made_on) or 'no engine of the page'}, "
+            f"and this command runs on {', '.join(others)} too, where docker would stop with 'No such image: "
+            f"{image}': limit this block to the same engines (engines=\"{' '.join(made_on)}\") or make the image in "
+            "a block that runs on these engines too")
+
+
+def _from_images(text: str) -> Iterator[tuple[int, str]]:
+    """(index of its line, image) of each FROM of a Dockerfile that names an image (not scratch, not a stage)."""
+    stages: set[str] = set()
+    for offset, words in _from_lines(text):
+        image = next((w for w in words if not w.startswith("--")), "")
+        rest = words[words.index(image) + 1:] if image else []
+        if image and image != "scratch" and image.lower() not in stages:
+            yield offset, image
+        if len(rest) >= 2 and rest[0].lower() == "as":
+            stages.add(rest[1].lower())
 
 
 def _from_lines(text: str) -> Iterator[tuple[int, list[str]]]:
@@ -178,6 +230,7 @@ def _argvs(command: ShellCommand) -> Iterator[list[str]]:
             yield from _argvs(subst.command)
 
 
-def image_refusals(page: Page, lesson: Iterable[str]) -> list[PageError]:
-    """Every image reference of the page that its lab will not have, with its line, what it can use instead."""
-    return PageImages(page, lesson).check()
+def image_refusals(page: Page, lesson: Iterable[str], engines: Iterable[str] = ()) -> list[PageError]:
+    """Every image reference of the page that its lab will not have, with its line, what it can use instead
+    (`engines`: the book's, on which a block not limited to some runs)."""
+    return PageImages(page, lesson, engines).check()
