@@ -31,6 +31,7 @@ def test_a_session_is_typed_at_the_prompt_and_recorded(engine: Engine, make_proj
         ```console exec="session" id="s"
         $ docker run -it --name term busybox sh
         > echo "$((6 * 7)) columns: $(stty size)"
+        > echo "a line longer than the terminal is wide, typed and printed, comes back whole: $(seq -s ' ' 30)"
         > <Ctrl-P><Ctrl-Q>
         $ docker ps --format '{{.Names}} {{.Status}}'
         ```
@@ -46,6 +47,12 @@ def test_a_session_is_typed_at_the_prompt_and_recorded(engine: Engine, make_proj
     assert shell.returncode == 0
     row, column = shell.typed_at[0]
     assert lines[row][:column] == "/ # "
+    # Wider than the terminal: the shell's echo of the typed line and the program's output are lines of their own.
+    typed = "echo \"a line longer than the terminal is wide, typed and printed, comes back whole: $(seq -s ' ' 30)\""
+    row, column = shell.typed_at[1]
+    assert lines[row] == f"/ # {typed}" and column == 4
+    printed = "a line longer than the terminal is wide, typed and printed, comes back whole: "
+    assert lines[row + 1] == printed + " ".join(str(n) for n in range(1, 31))
     assert ps.output.startswith("term Up ")
     cast = recording.cast_path(project.engine.snippets_dir, "p.md", "s").read_text().splitlines()
     assert json.loads(cast[0]) == {"version": 2, "width": 100, "height": 30, "env": {"TERM": "xterm"}}

@@ -23,6 +23,7 @@ from docexec.run.terminal import (
     parse_typed,
     run_in_terminal,
 )
+from docexec.term.screen import Screen
 
 
 def typed(*lines: str) -> list[Typed]:
@@ -136,6 +137,54 @@ def test_the_screen_is_what_the_terminal_shows_after_redraws() -> None:
 def test_lines_scrolled_off_the_screen_are_kept() -> None:
     result = run("for n in range(3 * 30): print(f'line {n}')")
     assert result.screen == "".join(f"line {n}\n" for n in range(90))
+
+
+def test_a_line_the_terminal_wrapped_comes_back_whole() -> None:
+    """A terminal wraps a line longer than its width at the last column, mid-word; that is a soft wrap (copying
+    or widening the terminal joins it again), so the screen's text keeps the line whole. A newline the program
+    printed stays, even right at the last column, and so does a wrap whose row was erased since."""
+    long = " ".join(f"word{n}" for n in range(30))  # 178 columns: wrapped once
+    program = rf"""
+        import sys
+        w = sys.stdout.write
+        w("{long}\n")
+        w("x" * {COLUMNS} + "\n" + "next\n")             # exactly the width, then its own newline
+        w("y" * {COLUMNS} + "z\n")                        # wraps after the y's
+        w("A" * {COLUMNS} + "B" + "\x1b[1A\r\x1b[2K" + "short\n\n")  # wraps, then the wrapped row erased
+        w("wide " + "中" * {COLUMNS} + "\n")
+    """
+    result = run(program)
+    assert result.screen.splitlines() == [long, "x" * COLUMNS, "next", "y" * COLUMNS + "z", "short", "B",
+                                          "wide " + "中" * COLUMNS]
+
+
+def test_the_lines_typed_are_placed_in_wrapped_lines() -> None:
+    long = "0123456789" * 15
+    result = run(f"print('{long}')\n" + textwrap.dedent(REPL), "hello", "quit")
+    lines = result.screen.splitlines()
+    assert lines[:5] == [long, "warming up 0", "warming up 1", "warming up 2", "app> hello"]
+    assert result.typed_at == ((4, 5), (7, 5)), "rows 5 and 8 of the screen; the first line took two"
+    long_prompt = f"print('{long}', end='app> ', flush=True)\ninput()\nprint('done')\n"
+    result = run(long_prompt, "typed")
+    assert result.screen == f"{long}app> typed\ndone\n"
+    assert result.typed_at == ((0, len(long) + 5),)
+
+
+def test_a_typed_line_its_program_broke_at_the_last_column_is_one_line() -> None:
+    """BusyBox's shell echoes a long typed line itself and, at the last column, goes on to the next row with a
+    newline of its own (bytes as recorded from `docker run -it busybox sh`). The rows that show the typed text
+    are one line; the program's newline at the last column elsewhere stays."""
+    typed = 'echo "a line that is longer than the terminal is wide, to see where it wraps: one two three four"'
+    cut = COLUMNS - 4
+    term = Screen(lambda reply: None)
+    term.feed(b"\r\n/ # ")
+    at = term.cursor()
+    term.feed(f"{typed[:cut]}\r\r\n{typed[cut:]}\r\n".encode() + b"0" * COLUMNS + b"\r\n/ # ")
+    term.join_echo(*at, typed)
+    assert term.text() == f"\n/ # {typed}\n{'0' * COLUMNS}\n/ #\n"
+    assert term.place(*at) == (1, 4) and term.place(3, 4) == (2, 4)
+    term.join_echo(3, 4, "not what is there")
+    assert term.text().splitlines()[2:] == ["0" * COLUMNS, "/ #"]
 
 
 def test_the_terminal_is_100_by_30_and_answers_cursor_queries() -> None:

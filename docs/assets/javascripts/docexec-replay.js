@@ -7,7 +7,8 @@
 
    Readable on a phone: fitted to the page's width, the 100 columns of a session would be 6 px letters on a phone.
    Where fitting would make them smaller than READABLE px, the player keeps TERMINAL_FONT and its terminal scrolls
-   sideways inside its box, as the static transcript above it does (class docexec-player-scroll, docexec.css).
+   sideways inside its box (class docexec-player-scroll, docexec.css); the static transcript above it wraps its
+   lines at the page's width instead, which a replay cannot do without changing what the terminal showed.
    In Chinese: the player's own words (its buttons' names and tooltips, its keyboard-shortcut help) are put in
    Chinese as it shows them (WORDS; the vendored player has no option for its language, and stays unchanged). */
 (function () {

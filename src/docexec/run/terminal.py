@@ -51,7 +51,7 @@ class TerminalRun:
     screen: str  # what the terminal shows at the end: scrolled-off lines, then the screen; no trailing blanks
     returncode: int
     events: tuple[Event, ...]  # the byte stream as it came, and what was typed when
-    typed_at: tuple[tuple[int, int], ...]  # (row of `screen`, column) of the cursor as each line was typed
+    typed_at: tuple[tuple[int, int], ...]  # (line of `screen`, column) of the cursor as each line was typed
     truncated: bool = False
 
 
@@ -226,9 +226,12 @@ class _Driver:
             typed_at.append(pty.term.cursor())
             pty.send(line)
         self._wait_end(len(typed), deadline, timeout)
+        for line, at in zip(typed, typed_at, strict=True):
+            if line.text and not line.keys_only:
+                pty.term.join_echo(*at, line.text)
         code = pty.proc.returncode
         return TerminalRun(pty.term.text(), 128 - code if code < 0 else code, tuple(pty.events),
-                           tuple(typed_at), pty.truncated)
+                           tuple(pty.term.place(*at) for at in typed_at), pty.truncated)
 
     def _ready(self, line: Typed, now: float) -> bool:
         pty = self.pty
