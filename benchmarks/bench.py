@@ -10,6 +10,9 @@
    sequential recording on one shared daemon (`DOCEXEC_LAB=no docexec record -j 1`); and what one lab costs a
    page: start (sandbox, LAN, dockerd), image load, teardown.
 
+7. shards (issue #27): the drift check as 4 shards run one after another against the whole check, and the whole
+   check against its floor (its commands' recorded time over two workers) (benchmarks/shards.py).
+
 6. scale (issue #15): warm builds of the book copied to 1x and 5x its size, with docexec against the same site with
    every transcript pasted in as static Markdown, and against the site without docexec (benchmarks/scale.py).
 
@@ -17,7 +20,7 @@ Recording benchmarks need a shared daemon for their baselines: one that answers 
 starts dockerd for the run and stops it afterwards. Its containers are given a name server on docker0 that knows
 no names (as a lab's does), so no lookup leaves the machine.
 
-    python benchmarks/bench.py [--runs N] [--skip build,record,serve,labs,engines,scale] [--only ...]
+    python benchmarks/bench.py [--runs N] [--skip build,record,serve,labs,engines,scale,shards] [--only ...]
 
 Prints median and spread and writes benchmarks/results/latest.json and latest.md (shown on the 性能 page).
 """
@@ -46,6 +49,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
 from scale import scaled_build  # noqa: E402
+from shards import drift_shards  # noqa: E402
 
 from docexec import lab  # noqa: E402
 from docexec.book.project import Project  # noqa: E402
@@ -553,18 +557,30 @@ def report(results: dict[str, object]) -> str:
             lines.append(f"| docexec 每页的代价（与静态 Markdown 相比） | {size['ms_per_page']:.1f} ms | | |")
             bare = 1000 * (size["plugin"]["median"] - size["bare"]["median"]) / size["pages"]
             lines.append(f"| docexec 每页的代价（与没有输出的站点相比） | {bare:.1f} ms | | |")
+    sh = results.get("shards")
+    if isinstance(sh, dict) and "whole" in sh:
+        lines.append(f"| 漂移检查全书，所有组合，-n 2，一次运行 | {fmt(sh['whole'])} | | |")
+        lines.append(f"| 同样的检查分成 {sh['shards']} 份（--docexec-shard），依次运行的总和 | {fmt(sh['sharded'])} "
+                     f"| {sh['ratio']:.3f} | ≤ 1.10 |")
+        lines.append(f"| 最大的一份 / 平均一份（各份：{'、'.join(f'{t:.0f} s' for t in sh['per_shard'])}） | "
+                     f"| {sh['largest_to_mean']:.3f} | ≤ 1.25 |")
+        lines.append(f"| 漂移检查的下限：所检查命令录制时的耗时之和（{sh['commands']:.0f} s）/ 2 个工作进程 "
+                     f"| {sh['floor']:.1f} s | {sh['floor_ratio']:.2f} | ≤ 1.3 |")
     return "\n".join(lines) + "\n"
+
+
+SECTIONS = ("build", "record", "serve", "userland", "labs", "engines", "scale", "shards")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--skip", default="", help="comma-separated: build,record,serve,userland,labs,engines,scale")
+    parser.add_argument("--skip", default="", help="comma-separated: " + ",".join(SECTIONS))
     parser.add_argument("--only", default="", help="comma-separated: run only these (same names as --skip)")
     args = parser.parse_args()
     skip = set(filter(None, args.skip.split(",")))
     if args.only:
-        skip = {"build", "record", "serve", "userland", "labs", "engines", "scale"} - set(args.only.split(","))
+        skip = set(SECTIONS) - set(args.only.split(","))
     results: dict[str, object] = {"machine": machine()}
     previous = ROOT / "benchmarks" / "results" / "latest.json"
     if args.only and previous.is_file():  # measure some sections again, keep the others' figures and date
@@ -592,6 +608,9 @@ def main() -> None:
     if "scale" not in skip:
         results["scale"] = scaled_build(ROOT, max(1, args.runs // 2), timed, ENV, str(BIN / "mkdocs"))
         print("scale:", json.dumps(results["scale"]))
+    if "shards" not in skip:
+        results["shards"] = drift_shards(ROOT, timed, ENV, str(BIN / "python"), max(1, args.runs // 5))
+        print("shards:", json.dumps(results["shards"]))
     out = ROOT / "benchmarks" / "results"
     out.mkdir(exist_ok=True)
     (out / "latest.json").write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
