@@ -11,7 +11,8 @@ hash comes from the lock's file hashes.
 into `~/.cache/docexec/userland/<lock hash>/` (one tree per machine user, shared by every project and clone:
 `default_cache`). `update` (`docexec engines --update`) resolves the packages and their
 dependencies anew from Debian's archive with apt, with a private state (nothing of the system's apt changes),
-writes the lock, and says what moved.
+writes the lock, and says what moved; `docexec engines --add` resolves only what the lock lacks (a package newly
+listed in PACKAGES) and keeps every other pin.
 """
 
 from __future__ import annotations
@@ -128,17 +129,21 @@ def _finish(tree: Path) -> None:
 
 
 def update(cache: Path | None = None, notify: Callable[[str], None] = print,
-           files: tuple[str, ...] = ()) -> tuple[Lock, Lock | None]:
+           files: tuple[str, ...] = (), keep: bool = False) -> tuple[Lock, Lock | None]:
     """Resolve PACKAGES and their dependencies from Debian's archive now, unpack them, hash `files`, and write the
-    lock. Returns (new lock, old lock or None)."""
+    lock. With `keep` (`docexec engines --add`), every package the lock pins keeps its pin and only what it lacks
+    (a package added to PACKAGES and its new dependencies) is resolved, so no recording moves. Returns (new
+    lock, old lock or None)."""
     try:
         old: Lock | None = Lock.load()
     except DocexecError:
+        if keep:
+            raise
         old = None
     cache = cache or default_cache()
     apt = PrivateApt(cache / "apt" / "userland", SUITES)
     apt.update()
-    pins = apt.closure(PACKAGES, EXCLUDED)
+    pins = apt.closure(PACKAGES, EXCLUDED, old.packages if keep and old else ())
     lock = Lock(architecture(), SUITES, tuple(pins), {})
     tree = ensure(cache, notify, lock)
     lock = Lock(lock.architecture, SUITES, lock.packages, {path: sha256(resolve_in(tree, path)) for path in files})
