@@ -34,8 +34,9 @@ PACKAGES = (
     # the system: shell, core utilities, the dynamic linker's cache, /etc/os-release, /etc/services ...
     "base-files", "netbase", "libc-bin", "dash", "bash", "coreutils", "grep", "sed", "findutils", "util-linux",
     "mount", "bsdextrautils", "hostname", "procps", "mawk", "python3-minimal",
-    # the tools pages run on a host
-    "iproute2", "iptables", "tcpdump", "curl",
+    # the tools pages run on a host; Graphviz's dot draws a topology block's picture (with the fonts
+    # fontconfig-config pulls in, fonts-dejavu-core, for its text metrics)
+    "iproute2", "iptables", "tcpdump", "curl", "jq", "graphviz",
     # Engine 20.10: Debian 12's docker.io (dockerd and its CLI), containerd, runc, tini (docker-init)
     "docker.io", "containerd", "runc", "tini",
     # the lesson image: BusyBox and the zone file
@@ -45,7 +46,9 @@ PACKAGES = (
 EXCLUDED = ("adduser", "debconf", "debconf-2.0", "lsb-base", "init-system-helpers", "perl-base", "dpkg",
             "sensible-utils", "sysvinit-utils", "cgroupfs-mount", "needrestart", "apparmor", "git", "ucf",
             "libpam-modules", "libpam-runtime", "libpam0g", "login", "passwd", "debianutils", "media-types",
-            "readline-common", "python3.11", "libpython3.11-stdlib", "gcc-12-base", "tzdata-legacy")
+            "readline-common", "python3.11", "libpython3.11-stdlib", "gcc-12-base", "tzdata-legacy",
+            # Graphviz's plugins for bitmap (gd, webp) and X11 output and its X11 viewers: dot -Tsvg loads none
+            "libgd3", "libwebp7", "libxaw7", "libxmu6", "libxt6")
 # What dpkg's update-alternatives would have made (Debian 12's defaults): link -> target.
 ALTERNATIVES = {name: f"/usr/sbin/{name.replace('tables', 'tables-nft', 1)}" for name in (
     "iptables", "iptables-save", "iptables-restore", "ip6tables", "ip6tables-save", "ip6tables-restore")}
@@ -126,6 +129,23 @@ def _finish(tree: Path) -> None:
     ldconfig = tree / "usr/sbin/ldconfig"
     if os.geteuid() == 0 and ldconfig.is_file():  # statically linked: it runs on any Linux of this architecture
         subprocess.run([str(ldconfig), "-r", str(tree)], check=True, capture_output=True)
+    _graphviz_plugins(tree)
+
+
+def _graphviz_plugins(tree: Path) -> None:
+    """Graphviz's list of its plugins (config6a), which its maintainer script writes with `dot -c`: without it dot
+    knows no output format. The tree's dot writes it, run inside the tree (chroot, as root, like ldconfig), so that
+    it loads the tree's libraries only; plugins whose libraries the userland leaves out (EXCLUDED) are not listed."""
+    if os.geteuid() != 0 or not (tree / "usr/bin/dot").is_file():
+        return
+    def inside() -> None:
+        os.chroot(tree)
+        os.chdir("/")
+
+    done = subprocess.run(["/usr/bin/dot", "-c"], capture_output=True, text=True, env={"PATH": "/usr/bin"},
+                          preexec_fn=inside, check=False)
+    if done.returncode != 0 or not next((tree / "usr/lib").glob("*/graphviz/config6a"), None):
+        raise DocexecError(f"dot -c did not list Graphviz's plugins: {done.stderr.strip()[-600:]}")
 
 
 def update(cache: Path | None = None, notify: Callable[[str], None] = print,
