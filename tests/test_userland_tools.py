@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from docexec import DocexecError, EngineSettings, Settings, parse_page
+from docexec import DocexecError, EngineSettings, Project, Settings, parse_page
 from docexec.hosts.backends import Host, LabBackend
 from docexec.hosts.graphviz import render_dot
+from tests.conftest import MakeProject
 
 pytestmark = pytest.mark.docker
 GRAPH = 'graph { label="a lab"; "docker-host" -- "box [veth]" -- docker0; docker0 [shape=box] }\n'
@@ -50,3 +51,16 @@ def test_render_dot_says_why_it_failed(host: Host) -> None:
     with pytest.raises(DocexecError, match=r"dot -Tsvg on docker-host printed a warning: .*unrecognized"):
         render_dot(host, "graph { a:nowhere -- b }")
 
+
+def test_a_page_pipes_docker_s_json_into_jq(labs: None, make_project: MakeProject) -> None:
+    config = make_project({"p.md": '''
+        # jq
+
+        ```console exec="docker" id="subnet"
+        $ docker network inspect bridge | jq -r '.[0].IPAM.Config[0].Subnet'
+        ```
+        '''})
+    project = Project(config, mode="force", notify=lambda m: None)
+    outcome = project.record(project.load_page("p.md"))
+    assert outcome.stored is not None
+    assert [r.output for r in outcome.stored.blocks["subnet"]] == ["172.17.0.0/16\n"]
