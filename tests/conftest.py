@@ -97,6 +97,13 @@ def engine():  # type: ignore[no-untyped-def]
     d.close()
 
 
+@pytest.fixture
+def labs(engine: Engine) -> None:
+    """Labs can run here (the test runs in one); skipped where only the shared daemon can."""
+    if engine.mode != "lab":
+        pytest.skip("labs cannot run here")
+
+
 @pytest.fixture(scope="module")
 def shared_lab():  # type: ignore[no-untyped-def]
     """A lab whose Docker daemon plays the machine's shared daemon, for the tests of the shared-daemon mode

@@ -14,7 +14,7 @@ from docexec.core.errors import RefusedToRecord
 from docexec.lab import LabStartFailed
 from docexec.store.pagecache import PageCache
 
-from .conftest import Engine, MakeProject
+from .conftest import MakeProject
 
 TWO = "---\nhosts: [host1, host2]\n{front}---\n"
 
@@ -123,12 +123,6 @@ $ ip -4 -o addr show docker0 | cut -d' ' -f2,7
 $ docker network inspect -f '{{json .IPAM.Config}}' bridge
 ```
 """
-
-
-@pytest.fixture
-def labs(engine: Engine) -> None:
-    if engine.mode != "lab":
-        pytest.skip("labs cannot run here")
 
 
 @pytest.mark.docker

@@ -14,17 +14,11 @@ from docexec import Lab, Project, lab
 from docexec.lab import LabHost
 from tests.conftest import MakeProject
 
-from .conftest import Engine, userland_tool
+from .conftest import userland_tool
 
 pytestmark = pytest.mark.docker
 ROOT = Path(__file__).resolve().parent.parent
 ENV = {"PATH": lab.LAB_PATH, "LANG": "C.UTF-8", "HOME": "/root"}
-
-
-@pytest.fixture
-def labs(engine: Engine) -> None:
-    if engine.mode != "lab":
-        pytest.skip("labs cannot run here")
 
 
 @pytest.fixture

@@ -24,7 +24,7 @@ from docexec.hosts.daemon import Daemon
 from docexec.lab import LabStartFailed
 from docexec.lab.sandbox import Sandboxes
 
-from .conftest import Engine, MakeProject, env_for_throwaway_recording
+from .conftest import MakeProject, env_for_throwaway_recording
 from .test_plugin import project, record  # noqa: F401  (project: the fixture)
 
 pytestmark = pytest.mark.docker
@@ -38,12 +38,6 @@ $ cat /etc/hostname
 ```
 '''
 INJECTED = "dockerd: failed to start (injected)"
-
-
-@pytest.fixture
-def labs(engine: Engine) -> None:
-    if engine.mode != "lab":
-        pytest.skip("labs cannot run here")
 
 
 @pytest.fixture

@@ -21,6 +21,7 @@ from docexec.hosts.image_builder import ImageBuilder
 from docexec.hosts.images import ImageSpec, load_images
 from docexec.userland import debs
 from docexec.userland import tree as userland
+from docexec.userland.apt import PrivateApt
 from docexec.userland.lock import Lock, Pin
 
 if TYPE_CHECKING:
@@ -216,3 +217,38 @@ def test_the_books_lock_pins_every_package_once_with_its_sum() -> None:
         assert len(pin.sha256) == 64 and pin.filename.startswith("pool/") and pin.filename.endswith(".deb")
     images = load_images(Path(__file__).parents[1] / "images")
     assert {f for spec in images for f in spec.files.values()} <= set(lock.files)
+
+
+def _archive(records: dict[str, str]) -> PrivateApt:
+    """A PrivateApt that answers from `records` (name -> 'version|Depends') instead of Debian's archive."""
+    apt = object.__new__(PrivateApt)
+    apt.suites = ("bookworm",)
+    shown = {name: {"Package": name, "Version": v, "SHA256": name[0] * 64, "Filename": f"pool/{name}.deb",
+                    "Depends": d} for name, (v, _, d) in ((n, r.partition("|")) for n, r in records.items())}
+    apt.show = lambda name: shown.get(name)  # type: ignore[method-assign]
+    apt.provider = lambda name: ""  # type: ignore[method-assign]
+    return apt
+
+
+def test_adding_a_package_keeps_every_pin_of_the_lock() -> None:
+    """`docexec engines --add`: only what the lock lacks is resolved; a pinned package keeps its pin although the
+    archive serves a newer version (a point release since), and its dependencies are not looked up again."""
+    apt = _archive({"jq": "1.6|libjq1 (= 1.6), libc6 (>= 2.34)", "libjq1": "1.6|libonig5, libc6", "libonig5": "6.9|",
+                    "libc6": "2.36-9+deb12u99|libgcc-s1", "curl": "8|libc6"})
+    libc6 = Pin("libc6", "2.36-9+deb12u14", "9" * 64, "pool/libc6_old.deb")
+    pins = apt.closure(["curl", "jq"], (), [libc6, Pin("curl", "7", "8" * 64, "pool/curl_old.deb")])
+    assert [(p.name, p.version) for p in pins] == [("curl", "7"), ("jq", "1.6"), ("libc6", "2.36-9+deb12u14"),
+                                                   ("libjq1", "1.6"), ("libonig5", "6.9")]
+    assert pins[2] == libc6
+    with pytest.raises(DocexecError, match="libgcc-s1, which Debian does not serve"):
+        apt.closure(["jq"], ())  # without kept pins, libc6 is the archive's, and its dependencies are followed
+
+
+def test_a_new_package_that_needs_a_newer_pin_is_refused() -> None:
+    apt = _archive({"jq": "1.6|libc6 (>= 2.37) | musl (>> 1.2), curl"})
+    pins = [Pin("libc6", "2.36-9", "9" * 64, "pool/libc6.deb"), Pin("musl", "1.2", "8" * 64, "pool/musl.deb")]
+    with pytest.raises(DocexecError, match=r"jq needs libc6 \(>= 2.37\) \| musl \(>> 1.2\), but the lock pins "
+                       r"libc6 2.36-9, musl 1.2: resolve every package anew"):
+        apt.closure(["jq"], (), pins)
+    apt = _archive({"jq": "1.6|libc6 (>= 2.36-9) | musl (>> 1.2)"})
+    assert [p.name for p in apt.closure(["jq"], (), pins)] == ["jq", "libc6", "musl"]

@@ -9,6 +9,8 @@
     docexec engines [--update]   fetch the lab userland (docexec/userland/userland.lock) and the engines pyproject.toml
                                  pins (Debian packages, sha256-checked, unpacked under .cache); --update resolves
                                  the userland's packages anew, rewrites the lock and says what moved
+    docexec engines --add        pin only what the userland's lock lacks (packages new in PACKAGES), keeping
+                                 every existing pin
     docexec clean [--check]      remove labs (and shared-daemon objects) left by killed runs
 """
 
@@ -43,8 +45,11 @@ def main(argv: list[str] | None = None) -> int:
     rec.add_argument("--engine", action="append", default=[],
                      help="record on this engine only (repeatable; default: every engine that is in place)")
     eng = sub.add_parser("engines", help="fetch the lab userland and the engines that pyproject.toml pins")
-    eng.add_argument("--update", action="store_true",
+    how = eng.add_mutually_exclusive_group()
+    how.add_argument("--update", action="store_true",
                      help="resolve the lab userland's packages anew from Debian, rewrite its lock, say what moved")
+    how.add_argument("--add", action="store_true",
+                     help="pin only the packages the lock lacks (new in PACKAGES) and keep every existing pin")
     cln = sub.add_parser("clean", help="remove objects left by interrupted runs")
     cln.add_argument("--check", action="store_true",
                      help="remove nothing; fail if any container, network or volume of a run is left")
@@ -122,13 +127,15 @@ def engines(settings: Settings, args: argparse.Namespace) -> int:
     from docexec.userland.lock import LOCK
 
     say = lambda m: console.print(escape(m))  # noqa: E731
-    if args.update:
+    if args.update or args.add:
         files = tuple(sorted({f for spec in load_images(settings.images_dir) for f in spec.files.values()}))
-        new, old = userland.update(None, say, files)
+        new, old = userland.update(None, say, files, keep=args.add)
         moved = userland.moved(old, new)
         for line in moved:
             console.print(escape(line))
-        if moved:
+        if moved and args.add:
+            console.print(f"{len(moved)} package(s) added to {LOCK}; every other pin is kept, so no recording moves")
+        elif moved:
             console.print(f"{len(moved)} change(s) in {LOCK}: every page runs on these programs, so record "
                           "the book again (./nox -s record), review the diff of snippets/ and commit both")
         else:

@@ -47,8 +47,6 @@ def check_filter(argv: Sequence[str]) -> None:
         problem = program.check(positionals, options, RunContext(Path(), isolated=True))
         if problem:
             raise Refused(f"{name} after '|': {problem}")
-    if name in NOT_IN_USERLAND:
-        raise Refused(f"{name} after '|': {NOT_IN_USERLAND[name]}")
 
 
 def _nsenter(positionals: list[str], options: list[tuple[str, str | None]], context: RunContext) -> str | None:
@@ -129,9 +127,3 @@ FILTERS: dict[str, Program] = {
                        "--sort-keys -M --monochrome-output -a --ascii-output --tab --indent= -n --null-input "
                        "--seq"), check=rules.jq),
 }
-# Filters whose options the lint knows but that the lab userland does not have yet (userland/tree.py PACKAGES):
-# refused with what to write instead, rather than passing the lint and failing at run time. Adding jq to the
-# userland re-pins every package (`docexec engines --update`) and moves every machine's userland.
-NOT_IN_USERLAND = {"jq": "jq is not in the lab's userland (src/docexec/userland/tree.py), so a page cannot run it "
-                         "yet; use docker's own --format (docker inspect --format '{{json .NetworkSettings}}', "
-                         "'{{range .Containers}}{{.Name}} {{end}}') or grep"}

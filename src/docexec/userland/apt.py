@@ -76,31 +76,60 @@ class PrivateApt:
         found = re.findall(r"(?m)^(\S+) \S+", provides)
         return found[0] if found else ""
 
-    def closure(self, roots: Iterable[str], excluded: Iterable[str]) -> list[Pin]:
+    def closure(self, roots: Iterable[str], excluded: Iterable[str], kept: Iterable[Pin] = ()) -> list[Pin]:
         """The candidates of `roots` and of everything they depend on (Depends and Pre-Depends; the first
-        alternative that exists), less `excluded`."""
+        alternative that exists), less `excluded`. A package of `kept` (a lock's pins, closed under their own
+        dependencies) keeps its pin: it is neither looked up again nor its dependencies followed, and a new
+        package's versioned dependency on it must be met by the pinned version."""
         skip = set(excluded)
+        pinned = {pin.name: pin for pin in kept}
         chosen: dict[str, dict[str, str]] = {}
         provided: set[str] = set()
         queue = list(roots)
         while queue:
             name = queue.pop(0)
-            if name in chosen or name in skip:
+            if name in chosen or name in skip or name in pinned:
                 continue
             record = self.show(name)
             if record is None:
                 raise DocexecError(f"{name}: Debian {'/'.join(self.suites)} has no such package")
             chosen[name] = record
             provided.update(re.findall(r"([a-z0-9][a-z0-9+.-]*)", record.get("Provides", "")))
-            for group in _groups(record.get("Pre-Depends", "") + "," + record.get("Depends", "")):
-                if any(alt in chosen or alt in provided or alt in skip for alt in group):
+            depends = record.get("Pre-Depends", "") + "," + record.get("Depends", "")
+            _check_pinned(name, depends, pinned)
+            for group in _groups(depends):
+                if any(alt in chosen or alt in provided or alt in skip or alt in pinned for alt in group):
                     continue
                 pick = next((alt for alt in group if self.show(alt) is not None), "")
                 pick = pick or next((p for p in map(self.provider, group) if p), "")
                 if not pick:
                     raise DocexecError(f"{name} depends on {' | '.join(group)}, which Debian does not serve")
                 queue.append(pick)
-        return [Pin(n, r["Version"], r["SHA256"], r["Filename"]) for n, r in sorted(chosen.items())]
+        found = {n: Pin(n, r["Version"], r["SHA256"], r["Filename"]) for n, r in chosen.items()}
+        return [found.get(n) or pinned[n] for n in sorted({*found, *pinned})]
+
+
+# One alternative of a dependency: 'libc6 (>= 2.34)', 'python3:any' -> (name, relation or None, version or None)
+_ALTERNATIVE = re.compile(r"\s*([^\s(:]+)(?::\w+)?\s*(?:\(\s*([<>=]+)\s*([^)\s]+)\s*\))?")
+
+
+def _check_pinned(name: str, depends: str, pinned: dict[str, Pin]) -> None:
+    """Refuse `name` when a versioned dependency of it names a pinned package whose pin does not meet it (and no
+    alternative of the group does): keeping the pin would make a userland whose programs do not load."""
+    for group in depends.split(","):
+        alts = [m for m in map(_ALTERNATIVE.match, group.split("|")) if m]
+        if not alts or not all(m.group(1) in pinned for m in alts):
+            continue
+        if not any(m.group(2) is None or _meets(pinned[m.group(1)].version, m.group(2), m.group(3)) for m in alts):
+            raise DocexecError(f"{name} needs {group.strip()}, but the lock pins "
+                               + ", ".join(f"{m.group(1)} {pinned[m.group(1)].version}" for m in alts)
+                               + ": resolve every package anew with `docexec engines --update`")
+
+
+def _meets(version: str, relation: str, wanted: str) -> bool:
+    """Debian's version comparison (dpkg --compare-versions)."""
+    op = {"<<": "lt", "<=": "le", "=": "eq", ">=": "ge", ">>": "gt", "<": "le", ">": "ge"}[relation]
+    return subprocess.run(["dpkg", "--compare-versions", version, op, wanted], check=False).returncode == 0
 
 
 def _groups(depends: str) -> list[list[str]]:

@@ -11,7 +11,8 @@ hash comes from the lock's file hashes.
 into `~/.cache/docexec/userland/<lock hash>/` (one tree per machine user, shared by every project and clone:
 `default_cache`). `update` (`docexec engines --update`) resolves the packages and their
 dependencies anew from Debian's archive with apt, with a private state (nothing of the system's apt changes),
-writes the lock, and says what moved.
+writes the lock, and says what moved; `docexec engines --add` resolves only what the lock lacks (a package newly
+listed in PACKAGES) and keeps every other pin.
 """
 
 from __future__ import annotations
@@ -33,8 +34,9 @@ PACKAGES = (
     # the system: shell, core utilities, the dynamic linker's cache, /etc/os-release, /etc/services ...
     "base-files", "netbase", "libc-bin", "dash", "bash", "coreutils", "grep", "sed", "findutils", "util-linux",
     "mount", "bsdextrautils", "hostname", "procps", "mawk", "python3-minimal",
-    # the tools pages run on a host
-    "iproute2", "iptables", "tcpdump", "curl",
+    # the tools pages run on a host; Graphviz's dot draws a topology block's picture (with the fonts
+    # fontconfig-config pulls in, fonts-dejavu-core, for its text metrics)
+    "iproute2", "iptables", "tcpdump", "curl", "jq", "graphviz",
     # Engine 20.10: Debian 12's docker.io (dockerd and its CLI), containerd, runc, tini (docker-init)
     "docker.io", "containerd", "runc", "tini",
     # the lesson image: BusyBox and the zone file
@@ -44,7 +46,9 @@ PACKAGES = (
 EXCLUDED = ("adduser", "debconf", "debconf-2.0", "lsb-base", "init-system-helpers", "perl-base", "dpkg",
             "sensible-utils", "sysvinit-utils", "cgroupfs-mount", "needrestart", "apparmor", "git", "ucf",
             "libpam-modules", "libpam-runtime", "libpam0g", "login", "passwd", "debianutils", "media-types",
-            "readline-common", "python3.11", "libpython3.11-stdlib", "gcc-12-base", "tzdata-legacy")
+            "readline-common", "python3.11", "libpython3.11-stdlib", "gcc-12-base", "tzdata-legacy",
+            # Graphviz's plugins for bitmap (gd, webp) and X11 output and its X11 viewers: dot -Tsvg loads none
+            "libgd3", "libwebp7", "libxaw7", "libxmu6", "libxt6")
 # What dpkg's update-alternatives would have made (Debian 12's defaults): link -> target.
 ALTERNATIVES = {name: f"/usr/sbin/{name.replace('tables', 'tables-nft', 1)}" for name in (
     "iptables", "iptables-save", "iptables-restore", "ip6tables", "ip6tables-save", "ip6tables-restore")}
@@ -125,20 +129,41 @@ def _finish(tree: Path) -> None:
     ldconfig = tree / "usr/sbin/ldconfig"
     if os.geteuid() == 0 and ldconfig.is_file():  # statically linked: it runs on any Linux of this architecture
         subprocess.run([str(ldconfig), "-r", str(tree)], check=True, capture_output=True)
+    _graphviz_plugins(tree)
+
+
+def _graphviz_plugins(tree: Path) -> None:
+    """Graphviz's list of its plugins (config6a), which its maintainer script writes with `dot -c`: without it dot
+    knows no output format. The tree's dot writes it, run inside the tree (chroot, as root, like ldconfig), so that
+    it loads the tree's libraries only; plugins whose libraries the userland leaves out (EXCLUDED) are not listed."""
+    if os.geteuid() != 0 or not (tree / "usr/bin/dot").is_file():
+        return
+    def inside() -> None:
+        os.chroot(tree)
+        os.chdir("/")
+
+    done = subprocess.run(["/usr/bin/dot", "-c"], capture_output=True, text=True, env={"PATH": "/usr/bin"},
+                          preexec_fn=inside, check=False)
+    if done.returncode != 0 or not next((tree / "usr/lib").glob("*/graphviz/config6a"), None):
+        raise DocexecError(f"dot -c did not list Graphviz's plugins: {done.stderr.strip()[-600:]}")
 
 
 def update(cache: Path | None = None, notify: Callable[[str], None] = print,
-           files: tuple[str, ...] = ()) -> tuple[Lock, Lock | None]:
+           files: tuple[str, ...] = (), keep: bool = False) -> tuple[Lock, Lock | None]:
     """Resolve PACKAGES and their dependencies from Debian's archive now, unpack them, hash `files`, and write the
-    lock. Returns (new lock, old lock or None)."""
+    lock. With `keep` (`docexec engines --add`), every package the lock pins keeps its pin and only what it lacks
+    (a package added to PACKAGES and its new dependencies) is resolved, so no recording moves. Returns (new
+    lock, old lock or None)."""
     try:
         old: Lock | None = Lock.load()
     except DocexecError:
+        if keep:
+            raise
         old = None
     cache = cache or default_cache()
     apt = PrivateApt(cache / "apt" / "userland", SUITES)
     apt.update()
-    pins = apt.closure(PACKAGES, EXCLUDED)
+    pins = apt.closure(PACKAGES, EXCLUDED, old.packages if keep and old else ())
     lock = Lock(architecture(), SUITES, tuple(pins), {})
     tree = ensure(cache, notify, lock)
     lock = Lock(lock.architecture, SUITES, lock.packages, {path: sha256(resolve_in(tree, path)) for path in files})
