@@ -252,3 +252,22 @@ def test_a_new_package_that_needs_a_newer_pin_is_refused() -> None:
         apt.closure(["jq"], (), pins)
     apt = _archive({"jq": "1.6|libc6 (>= 2.36-9) | musl (>> 1.2)"})
     assert [p.name for p in apt.closure(["jq"], (), pins)] == ["jq", "libc6", "musl"]
+
+
+def test_a_new_tree_keeps_the_trees_used_last(tmp_path: Path) -> None:
+    """Unpacking a new lock's tree removes other locks' trees but the ones used last: another checkout's lab may be
+    running on one right now."""
+    from docexec.userland import tree as userland_tree
+
+    trees = []
+    for n in range(5):
+        t = tmp_path / f"tree{n}"
+        t.mkdir()
+        (t / userland_tree.STAMP).write_text("x")
+        os.utime(t / userland_tree.STAMP, (1000 + n, 1000 + n))  # tree4 used last
+        trees.append(t)
+    (tmp_path / "tree9.partial").mkdir()  # another process unpacking: not touched
+    new = tmp_path / "new"
+    new.mkdir()
+    userland_tree._prune(new)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["new", "tree3", "tree4", "tree9.partial"]

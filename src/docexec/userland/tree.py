@@ -17,6 +17,7 @@ listed in PACKAGES) and keeps every other pin.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
@@ -100,18 +101,44 @@ def ensure(cache: Path | None = None, notify: Callable[[str], None] = print, loc
         (partial / STAMP).write_text(lock.digest())
         shutil.rmtree(tree, ignore_errors=True)
         partial.rename(tree)
-        for old in tree.parent.iterdir():  # other locks' trees
-            if old.is_dir() and old != tree:
-                shutil.rmtree(old, ignore_errors=True)
+        _prune(tree)
         notify(f"docexec: lab userland in {tree}")
     return tree
 
 
+KEEP = 3  # trees kept: this lock's and the ones used last (another checkout or worktree on another lock)
+
+
+def _prune(tree: Path) -> None:
+    """Remove other locks' trees but the KEEP - 1 used last: a checkout of another branch may have a lab running on
+    its tree right now (each use marks a tree: _complete), and going back to it should not fetch it again."""
+    others = [t for t in tree.parent.iterdir() if t.is_dir() and t != tree and not t.name.endswith(".partial")]
+
+    def used(t: Path) -> float:
+        try:
+            return (t / STAMP).stat().st_mtime
+        except OSError:
+            return 0.0
+
+    for old in sorted(others, key=used, reverse=True)[KEEP - 1:]:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+_MARKED: set[Path] = set()
+
+
 def _complete(tree: Path, lock: Lock) -> bool:
+    """The tree is this lock's and whole; the first time a process finds it so, its stamp is touched (used last)."""
     try:
-        return (tree / STAMP).read_text() == lock.digest()
+        if (tree / STAMP).read_text() != lock.digest():
+            return False
     except OSError:
         return False
+    if tree not in _MARKED:
+        _MARKED.add(tree)
+        with contextlib.suppress(OSError):
+            os.utime(tree / STAMP)
+    return True
 
 
 def _finish(tree: Path) -> None:
