@@ -42,8 +42,9 @@ def test_the_contributor_page_records_in_a_lab(engine: Engine, make_project: Mak
     (failed,) = outcome.stored.blocks["no-route"]
     assert failed.returncode == 1 and "no servers could be reached" in failed.output, failed.output
     assert "Swarm initialized" in out["swarm"][0] and " s1 " in out["swarm"][2] and out["swarm"][3] == "s1\n"
-    ps, note, listing = out["comments"]
+    ps, note, listing, subnet = out["comments"]
     assert ps.startswith("CONTAINER ID") and note == "第一条记录\n" and listing == "data\n", out["comments"]
+    assert subnet == "172.17.0.0/16\n", out["comments"]
     assert out["use"] == ["来自 app 镜像\n", "来自 mybox\n"]
     assert engine.leftovers() == []
 
