@@ -31,10 +31,16 @@ if TYPE_CHECKING:
 Topology = dict[str, Any]
 NETNS = "/var/run/docker/netns"
 # One process tree per host: the namespaces' inodes (one of Docker's may be the host's own: it is skipped), then a
-# section per namespace, each `ip -batch` printing its two JSON arrays.
+# section per namespace, each `ip -batch` printing its two JSON arrays. A file there that is not a namespace mounted
+# (Engine 20.10 leaves one behind for a sandbox it gave up) is not one to enter.
 SCRIPT = f"""\
+mounts=$(cat /proc/self/mountinfo)
 cd {NETNS} 2>/dev/null && set -- * || set --
 [ -e "${{1:-}}" ] || set --
+for ns; do
+  shift
+  case "$mounts" in *"/docker/netns/$ns "*) set -- "$@" "$ns";; esac
+done
 stat -L -c '%i %n' /proc/self/ns/net "$@"
 echo "@@ host"
 printf 'addr\\nroute\\n' | ip -j -d -batch -
