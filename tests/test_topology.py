@@ -1,8 +1,9 @@
 """exec="topology": the lab's network measured into stable JSON (run.topology, run.netstate), kept as ID.json and
-ID.svg beside the transcripts, drift-checked like an output and shown as a figure. The JSON builder is tested on raw
-captures recorded in real labs (tests/fixtures/topology: veth.md's two containers on one host; two hosts with a
-user-defined bridge, a `container:` container, a host-mode one and a `none` one), the rest without Docker; one
-test records a page in a lab."""
+ID.svg beside the transcripts, shown as a figure. The JSON builder is tested on raw captures made in real labs,
+trimmed to the fields it reads (tests/fixtures/topology: veth.md's two containers on one host; two hosts with a
+user-defined bridge, a `container:` container, a host-mode one and a `none` one; traffic/overlay.md's swarm), the
+rest without Docker (the drift check: test_topology_drift.py); one test records a page in a lab and measures it
+again."""
 
 from __future__ import annotations
 
@@ -92,6 +93,22 @@ def test_two_hosts_a_user_bridge_and_shared_host_and_none_namespaces() -> None:
     assert [i["name"] for i in namespace(data, 0, "container:lonely")["interfaces"]] == ["lo"]
     assert iface(namespace(data, 1, "host"), "eth0")["addresses"] == ["192.0.2.2/24"]
     assert iface(namespace(data, 1, "host"), "eth0")["lan"] is True
+
+
+def test_a_swarm_overlay_namespaces_are_named_after_their_networks() -> None:
+    """traffic/overlay.md after c1 and c2 start: each host has the overlay's and the ingress's namespaces (1-<id>),
+    the overlay's load balancer (lb_<id>) and the routing mesh (ingress_sbox)."""
+    data = build(raw("overlay"), lan=True)
+    for n in (0, 1):
+        assert [ns["id"] for ns in data["hosts"][n]["namespaces"]][2:] == [
+            "ingress_sbox", "lb:ov", "overlay:ingress", "overlay:ov"]
+    ov = namespace(data, 0, "overlay:ov")
+    assert iface(ov, "vxlan0")["details"] == {"id": 4097} and iface(ov, "vxlan0")["master"] == "br0"
+    assert iface(ov, "veth1")["peer"] == {"namespace": "container:c1", "interface": "eth0"}
+    top = namespace(data, 0, "host")
+    assert iface(top, "veth[1]")["peer"] == {"namespace": "container:c1", "interface": "eth1"}
+    assert iface(top, "veth[2]")["peer"] == {"namespace": "ingress_sbox", "interface": "eth1"}
+    assert iface(namespace(data, 1, "container:c2"), "eth0")["addresses"] == ["172.30.0.4/24"]
 
 
 def test_only_keeps_the_named_containers_namespaces_and_the_hosts() -> None:

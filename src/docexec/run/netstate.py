@@ -88,12 +88,15 @@ def _namespace_ids(namespaces: list[Namespace], containers: list[dict[str, Any]]
     for ns in namespaces:
         if ns.name == "host":
             continue
-        overlay = re.fullmatch(r"1-([0-9a-f]{10})", ns.name)
-        network = next((n for n in networks if overlay and n["id"].startswith(overlay.group(1))), None)
+        # An overlay network's namespace is 1-<its id's first 10 characters>, its load balancer's lb_<9>.
+        of = re.fullmatch(r"(1-|lb_)(\w+)", ns.name)
+        network = next((n for n in networks if of and n["id"].startswith(of.group(2))), None)
         if users.get(ns.name):
             ids[ns.name] = "container:" + sorted(users[ns.name])[0]
-        elif network is not None:
-            ids[ns.name] = "overlay:" + network["name"]
+        elif of and network is not None:
+            ids[ns.name] = ("overlay:" if of.group(1) == "1-" else "lb:") + network["name"]
+        elif ns.name == "ingress_sbox":  # a swarm's routing mesh, named so by Docker
+            ids[ns.name] = ns.name
         else:
             unnamed.append(ns)
     unnamed.sort(key=lambda ns: sorted([*_addresses(link), link["ifname"]] for link in ns.links))
