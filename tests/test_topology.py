@@ -146,6 +146,7 @@ def test_the_block_stands_for_one_capture_named_by_its_options() -> None:
     (block,) = page.blocks
     assert [c.display for c in block.commands] == ["topology --host b --only web1 web2"]
     assert block.text == "  两台主机  \n"
+    assert "两台主机" not in page.plain_words(), "a caption names no image"
 
 
 def _save(project: Project, page: Any, output: str, figure: str) -> Any:

@@ -43,6 +43,7 @@ MAX_CAPTION = 200
 class TopologyKind(Kind):
     name = "topology"
     holds_commands = False
+    text_names_images = False  # a caption
     data_suffix = ".json"
     pictured = True
     options: ClassVar[Mapping[str, str]] = {"only": "the containers whose network namespaces the picture shows, "

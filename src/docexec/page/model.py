@@ -114,7 +114,8 @@ class Page:
     def _plain_words(self) -> tuple[str, ...]:  # asked for by every digest of the page
         words = [w.plain for _, c in self.commands if c.shell for w in c.shell.words() if w.is_plain]
         # A file's words too (exec="file"): the image a Dockerfile's FROM or a compose file's `image:` names.
-        words += [w.strip("\"'") for b in self.executed if not b.exec_kind.holds_commands for w in b.text.split()]
+        words += [w.strip("\"'") for b in self.executed if not b.exec_kind.holds_commands
+                  and b.exec_kind.text_names_images for w in b.text.split()]
         return tuple(words)
 
     def digest(self, extra: dict[str, str] | None = None) -> str:
