@@ -156,6 +156,17 @@ def _save(project: Project, page: Any, output: str, figure: str) -> Any:
                                                  {"engine": "28.5.0"}))
 
 
+def test_on_the_shared_daemon_a_topology_is_refused_with_its_page_and_line() -> None:
+    from docexec.kinds.topology import TOPOLOGY
+
+    page = parse_page("p.md", PAGE, "docs/p.md")
+    block = page.blocks[1]
+    shared = types.SimpleNamespace(checks=types.SimpleNamespace(isolated=False), where="docs/p.md")
+    with pytest.raises(PageError) as info:
+        TOPOLOGY.run(shared, block, block.commands[0], 30)  # type: ignore[arg-type]
+    assert info.value.line == 7 and "runs only in a lab" in info.value.message
+
+
 def test_the_json_and_the_picture_are_kept_beside_the_transcripts(make_project: MakeProject) -> None:
     config = make_project({"p.md": PAGE})
     project = Project(config, mode="offline")
@@ -196,6 +207,8 @@ def test_a_topology_shows_as_its_figure_or_without_one_as_json() -> None:
 @pytest.mark.docker
 def test_in_a_lab_a_page_records_its_topology_and_a_change_is_drift(engine: Engine, make_project: MakeProject,
                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    if engine.mode != "lab":
+        pytest.skip("a topology is measured only in a lab")
     drawn: list[str] = []
 
     def render_dot(host: object, source: str) -> str:  # the lab's Graphviz, until it is in the userland
