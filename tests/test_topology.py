@@ -132,6 +132,10 @@ def test_the_capture_output_is_split_per_namespace_without_dockers_copy_of_the_h
     ('```text exec="topology" id="n"\n```', "holds its caption, one line"),
     ('```text exec="topology" id="n"\none\ntwo\n```', "holds its caption, one line"),
     ('```console exec="docker" id="n" only="web"\n$ docker ps\n```', 'only="..." only goes with exec="topology"'),
+    ('```text exec="topology" id="n" hosts="a b" host="a"\nx\n```', 'host="..." and hosts="..." both say'),
+    ('```text exec="topology" id="n" hosts=" "\nx\n```', 'hosts="" names no host'),
+    ('```text exec="topology" id="n" hosts="docker-host nope"\nx\n```',
+     'hosts="docker-host nope": nope is not a host of this page: the page declares no hosts'),
 ])
 def test_bad_options_are_refused_with_the_page_and_line(block: str, message: str) -> None:
     with pytest.raises(PageError) as info:
@@ -140,11 +144,17 @@ def test_bad_options_are_refused_with_the_page_and_line(block: str, message: str
     assert message in info.value.message
 
 
+def test_hosts_names_the_pages_hosts_shown() -> None:
+    page = parse_page("p.md", '---\nhosts: [a, b, c]\n---\n# t\n\n'
+                              '```text exec="topology" id="n" hosts="c  a"\nx\n```\n')
+    assert page.blocks[0].commands[0].display == "topology --hosts c a"
+
+
 def test_the_block_stands_for_one_capture_named_by_its_options() -> None:
     page = parse_page("p.md", '---\nhosts: [a, b]\n---\n# t\n\n```text exec="topology" id="n" host="b" '
                               'only="web1  web2"\n  两台主机  \n```\n')
     (block,) = page.blocks
-    assert [c.display for c in block.commands] == ["topology --host b --only web1 web2"]
+    assert [c.display for c in block.commands] == ["topology --hosts b --only web1 web2"]
     assert block.text == "  两台主机  \n"
     assert "两台主机" not in page.plain_words(), "a caption names no image"
 

@@ -1,7 +1,8 @@
 """exec="topology": a picture of the lab's network at this point of the page, measured, not drawn by hand. The
 block's text is its caption (one line); it records the network state of the page's hosts (`host="..."`: that one
-alone) as JSON (run.topology: every network namespace's interfaces, addresses and routes, the veth pairs, Docker's
-networks; only="web1 web2": only those containers' namespaces besides the host's own):
+alone; hosts="host1 host2": those) as JSON (run.topology: every network namespace's interfaces, addresses and
+routes, the veth pairs, Docker's networks; only="web1 web2": only those containers' namespaces besides the host's
+own):
 
     ```text exec="topology" id="two-boxes-net"
     web1、web2 与 docker0：实验主机上测得的拓扑
@@ -46,7 +47,8 @@ class TopologyKind(Kind):
     text_names_images = False  # a caption
     data_suffix = ".json"
     pictured = True
-    options: ClassVar[Mapping[str, str]] = {"only": "the containers whose network namespaces the picture shows, "
+    options: ClassVar[Mapping[str, str]] = {"hosts": "the page's hosts the picture shows (default: every one)",
+                                            "only": "the containers whose network namespaces the picture shows, "
                                                     "with the host's own"}
     html_class = "docexec-topology-block"
 
@@ -54,6 +56,10 @@ class TopologyKind(Kind):
         problem = refused_option(self.name, given, REFUSED)
         if problem:
             return problem
+        if "host" in given and "hosts" in given:
+            return 'host="..." and hosts="..." both say which hosts the picture shows: write one'
+        if "hosts" in given and not given["hosts"].split():
+            return 'hosts="" names no host: name the page\'s hosts the picture shows, e.g. hosts="host1 host2"'
         only = given.get("only")
         if only is not None and (not only.split() or not all(CONTAINER.fullmatch(n) for n in only.split())):
             return f'only="{only}" must name containers, separated by spaces, e.g. only="web1 web2"'
@@ -66,16 +72,16 @@ class TopologyKind(Kind):
         if len(caption) > MAX_CAPTION:
             raise ValueError(f"the caption is {len(caption)} characters; a topology's caption is at most "
                              f"{MAX_CAPTION}")
-        host, only = options.get("host"), options.get("only")
-        return "topology" + (f" --host {host}" if host else "") + (f" --only {' '.join(str(only).split())}"
-                                                                   if only else "")
+        hosts = str(options.get("hosts") or options.get("host") or "").split()
+        only = str(options.get("only") or "").split()
+        return " ".join(["topology", *(["--hosts", *hosts] if hosts else []), *(["--only", *only] if only else [])])
 
     def run(self, commands: Commands, block: Block, command: Command, timeout: float) -> Result:
         """Measure the hosts' network state, and draw it with `dot` in the first of them."""
         if not commands.checks.isolated:
             raise PageError(commands.where, command.line, 'exec="topology" measures a lab\'s network: it runs only '
                                                           "in a lab (on the shared daemon it would be this machine's)")
-        names = [block.host] if block.host else list(commands.page.hosts)
+        names = (block.hosts or block.host or "").split() or list(commands.page.hosts)
         try:
             raws = [capture_host(commands.hosts[name], timeout) for name in names]
         except (RuntimeError, ValueError) as exc:

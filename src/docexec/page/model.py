@@ -199,10 +199,13 @@ def _checked_block(name: str, fence: Fence | Abandoned, hosts: tuple[str, ...],
         raise PageError(name, block.line, f"duplicate block id '{block.id}' (first used on line "
                                           f"{seen[block.id]})")
     seen[block.id] = block.line
-    if block.host is not None and block.host not in hosts:
-        declared = f"the page's hosts are {', '.join(hosts)}" if hosts != (DEFAULT_HOST,) else \
-            "the page declares no hosts (front matter `hosts: [host1, host2]`)"
-        raise PageError(name, block.line, f"host=\"{block.host}\" is not a host of this page: {declared}")
+    for key, named in (("host", block.host), ("hosts", block.hosts)):
+        for host in (named or "").split():
+            if host not in hosts:
+                declared = f"the page's hosts are {', '.join(hosts)}" if hosts != (DEFAULT_HOST,) else \
+                    "the page declares no hosts (front matter `hosts: [host1, host2]`)"
+                raise PageError(name, block.line, f"{key}=\"{named}\": {host} is not a host of this page: {declared}"
+                                if key == "hosts" else f"host=\"{host}\" is not a host of this page: {declared}")
     return block, problems
 
 

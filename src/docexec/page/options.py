@@ -43,6 +43,7 @@ OPTIONS = {
     "prompt": 'exec="session" only: a regular expression for the program\'s prompt, left of the cursor, that a typed '
               "line waits for (default: a shell's, e.g. `/ # `)",
     "path": 'exec="file" only: where the block\'s text is written, relative to the page\'s working folder ($PWD)',
+    "hosts": 'exec="topology" only: the page\'s hosts the picture shows, separated by spaces (default: every one)',
     "only": 'exec="topology" only: the containers whose network namespaces the picture shows (with the host\'s '
             "own), separated by spaces",
     "engines": "the only engines of the book (pyproject.toml [[tool.docexec.engines]]) the block runs, is recorded "
@@ -76,6 +77,7 @@ class BlockOptions:
     host: str | None = None
     prompt: str | None = None
     path: str | None = None
+    hosts: str | None = None  # exec="topology": the hosts shown, as written (the page checks they are its own)
     only: str | None = None  # exec="topology": the containers shown, as written
     engines: tuple[str, ...] | None = None  # engines="...": the only engines it runs on (None: every one)
 
@@ -128,7 +130,7 @@ def read_options(page: str, line: int, info: str) -> BlockOptions:
     return BlockOptions(lang=lang, id=block_id, kind=kind, returncode=returncode,
                         timeout=timeout, show=show, run=run, reason=reason, volatile=volatile,
                         title=options.get("title"), retry=retry, host=host, prompt=prompt, path=options.get("path"),
-                        only=options.get("only"), engines=engines)
+                        hosts=options.get("hosts"), only=options.get("only"), engines=engines)
 
 
 def _kind_problem(kind: ExecKind, given: Mapping[str, str]) -> str | None:
