@@ -116,18 +116,18 @@ def test_an_unknown_exec_names_the_registered_kinds() -> None:
     with pytest.raises(PageError) as info:
         parse_page("p.md", source, "docs/p.md")
     assert str(info.value) == ('docs/p.md:3: exec="python" is not allowed: use one of "docker", "file", "host", '
-                               '"session"')
+                               '"session", "topology"')
 
 
 def test_a_registered_kind_is_among_those_named(echo: Echo) -> None:
     with pytest.raises(PageError) as info:
         parse_page("p.md", '```console exec="python" id="x"\n$ docker ps\n```\n')
-    assert info.value.message.endswith('use one of "docker", "file", "host", "session", "echo"')
+    assert info.value.message.endswith('use one of "docker", "file", "host", "session", "topology", "echo"')
     assert parse_page("p.md", '```console exec="echo" id="x"\n$ anything\n```\n').blocks[0].exec_kind is echo
 
 
 def test_the_registry_after_a_test_kind_is_the_built_in_one() -> None:
-    assert kinds.names() == ("docker", "file", "host", "session")
+    assert kinds.names() == ("docker", "file", "host", "session", "topology")
     assert all(isinstance(kind, Kind) for kind in kinds.registered())
 
 

@@ -96,7 +96,7 @@ class Project(PageSet, Hosting):
                 for command in block.commands:
                     result = session.run(block, command)
                     outputs.append(CommandRecord(command.text, result.output, result.returncode, result.duration,
-                                                 result.typed_at, result.events))
+                                                 result.typed_at, result.events, result.figure))
                 results[block.id] = outputs
             engine = session.engine()
         saved = self.store.save(page, NewRecording(digest, self.context_digest(page), results, engine))

@@ -114,7 +114,10 @@ class CommandItem(pytest.Item):
         expected, output = records[self.index], result.output
         if not self.variant.records:  # another CLI than the one that recorded: compare Docker, not wording
             expected, output = replace(expected, output=as_older_cli(expected.output)), as_older_cli(output)
-        drift = compare(expected, output, result.returncode, volatile=self.block.volatile, where=where)
+        # Data (a topology's JSON) needs more lines around a change to say where it is (which interface).
+        context = 8 if self.block.exec_kind.data_suffix else 2
+        drift = compare(expected, output, result.returncode, volatile=self.block.volatile, where=where,
+                        context=context)
         if drift.returncode and not problems:
             problems.append(drift.returncode)
         if drift.diff:

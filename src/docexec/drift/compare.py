@@ -18,13 +18,13 @@ class Drift:
 
 
 def compare(expected: CommandRecord, actual_output: str, actual_code: int, *, volatile: tuple[str, ...] = (),
-            where: str = "recording") -> Drift:
+            where: str = "recording", context: int = 2) -> Drift:
     want = normalize(_eol(expected.output), volatile)
     got = normalize(_eol(actual_output), volatile)
     diff = ""
     if want != got:
         diff = "".join(difflib.unified_diff(want.splitlines(keepends=True), got.splitlines(keepends=True),
-                                            fromfile=where, tofile="actual output", n=2))
+                                            fromfile=where, tofile="actual output", n=context))
     code = ""
     if expected.returncode != actual_code:
         code = f"exit code {actual_code}, recorded {expected.returncode}"

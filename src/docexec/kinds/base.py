@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from docexec.policy.check import Checks
 from docexec.render.kinds import Renders
 from docexec.run.runner import Runs
@@ -20,3 +22,11 @@ class Kind(Checks, Runs, Renders):
       `html_class`; or the whole code box (`code`) and the note under it (`note`).
 
     Register one instance (page.kinds.register) in the kind's module."""
+
+
+def refused_option(kind: str, given: Mapping[str, str], refused: Mapping[str, str]) -> str | None:
+    """The problem with the first of a block's options that its kind refuses (`refused`: each with why), if any."""
+    for key, why in refused.items():
+        if key in given:
+            return f'{key}="..." does not go with exec="{kind}": {why}'
+    return None

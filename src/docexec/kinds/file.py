@@ -38,7 +38,7 @@ from pygments.lexers import get_lexer_by_name  # type: ignore[import-untyped]
 from pygments.util import ClassNotFound  # type: ignore[import-untyped]
 
 from docexec.core.errors import PageError
-from docexec.kinds.base import Kind
+from docexec.kinds.base import Kind, refused_option
 from docexec.page.kinds import register
 from docexec.page.model import Block, Command
 from docexec.render.kinds import Code, escape
@@ -65,9 +65,9 @@ class FileKind(Kind):
     html_class = "docexec-file"
 
     def check_options(self, given: Mapping[str, str]) -> str | None:
-        for key, why in REFUSED.items():
-            if key in given:
-                return f'{key}="..." does not go with exec="file": {why}'
+        problem = refused_option(self.name, given, REFUSED)
+        if problem:
+            return problem
         if "path" not in given:
             return ('exec="file" needs path="..." naming the file in the page\'s working folder, e.g. '
                     'path="compose.yaml"')

@@ -35,6 +35,15 @@ class ExecKind(ABC):
     # a file's content); the block then has one command, with no shell (Command.shell None), which stands for what
     # the kind does with the text (text_command), and Block.text is the text.
     holds_commands: ClassVar[bool] = True
+    # A kind that holds no commands: whether its text may name images the lab must have (exec="file": a Dockerfile's
+    # FROM, a compose file's `image:`); not a caption's words.
+    text_names_images: ClassVar[bool] = True
+    # Its blocks' one command prints data, not what a terminal shows (exec="topology": the lab's network as JSON):
+    # the recording keeps that output as it is in ID<data_suffix>, with no `$ ` line ("": a transcript, ID.txt).
+    data_suffix: ClassVar[str] = ""
+    # Its runs also give a picture (Result.figure, an SVG), kept beside the recording as ID.svg and shown instead
+    # of a code box (render.kinds.Renders.figure).
+    pictured: ClassVar[bool] = False
 
     def check_options(self, given: Mapping[str, str]) -> str | None:
         """What is wrong with a block's options (as written) for this kind; None: nothing. Each option's own

@@ -114,7 +114,8 @@ class Page:
     def _plain_words(self) -> tuple[str, ...]:  # asked for by every digest of the page
         words = [w.plain for _, c in self.commands if c.shell for w in c.shell.words() if w.is_plain]
         # A file's words too (exec="file"): the image a Dockerfile's FROM or a compose file's `image:` names.
-        words += [w.strip("\"'") for b in self.executed if not b.exec_kind.holds_commands for w in b.text.split()]
+        words += [w.strip("\"'") for b in self.executed if not b.exec_kind.holds_commands
+                  and b.exec_kind.text_names_images for w in b.text.split()]
         return tuple(words)
 
     def digest(self, extra: dict[str, str] | None = None) -> str:
@@ -198,10 +199,13 @@ def _checked_block(name: str, fence: Fence | Abandoned, hosts: tuple[str, ...],
         raise PageError(name, block.line, f"duplicate block id '{block.id}' (first used on line "
                                           f"{seen[block.id]})")
     seen[block.id] = block.line
-    if block.host is not None and block.host not in hosts:
-        declared = f"the page's hosts are {', '.join(hosts)}" if hosts != (DEFAULT_HOST,) else \
-            "the page declares no hosts (front matter `hosts: [host1, host2]`)"
-        raise PageError(name, block.line, f"host=\"{block.host}\" is not a host of this page: {declared}")
+    for key, named in (("host", block.host), ("hosts", block.hosts)):
+        for host in (named or "").split():
+            if host not in hosts:
+                declared = f"the page's hosts are {', '.join(hosts)}" if hosts != (DEFAULT_HOST,) else \
+                    "the page declares no hosts (front matter `hosts: [host1, host2]`)"
+                raise PageError(name, block.line, f"{key}=\"{named}\": {host} is not a host of this page: {declared}"
+                                if key == "hosts" else f"host=\"{host}\" is not a host of this page: {declared}")
     return block, problems
 
 

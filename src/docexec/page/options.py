@@ -27,8 +27,8 @@ BLOCK_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")
 OPTIONS = {
     "exec": 'what runs the commands, one of the registered exec kinds (docexec.kinds): "docker" (the docker CLI), '
             '"host" (read-only host tools, and docker), "session" (docker commands in a terminal, with the lines '
-            'typed into them as `> ` lines), or "file" (the block\'s text is a file, written before the next blocks '
-            'run)',
+            'typed into them as `> ` lines), "file" (the block\'s text is a file, written before the next blocks '
+            'run), or "topology" (a picture of the lab\'s network, measured; the block\'s text is its caption)',
     "id": "a stable name, unique on the page: lowercase letters, digits and '-'",
     "returncode": "the exit code every command of the block must end with (default 0)",
     "timeout": "seconds each command may take before it is killed (default from pyproject.toml)",
@@ -43,6 +43,9 @@ OPTIONS = {
     "prompt": 'exec="session" only: a regular expression for the program\'s prompt, left of the cursor, that a typed '
               "line waits for (default: a shell's, e.g. `/ # `)",
     "path": 'exec="file" only: where the block\'s text is written, relative to the page\'s working folder ($PWD)',
+    "hosts": 'exec="topology" only: the page\'s hosts the picture shows, separated by spaces (default: every one)',
+    "only": 'exec="topology" only: the containers whose network namespaces the picture shows (with the host\'s '
+            "own), separated by spaces",
     "engines": "the only engines of the book (pyproject.toml [[tool.docexec.engines]]) the block runs, is recorded "
                'and is drift-checked on, e.g. engines="28.5" (several: separated by spaces or commas)',
 }
@@ -74,6 +77,8 @@ class BlockOptions:
     host: str | None = None
     prompt: str | None = None
     path: str | None = None
+    hosts: str | None = None  # exec="topology": the hosts shown, as written (the page checks they are its own)
+    only: str | None = None  # exec="topology": the containers shown, as written
     engines: tuple[str, ...] | None = None  # engines="...": the only engines it runs on (None: every one)
 
     def runs_on(self, engine: str) -> bool:
@@ -125,7 +130,7 @@ def read_options(page: str, line: int, info: str) -> BlockOptions:
     return BlockOptions(lang=lang, id=block_id, kind=kind, returncode=returncode,
                         timeout=timeout, show=show, run=run, reason=reason, volatile=volatile,
                         title=options.get("title"), retry=retry, host=host, prompt=prompt, path=options.get("path"),
-                        engines=engines)
+                        hosts=options.get("hosts"), only=options.get("only"), engines=engines)
 
 
 def _kind_problem(kind: ExecKind, given: Mapping[str, str]) -> str | None:

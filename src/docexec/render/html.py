@@ -195,6 +195,11 @@ def render_block(block: Block, records: list[CommandRecord] | None, stored: Page
     renders = kinds.get(block.kind, Renders)
     code = renders.code(block, records, root_vars)
     session = f" {renders.html_class}" if renders.html_class else ""
+    figure = renders.figure(block, records, _source_note(block, records, stored, stale, list(also), labels)) \
+        if block.run else None
+    if figure is not None:  # a picture, not a code box: nothing to copy
+        marked = " docexec-stale" if stale else ""
+        return f'<div class="docexec no-copy{marked}{session}" id="{anchor}">\n{figure}\n</div>'
     if block.run:
         kind = "docexec docexec-stale" if stale else "docexec"
         copy = renders.copy(block, root_vars, labels)

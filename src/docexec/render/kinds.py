@@ -37,6 +37,11 @@ class Renders(ExecKind):
         return Code("".join(body).rstrip("\n"), "\n".join(self.copy_line(c, root_vars) for c in block.commands),
                     caption=block.title)
 
+    def figure(self, block: Block, records: list[CommandRecord] | None, note: str) -> str | None:
+        """The HTML a block shows instead of its code box, when its kind draws one (exec="topology": the picture
+        recorded with it); `note`: the words under a code box (where and when it was recorded). None: a code box."""
+        return None
+
     def note(self, block: Block, labels: Labels) -> str | None:
         """What the note under a block that runs says, if the kind says it itself (None: where its output was
         recorded, and when)."""

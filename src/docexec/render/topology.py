@@ -8,7 +8,9 @@ The JSON (format 1) is what `run.topology` captures, already stable (names that 
        {"name": "docker-host",                    # the host's name on the LAN
         "namespaces": [                           # the host's own first ("id": "host"), then Docker's, sorted
           {"id": "host",                          # "host"; "container:<name>" (first container name, sorted);
-                                                  # "overlay:<network>" (an overlay network's namespace); "ns:<n>"
+                                                  # "overlay:<network>" (an overlay network's namespace);
+                                                  # "lb:<network>" (its load balancer); "ingress_sbox" (a
+                                                  # swarm's routing mesh); "ns:<n>" (any other)
            "containers": ["web1"],                # containers using this network namespace (host mode: "host")
            "interfaces": [
              {"name": "eth0",                     # stable: random names become veth[1], br-[1] ... (see run.topology)

@@ -44,6 +44,7 @@ class Labels:
     session_copy_keys: str = "press {keys}"
     session_copy_host: str = "then, back on the host:"
     file: str = "A file: save it as {path} in the folder you run the commands in"  # under an exec="file" block
+    topology: str = "Network topology measured in the lab"  # what a topology block's note calls its picture
 
 
 ENGLISH = Labels()  # frozen: the defaults

@@ -43,6 +43,7 @@ class Result:
     truncated: bool = False
     events: tuple[Event, ...] = ()  # exec="session": the terminal's byte stream, for a replay
     typed_at: tuple[tuple[int, int], ...] = ()  # exec="session": where each `> ` line was typed on the screen
+    figure: str = ""  # a pictured kind (page.kinds): the picture of the output, an SVG
 
 
 class SessionStuck(PageError):

@@ -4,6 +4,8 @@
     snippets/network/bridge/_page.json           page hash, exit codes, durations, engine, date, block hashes,
                                                  and the sha256 of each transcript and replay as recorded
     snippets/modes/interactive/detach.cast       exec="session" blocks: the terminal's byte stream (asciicast v2)
+    snippets/basics/veth/two-boxes-net.json      exec="topology" blocks: the measured network, as it is, and
+    snippets/basics/veth/two-boxes-net.svg       its picture (a block's files: blockfiles.py)
 
 Transcripts are plain UTF-8, meant to be read in `git diff`. The metadata counts each command's output lines, so
 a transcript is split back into outputs exactly, whatever the output contains. A session's transcript holds, for
@@ -28,23 +30,18 @@ from typing import Literal
 from docexec.core.errors import RecordingError
 from docexec.core.files import write_atomic
 from docexec.page.model import Block, Page
+from docexec.store import blockfiles
+from docexec.store.blockfiles import CommandRecord, entry, files, line_of_output, record_path, transcript
 from docexec.store.normalize import normalize
-from docexec.term.asciicast import Event, asciicast, cast_text
+from docexec.term.asciicast import asciicast, cast_text
 from docexec.userland.debs import sha256
 
+__all__ = ["FORMAT", "META", "CommandRecord", "PageRecording", "Status", "changed_blocks", "edited_files",
+           "line_of_output", "load", "page_folder", "read_meta", "status", "transcript", "write"]
 FORMAT = 1
 META = "_page.json"
 Status = Literal["current", "stale", "missing"]
-
-
-@dataclass(frozen=True)
-class CommandRecord:
-    command: str
-    output: str
-    returncode: int
-    duration: float
-    typed_at: tuple[tuple[int, int], ...] = ()  # exec="session": (line of output, column) of each `> ` line
-    events: tuple[Event, ...] = ()  # exec="session", just recorded: the terminal's byte stream (not read back)
+RECORDED = (".txt", ".cast", ".json", ".svg")  # the suffixes of blocks' files (blockfiles): a stray one is removed
 
 
 @dataclass(frozen=True)
@@ -67,18 +64,6 @@ def cast_path(snippets_dir: Path, page: str, block_id: str) -> Path:
     return page_folder(snippets_dir, page) / f"{block_id}.cast"
 
 
-def transcript(block: Block, records: list[CommandRecord]) -> str:
-    parts = []
-    for command, record in zip(block.commands, records, strict=True):
-        parts.append(f"$ {command.display}\n")
-        parts.append(_with_newline(record.output))
-    return "".join(parts)
-
-
-def _with_newline(text: str) -> str:
-    return text if not text or text.endswith("\n") else text + "\n"
-
-
 def read_meta(snippets_dir: Path, page: str) -> dict[str, object] | None:
     path = page_folder(snippets_dir, page) / META
     try:
@@ -97,9 +82,7 @@ def status(snippets_dir: Path, page: Page, digest: str) -> Status:
     folder = page_folder(snippets_dir, page.name)
     if meta.get("hash") != digest or meta.get("format") != FORMAT:
         return "stale"
-    if any(not (folder / f"{b.id}.txt").is_file() for b in page.executed):
-        return "missing"
-    if any(not (folder / f"{b.id}.cast").is_file() for b in page.executed if b.exec_kind.replay):
+    if any(not path.is_file() for b in page.executed for path in files(folder, b, drawn=False)):
         return "missing"
     return "current"
 
@@ -144,13 +127,13 @@ def load(snippets_dir: Path, page: Page) -> PageRecording | None:
     edited = _edited(folder, meta, page)
     for block in page.executed:
         entries = blocks_meta.get(block.id)
-        path = folder / f"{block.id}.txt"
+        path = record_path(folder, block)
         if not isinstance(entries, list) or not path.is_file():
             continue
         how = ("was edited by hand after it was recorded (it no longer matches its sha256 in _page.json)"
                if path in edited.get(block.id, ()) else "no longer matches its metadata")
         try:
-            blocks[block.id] = _split(path, path.read_text(encoding="utf-8").splitlines(keepends=True), entries)
+            blocks[block.id] = blockfiles.read(folder, block, entries)
         except (KeyError, TypeError, ValueError, AttributeError):
             raise RecordingError(f"{folder / META}: block {block.id}'s entries are malformed; record the page "
                                  "again") from None
@@ -177,49 +160,10 @@ def _edited(folder: Path, meta: dict[str, object], page: Page) -> dict[str, list
         return {}
     found: dict[str, list[Path]] = {}
     for block in page.executed:
-        for path in _files(folder, block):
+        for path in files(folder, block):
             if path.is_file() and hashes.get(path.name) != sha256(path):
                 found.setdefault(block.id, []).append(path)
     return found
-
-
-def _files(folder: Path, block: Block) -> list[Path]:
-    """A block's recorded files: its transcript, and a session's replay."""
-    return [folder / f"{block.id}.txt", *([folder / f"{block.id}.cast"] if block.exec_kind.replay else [])]
-
-
-
-
-def _split(path: Path, lines: list[str], entries: list[dict[str, object]]) -> list[CommandRecord]:
-    """A transcript's lines cut into one record per command, as its metadata counts them."""
-    records, pos = [], 0
-    for entry in entries:
-        prompt_lines, output_lines = int(entry["command_lines"]), int(entry["output_lines"])  # type: ignore[call-overload]
-        head = "".join(lines[pos:pos + prompt_lines])
-        if not head.startswith("$ "):
-            raise RecordingError(f"{path}: line {pos + 1} should be the command «$ {entry['command']}»; "
-                                 "the transcript's lines no longer match its metadata: record the page again")
-        pos += prompt_lines
-        output = "".join(lines[pos:pos + output_lines])
-        pos += output_lines
-        typed_at = tuple((int(row), int(col)) for row, col in entry.get("typed_at", ()))  # type: ignore[attr-defined]
-        records.append(CommandRecord(str(entry["command"]), output, int(entry["returncode"]),  # type: ignore[call-overload]
-                                     float(entry.get("duration", 0.0)), typed_at))  # type: ignore[arg-type]
-    if pos != len(lines):
-        raise RecordingError(f"{path}: has {len(lines) - pos} more lines than its metadata describes; "
-                             "record the page again")
-    return records
-
-
-def line_of_output(block: Block, records: list[CommandRecord], index: int) -> int:
-    """1-based line in the block's transcript where command `index`'s output starts."""
-    line = 1
-    for n, (command, record) in enumerate(zip(block.commands, records, strict=False)):
-        line += command.display.count("\n") + 1
-        if n == index:
-            return line
-        line += len(_with_newline(record.output).splitlines())
-    return line
 
 
 def write(snippets_dir: Path, page: Page, digest: str, results: dict[str, list[CommandRecord]],
@@ -232,20 +176,18 @@ def write(snippets_dir: Path, page: Page, digest: str, results: dict[str, list[C
     blocks_meta: dict[str, list[dict[str, object]]] = {}
     for block in page.executed:
         records = results[block.id]
-        if _write_if_changed(folder / f"{block.id}.txt", transcript(block, records)):
-            changed.append(folder / f"{block.id}.txt")
-        blocks_meta[block.id] = [
-            {"command": r.command, "returncode": r.returncode, "duration": round(r.duration, 3),
-             "command_lines": c.display.count("\n") + 1,
-             "output_lines": len(_with_newline(r.output).splitlines()),
-             **({"typed_at": [list(at) for at in r.typed_at]} if block.exec_kind.typed_lines else {})}
-            for c, r in zip(block.commands, records, strict=True)
-        ]
+        if _write_if_changed(record_path(folder, block), transcript(block, records)):
+            changed.append(record_path(folder, block))
+        blocks_meta[block.id] = [entry(block, c.display.count("\n") + 1, r)
+                                 for c, r in zip(block.commands, records, strict=True)]
         if block.exec_kind.replay and _write_cast(folder / f"{block.id}.cast", block, records):
             changed.append(folder / f"{block.id}.cast")
-    keep = {p.name for b in page.executed for p in _files(folder, b)} | {META}
+        figure = blockfiles.figure_path(folder, block)
+        if block.exec_kind.pictured and records[0].figure and _write_if_changed(figure, records[0].figure):
+            changed.append(figure)  # a record read back keeps the picture there (never drawn again from it)
+    keep = {p.name for b in page.executed for p in files(folder, b)} | {META}
     for stray in folder.iterdir():
-        if stray.name not in keep and stray.suffix in (".txt", ".cast"):
+        if stray.name not in keep and stray.suffix in RECORDED:
             stray.unlink()
             changed.append(stray)
     meta: dict[str, object] = {"format": FORMAT, "page": page.name, "hash": digest, "recorded": recorded,
@@ -254,7 +196,7 @@ def write(snippets_dir: Path, page: Page, digest: str, results: dict[str, list[C
         meta["block_hashes"] = {b.id: b.digest() for b in page.executed}
         meta["context_hash"] = context
     # What was recorded, so that a transcript or replay edited by hand afterwards is told from a real one.
-    meta["sha256"] = {p.name: sha256(p) for b in page.executed for p in _files(folder, b) if p.is_file()}
+    meta["sha256"] = {p.name: sha256(p) for b in page.executed for p in files(folder, b) if p.is_file()}
     if _write_if_changed(folder / META, json.dumps(meta, indent=2, ensure_ascii=False) + "\n"):
         changed.append(folder / META)
     return changed

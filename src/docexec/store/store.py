@@ -10,7 +10,8 @@ the report (`Saved`: what a save changed, the text before and after; unused.py: 
 
 The rule of `save`: a page recorded again whose new outputs normalise to the stored ones (only volatile fields
 moved), on an engine of the same kind, keeps its reviewed files byte for byte, the engine facts they were recorded
-with included; only the page hash is refreshed if the page changed.
+with included; only the page hash is refreshed if the page changed. Where only some blocks changed (one added, say),
+the others keep their files byte for byte all the same.
 """
 
 from __future__ import annotations
@@ -26,10 +27,11 @@ from docexec.core.config import EngineSettings, Settings
 from docexec.core.errors import RecordingError
 from docexec.page.model import Block, Page
 from docexec.store import recording, unused
+from docexec.store.blockfiles import record_path
 from docexec.store.normalize import normalize
 from docexec.store.recording import CommandRecord, PageRecording, Status
 
-TEXTS = (".txt", ".cast")  # a page folder's files that are shown in a report of what changed
+TEXTS = (".txt", ".cast", ".json")  # a page folder's files that are shown in a report of what changed
 
 
 @dataclass(frozen=True)
@@ -111,27 +113,31 @@ class RecordingStore:
 
     def output_at(self, page: str, block: Block, records: list[CommandRecord], index: int) -> tuple[Path, int]:
         """A block's transcript, and the line where the output of its command `index` starts."""
-        return self.folder(page) / f"{block.id}.txt", recording.line_of_output(block, records, index)
+        return record_path(self.folder(page), block), recording.line_of_output(block, records, index)
 
     def save(self, page: Page, new: NewRecording) -> Saved:
-        """Keep a page's new recording: its outputs, unless only volatile fields moved since the stored one, in
-        which case the stored files stay byte for byte (a session's new byte stream goes along: its replay is
-        rewritten only if missing or if what it shows changed)."""
+        """Keep a page's new recording: its outputs, except those of blocks where only volatile fields moved since
+        the stored one, whose stored files stay byte for byte (a session's new byte stream and a new picture go
+        along: a replay or picture is rewritten only if missing or if what it shows changed). When that is every
+        block, the page keeps its recording's date and engine facts too."""
         old = self._previous(page)
         blocks, engine = new.blocks, new.engine
-        kept = old is not None and comparable(old.engine) == comparable(engine) and same_outputs(old, blocks, page)
+        same = frozenset(b.id for b in page.executed if old is not None and comparable(old.engine) ==
+                         comparable(engine) and same_block(old, blocks, b))
+        kept = old is not None and same == {b.id for b in page.executed}
+        if old is not None and same:
+            blocks = {block_id: [dataclasses.replace(o, events=n.events, figure=n.figure)
+                                 for o, n in zip(old.blocks[block_id], records, strict=True)]
+                      if block_id in same else records for block_id, records in blocks.items()}
         if old is not None and kept:
-            blocks = {block_id: [dataclasses.replace(o, events=n.events) for o, n in zip(records, blocks[block_id],
-                                                                                      strict=True)]
-                      for block_id, records in old.blocks.items()}
             recorded, engine = old.recorded, old.engine
         else:
             recorded = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         folder = self.folder(page.name)
-        before = {p.name: _text(p) for p in sorted(folder.iterdir()) if p.suffix in TEXTS} if folder.is_dir() else {}
+        before = {p.name: _text(p) for p in sorted(folder.iterdir()) if _shown(p)} if folder.is_dir() else {}
         changed = recording.write(self.root, page, new.digest, blocks, engine, recorded, new.context)
         changes = tuple(Change(name, before.get(name, ""), _text(folder / name))
-                        for name in sorted(p.name for p in changed if p.suffix in TEXTS))
+                        for name in sorted(p.name for p in changed if _shown(p)))
         return Saved(kept, tuple(changed), changes, self.load(page))
 
     def _previous(self, page: Page) -> PageRecording | None:
@@ -165,6 +171,11 @@ class RecordingStore:
         return unused.unused(self.root, self.nested, pages)
 
 
+def _shown(path: Path) -> bool:
+    """Whether a save's report shows the file's text: a block's transcript, replay or data, not the metadata."""
+    return path.suffix in TEXTS and path.name != recording.META
+
+
 def _text(path: Path) -> str:
     """A transcript or replay as text ("": there is none)."""
     return path.read_text(encoding="utf-8", errors="replace") if path.is_file() else ""
@@ -187,13 +198,15 @@ def comparable(engine: dict[str, str]) -> dict[str, str]:
 def same_outputs(old: PageRecording, new: dict[str, list[CommandRecord]], page: Page) -> bool:
     """Whether every executed block ran the same commands with the same exit codes, and outputs that normalise
     to the same text (only volatile fields moved)."""
-    for block in page.executed:
-        before, after = old.blocks.get(block.id), new.get(block.id)
-        if before is None or after is None or len(before) != len(after):
-            return False
-        for a, b in zip(before, after, strict=True):
-            if a.command != b.command or a.returncode != b.returncode:
-                return False
-            if normalize(a.output, block.volatile) != normalize(b.output, block.volatile):
-                return False
-    return True
+    return all(same_block(old, new, block) for block in page.executed)
+
+
+def same_block(old: PageRecording, new: dict[str, list[CommandRecord]], block: Block) -> bool:
+    """Whether the block ran the same commands with the same exit codes as recorded, and outputs that normalise
+    to the same text."""
+    before, after = old.blocks.get(block.id), new.get(block.id)
+    if before is None or after is None or len(before) != len(after):
+        return False
+    return all(a.command == b.command and a.returncode == b.returncode
+               and normalize(a.output, block.volatile) == normalize(b.output, block.volatile)
+               for a, b in zip(before, after, strict=True))

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from docexec.page.model import Page
-from docexec.store import recording
+from docexec.store import blockfiles, recording
 
 OBTAINED = ".obtained"  # the drift check's obtained outputs, for review (ignored by git): never recordings
 
@@ -21,8 +21,7 @@ def used(snippets_dir: Path, pages: list[Page]) -> set[Path]:
             continue
         folder = recording.page_folder(snippets_dir, page.name)
         files.add(folder / recording.META)
-        files.update(folder / f"{b.id}.txt" for b in page.executed)
-        files.update(recording.cast_path(snippets_dir, page.name, b.id) for b in page.executed if b.exec_kind.replay)
+        files.update(path for b in page.executed for path in blockfiles.files(folder, b))
     return files
 
 
