@@ -54,7 +54,24 @@ def host_entry(name: str, namespaces: list[Namespace], containers: list[dict[str
                     "routes": sorted(routes, key=lambda r: (str(r["dst"]), str(r["via"] or ""), str(r["dev"])))})
     out.sort(key=lambda n: (n["id"] != "host", n["id"]))
     nets = [_network(n, containers, renamed) for n in networks]
+    host = next((n for n in out if n["id"] == "host"), None)
+    for net in nets:
+        if not net["gateways"] and net["driver"] == "bridge" and host is not None:
+            net["gateways"] = _bridge_gateways(net, host["interfaces"])
     return {"name": name, "namespaces": out, "networks": sorted(nets, key=lambda n: n["name"])}
+
+
+def _bridge_gateways(net: dict[str, Any], interfaces: list[dict[str, Any]]) -> list[str]:
+    """A bridge network's gateway as its bridge carries it, when `docker network inspect` leaves it out (engine
+    20.10 does for the default bridge, 28 lists it): the same address either way, so one picture for both."""
+    subnets = [ipaddress.ip_network(s, strict=False) for s in net["subnets"]]
+    device = next((i for i in interfaces if i["name"] == net["device"]), None)
+    found = []
+    for address in device["addresses"] if device else ():
+        ip = ipaddress.ip_interface(address).ip
+        if any(ip in subnet for subnet in subnets if subnet.version == ip.version):
+            found.append(str(ip))
+    return sorted(found)
 
 
 def _renamer(renamed: dict[tuple[str, str | None], str], ns: str) -> Callable[[str | None], str | None]:
