@@ -16,12 +16,12 @@ on the shared daemon the state would be this machine's.
 
 from __future__ import annotations
 
-import importlib
 import re
 from collections.abc import Mapping
 from typing import ClassVar
 
 from docexec.core.errors import PageError
+from docexec.hosts.graphviz import render_dot
 from docexec.kinds.base import Kind, refused_option
 from docexec.page.kinds import register
 from docexec.page.model import Block, Command
@@ -109,12 +109,8 @@ def caption(block: Block) -> str:
 
 
 def _picture(commands: Commands, host: str, data: Topology, title: str) -> str:
-    """The SVG of the topology, drawn by the lab's own Graphviz ("" where the lab has none yet)."""
-    try:
-        graphviz = importlib.import_module("docexec.hosts.graphviz")
-    except ImportError:
-        return ""
-    return finish_svg(graphviz.render_dot(commands.hosts[host], to_dot(data, title)), data, title)
+    """The SVG of the topology, drawn by the lab's own Graphviz (pinned with the lab userland)."""
+    return finish_svg(render_dot(commands.hosts[host], to_dot(data, title)), data, title)
 
 
 TOPOLOGY = register(TopologyKind())
