@@ -132,8 +132,8 @@ def dot_text(data: Topology, caption: str) -> str:
             _ties(d, edge)
             if LEVEL.get(d.kind) == 1 and drawn[0].kind == "host" and drawn[0].bottom and d.top:
                 edge(drawn[0].bottom, d.top, "tp-invis", "style=invis")  # below the host's namespace
-        _wrap_rows(drawn, edge)
-        _links(dr, hi, edge)
+        rows = _wrap_rows(drawn, edge)
+        _links(dr, hi, edge, every_label=rows == 1)
         out += _host_clusters(dr, hi, drawn, mirrored)
         if stacked and hi >= 2:
             edge(per_host[hi - 1][-1].bottom, per_host[hi][0].top, "tp-invis", "style=invis")
@@ -191,8 +191,9 @@ def _ties(d: _Ns, edge) -> None:  # type: ignore[no-untyped-def]
                 edge(node, routes[0], "tp-invis", "style=invis")
 
 
-def _wrap_rows(drawn: list[_Ns], edge) -> None:  # type: ignore[no-untyped-def]
-    """Containers side by side while they fit a phone's column; the next row below (invisible edges)."""
+def _wrap_rows(drawn: list[_Ns], edge) -> int:  # type: ignore[no-untyped-def]
+    """Containers side by side while they fit a phone's column; the next row below (invisible edges). How many
+    rows."""
     rows: list[list[_Ns]] = [[]]
     used = 0.0
     for d in (d for d in drawn if d.kind == "container" and d.nodes):
@@ -203,11 +204,13 @@ def _wrap_rows(drawn: list[_Ns], edge) -> None:  # type: ignore[no-untyped-def]
         used += d.width() + 8
     for above, below in itertools.pairwise(rows):
         for n, d in enumerate(below):
-            edge(above[min(n, len(above) - 1)].bottom, d.top, "tp-invis", "style=invis")
+            edge(above[min(n, len(above) - 1)].bottom, d.top, "tp-invis", "style=invis, weight=10")
+    return len(rows)
 
 
-def _links(dr: _Drawing, hi: int, edge) -> None:  # type: ignore[no-untyped-def]
-    """The edges of one host: veth pairs, bridge ports, VXLAN tunnels to the LAN interface, macvlan parents."""
+def _links(dr: _Drawing, hi: int, edge, every_label: bool) -> None:  # type: ignore[no-untyped-def]
+    """The edges of one host: veth pairs, bridge ports, VXLAN tunnels to the LAN interface, macvlan parents.
+    Each veth pair says so, or only the first when the containers are in rows (labels would widen the picture)."""
     host = dr.hosts[hi]
     lan_if = next((dr.ids[(hi, ns["id"], i["name"])] for ns in host.get("namespaces", [])
                    for i in ns.get("interfaces", []) if i.get("lan") and (hi, ns["id"], i["name"]) in dr.ids), None)
@@ -222,7 +225,8 @@ def _links(dr: _Drawing, hi: int, edge) -> None:  # type: ignore[no-untyped-def]
             if other and other not in done:
                 pair = [(LEVEL.get(ns_kind(ns["id"]), 1), node), (LEVEL.get(ns_kind(peer["namespace"]), 1), other)]
                 (_, tail), (_, head) = sorted(pair)
-                edge(tail, head, "tp-pair", f'label={_quote("veth 设备对")}, color="#555555:invis:#555555"')
+                label = f'label={_quote("veth 设备对")}, ' if every_label or not done else ""
+                edge(tail, head, "tp-pair", label + 'color="#555555:invis:#555555"')
                 done.add(node)
             if iface.get("master") and (hi, ns["id"], iface["master"]) in dr.ids:
                 edge(dr.ids[(hi, ns["id"], iface["master"])], node, "tp-port")
