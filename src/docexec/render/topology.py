@@ -27,7 +27,9 @@ The JSON (format 1) is what `run.topology` captures, already stable (names that 
 
 `to_dot` turns it into DOT text; `dot -Tsvg` runs inside the lab (its Graphviz is pinned with the lab's userland) at
 record time; `finish_svg` makes the result fit the book (title, classes for light and dark, no fixed size);
-`figure_html` is what the page shows.
+`figure_html` is what the page shows. The work is in topology_words.py (the book's words for namespaces,
+interfaces and routes), topology_dot.py (the layout: narrow enough for a phone) and topology_svg.py; the colours
+are docs/assets/docexec.css's (light and dark).
 """
 
 from __future__ import annotations

@@ -66,7 +66,6 @@ class _Drawing:
         self.several = len(self.hosts) > 1
         self.ids: dict[tuple[int, str, str], str] = {}
         self.out: list[str] = []
-        self.edges: list[str] = []
 
     def namespaces(self, hi: int, host: Topology) -> list[_Ns]:
         networks = {n["device"]: n["name"] for n in host.get("networks", []) if n.get("device")}
