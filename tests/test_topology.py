@@ -117,6 +117,17 @@ def test_dot_wraps_many_containers_into_rows() -> None:
     assert "172.17.0.6/16" in dot
 
 
+def test_dot_swarm_namespaces() -> None:
+    """A swarm's namespaces (named so by the capture) are neither the host's nor a container's."""
+    eth = iface("eth0", "veth", ["10.0.0.2/24"])
+    data = one_host({"id": "host", "containers": [], "interfaces": [iface("eth0", "device", lan=True)], "routes": []},
+                    {"id": "ingress_sbox", "containers": [], "interfaces": [eth], "routes": []},
+                    {"id": "lb:ov", "containers": [], "interfaces": [eth], "routes": []})
+    dot = topology.to_dot(data, "swarm")
+    assert "路由网格的命名空间 ingress_sbox" in dot and "overlay 网络 ov 的负载均衡命名空间" in dot
+    assert dot.count("宿主机") == 1 and 'class="tp-ns tp-ns-ns"' in dot and 'class="tp-ns tp-ns-lb"' in dot
+
+
 def test_dot_none_mode_shows_lo() -> None:
     lo = iface("lo", "loopback", ["127.0.0.1/8"], state="UNKNOWN")
     data = one_host({"id": "host", "containers": [], "interfaces": [lo, iface("eth0", "device", lan=True)],

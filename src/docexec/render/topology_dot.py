@@ -29,7 +29,7 @@ from docexec.render.topology_words import (
 
 Topology = dict[str, Any]
 PHONE = 370  # pt: what a phone's column holds at natural size (12px text on a 390px screen)
-LEVEL = {"host": 0, "overlay": 1, "ns": 1, "container": 2}
+LEVEL = {"host": 0, "overlay": 1, "lb": 1, "ns": 1, "container": 2}
 
 
 @dataclass
@@ -131,8 +131,9 @@ def dot_text(data: Topology, caption: str) -> str:
             _ties(d, edge)
             if LEVEL.get(d.kind) == 1 and drawn[0].kind == "host" and drawn[0].bottom and d.top:
                 edge(drawn[0].bottom, d.top, "tp-invis", "style=invis")  # below the host's namespace
-        rows = _wrap_rows(drawn, edge)
-        _links(dr, hi, edge, every_label=rows == 1)
+        rows = _wrap_rows([d for d in drawn if LEVEL.get(d.kind) == 1], edge)
+        rows += _wrap_rows([d for d in drawn if d.kind == "container"], edge)
+        _links(dr, hi, edge, every_label=rows <= 2)
         out += _host_clusters(dr, hi, drawn, mirrored)
         if stacked and hi >= 2:
             edge(per_host[hi - 1][-1].bottom, per_host[hi][0].top, "tp-invis", "style=invis")
@@ -190,12 +191,12 @@ def _ties(d: _Ns, edge) -> None:  # type: ignore[no-untyped-def]
                 edge(node, routes[0], "tp-invis", "style=invis")
 
 
-def _wrap_rows(drawn: list[_Ns], edge) -> int:  # type: ignore[no-untyped-def]
-    """Containers side by side while they fit a phone's column; the next row below (invisible edges). How many
-    rows."""
+def _wrap_rows(level: list[_Ns], edge) -> int:  # type: ignore[no-untyped-def]
+    """Namespaces of a level (containers; overlay and other namespaces) side by side while they fit a phone's
+    column; the next row below (invisible edges). How many rows (at least 1)."""
     rows: list[list[_Ns]] = [[]]
     used = 0.0
-    for d in (d for d in drawn if d.kind == "container" and d.nodes):
+    for d in (d for d in level if d.nodes):
         if rows[-1] and used + d.width() > PHONE:
             rows.append([])
             used = 0.0

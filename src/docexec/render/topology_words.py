@@ -33,7 +33,11 @@ def lines_width(lines: list[str]) -> float:
 
 
 def ns_kind(ns_id: str) -> str:
-    return ns_id.split(":", 1)[0] if ":" in ns_id else "host"
+    """host, container, overlay, lb (an overlay network's load balancer), ns (any other: ns:<n>, ingress_sbox)."""
+    if ns_id == "host":
+        return "host"
+    kind = ns_id.split(":", 1)[0] if ":" in ns_id else "ns"
+    return kind if kind in ("container", "overlay", "lb") else "ns"
 
 
 def ns_title(host: Topology, ns: Topology, several_hosts: bool) -> str:
@@ -46,7 +50,11 @@ def ns_title(host: Topology, ns: Topology, several_hosts: bool) -> str:
         return "容器 " + "、".join(ns.get("containers") or [name])
     if kind == "overlay":
         return f"overlay 网络 {name} 的命名空间"
-    return f"网络命名空间 {name}"
+    if kind == "lb":
+        return f"overlay 网络 {name} 的负载均衡命名空间"
+    if ns["id"] == "ingress_sbox":
+        return "路由网格的命名空间 ingress_sbox"
+    return f"网络命名空间 {name or ns['id']}"
 
 
 def iface_lines(iface: Topology, networks: dict[str, str]) -> list[str]:
