@@ -36,12 +36,12 @@ def finish(svg: str, data: Topology, caption: str) -> str:
     svg = _COLOUR.sub(_colour, svg)
     svg = _ID.sub(lambda m: f'id="{prefix}-{m.group(1)}"', svg)
     box = _VIEWBOX.search(svg)
-    width = float(box.group(3)) if box else 0.0
-    style = f"max-width:{round(width * 4 / 3)}px;min-width:{round(width)}px" if width else ""
-    opening = (f'<svg xmlns="http://www.w3.org/2000/svg" class="docexec-topology-svg" role="img" fill="currentColor" '
-               f'{box.group(0) if box else ""} style="{style}" aria-labelledby="{prefix}-title" '
-               f'aria-describedby="{prefix}-desc">'
-               f'<title id="{prefix}-title">{html.escape(caption)}</title>'
+    attrs = ['xmlns="http://www.w3.org/2000/svg"', 'class="docexec-topology-svg"', 'role="img"', 'fill="currentColor"']
+    if box:  # shrinks with the column, never below 12px text nor above its natural size
+        width = float(box.group(3))
+        attrs += [box.group(0), f'style="max-width:{round(width * 4 / 3)}px;min-width:{round(width)}px"']
+    attrs += [f'aria-labelledby="{prefix}-title"', f'aria-describedby="{prefix}-desc"']
+    opening = (f"<svg {' '.join(attrs)}><title id=\"{prefix}-title\">{html.escape(caption)}</title>"
                f'<desc id="{prefix}-desc">{html.escape(summary(data))}</desc>')
     return _SVG_OPEN.sub(lambda _: opening, svg, count=1)
 
