@@ -29,7 +29,9 @@ The JSON (format 1) is what `run.topology` captures, already stable (names that 
 
 `to_dot` turns it into DOT text; `dot -Tsvg` runs inside the lab (its Graphviz is pinned with the lab's userland) at
 record time; `finish_svg` makes the result fit the book (title, classes for light and dark, no fixed size);
-`figure_html` is what the page shows.
+`figure_html` is what the page shows. The work is in topology_words.py (the book's words for namespaces,
+interfaces and routes), topology_dot.py (the layout: narrow enough for a phone) and topology_svg.py; the colours
+are docs/assets/docexec.css's (light and dark).
 """
 
 from __future__ import annotations
@@ -37,31 +39,26 @@ from __future__ import annotations
 import html
 from typing import Any
 
+from docexec.render import topology_dot, topology_svg
+
 Topology = dict[str, Any]
 
 
 def to_dot(data: Topology, caption: str) -> str:
     """The DOT source of the picture (deterministic: the same JSON gives the same text)."""
-    lines = ["graph topology {", f"  label={_quote(caption)};"]
-    for host in data.get("hosts", []):
-        for ns in host.get("namespaces", []):
-            for iface in ns.get("interfaces", []):
-                node = f"{host['name']}/{ns['id']}/{iface['name']}"
-                lines.append(f"  {_quote(node)} [label={_quote(iface['name'])}];")
-    lines.append("}")
-    return "\n".join(lines) + "\n"
+    return topology_dot.dot_text(data, caption)
 
 
 def finish_svg(svg: str, data: Topology, caption: str) -> str:
-    """`dot`'s SVG made ready to inline in a page."""
-    return svg
+    """`dot`'s SVG made ready to inline in a page (render/topology_svg.py tells how)."""
+    return topology_svg.finish(svg, data, caption)
 
 
 def figure_html(svg: str, caption: str, note: str) -> str:
-    """The figure a topology block shows: the inline SVG and its caption (`note`: when and where it was measured)."""
-    return (f'<figure class="docexec-topology">{svg}<figcaption>{html.escape(caption)}'
+    """The figure a topology block shows: the inline SVG and its caption (`note`: when and where it was measured).
+    Search leaves it out (the SVG's text is the interfaces' names and addresses, not what a reader searches for).
+    `svg` is finish_svg's, trusted; caption and note are text."""
+    return (f'<figure class="docexec-topology" data-search-exclude><div class="docexec-topology__box">{svg}</div>'
+            f'<figcaption>{html.escape(caption)}'
             f'<span class="docexec-topology-note">{html.escape(note)}</span></figcaption></figure>')
 
-
-def _quote(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
