@@ -10,17 +10,18 @@
    sequential recording on one shared daemon (`DOCEXEC_LAB=no docexec record -j 1`); and what one lab costs a
    page: start (sandbox, LAN, dockerd), image load, teardown.
 
-7. shards (issue #27): the drift check as 4 shards run one after another against the whole check, and the whole
-   check against its floor (its commands' recorded time over two workers) (benchmarks/shards.py).
-
 6. scale (issue #15): warm builds of the book copied to 1x and 5x its size, with docexec against the same site with
    every transcript pasted in as static Markdown, and against the site without docexec (benchmarks/scale.py).
+7. shards (issue #27): the drift check as 4 shards run one after another against the whole check, and the whole
+   check against its floor (its commands' recorded time over two workers) (benchmarks/shards.py).
+8. topology (issue #25): the share of a page's recording time its measured topology pictures take (capture and
+   drawing), for every page that has one (benchmarks/topology.py).
 
 Recording benchmarks need a shared daemon for their baselines: one that answers is used; otherwise the benchmark
 starts dockerd for the run and stops it afterwards. Its containers are given a name server on docker0 that knows
 no names (as a lab's does), so no lookup leaves the machine.
 
-    python benchmarks/bench.py [--runs N] [--skip build,record,serve,labs,engines,scale,shards] [--only ...]
+    python benchmarks/bench.py [--runs N] [--skip build,record,...,shards,topology] [--only ...]
 
 Prints median and spread and writes benchmarks/results/latest.json and latest.md (shown on the 性能 page).
 """
@@ -50,6 +51,7 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from scale import scaled_build  # noqa: E402
 from shards import drift_shards  # noqa: E402
+from topology import topology_cost  # noqa: E402
 
 from docexec import lab  # noqa: E402
 from docexec.book.project import Project  # noqa: E402
@@ -566,10 +568,16 @@ def report(results: dict[str, object]) -> str:
                      f"| {sh['largest_to_mean']:.3f} | ≤ 1.25 |")
         lines.append(f"| 漂移检查的下限：所检查命令录制时的耗时之和（{sh['commands']:.0f} s）/ 2 个工作进程 "
                      f"| {sh['floor']:.1f} s | {sh['floor_ratio']:.2f} | ≤ 1.3 |")
+    tp = results.get("topology")
+    if isinstance(tp, dict) and "pages" in tp:
+        lines.append(f"| 录制有实测拓扑图的 {len(tp['pages'])} 页（{tp['count']} 张图），每页一台实验主机，逐页 "
+                     f"| {tp['record']:.2f} s | | |")
+        lines.append(f"| 其中测量拓扑并画图（各图所在块的耗时之和；最多的一页占 {100 * tp['largest_share']:.1f}%） "
+                     f"| {tp['capture']:.2f} s | {tp['share']:.3f} | ≤ 0.05 |")
     return "\n".join(lines) + "\n"
 
 
-SECTIONS = ("build", "record", "serve", "userland", "labs", "engines", "scale", "shards")
+SECTIONS = ("build", "record", "serve", "userland", "labs", "engines", "scale", "shards", "topology")
 
 
 def main() -> None:
@@ -611,6 +619,12 @@ def main() -> None:
     if "shards" not in skip:
         results["shards"] = drift_shards(ROOT, timed, ENV, str(BIN / "python"), max(1, args.runs // 5))
         print("shards:", json.dumps(results["shards"]))
+    if "topology" not in skip:
+        before = snippets()
+        with restored(before):
+            results["topology"] = topology_cost(ROOT, timed, str(BIN / "docexec"), ENV, max(1, args.runs // 2),
+                                                lambda: restore(before))
+        print("topology:", json.dumps(results["topology"]))
     out = ROOT / "benchmarks" / "results"
     out.mkdir(exist_ok=True)
     (out / "latest.json").write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
