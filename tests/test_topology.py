@@ -117,6 +117,21 @@ def test_only_keeps_the_named_containers_namespaces_and_the_hosts() -> None:
     data = build(raw("multi"), lan=True, only=["web"])
     assert [n["id"] for n in data["hosts"][0]["namespaces"]] == ["host", "container:side"]
     assert [n["id"] for n in data["hosts"][1]["namespaces"]] == ["host"]
+    # The host's veth end of a container left out is left out too: host2's `other` is not drawn, nor its veth[1].
+    ends = [[i["name"] for i in namespace(data, n, "host")["interfaces"] if i["peer"]] for n in (0, 1)]
+    assert ends == [["veth[1]"], []]
+    assert [i["name"] for i in namespace(build(raw("multi"), lan=True), 1, "host")["interfaces"] if i["peer"]] == \
+        ["veth[1]"]
+
+
+def test_only_numbers_the_veth_ends_left_from_1() -> None:
+    every = build(raw("veth"), lan=False)
+    assert iface(namespace(every, 0, "container:web2"), "eth0")["peer"]["interface"] == "veth[2]"
+    data = build(raw("veth"), lan=False, only=["web2"])
+    host, web2 = namespace(data, 0, "host"), namespace(data, 0, "container:web2")
+    assert [i["name"] for i in host["interfaces"] if i["name"].startswith("veth")] == ["veth[1]"]
+    assert iface(host, "veth[1]")["peer"] == {"namespace": "container:web2", "interface": "eth0"}
+    assert iface(web2, "eth0")["peer"] == {"namespace": "host", "interface": "veth[1]"}
 
 
 def test_the_capture_output_is_split_per_namespace_without_dockers_copy_of_the_hosts() -> None:

@@ -80,10 +80,31 @@ def build(hosts: Sequence[RawHost], *, lan: bool, only: Sequence[str] = ()) -> T
         entry = host_entry(raw.name, [Namespace(k, v[0], v[1]) for k, v in raw.namespaces.items()], raw.containers,
                            raw.networks)
         if only:
-            entry["namespaces"] = [ns for ns in entry["namespaces"]
-                                   if ns["id"] == "host" or set(ns["containers"]) & set(only)]
+            _keep_only(entry, set(only))
         entries.append(entry)
     return {"format": 1, "hosts": entries, "lan": {"subnet": str(LAN)} if lan else None}
+
+
+def _keep_only(entry: dict[str, Any], only: set[str]) -> None:
+    """Keep the host's namespace and those of the `only` containers; in the kept ones, drop the veth ends whose
+    other end is in a namespace left out (a picture of two containers shows no dangling veth of a third)."""
+    kept = [ns for ns in entry["namespaces"] if ns["id"] == "host" or set(ns["containers"]) & only]
+    ids = {ns["id"] for ns in kept}
+    for ns in kept:
+        ns["interfaces"] = [i for i in ns["interfaces"] if not (i["kind"] == "veth" and i["peer"] is not None
+                                                                and i["peer"]["namespace"] not in ids)]
+    entry["namespaces"] = kept
+    # The numbered names left are numbered again from 1 (veth[1], veth[4] -> veth[1], veth[2]), in the same order.
+    numbered = sorted({i["name"] for ns in kept for i in ns["interfaces"] if re.fullmatch(r"veth\[\d+\]", i["name"])},
+                      key=lambda name: int(name[5:-1]))
+    again = {old: f"veth[{n}]" for n, old in enumerate(numbered, 1)}
+    for ns in kept:
+        for i in ns["interfaces"]:
+            i["name"] = again.get(i["name"], i["name"])
+            if i["peer"] is not None:
+                i["peer"]["interface"] = again.get(i["peer"]["interface"], i["peer"]["interface"])
+        for route in ns["routes"]:
+            route["dev"] = again.get(route["dev"], route["dev"])
 
 
 def dumps(data: Topology) -> str:
