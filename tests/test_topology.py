@@ -132,6 +132,13 @@ def test_only_numbers_the_veth_ends_left_from_1() -> None:
     assert [i["name"] for i in host["interfaces"] if i["name"].startswith("veth")] == ["veth[1]"]
     assert iface(host, "veth[1]")["peer"] == {"namespace": "container:web2", "interface": "eth0"}
     assert iface(web2, "eth0")["peer"] == {"namespace": "host", "interface": "veth[1]"}
+    assert "docker0" in [i["name"] for i in host["interfaces"]], "web2 is on it"
+    data = build(raw("multi"), lan=True, only=["web"])
+    assert [i["name"] for i in namespace(data, 1, "host")["interfaces"] if i["kind"] == "bridge"] == [], \
+        "host2's bridges have no port left: other is not shown"
+    assert all(r["dev"] in {i["name"] for i in ns["interfaces"]} for h in data["hosts"] for ns in h["namespaces"]
+               for r in ns["routes"]), "no route through an interface left out"
+    assert [i["kind"] for i in namespace(build(raw("multi"), lan=True), 1, "host")["interfaces"]].count("bridge")
 
 
 def test_the_capture_output_is_split_per_namespace_without_dockers_copy_of_the_hosts() -> None:

@@ -87,12 +87,18 @@ def build(hosts: Sequence[RawHost], *, lan: bool, only: Sequence[str] = ()) -> T
 
 def _keep_only(entry: dict[str, Any], only: set[str]) -> None:
     """Keep the host's namespace and those of the `only` containers; in the kept ones, drop the veth ends whose
-    other end is in a namespace left out (a picture of two containers shows no dangling veth of a third)."""
+    other end is in a namespace left out (a picture of two containers shows no dangling veth of a third), and the
+    bridges left with no port, and the routes through them."""
     kept = [ns for ns in entry["namespaces"] if ns["id"] == "host" or set(ns["containers"]) & only]
     ids = {ns["id"] for ns in kept}
     for ns in kept:
         ns["interfaces"] = [i for i in ns["interfaces"] if not (i["kind"] == "veth" and i["peer"] is not None
                                                                 and i["peer"]["namespace"] not in ids)]
+        # and the bridges that have no port left (docker0, when none of the containers shown is on it)
+        masters = {i["master"] for i in ns["interfaces"]}
+        ns["interfaces"] = [i for i in ns["interfaces"] if i["kind"] != "bridge" or i["name"] in masters]
+        names = {i["name"] for i in ns["interfaces"]}
+        ns["routes"] = [r for r in ns["routes"] if r["dev"] in names]  # and the routes through what is gone
     entry["namespaces"] = kept
     # The numbered names left are numbered again from 1 (veth[1], veth[4] -> veth[1], veth[2]), in the same order.
     numbered = sorted({i["name"] for ns in kept for i in ns["interfaces"] if re.fullmatch(r"veth\[\d+\]", i["name"])},
