@@ -119,6 +119,14 @@ def test_only_keeps_the_named_containers_namespaces_and_the_hosts() -> None:
     assert [n["id"] for n in data["hosts"][1]["namespaces"]] == ["host"]
 
 
+def test_only_keeps_the_overlay_namespace_the_named_containers_are_plugged_into() -> None:
+    """traffic/overlay.md with only="c1 c2": the overlay's own namespace (br0, vxlan0) stays, the load balancer's,
+    the ingress network's and the routing mesh's go."""
+    data = build(raw("overlay"), lan=True, only=["c1", "c2"])
+    assert [n["id"] for n in data["hosts"][0]["namespaces"]] == ["host", "container:c1", "overlay:ov"]
+    assert [n["id"] for n in data["hosts"][1]["namespaces"]] == ["host", "container:c2", "overlay:ov"]
+
+
 def test_the_capture_output_is_split_per_namespace_without_dockers_copy_of_the_hosts() -> None:
     out = ("4026531840 /proc/self/ns/net\n4026531840 default\n4026532500 abc\n"
            '@@ host\n[{"ifname":"lo"}]\n[]\n@@ default\n[{"ifname":"lo"}]\n[]\n'

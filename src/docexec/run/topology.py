@@ -80,10 +80,17 @@ def build(hosts: Sequence[RawHost], *, lan: bool, only: Sequence[str] = ()) -> T
         entry = host_entry(raw.name, [Namespace(k, v[0], v[1]) for k, v in raw.namespaces.items()], raw.containers,
                            raw.networks)
         if only:
-            entry["namespaces"] = [ns for ns in entry["namespaces"]
-                                   if ns["id"] == "host" or set(ns["containers"]) & set(only)]
+            entry["namespaces"] = _only(entry["namespaces"], only)
         entries.append(entry)
     return {"format": 1, "hosts": entries, "lan": {"subnet": str(LAN)} if lan else None}
+
+
+def _only(namespaces: list[dict[str, Any]], only: Sequence[str]) -> list[dict[str, Any]]:
+    """The host's namespace, the named containers' and those their veth pairs lead into: an overlay network's
+    (its br0 and vxlan0), which no container owns, stays with the containers plugged into it."""
+    kept = [ns for ns in namespaces if ns["id"] == "host" or set(ns["containers"]) & set(only)]
+    ends = {i["peer"]["namespace"] for ns in kept if ns["containers"] for i in ns["interfaces"] if i.get("peer")}
+    return [ns for ns in namespaces if ns in kept or (ns["id"] in ends and not ns["containers"])]
 
 
 def dumps(data: Topology) -> str:
