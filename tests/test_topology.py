@@ -127,6 +127,20 @@ def test_only_keeps_the_overlay_namespace_the_named_containers_are_plugged_into(
     assert [n["id"] for n in data["hosts"][1]["namespaces"]] == ["host", "container:c2", "overlay:ov"]
 
 
+def test_a_macvlan_of_the_hosts_own_names_its_parent() -> None:
+    """traffic/macvlan.md's mac0 (`ip link add mac0 link eth0 type macvlan`): `ip -j` writes its parent as "link"
+    (a name, no link_index) because it is in the same namespace; the picture draws it from eth0 as for m1's."""
+    (host,) = raw("veth")
+    links, routes = host.namespaces["host"]
+    mac0 = {"ifindex": 50, "ifname": "mac0", "link": "eth0", "operstate": "UP", "link_type": "ether",
+            "linkinfo": {"info_kind": "macvlan", "info_data": {"mode": "bridge"}},
+            "addr_info": [{"family": "inet", "local": "192.0.2.101", "prefixlen": 32, "scope": "global"}]}
+    host.namespaces["host"] = ([*links, mac0], routes)
+    top = namespace(build([host], lan=False), 0, "host")
+    assert iface(top, "mac0")["details"] == {"mode": "bridge", "parent": "eth0"}
+    assert iface(top, "mac0")["addresses"] == ["192.0.2.101/32"]
+
+
 def test_the_capture_output_is_split_per_namespace_without_dockers_copy_of_the_hosts() -> None:
     out = ("4026531840 /proc/self/ns/net\n4026531840 default\n4026532500 abc\n"
            '@@ host\n[{"ifname":"lo"}]\n[]\n@@ default\n[{"ifname":"lo"}]\n[]\n'

@@ -127,7 +127,9 @@ def _pair(ifaces: dict[str, list[_Iface]]) -> None:
     for ns, found in ifaces.items():
         for iface in found:
             link, index = iface.link, iface.link.get("link_index")
-            if index is None:
+            if index is None:  # ip names the link when it is in the same namespace: the host's own macvlan
+                if _kind(link) in ("macvlan", "ipvlan") and link.get("link"):
+                    iface.parent = link["link"]
                 continue
             if "link_netnsid" not in link:
                 where = [i for i in found if i.link["ifindex"] == index]
