@@ -144,8 +144,11 @@ def test_a_macvlan_of_the_hosts_own_names_its_parent() -> None:
 def test_the_capture_output_is_split_per_namespace_without_dockers_copy_of_the_hosts() -> None:
     out = ("4026531840 /proc/self/ns/net\n4026531840 default\n4026532500 abc\n"
            '@@ host\n[{"ifname":"lo"}]\n[]\n@@ default\n[{"ifname":"lo"}]\n[]\n'
-           '@@ abc\n[{"ifname":"eth0"}]\n[{"dst":"default"}]\n@@ gone\n')
-    assert parse(out) == {"host": ([{"ifname": "lo"}], []), "abc": ([{"ifname": "eth0"}], [{"dst": "default"}])}
+           '@@ abc\n[{"ifname":"eth0"}]\n[{"dst":"default"}]\n'
+           '[{"dst":"2001:db8:1::/64","gateway":"2001:db8:ffff::1"},{"dst":"fe80::/64","dev":"eth0"}]\n@@ gone\n')
+    assert parse(out) == {"host": ([{"ifname": "lo"}], []), "abc": ([{"ifname": "eth0"}], [
+        {"dst": "default"}, {"dst": "2001:db8:1::/64", "gateway": "2001:db8:ffff::1"}])}, "IPv6 routes, no fe80::"
+
 
 
 @pytest.mark.parametrize(("block", "message"), [

@@ -31,8 +31,9 @@ if TYPE_CHECKING:
 Topology = dict[str, Any]
 NETNS = "/var/run/docker/netns"
 # One process tree per host: the namespaces' inodes (one of Docker's may be the host's own: it is skipped), then a
-# section per namespace, each `ip -batch` printing its two JSON arrays. A file there that is not a namespace mounted
-# (Engine 20.10 leaves one behind for a sandbox it gave up) is not one to enter.
+# section per namespace: `ip -batch` prints its addresses' and IPv4 routes' JSON arrays, `ip -6 route` a third. A
+# file there that is not a namespace mounted (Engine 20.10 leaves one behind for a sandbox it gave up) is not one to
+# enter.
 SCRIPT = f"""\
 mounts=$(cat /proc/self/mountinfo)
 cd {NETNS} 2>/dev/null && set -- * || set --
@@ -44,9 +45,11 @@ done
 stat -L -c '%i %n' /proc/self/ns/net "$@"
 echo "@@ host"
 printf 'addr\\nroute\\n' | ip -j -d -batch -
+ip -j -6 route
 for ns; do
   echo "@@ $ns"
   printf 'addr\\nroute\\n' | nsenter --net="$ns" ip -j -d -batch -
+  nsenter --net="$ns" ip -j -6 route
 done
 """
 
@@ -126,8 +129,9 @@ def parse(stdout: str) -> dict[str, tuple[list[dict[str, Any]], list[dict[str, A
         while (pos := _skip_space(body, pos)) < len(body):
             value, pos = decoder.raw_decode(body, pos)
             arrays.append(value)
-        if len(arrays) == 2:  # a namespace gone meanwhile printed nothing
-            found[name] = (arrays[0], arrays[1])
+        if len(arrays) >= 2:  # a namespace gone meanwhile printed nothing; IPv6 routes but the link-local ones
+            v6 = [r for r in arrays[2] if not str(r.get("dst", "")).startswith("fe80:")] if len(arrays) > 2 else []
+            found[name] = (arrays[0], arrays[1] + v6)
     return found
 
 
