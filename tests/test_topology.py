@@ -67,6 +67,16 @@ def test_two_containers_on_docker0() -> None:
         "no MAC, link-local address, made-up name or interface number"
 
 
+def test_a_dual_stack_default_bridge_has_both_gateways_on_either_engine() -> None:
+    """traffic/ipv6.md's host2 ("ipv6": true in daemon.json): 20.10's inspect lists no gateway, 28.5's only the IPv4
+    one; both families' come from docker0's addresses, so the two engines record the same JSON."""
+    from docexec.run.netstate import _bridge_gateways
+    docker0 = [{"name": "docker0", "addresses": ["172.17.0.1/16", "2001:db8:2::1/64"]}]
+    for listed in ([], ["172.17.0.1"]):
+        net = {"subnets": ["172.17.0.0/16", "2001:db8:2::/64"], "gateways": listed, "device": "docker0"}
+        assert _bridge_gateways(net, docker0) == ["172.17.0.1", "2001:db8:2::1"]
+
+
 def test_the_same_state_gives_the_same_bytes_whatever_docker_named_things() -> None:
     """Other made-up names, namespace files and interface numbers, another order: the same JSON."""
     hosts = raw("veth")
