@@ -67,6 +67,16 @@ def test_two_containers_on_docker0() -> None:
         "no MAC, link-local address, made-up name or interface number"
 
 
+def test_a_dual_stack_default_bridge_has_both_gateways_on_either_engine() -> None:
+    """traffic/ipv6.md's host2 ("ipv6": true in daemon.json): 20.10's inspect lists no gateway, 28.5's only the IPv4
+    one; both families' come from docker0's addresses, so the two engines record the same JSON."""
+    from docexec.run.netstate import _bridge_gateways
+    docker0 = [{"name": "docker0", "addresses": ["172.17.0.1/16", "2001:db8:2::1/64"]}]
+    for listed in ([], ["172.17.0.1"]):
+        net = {"subnets": ["172.17.0.0/16", "2001:db8:2::/64"], "gateways": listed, "device": "docker0"}
+        assert _bridge_gateways(net, docker0) == ["172.17.0.1", "2001:db8:2::1"]
+
+
 def test_the_same_state_gives_the_same_bytes_whatever_docker_named_things() -> None:
     """Other made-up names, namespace files and interface numbers, another order: the same JSON."""
     hosts = raw("veth")
@@ -141,11 +151,36 @@ def test_only_numbers_the_veth_ends_left_from_1() -> None:
     assert [i["kind"] for i in namespace(build(raw("multi"), lan=True), 1, "host")["interfaces"]].count("bridge")
 
 
+def test_only_keeps_the_overlay_namespace_the_named_containers_are_plugged_into() -> None:
+    """traffic/overlay.md with only="c1 c2": the overlay's own namespace (br0, vxlan0) stays, the load balancer's,
+    the ingress network's and the routing mesh's go."""
+    data = build(raw("overlay"), lan=True, only=["c1", "c2"])
+    assert [n["id"] for n in data["hosts"][0]["namespaces"]] == ["host", "container:c1", "overlay:ov"]
+    assert [n["id"] for n in data["hosts"][1]["namespaces"]] == ["host", "container:c2", "overlay:ov"]
+
+
+def test_a_macvlan_of_the_hosts_own_names_its_parent() -> None:
+    """traffic/macvlan.md's mac0 (`ip link add mac0 link eth0 type macvlan`): `ip -j` writes its parent as "link"
+    (a name, no link_index) because it is in the same namespace; the picture draws it from eth0 as for m1's."""
+    (host,) = raw("veth")
+    links, routes = host.namespaces["host"]
+    mac0 = {"ifindex": 50, "ifname": "mac0", "link": "eth0", "operstate": "UP", "link_type": "ether",
+            "linkinfo": {"info_kind": "macvlan", "info_data": {"mode": "bridge"}},
+            "addr_info": [{"family": "inet", "local": "192.0.2.101", "prefixlen": 32, "scope": "global"}]}
+    host.namespaces["host"] = ([*links, mac0], routes)
+    top = namespace(build([host], lan=False), 0, "host")
+    assert iface(top, "mac0")["details"] == {"mode": "bridge", "parent": "eth0"}
+    assert iface(top, "mac0")["addresses"] == ["192.0.2.101/32"]
+
+
 def test_the_capture_output_is_split_per_namespace_without_dockers_copy_of_the_hosts() -> None:
     out = ("4026531840 /proc/self/ns/net\n4026531840 default\n4026532500 abc\n"
            '@@ host\n[{"ifname":"lo"}]\n[]\n@@ default\n[{"ifname":"lo"}]\n[]\n'
-           '@@ abc\n[{"ifname":"eth0"}]\n[{"dst":"default"}]\n@@ gone\n')
-    assert parse(out) == {"host": ([{"ifname": "lo"}], []), "abc": ([{"ifname": "eth0"}], [{"dst": "default"}])}
+           '@@ abc\n[{"ifname":"eth0"}]\n[{"dst":"default"}]\n'
+           '[{"dst":"2001:db8:1::/64","gateway":"2001:db8:ffff::1"},{"dst":"fe80::/64","dev":"eth0"}]\n@@ gone\n')
+    assert parse(out) == {"host": ([{"ifname": "lo"}], []), "abc": ([{"ifname": "eth0"}], [
+        {"dst": "default"}, {"dst": "2001:db8:1::/64", "gateway": "2001:db8:ffff::1"}])}, "IPv6 routes, no fe80::"
+
 
 
 @pytest.mark.parametrize(("block", "message"), [

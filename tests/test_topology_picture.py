@@ -148,6 +148,20 @@ def test_dot_macvlan_linked_to_its_parent() -> None:
     assert re.search(r'h0n0i0 -> h0n1i0 \[class="tp-parent"', dot)
 
 
+def test_dot_macvlan_container_on_the_lan_hangs_below_the_hosts_namespace() -> None:
+    """traffic/macvlan.md: m1 has a LAN address and no veth; tied under the host's docker0 it is stacked, not put
+    beside the host's namespace (twice a phone's width)."""
+    data = one_host({"id": "host", "containers": [], "routes": [], "interfaces": [
+                        iface("eth0", "veth", ["192.0.2.1/24"], lan=True),
+                        iface("docker0", "bridge", ["172.17.0.1/16"])]},
+                    {"id": "container:m1", "containers": ["m1"], "routes": [], "interfaces": [
+                        iface("eth0", "macvlan", ["192.0.2.11/24"], lan=True,
+                              details={"mode": "bridge", "parent": "eth0"})]})
+    dot = topology.to_dot(data, "macvlan")
+    assert re.search(r'h0n0i1 -> h0n1i0 \[class="tp-invis", style=invis, weight=10\]', dot), dot
+    assert re.search(r'h0n0i0 -> h0n1i0 \[class="tp-parent"', dot)
+
+
 def test_dot_quotes_names() -> None:
     data = one_host({"id": "container:a\"b", "containers": ['a"b\\'], "routes": [],
                      "interfaces": [iface("eth0", "veth", ["10.0.0.2/24"])]})

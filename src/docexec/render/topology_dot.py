@@ -131,6 +131,9 @@ def dot_text(data: Topology, caption: str) -> str:
             _ties(d, edge)
             if LEVEL.get(d.kind) == 1 and drawn[0].kind == "host" and drawn[0].bottom and d.top:
                 edge(drawn[0].bottom, d.top, "tp-invis", "style=invis")  # below the host's namespace
+            elif d.kind == "container" and d.lan and drawn[0].kind == "host":  # a macvlan on the LAN: no veth
+                for node in _lowest(drawn[0])[:1]:  # holds it below the host's bridges, it would stand beside them
+                    edge(node, d.top, "tp-invis", "style=invis, weight=10")
         rows = _wrap_rows([d for d in drawn if LEVEL.get(d.kind) == 1], edge)
         rows += _wrap_rows([d for d in drawn if d.kind == "container"], edge)
         _links(dr, hi, edge, every_label=rows <= 2)
@@ -189,6 +192,12 @@ def _ties(d: _Ns, edge) -> None:  # type: ignore[no-untyped-def]
         for node, _, cls in d.nodes[:-1]:
             if "tp-port" not in cls:
                 edge(node, routes[0], "tp-invis", "style=invis")
+
+
+def _lowest(d: _Ns) -> list[str]:
+    """The boxes a namespace hung below it goes under: its ports, else all but its LAN interface and routes."""
+    return ([n for n, _, cls in d.nodes if "tp-port" in cls]
+            or [n for n, _, cls in d.nodes if n != d.lan and cls != "tp-routes"])
 
 
 def _wrap_rows(level: list[_Ns], edge) -> int:  # type: ignore[no-untyped-def]

@@ -56,17 +56,19 @@ def host_entry(name: str, namespaces: list[Namespace], containers: list[dict[str
     nets = [_network(n, containers, renamed) for n in networks]
     host = next((n for n in out if n["id"] == "host"), None)
     for net in nets:
-        if not net["gateways"] and net["driver"] == "bridge" and host is not None:
+        if net["driver"] == "bridge" and host is not None:
             net["gateways"] = _bridge_gateways(net, host["interfaces"])
     return {"name": name, "namespaces": out, "networks": sorted(nets, key=lambda n: n["name"])}
 
 
 def _bridge_gateways(net: dict[str, Any], interfaces: list[dict[str, Any]]) -> list[str]:
-    """A bridge network's gateway as its bridge carries it, when `docker network inspect` leaves it out (engine
-    20.10 does for the default bridge, 28 lists it): the same address either way, so one picture for both."""
-    subnets = [ipaddress.ip_network(s, strict=False) for s in net["subnets"]]
+    """A bridge network's gateways, each family's as its bridge carries it when `docker network inspect` leaves it
+    out (engine 20.10 does for the default bridge, 28 lists its IPv4 one; neither an IPv6 one unless given): the
+    same addresses either way, so one picture for both."""
+    listed = {ipaddress.ip_address(g).version for g in net["gateways"]}
+    subnets = [n for n in (ipaddress.ip_network(s, strict=False) for s in net["subnets"]) if n.version not in listed]
     device = next((i for i in interfaces if i["name"] == net["device"]), None)
-    found = []
+    found = list(net["gateways"])
     for address in device["addresses"] if device else ():
         ip = ipaddress.ip_interface(address).ip
         if any(ip in subnet for subnet in subnets if subnet.version == ip.version):
@@ -127,7 +129,9 @@ def _pair(ifaces: dict[str, list[_Iface]]) -> None:
     for ns, found in ifaces.items():
         for iface in found:
             link, index = iface.link, iface.link.get("link_index")
-            if index is None:
+            if index is None:  # ip names the link when it is in the same namespace: the host's own macvlan
+                if _kind(link) in ("macvlan", "ipvlan") and link.get("link"):
+                    iface.parent = link["link"]
                 continue
             if "link_netnsid" not in link:
                 where = [i for i in found if i.link["ifindex"] == index]

@@ -31,8 +31,9 @@ if TYPE_CHECKING:
 Topology = dict[str, Any]
 NETNS = "/var/run/docker/netns"
 # One process tree per host: the namespaces' inodes (one of Docker's may be the host's own: it is skipped), then a
-# section per namespace, each `ip -batch` printing its two JSON arrays. A file there that is not a namespace mounted
-# (Engine 20.10 leaves one behind for a sandbox it gave up) is not one to enter.
+# section per namespace: `ip -batch` prints its addresses' and IPv4 routes' JSON arrays, `ip -6 route` a third. A
+# file there that is not a namespace mounted (Engine 20.10 leaves one behind for a sandbox it gave up) is not one to
+# enter.
 SCRIPT = f"""\
 mounts=$(cat /proc/self/mountinfo)
 cd {NETNS} 2>/dev/null && set -- * || set --
@@ -44,9 +45,11 @@ done
 stat -L -c '%i %n' /proc/self/ns/net "$@"
 echo "@@ host"
 printf 'addr\\nroute\\n' | ip -j -d -batch -
+ip -j -6 route
 for ns; do
   echo "@@ $ns"
   printf 'addr\\nroute\\n' | nsenter --net="$ns" ip -j -d -batch -
+  nsenter --net="$ns" ip -j -6 route
 done
 """
 
@@ -86,10 +89,13 @@ def build(hosts: Sequence[RawHost], *, lan: bool, only: Sequence[str] = ()) -> T
 
 
 def _keep_only(entry: dict[str, Any], only: set[str]) -> None:
-    """Keep the host's namespace and those of the `only` containers; in the kept ones, drop the veth ends whose
-    other end is in a namespace left out (a picture of two containers shows no dangling veth of a third), and the
-    bridges left with no port, and the routes through them."""
-    kept = [ns for ns in entry["namespaces"] if ns["id"] == "host" or set(ns["containers"]) & only]
+    """Keep the host's namespace, those of the `only` containers and those their veth pairs lead into (an overlay
+    network's, with its br0 and vxlan0, which no container owns); in the kept ones, drop the veth ends whose other
+    end is in a namespace left out (a picture of two containers shows no dangling veth of a third), the bridges
+    left with no port, and the routes through them."""
+    named = [ns for ns in entry["namespaces"] if ns["id"] == "host" or set(ns["containers"]) & only]
+    ends = {i["peer"]["namespace"] for ns in named if ns["containers"] for i in ns["interfaces"] if i.get("peer")}
+    kept = [ns for ns in entry["namespaces"] if ns in named or (ns["id"] in ends and not ns["containers"])]
     ids = {ns["id"] for ns in kept}
     for ns in kept:
         ns["interfaces"] = [i for i in ns["interfaces"] if not (i["kind"] == "veth" and i["peer"] is not None
@@ -146,8 +152,9 @@ def parse(stdout: str) -> dict[str, tuple[list[dict[str, Any]], list[dict[str, A
         while (pos := _skip_space(body, pos)) < len(body):
             value, pos = decoder.raw_decode(body, pos)
             arrays.append(value)
-        if len(arrays) == 2:  # a namespace gone meanwhile printed nothing
-            found[name] = (arrays[0], arrays[1])
+        if len(arrays) >= 2:  # a namespace gone meanwhile printed nothing; IPv6 routes but the link-local ones
+            v6 = [r for r in arrays[2] if not str(r.get("dst", "")).startswith("fe80:")] if len(arrays) > 2 else []
+            found[name] = (arrays[0], arrays[1] + v6)
     return found
 
 
