@@ -231,3 +231,17 @@ def test_lab_dot_draws_the_fixtures(lab_host: Any) -> None:
         done = check_finished(svg, data, name)
         box = re.search(r'viewBox="[\d.\-]+ [\d.\-]+ ([\d.]+)', done)
         assert box and float(box.group(1)) <= 390, f"{name}: {box and box.group(1)}pt wide (text under 12px)"
+
+
+def test_routes_too_wide_beside_the_lan_interface_go_below_it() -> None:
+    """A short route stands beside the host's LAN interface; an IPv6 one too wide for a phone beside it goes below
+    (ipv6.md's host2 scrolled sideways on a phone)."""
+    data = load("lan")
+    beside = topology.to_dot(data, "t")
+    assert len(re.findall(r"\{rank=same; \S+ -> \S+ \[style=invis\];\}", beside)) == 2
+    host2 = data["hosts"][1]["namespaces"][0]
+    host2["routes"].append({"dst": "2001:db8:1::/64", "via": "2001:db8:ffff::1", "dev": "eth0"})
+    next(i for i in host2["interfaces"] if i["name"] == "eth0")["addresses"].append("2001:db8:ffff::2/64")
+    mixed = topology.to_dot(data, "t")
+    assert len(re.findall(r"\{rank=same; \S+ -> \S+ \[style=invis\];\}", mixed)) == 1, "host2's routes go below"
+    assert "2001:db8:1::/64 via 2001:db8:ffff::1" in mixed

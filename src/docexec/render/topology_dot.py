@@ -44,6 +44,11 @@ class _Ns:
     lan: str = ""  # its LAN interface's node
     extra: list[str] = field(default_factory=list)
 
+    def routes_beside(self) -> bool:
+        """The routes go beside the LAN interface when both fit a phone's column side by side, else below it."""
+        beside = sum(lines_width(lines) + 14 for n, lines, cls in self.nodes if n == self.lan or cls == "tp-routes")
+        return beside + 32 <= PHONE
+
     def width(self) -> float:
         """Roughly how wide dot draws it (pt): its widest row of boxes, or its title."""
         groups = {"port": 0.0, "lan": 0.0, "rest": 0.0, "routes": 0.0}
@@ -51,7 +56,7 @@ class _Ns:
             group = ("routes" if cls == "tp-routes" else "port" if "tp-port" in cls
                      else "lan" if "tp-lanif" in cls else "rest")
             groups[group] += lines_width(lines) + 14
-        if self.lan:  # the routes beside the LAN interface, the bridges below
+        if self.lan and self.routes_beside():  # the routes beside the LAN interface, the bridges below
             rows = [groups["lan"] + groups["routes"], groups["rest"], groups["port"]]
         else:
             rows = [groups["lan"] + groups["rest"], groups["port"], groups["routes"]]
@@ -186,8 +191,10 @@ def _ties(d: _Ns, edge) -> None:  # type: ignore[no-untyped-def]
         for node, _, cls in d.nodes:
             if node != d.lan and cls != "tp-routes" and "tp-port" not in cls:
                 edge(d.lan, node, "tp-invis", "style=invis")
-        if routes:
+        if routes and d.routes_beside():
             d.extra.append(f"{{rank=same; {d.lan} -> {routes[0]} [style=invis];}}")  # flat: routes right
+        elif routes:
+            edge(d.lan, routes[0], "tp-invis", "style=invis")  # too wide beside it: below it
     elif routes and len(d.nodes) > 1:
         for node, _, cls in d.nodes[:-1]:
             if "tp-port" not in cls:
@@ -244,4 +251,4 @@ def _links(dr: _Drawing, hi: int, edge, every_label: bool) -> None:  # type: ign
                 edge(lan_if, node, "tp-tunnel", "style=dashed")
             parent = dr.ids.get((hi, "host", details.get("parent", "")))
             if iface.get("kind") in ("macvlan", "ipvlan") and parent:
-                edge(parent, node, "tp-parent", f'style=dashed, label={_quote(iface["kind"])}')
+                edge(parent, node, "tp-parent", "style=dashed")  # the sub-interface's own box says macvlan
