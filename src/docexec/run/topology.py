@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -128,13 +129,18 @@ def capture_host(host: Host, timeout: float) -> RawHost:
     """Read one lab host's network state (RuntimeError: the commands failed)."""
     from docexec.run.pipeline import run_pipeline
 
-    done = run_pipeline([host.wrap(["sh", "-c", SCRIPT])], env=host.env, cwd=host.cwd, timeout=timeout,
-                        limit=16 * 1024 * 1024, split_stdout=True)
+    def docker() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        api = host.daemon.client.api
+        return ([_container(api.inspect_container(c["Id"])) for c in api.containers()],
+                [_network(api.inspect_network(n["Id"])) for n in api.networks()])
+
+    with ThreadPoolExecutor(1) as pool:  # Docker's side is asked while the namespaces are read
+        asked = pool.submit(docker)
+        done = run_pipeline([host.wrap(["sh", "-c", SCRIPT])], env=host.env, cwd=host.cwd, timeout=timeout,
+                            limit=16 * 1024 * 1024, split_stdout=True)
+        containers, networks = asked.result(timeout=timeout)
     if done.returncode or done.timed_out or done.truncated:
         raise RuntimeError(f"reading the network state of {host.name} failed: {done.output.strip()[-2000:]}")
-    api = host.daemon.client.api
-    containers = [_container(api.inspect_container(c["Id"])) for c in api.containers()]
-    networks = [_network(api.inspect_network(n["Id"])) for n in api.networks()]
     return RawHost(host.name, parse(done.stdout), containers, networks)
 
 
