@@ -102,6 +102,7 @@ class Lab:
             raise
 
     def _start(self) -> None:
+        self._state.begin(self._cgroups.folders)
         self._cgroups.make()
         sandboxes = self._sandboxes
         self._switch_pid = sandboxes.start("switch", ["python3", "-c", NAME_SERVER], net_only=True)

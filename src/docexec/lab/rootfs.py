@@ -32,8 +32,9 @@ class RootFs:
         self.folder = folder
         self.userland = Path("/nonexistent")  # the unpacked userland, set when the lab starts
 
-    def args(self, name: str, net_only: bool) -> list[str]:
-        """bubblewrap arguments for the root file system of sandbox `name` (`net_only`: the switch, no dockerd)."""
+    def args(self, name: str, net_only: bool, gate: int | None = None) -> list[str]:
+        """bubblewrap arguments for the root file system of sandbox `name` (`net_only`: the switch, no dockerd;
+        `gate`: the file descriptor a host's init script reads "go" from before it starts)."""
         etc = self.folder / f"{name}.etc"
         etc.mkdir()
         generated = self.etc_files(name)
@@ -57,7 +58,7 @@ class RootFs:
             args += ["--ro-bind", str(etc / filename), f"/etc/{filename}"]
         if not net_only:
             host = next(h for h in self.hosts if h.name == name)
-            (etc / "init.sh").write_text(self.init_script(host))
+            (etc / "init.sh").write_text(self.init_script(host, gate))
 
         for n, folder in enumerate(self.settings.engine_path):
             args += ["--ro-bind", str(folder), f"{ENGINE_DIR}/{n}"]
@@ -88,12 +89,20 @@ class RootFs:
         }
 
     @staticmethod
-    def init_script(host: LabHost) -> str:
-        """What PID 2 of a host runs: its own /sys and cgroup mounts, the LAN address, then dockerd."""
+    def init_script(host: LabHost, gate: int | None = None) -> str:
+        """What PID 2 of a host runs: once the recorder says go on `gate`, its own /sys and cgroup mounts, the LAN
+        address, then dockerd."""
+        # The script reads the gate itself (not bubblewrap's --block-fd, for which the end of the pipe means go
+        # too): a recorder killed while its lab starts closes the gate unsaid, and a host whose bubblewrap outside
+        # died before it could tie the sandbox's life to its own (a sandbox's PID 1 takes its parent's death
+        # signal only once it is set up) then ends here instead of running on until the next run's sweep.
+        # (Through /proc: dash takes no file descriptor above 9 in a redirection; dockerd keeps the pipe's read end,
+        # whose other end the recorder closes once the lab is up.)
+        wait = [f"read -r go < /proc/self/fd/{gate} || true", '[ "$go" = go ] || exit 1'] if gate is not None else []
         # /sys shows the lab's own network devices; read-only, like the kernel's settings in /proc/sys, which are
         # the machine's, except the network settings, which belong to the lab's own network namespace (Docker
         # writes some). Files that act on the whole machine are read-only or hidden, as Docker does in containers.
-        lines = ["set -e", "mount -t sysfs -o ro,nosuid,nodev,noexec sysfs /sys",
+        lines = ["set -e", *wait, "mount -t sysfs -o ro,nosuid,nodev,noexec sysfs /sys",
                  "mount --bind /proc/sys /proc/sys", "mount -o remount,bind,ro /proc/sys",
                  "mount --bind /proc/sys/net /proc/sys/net", "mount -o remount,bind,rw /proc/sys/net"]
         for path in PROC_READ_ONLY:

@@ -76,9 +76,8 @@ class Sandboxes:
                gate: int | None) -> subprocess.Popen[bytes]:
         """Run bubblewrap for the sandbox `name`, telling on `info_w` its PID 1. Closes what it opens."""
         fds = [info_w] + ([gate] if gate is not None else [])
-        # --block-fd: the sandbox waits until the recorder has put eth0 in place (see Lab.start)
-        options = [*self.rootfs.args(name, net_only), "--info-fd", str(info_w),
-                   *(["--block-fd", str(gate)] if gate is not None else []),
+        # The gate: the host's init script waits until the recorder has put eth0 in place (see Lab.start)
+        options = [*self.rootfs.args(name, net_only, gate), "--info-fd", str(info_w),
                    "--unshare-net", "--unshare-pid", "--unshare-uts", "--unshare-ipc", "--unshare-cgroup",
                    "--hostname", name, "--die-with-parent", "--new-session", "--cap-add", "ALL", "--clearenv",
                    "--setenv", "PATH", self.settings.lab_path, "--setenv", "LANG", "C.UTF-8", "--setenv", "HOME",
