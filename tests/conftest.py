@@ -82,8 +82,8 @@ def _skip_or_fail(reason: str) -> None:
 def engine():  # type: ignore[no-untyped-def]
     """Pages can run here: in labs, or on the shared daemon where labs cannot run. Skipped on a laptop with
     neither, a failure when CI=true."""
-    from docexec.hosts.backends import choose_mode
     from docexec.hosts.daemon import Daemon
+    from docexec.hosts.mode import choose_mode
 
     try:
         mode = choose_mode()
