@@ -6,6 +6,8 @@ folder and cgroups), so that `docexec clean --check` passes."""
 from __future__ import annotations
 
 import contextlib
+import json
+import os
 import subprocess
 import sys
 import time
@@ -92,7 +94,7 @@ project = Project(load_config(Path(sys.argv[1])), notify=lambda m: None)
 page = project.load_page("p.md")
 SPARES.enable()
 SPARES.want("p", lambda: LabBackend(page, project.engine, project.images, project.settings.cache_dir / "images",
-                                    from_spares=False))
+                                    notify=lambda m: None, from_spares=False))
 SPARES.refill()
 print("starting", flush=True)
 if sys.argv[2] == "ready":
@@ -118,15 +120,25 @@ def _described(pid: str) -> str:
     return f"{command}, parent {parent}"
 
 
+def _labs_of(pid: int) -> set[str]:
+    """The labs whose state names process `pid` as their owner (other tests and runs make labs meanwhile)."""
+    found = set()
+    for state in lab.RUNTIME_DIR.glob("*/lab.json"):
+        with contextlib.suppress(OSError, ValueError):
+            if json.loads(state.read_text()).get("owner") == pid:
+                found.add(state.parent.name)
+    return found
+
+
 def _processes_in(ids: set[str]) -> list[str]:
     """Processes in the cgroups of these labs, and mounts naming them."""
     found = []
     for base in own_cgroups():
         for lab_id in ids:
-            for procs in (base / f"{CGROUP_PREFIX}{lab_id}").rglob("cgroup.procs"):
+            for folder, _, _ in os.walk(base / f"{CGROUP_PREFIX}{lab_id}"):  # folders go as their processes end
                 with contextlib.suppress(OSError):
-                    found += [f"process {pid} ({_described(pid)}) in {procs.parent}"
-                              for pid in procs.read_text().split()]
+                    found += [f"process {pid} ({_described(pid)}) in {folder}"
+                              for pid in Path(folder, "cgroup.procs").read_text().split()]
     mounts = Path("/proc/mounts").read_text().splitlines()
     return found + [f"mount {line}" for line in mounts if any(lab_id in line for lab_id in ids)]
 
@@ -134,7 +146,6 @@ def _processes_in(ids: set[str]) -> list[str]:
 @pytest.mark.parametrize("when", [0.05, 0.2, 0.5, 0.8, "ready"])
 def test_a_spare_never_outlives_a_killed_recorder(labs: None, make_project: MakeProject, when: float | str) -> None:
     config = make_project({"p.md": PAGE})
-    before = _lab_ids()
     proc = subprocess.Popen([sys.executable, "-c", STARTER, str(config.root), str(when)], stdin=subprocess.PIPE,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env_for_throwaway_recording(),
                             text=True)
@@ -150,7 +161,7 @@ def test_a_spare_never_outlives_a_killed_recorder(labs: None, make_project: Make
     finally:
         proc.kill()
         proc.communicate(timeout=30)
-    made = _lab_ids() - before
+    made = _labs_of(proc.pid)
     if when == "ready":
         assert made, "the spare made no lab"
     # Nothing of the spare runs any more, even before a cleanup: its sandboxes died with the process.
