@@ -124,7 +124,8 @@ class LabBackend(Backend):
         except LabStartFailed as exc:
             first = exc
         self.close_after_failure()
-        if PROCESSES.deferred:  # a Ctrl-C came while the lab was removed: no second lab, the page stops
+        # A Ctrl-C came while the lab was removed, or this is a spare and serve has ended: no second lab
+        if PROCESSES.deferred or not (self.from_spares or SPARES.enabled):
             raise first
         self.notify(f"docexec: {self.page.where}: the lab failed to start ({first.cause}); trying once more with "
                     "a fresh lab")
@@ -139,6 +140,8 @@ class LabBackend(Backend):
 
     def _start_once(self) -> None:
         self.lab.start(self.notify)
+        if not (self.from_spares or SPARES.enabled):  # a spare whose pool was closed meanwhile (its lab too, or not)
+            raise LabError("the spare labs were closed while this one started (mkdocs serve ended)")
         for lab_host in self.lab.hosts:
             try:
                 daemon = Daemon.connect(f"unix://{lab_host.socket}")

@@ -45,9 +45,9 @@ class Spares:
     def enable(self) -> None:
         """Keep spares from now on (mkdocs serve); they are destroyed at the process's exit."""
         with self._lock:
-            if not self.enabled:
-                self.enabled = True
+            if not self.enabled and not self._workers:  # (the first time: no worker yet)
                 atexit.register(self.close_all)
+            self.enabled = True
 
     def take(self, key: Hashable) -> Spare | None:
         """The spare for `key`, once it has started (waiting for it if it is still starting); None if there is
@@ -89,8 +89,10 @@ class Spares:
                     self._ready[key] = (spare, self._submit(spare.__enter__))
 
     def close_all(self) -> None:
-        """Destroy every spare, started or starting, and every retired lab, now (at exit, or serve's end)."""
+        """Destroy every spare, started or starting, and every retired lab, now (at exit, or serve's end); keep no
+        more (a spare starting does not try again with a fresh lab)."""
         with self._lock:
+            self.enabled = False
             retired, self._retired = self._retired, []
             spares, self._ready = [spare for spare, _ in self._ready.values()], {}
             self._wanted = {}
