@@ -418,8 +418,8 @@ def serve_edit(runs: int) -> dict[str, object]:
     config = load_config(ROOT)
     page_path = config.docs_dir / PAGE
     original = page_path.read_text()
-    folder = recording.page_folder(config.engines[0].snippets_dir, PAGE)
-    recorded = {p: p.read_bytes() for p in folder.iterdir()}  # put back afterwards: the edits are not real
+    recorded = {p: p.read_bytes() for engine in config.engines  # put back afterwards: the edits are not real
+                for p in recording.page_folder(engine.snippets_dir, PAGE).iterdir()}
     assert EDIT[0] in original
     port = _free_port()
     log_path = Path(tempfile.mkdtemp(prefix="bench-serve-")) / "serve.log"

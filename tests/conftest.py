@@ -82,8 +82,8 @@ def _skip_or_fail(reason: str) -> None:
 def engine():  # type: ignore[no-untyped-def]
     """Pages can run here: in labs, or on the shared daemon where labs cannot run. Skipped on a laptop with
     neither, a failure when CI=true."""
-    from docexec.hosts.backends import choose_mode
     from docexec.hosts.daemon import Daemon
+    from docexec.hosts.mode import choose_mode
 
     try:
         mode = choose_mode()
@@ -187,7 +187,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if ROOT / "tests" not in path.parents:
             continue  # pages under docs/ are grouped by the drift-check plugin, one group per page
         group = "browser" if (ROOT / "tests" / "browser") in path.parents else path.stem
-        if group in ("test_lab", "test_hostile"):  # one changes the machine, the other compares it before/after
+        # test_lab changes the machine, test_hostile compares it before/after, test_lab_spare kills processes
+        # whose labs are left over until it sweeps them (which test_lab's checks for leftovers would see)
+        if group in ("test_lab", "test_hostile", "test_lab_spare"):
             group = "machine"
         item.add_marker(pytest.mark.xdist_group(group))
 

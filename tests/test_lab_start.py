@@ -156,7 +156,7 @@ def fail_the_third_host(monkeypatch: pytest.MonkeyPatch, fault: str) -> None:
     gated: list[object] = []
 
     def not_run(args: Any, **options: Any) -> Any:
-        if len(options.get("pass_fds", ())) == 2:  # a host's bubblewrap: its info pipe and its gate
+        if options.get("stderr", -1) >= 0:  # a host's bubblewrap: its gate comes as standard error (STDOUT: -2)
             gated.append(args)
             if len(gated) == 3:
                 raise OSError(errno.EAGAIN, "host3's bubblewrap not run (injected)")

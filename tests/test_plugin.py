@@ -49,7 +49,7 @@ def record(project: pytest.Pytester) -> None:
 def no_docker(monkeypatch: pytest.MonkeyPatch) -> None:
     """A machine without Docker: labs cannot run (their tools are missing) and no daemon answers."""
     from docexec import lab
-    from docexec.hosts import backends as hosts
+    from docexec.hosts import mode as hosts
 
     for module in (hosts, lab):
         monkeypatch.setattr(module, "unsupported_reason", lambda settings=None: "labs need dockerd (simulated)")
@@ -85,7 +85,7 @@ def test_where_labs_cannot_run_the_drift_check_is_not_run_on_another_daemon(
     """A shared daemon answers (as on a laptop with Docker Desktop), but the recordings come from labs: the
     commands are deselected with one line saying why, instead of failing on that machine's hostname."""
     from docexec import lab
-    from docexec.hosts import backends as hosts
+    from docexec.hosts import mode as hosts
 
     monkeypatch.setenv("DOCEXEC_LAB", "auto")
     monkeypatch.delenv("CI", raising=False)

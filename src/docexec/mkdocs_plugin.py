@@ -22,27 +22,33 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from jinja2 import BytecodeCache
+from jinja2.bccache import Bucket
 from mkdocs.config import base
 from mkdocs.config import config_options as c
 from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin
 from mkdocs.utils import get_relative_url
 
-from docexec.book.project import MODES, Mode, Outcome, Project
+from docexec.book.project import MODES, Mode, Outcome, Project, ensure_everywhere
 from docexec.core.config import EngineSettings, load_config
 from docexec.core.errors import DocexecError
+from docexec.hosts.spares import SPARES
 from docexec.page.model import Block, Page
 from docexec.render.fence import ExecFence
 from docexec.render.html import EngineRecording, Rendered, render_page
 from docexec.render.wording import ENGLISH, Labels
 
 if TYPE_CHECKING:
+    from jinja2 import Environment
     from mkdocs.config.defaults import MkDocsConfig
+    from mkdocs.livereload import LiveReloadServer
     from mkdocs.structure.files import Files
     from mkdocs.structure.pages import Page as MkDocsPage
 
 log = logging.getLogger("mkdocs.plugins.docexec")
 SUPERFENCES = "pymdownx.superfences"
+POLL_INTERVAL = 0.1  # seconds between mkdocs serve's looks at the watched files (MkDocs': 0.5)
 
 
 def _labels_config() -> type[base.Config]:
@@ -50,6 +56,24 @@ def _labels_config() -> type[base.Config]:
     (the dataclass is the one list of labels)."""
     options = {f.name: c.Type(str, default=getattr(ENGLISH, f.name)) for f in dataclasses.fields(Labels)}
     return type("LabelsConfig", (base.Config,), options)
+
+
+class CompiledTemplates(BytecodeCache):
+    """The theme's templates as compiled by the first build of this process (a template whose text changes is
+    compiled again: the key covers its source)."""
+
+    def __init__(self) -> None:
+        self.compiled: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: Bucket) -> None:
+        if bucket.key in self.compiled:
+            bucket.bytecode_from_string(self.compiled[bucket.key])
+
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        self.compiled[bucket.key] = bucket.bytecode_to_string()
+
+
+COMPILED = CompiledTemplates()
 
 
 class DocexecPluginConfig(base.Config):  # type: ignore[no-untyped-call]
@@ -76,7 +100,7 @@ class Engines:
         parsed = self.first.load_page(name, source)
         if not parsed.blocks:
             return parsed, Rendered()
-        outcomes = [(project, project.ensure(parsed)) for project in [self.first, *self.others]]  # the same page
+        outcomes = ensure_everywhere([self.first, *self.others], parsed)  # the same page
         self._report(parsed, outcomes)
         # The page's own engines (front matter `engines:` may leave out the book's first): the first of them is
         # the one whose transcripts the page shows, the others' are compared with them.
@@ -168,6 +192,29 @@ class DocexecPlugin(BasePlugin[DocexecPluginConfig]):  # type: ignore[no-untyped
         self.languages: set[str] = set()
         self.page: Page | None = None  # the page being converted
 
+    # mkdocs serve keeps a spare lab for the next run of each page edited, looks for edits more often, and
+    # compiles the theme's templates once (a rebuild compiled them all again for 404.html: half its own time).
+    def on_startup(self, *, command: str, dirty: bool) -> None:
+        if command == "serve":
+            SPARES.enable()
+
+    def on_env(self, env: Environment, *, config: MkDocsConfig, files: Files) -> Environment | None:
+        if SPARES.enabled:
+            env.bytecode_cache = COMPILED
+        return env
+
+    def on_serve(self, server: LiveReloadServer, *, config: MkDocsConfig, builder: Callable[..., Any]
+                 ) -> LiveReloadServer | None:
+        # MkDocs polls the watched files every 0.5 s, so an edit waited 0.25 s on average before its rebuild
+        # began; its observer has no setting for that, hence the private attributes (left alone if they change).
+        for watcher in [server.observer, *getattr(server.observer, "emitters", ())]:
+            if isinstance(getattr(watcher, "_timeout", None), float):
+                watcher._timeout = POLL_INTERVAL
+        return server
+
+    def on_shutdown(self) -> None:
+        SPARES.close_all()
+
     # Read the engine's settings once per build, and register the fence that renders exec blocks.
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig | None:
         if self.engines is not None:
@@ -230,6 +277,8 @@ class DocexecPlugin(BasePlugin[DocexecPluginConfig]):  # type: ignore[no-untyped
             return
         engines, self.engines = self.engines, None
         engines.finish(Path(config.site_dir))
+        if SPARES.enabled:  # the page is served: now its lab goes, and a spare starts, while serve waits
+            SPARES.refill()
         if engines.unpublishable:
             raise PluginError(f"publishing refused: {len(engines.unpublishable)} recording(s) are stale, missing or "
                               "edited; record them (`./nox -s record -- docs/PAGE.md`), review the diff and commit:\n  "
@@ -239,3 +288,5 @@ class DocexecPlugin(BasePlugin[DocexecPluginConfig]):  # type: ignore[no-untyped
         if self.engines is not None:
             self.engines.close()
             self.engines = None
+        if SPARES.enabled:
+            SPARES.refill()

@@ -4,6 +4,7 @@ build or `record` does with each page. Its pages are a PageSet (pageset.py); whe
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -130,3 +131,14 @@ class Project(PageSet, Hosting):
             self.stats.missing.append(page.name)
         stale_blocks = self.changed_blocks(page) if status == "stale" else None
         return Outcome(page, stored, status, reason=reason, stale_blocks=stale_blocks)
+
+
+def ensure_everywhere(projects: list[Project], page: Page) -> list[tuple[Project, Outcome]]:
+    """What a build does with the page on each engine (its projects): the other engines' runs go beside the
+    first's, each in a lab of its own (an edit in `mkdocs serve` runs the page on every engine)."""
+    if len(projects) == 1:
+        return [(projects[0], projects[0].ensure(page))]
+    with ThreadPoolExecutor(len(projects) - 1, thread_name_prefix="docexec-engine") as pool:
+        others = [pool.submit(project.ensure, page) for project in projects[1:]]
+        first = projects[0].ensure(page)
+        return [(projects[0], first), *((p, o.result()) for p, o in zip(projects[1:], others, strict=True))]

@@ -13,22 +13,22 @@ import re
 import shutil
 import tempfile
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
 
 from docexec.core.config import EngineSettings
-from docexec.core.errors import DaemonUnavailable, DocexecError, RefusedToRecord
+from docexec.core.errors import DaemonUnavailable, RefusedToRecord
 from docexec.core.signals import PROCESSES
 from docexec.hosts.daemon import Daemon
 from docexec.hosts.images import ImageSpec
 from docexec.hosts.lock import DaemonLock
-from docexec.lab import WORKDIR, Lab, LabError, LabSettings, LabStartFailed, unsupported_reason
+from docexec.hosts.mode import HostsMode, lab_settings
+from docexec.hosts.spares import SPARES
+from docexec.lab import WORKDIR, Lab, LabError, LabStartFailed
 from docexec.page.model import Page
 from docexec.userland import tree as userland
 
-HostsMode = Literal["lab", "shared"]  # a lab of the page's own, or the shared daemon
 TERMINAL_COLUMNS = 80
 _BASE_ENV = {"LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "TERM": "dumb", "NO_COLOR": "1",
              "COLUMNS": str(TERMINAL_COLUMNS), "LINES": "24", "DOCKER_CLI_HINTS": "false"}
@@ -46,28 +46,6 @@ class Host:
     # follow them (exec="file" follows none).
     folder: Path
     wrap: Callable[[Sequence[str]], list[str]] = list  # how to start argv so that it runs on this host
-
-
-def lab_settings(engine: EngineSettings) -> LabSettings:
-    """How labs are made for this engine and CLI."""
-    return LabSettings(engine_path=engine.path, cli=engine.cli, cli_plugins=engine.spec.cli_plugins)
-
-
-def choose_mode(notify: Callable[[str], None] | None = None, settings: LabSettings | None = None) -> HostsMode:
-    """DOCEXEC_LAB=yes|no|auto (default auto: a lab wherever one can run). CI=true means yes."""
-    wanted = os.environ.get("DOCEXEC_LAB", "auto").lower()
-    if wanted not in ("yes", "no", "auto"):
-        raise DocexecError(f"DOCEXEC_LAB={wanted}: use yes, no or auto")
-    if wanted == "no":
-        return "shared"
-    reason = unsupported_reason(settings)
-    if not reason:
-        return "lab"
-    if wanted == "yes" or os.environ.get("CI", "").lower() == "true":
-        raise DaemonUnavailable(f"{reason}; labs are required here (CI=true or DOCEXEC_LAB=yes)")
-    if notify:
-        notify(f"docexec: {reason}: using the shared daemon instead (good for previews; CI records in labs)")
-    return "shared"
 
 
 class Backend:
@@ -106,21 +84,29 @@ class LabBackend(Backend):
     notify: Callable[[str], None] = print
     mode: HostsMode = "lab"
     run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:16])
+    from_spares: bool = True  # take a spare lab when one is ready (mkdocs serve: SPARES); a spare itself: False
 
     def __post_init__(self) -> None:
         self.hosts = {}
         self.settings = dataclasses.replace(lab_settings(self.engine), daemon=self.page.daemon)
         self.lab = Lab.for_hosts(self.page.hosts, self.settings, label=self.page.name)
+        self.key: Hashable = None  # what a spare must be like to stand in for this lab (when spares are kept)
 
     def __enter__(self) -> dict[str, Host]:
         plugins = self.engine.spec.cli_plugins
         if plugins is not None and not plugins.is_dir() and self.page.runs("docker", "compose"):
             raise LabError(f"{self.page.name} runs docker compose, but the Compose plugin is missing: {plugins} "
                            "(fetch it: ./nox -s engines)")
+        words = self.page.plain_words()
+        used = [spec for spec in self.images if spec.used_by(words)]
+        if SPARES.enabled:
+            self.key = (tuple(self.page.hosts), self.settings, tuple((s.tag, s.digest()) for s in used))
+            spare = SPARES.take(self.key) if self.from_spares else None
+            if isinstance(spare, LabBackend):  # started like this lab would be, its lesson images loaded
+                self.lab, self.hosts = spare.lab, spare.hosts
+                return self.hosts
         try:
             self._start()
-            words = self.page.plain_words()
-            used = [spec for spec in self.images if spec.used_by(words)]
             for host in self.hosts.values():
                 for spec in used:
                     host.daemon.images(self.lab.userland).load_image(spec, self.image_cache)
@@ -138,7 +124,8 @@ class LabBackend(Backend):
         except LabStartFailed as exc:
             first = exc
         self.close_after_failure()
-        if PROCESSES.deferred:  # a Ctrl-C came while the lab was removed: no second lab, the page stops
+        # A Ctrl-C came while the lab was removed, or this is a spare and serve has ended: no second lab
+        if PROCESSES.deferred or not (self.from_spares or SPARES.enabled):
             raise first
         self.notify(f"docexec: {self.page.where}: the lab failed to start ({first.cause}); trying once more with "
                     "a fresh lab")
@@ -153,6 +140,8 @@ class LabBackend(Backend):
 
     def _start_once(self) -> None:
         self.lab.start(self.notify)
+        if not (self.from_spares or SPARES.enabled):  # a spare whose pool was closed meanwhile (its lab too, or not)
+            raise LabError("the spare labs were closed while this one started (mkdocs serve ended)")
         for lab_host in self.lab.hosts:
             try:
                 daemon = Daemon.connect(f"unix://{lab_host.socket}")
@@ -165,10 +154,21 @@ class LabBackend(Backend):
                                              Path(f"/proc/{lab_host.pid}/root{WORKDIR}"), lab_host.command)
 
     def close(self, *, failing: bool = False) -> None:
+        """Destroy the lab; with spares kept, in the background after the build (unless the page failed), and
+        have a spare like it for the page's next run."""
         hosts, self.hosts = list(self.hosts.values()), {}
         for host in hosts:
             host.daemon.close()
+        if self.from_spares and self.key is not None and SPARES.enabled:
+            SPARES.want(self.key, lambda: dataclasses.replace(self, from_spares=False))
+            if not failing:
+                SPARES.retire(self.lab.close)
+                return
         self.lab.close()
+
+    def emergency_close(self) -> None:
+        self.key = None  # at exit: no spare, and the lab is destroyed now
+        self.close(failing=True)
 
 
 @dataclass

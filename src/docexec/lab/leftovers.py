@@ -45,9 +45,29 @@ def sweep(runtime_dir: Path = RUNTIME_DIR, notify: Callable[[str], None] | None 
             removed.append(_destroy_abandoned(folder))
         finally:
             os.close(fd)
+    removed += _remove_orphan_cgroups(runtime_dir)
     if removed and notify:
         notify(f"docexec: removed {len(removed)} lab(s) left by a killed run: {', '.join(removed)}")
     return removed
+
+
+def _remove_orphan_cgroups(runtime_dir: Path) -> list[str]:
+    """Lab cgroups whose lab has no state folder under any name: a lab's state folder is made before its cgroups
+    and removed after them, so these belong to no lab being made, used or removed. They are left when a sweep
+    that does not see this process's cgroups (a process in another cgroup) removed the state folder of a lab
+    killed before its state named its cgroups."""
+    found: dict[str, list[Path]] = {}
+    for base in own_cgroups():  # first: a lab made after this has a state folder in the listing below
+        with contextlib.suppress(OSError):
+            for top in base.iterdir():
+                if top.name.startswith(CGROUP_PREFIX):
+                    found.setdefault(top.name.removeprefix(CGROUP_PREFIX), []).append(top)
+    names = {folder.name.removeprefix(".gone-").lstrip(".") for folder in runtime_dir.iterdir()} \
+        if runtime_dir.is_dir() else set()
+    orphans = {lab_id: tops for lab_id, tops in found.items() if lab_id not in names}
+    for tops in orphans.values():
+        remove_cgroups(tops)
+    return [f"cgroups of lab {lab_id}" for lab_id in sorted(orphans)]
 
 
 def _destroy_abandoned(folder: Path) -> str:

@@ -88,6 +88,8 @@ class Lab:
         reason = unsupported_reason(self.settings)
         if reason:
             raise LabError(reason)
+        if self._closed:  # by another thread (a spare lab destroyed before its worker came to start it)
+            raise LabError("the lab was destroyed before it started")
         sweep(self.settings.runtime_dir, notify)
         try:
             self._sandboxes.rootfs.userland = self.settings.root or userland.ensure(self.settings.cache,
@@ -99,9 +101,13 @@ class Lab:
             self._start()
         except BaseException:
             self.close()
+            # and what this thread made after another destroyed the lab while it started (close is done once)
+            self._cgroups.remove()
+            self._state.remove()
             raise
 
     def _start(self) -> None:
+        self._state.begin(self._cgroups.folders)
         self._cgroups.make()
         sandboxes = self._sandboxes
         self._switch_pid = sandboxes.start("switch", ["python3", "-c", NAME_SERVER], net_only=True)

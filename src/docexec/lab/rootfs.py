@@ -18,7 +18,12 @@ from docexec.lab.settings import CLI_DIR, CLI_PLUGINS_DIR, ENGINE_DIR, INIT, WOR
 PROC_READ_ONLY = ("/proc/sysrq-trigger", "/proc/irq", "/proc/bus", "/proc/fs", "/proc/asound")
 PROC_MASKED = ("/proc/kcore", "/proc/keys", "/proc/timer_list", "/proc/sched_debug", "/proc/kallsyms")
 # Package data files of the userland a host gets (the dynamic linker's cache, iptables' alternatives, iproute2's
+<<<<<<< HEAD
 # and netbase's tables, fontconfig's settings, which name the fonts dot measures text with).
+=======
+# and netbase's tables).
+GATE_FD = 3  # where a host's sandbox finds the gate (see Sandboxes.start)
+>>>>>>> spare
 ETC_SHARED = ("/etc/alternatives", "/etc/ld.so.cache", "/etc/iproute2", "/etc/protocols", "/etc/services",
               "/etc/ethertypes", "/etc/fonts")
 
@@ -32,8 +37,9 @@ class RootFs:
         self.folder = folder
         self.userland = Path("/nonexistent")  # the unpacked userland, set when the lab starts
 
-    def args(self, name: str, net_only: bool) -> list[str]:
-        """bubblewrap arguments for the root file system of sandbox `name` (`net_only`: the switch, no dockerd)."""
+    def args(self, name: str, net_only: bool, gated: bool = False) -> list[str]:
+        """bubblewrap arguments for the root file system of sandbox `name` (`net_only`: the switch, no dockerd;
+        `gated`: a host's init script reads "go" on GATE_FD before it starts)."""
         etc = self.folder / f"{name}.etc"
         etc.mkdir()
         generated = self.etc_files(name)
@@ -57,7 +63,7 @@ class RootFs:
             args += ["--ro-bind", str(etc / filename), f"/etc/{filename}"]
         if not net_only:
             host = next(h for h in self.hosts if h.name == name)
-            (etc / "init.sh").write_text(self.init_script(host))
+            (etc / "init.sh").write_text(self.init_script(host, gated))
 
         for n, folder in enumerate(self.settings.engine_path):
             args += ["--ro-bind", str(folder), f"{ENGINE_DIR}/{n}"]
@@ -88,12 +94,18 @@ class RootFs:
         }
 
     @staticmethod
-    def init_script(host: LabHost) -> str:
-        """What PID 2 of a host runs: its own /sys and cgroup mounts, the LAN address, then dockerd."""
+    def init_script(host: LabHost, gated: bool = False) -> str:
+        """What PID 2 of a host runs: once the recorder says go on the gate (GATE_FD, when `gated`), its own /sys
+        and cgroup mounts, the LAN address, then dockerd."""
+        # The script reads the gate itself (not bubblewrap's --block-fd, for which the end of the pipe means go
+        # too): a recorder killed while its lab starts closes the gate unsaid, and a host whose bubblewrap outside
+        # died before it could tie the sandbox's life to its own (a sandbox's PID 1 takes its parent's death
+        # signal only once it is set up) then ends here instead of running on until the next run's sweep.
+        wait = [f"read -r go <&{GATE_FD} || true", f"exec {GATE_FD}<&-", '[ "$go" = go ] || exit 1'] if gated else []
         # /sys shows the lab's own network devices; read-only, like the kernel's settings in /proc/sys, which are
         # the machine's, except the network settings, which belong to the lab's own network namespace (Docker
         # writes some). Files that act on the whole machine are read-only or hidden, as Docker does in containers.
-        lines = ["set -e", "mount -t sysfs -o ro,nosuid,nodev,noexec sysfs /sys",
+        lines = ["set -e", *wait, "mount -t sysfs -o ro,nosuid,nodev,noexec sysfs /sys",
                  "mount --bind /proc/sys /proc/sys", "mount -o remount,bind,ro /proc/sys",
                  "mount --bind /proc/sys/net /proc/sys/net", "mount -o remount,bind,rw /proc/sys/net"]
         for path in PROC_READ_ONLY:

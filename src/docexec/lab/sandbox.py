@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from docexec.lab.cgroups import LabCgroups
 from docexec.lab.host import LabHost
 from docexec.lab.processes import DROP_CAPS, join_cgroups, kill, socket_answers, wait_gone
-from docexec.lab.rootfs import RootFs
+from docexec.lab.rootfs import GATE_FD, RootFs
 from docexec.lab.settings import LAB_PATH, LabError, LabSettings
 from docexec.lab.state import StateFolder
 
@@ -60,7 +60,11 @@ class Sandboxes:
             finally:
                 os.close(info_w)
             self.procs.append(proc)
-            if self.closed:
+            if self.closed:  # kill() may have gone by already: this sandbox is ended here, and reaped (a zombie
+                # would keep the lab's cgroups from being removed)
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
                 raise LabError("the lab was closed while it was being made (the process is exiting)")
             data = info.read()
         try:
@@ -75,10 +79,11 @@ class Sandboxes:
     def _bwrap(self, name: str, argv: list[str], info_w: int, *, net_only: bool,
                gate: int | None) -> subprocess.Popen[bytes]:
         """Run bubblewrap for the sandbox `name`, telling on `info_w` its PID 1. Closes what it opens."""
-        fds = [info_w] + ([gate] if gate is not None else [])
-        # --block-fd: the sandbox waits until the recorder has put eth0 in place (see Lab.start)
-        options = [*self.rootfs.args(name, net_only), "--info-fd", str(info_w),
-                   *(["--block-fd", str(gate)] if gate is not None else []),
+        # The gate: the host's init script waits until the recorder has put eth0 in place (see Lab.start). It
+        # comes as standard error and is moved to GATE_FD, where the script reads it (dash reads no descriptor
+        # above 9), standard error becoming the log again.
+        gated = ["/bin/sh", "-c", f'exec {GATE_FD}<&2 2>&1 && exec "$@"', "gate"] if gate is not None else []
+        options = [*self.rootfs.args(name, net_only, gate is not None), "--info-fd", str(info_w),
                    "--unshare-net", "--unshare-pid", "--unshare-uts", "--unshare-ipc", "--unshare-cgroup",
                    "--hostname", name, "--die-with-parent", "--new-session", "--cap-add", "ALL", "--clearenv",
                    "--setenv", "PATH", self.settings.lab_path, "--setenv", "LANG", "C.UTF-8", "--setenv", "HOME",
@@ -98,10 +103,11 @@ class Sandboxes:
                 # bubblewrap's own PID 1 keeps the environment it was started with (--clearenv is for the
                 # command): it gets exactly OUTER_ENV (`env -i`: the shell would add PWD, this machine's working
                 # folder) and starts in /, so a page finds nothing of this machine's in /proc/1/environ.
-                return subprocess.Popen([*join_cgroups(self.cgroups.procs), "env", "-i",
+                return subprocess.Popen([*gated, *join_cgroups(self.cgroups.procs), "env", "-i",
                                          *(f"{name}={value}" for name, value in OUTER_ENV.items()), *DROP_CAPS,
                                          "bwrap", "--args", "0", "--", *argv],
-                                        stdin=args_r, stdout=log, stderr=subprocess.STDOUT, pass_fds=fds, cwd="/",
+                                        stdin=args_r, stdout=log, stderr=subprocess.STDOUT if gate is None else gate,
+                                        pass_fds=[info_w], cwd="/",
                                         start_new_session=True, env=OUTER_ENV)
         finally:
             os.close(args_r)

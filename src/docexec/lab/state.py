@@ -52,12 +52,20 @@ class StateFolder:
         try:
             state = json.loads(path.read_text())
         except FileNotFoundError:
-            state = {"id": self.lab_id, "label": self.label, "owner": os.getpid(),
-                     "cgroups": [str(folder) for folder in cgroups], "processes": [], "sandboxes": {}}
+            state = self._new_state(cgroups)
         for pid in (outer, child):
             state["processes"].append({"name": name, "pid": pid, "start": start_time(pid)})
         state["sandboxes"][name] = child
         write_atomic(path, json.dumps(state, indent=1), mode=0o644)
+
+    def begin(self, cgroups: list[Path]) -> None:
+        """Write down the lab's cgroups before they are made: a sweep after a SIGKILL from here on removes them,
+        even one by a process whose own cgroups (where it would look for them) are elsewhere."""
+        write_atomic(self.path / "lab.json", json.dumps(self._new_state(cgroups), indent=1), mode=0o644)
+
+    def _new_state(self, cgroups: list[Path]) -> dict[str, object]:
+        return {"id": self.lab_id, "label": self.label, "owner": os.getpid(),
+                "cgroups": [str(folder) for folder in cgroups], "processes": [], "sandboxes": {}}
 
     def remove(self) -> None:
         """Out of sight in one step (a hidden name, as while it was made), then removed: `sweep` and `leftovers`

@@ -15,7 +15,7 @@ from docexec.hosts.images import ImageSpec
 from docexec.page.model import Page
 
 if TYPE_CHECKING:
-    from docexec.hosts.backends import HostsMode
+    from docexec.hosts.mode import HostsMode
     from docexec.run.runner import Session
 
 
@@ -35,7 +35,7 @@ class Hosting:
     def hosts_mode(self) -> HostsMode:
         """'lab' wherever labs can run; otherwise 'shared' (said once), or DaemonUnavailable when CI=true."""
         if self._hosts_mode is None:
-            from docexec.hosts.backends import (  # labs, locks and processes only matter when a page runs
+            from docexec.hosts.mode import (  # labs only matter when a page runs
                 choose_mode,
                 lab_settings,
             )
