@@ -17,13 +17,9 @@ from docexec.lab.settings import CLI_DIR, CLI_PLUGINS_DIR, ENGINE_DIR, INIT, WOR
 
 PROC_READ_ONLY = ("/proc/sysrq-trigger", "/proc/irq", "/proc/bus", "/proc/fs", "/proc/asound")
 PROC_MASKED = ("/proc/kcore", "/proc/keys", "/proc/timer_list", "/proc/sched_debug", "/proc/kallsyms")
-# Package data files of the userland a host gets (the dynamic linker's cache, iptables' alternatives, iproute2's
-<<<<<<< HEAD
-# and netbase's tables, fontconfig's settings, which name the fonts dot measures text with).
-=======
-# and netbase's tables).
 GATE_FD = 3  # where a host's sandbox finds the gate (see Sandboxes.start)
->>>>>>> spare
+# Package data files of the userland a host gets (the dynamic linker's cache, iptables' alternatives, iproute2's
+# and netbase's tables, fontconfig's settings, which name the fonts dot measures text with).
 ETC_SHARED = ("/etc/alternatives", "/etc/ld.so.cache", "/etc/iproute2", "/etc/protocols", "/etc/services",
               "/etc/ethertypes", "/etc/fonts")
 
