@@ -178,9 +178,12 @@ def test_a_spare_never_outlives_a_killed_recorder(labs: None, make_project: Make
     # The next run's cleanup removes what is left (those sandboxes, the state folder, the cgroups), and only that.
     lab.sweep()
     assert [item for item in lab.leftovers() if any(lab_id in item for lab_id in made)] == []
+    # `docexec clean --check` names nothing of this run's labs. It looks at the whole machine, where the tests of the
+    # other xdist workers kill recorders on purpose meanwhile (seen in a full run: another test's lab listed here).
     checked = subprocess.run([sys.executable, "-m", "docexec", "clean", "--check"], cwd=config.root,
                              capture_output=True, text=True, env=env_for_throwaway_recording())
-    assert checked.returncode == 0, checked.stdout + checked.stderr
+    reported = checked.stdout + checked.stderr
+    assert checked.returncode == 0 or not any(lab_id in reported for lab_id in made), reported
 
 
 @pytest.mark.parametrize("when", [0.05, 0.3, 0.6])

@@ -73,9 +73,16 @@ def test_every_recorded_output_is_on_its_page(site: Path, config: Settings) -> N
         built = site / page.name.removesuffix(".md") / "index.html"
         if page.name.endswith("index.md"):
             built = site / page.name.removesuffix("index.md") / "index.html"
-        text = _code_text(built.read_text(encoding="utf-8"))
+        raw = built.read_text(encoding="utf-8")
+        text = _code_text(raw)
         for block in page.executed:
             if not block.show:
+                continue
+            if block.exec_kind.pictured:  # a measured picture: its recorded SVG is on the page, and its caption
+                (record,) = stored.blocks[block.id]
+                assert record.figure and record.figure.strip() in raw, f"{page.where}:{block.line}: picture missing"
+                assert block.text.strip() in raw, f"{page.where}:{block.line}: caption missing from {built}"
+                checked += 1
                 continue
             if not block.exec_kind.holds_commands:  # a file (exec="file"): its text is shown, not its command
                 assert block.text.rstrip("\n") in text, f"{page.where}:{block.line}: file missing from {built}"

@@ -81,6 +81,9 @@ def test_data_copy_is_exactly_the_commands(site: Path) -> None:
             if "docexec-file" in block["classes"]:  # a file (exec="file"): copied whole, it holds no commands
                 assert block["copy"] is not None and not block["commands"] and not block["outputs"], where
                 continue
+            if "docexec-topology-block" in block["classes"]:  # a measured picture: no command, nothing to copy
+                assert block["copy"] is None and not block["commands"] and "no-copy" in block["classes"], where
+                continue
             if "docexec-other-engine" in block["classes"]:  # engines="…": shown in this engine's tab, not run here
                 assert block["copy"] is None and "no-copy" in block["classes"], f"{where}: must not be copied"
                 assert block["commands"] and not block["outputs"], where
