@@ -179,6 +179,10 @@ def make_project(tmp_path: Path) -> MakeProject:
     return make
 
 
+MACHINE = ("test_lab", "test_hostile", "test_lab_spare", "test_lab_start", "test_compose", "test_contributor",
+           "test_file_kind", "test_runner", "test_topology")
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """With pytest-xdist (--dist loadgroup, as `nox -s tests` runs it), a test module stays on one worker, and so
     do all browser tests: they share fixtures that are costly to make twice (the built site, a shared lab)."""
@@ -188,8 +192,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             continue  # pages under docs/ are grouped by the drift-check plugin, one group per page
         group = "browser" if (ROOT / "tests" / "browser") in path.parents else path.stem
         # test_lab changes the machine, test_hostile compares it before/after, test_lab_spare kills processes
-        # whose labs are left over until it sweeps them (which test_lab's checks for leftovers would see)
-        if group in ("test_lab", "test_hostile", "test_lab_spare"):
+        # whose labs are left over until it sweeps them: the modules that check the whole machine for leftover labs
+        # run on the same worker as it (a full run once saw its killed recorder's lab from test_lab_start)
+        if group in MACHINE:
             group = "machine"
         item.add_marker(pytest.mark.xdist_group(group))
 
