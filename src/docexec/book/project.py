@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
@@ -96,6 +96,8 @@ class Project(PageSet, Hosting):
                 outputs = []
                 for command in block.commands:
                     result = session.run(block, command)
+                    if block.exec_kind.pictured:
+                        result = replace(result, figure=session.picture(block, result.output))
                     outputs.append(CommandRecord(command.text, result.output, result.returncode, result.duration,
                                                  result.typed_at, result.events, result.figure))
                 results[block.id] = outputs

@@ -16,6 +16,7 @@ on the shared daemon the state would be this machine's.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from typing import ClassVar
@@ -26,7 +27,7 @@ from docexec.kinds.base import Kind, refused_option
 from docexec.page.kinds import register
 from docexec.page.model import Block, Command
 from docexec.render.kinds import Code, escape
-from docexec.render.topology import Topology, figure_html, finish_svg, to_dot
+from docexec.render.topology import figure_html, finish_svg, to_dot
 from docexec.render.wording import Labels
 from docexec.run.runner import Commands, Result
 from docexec.run.topology import build, capture_host, dumps
@@ -77,17 +78,24 @@ class TopologyKind(Kind):
         return " ".join(["topology", *(["--hosts", *hosts] if hosts else []), *(["--only", *only] if only else [])])
 
     def run(self, commands: Commands, block: Block, command: Command, timeout: float) -> Result:
-        """Measure the hosts' network state, and draw it with `dot` in the first of them."""
+        """Measure the hosts' network state (its picture is drawn only when the page is recorded: `picture`)."""
         if not commands.checks.isolated:
             raise PageError(commands.where, command.line, 'exec="topology" measures a lab\'s network: it runs only '
                                                           "in a lab (on the shared daemon it would be this machine's)")
-        names = (block.hosts or block.host or "").split() or list(commands.page.hosts)
+        names = _shown(commands, block)
         try:
             raws = [capture_host(commands.hosts[name], timeout) for name in names]
         except (RuntimeError, ValueError) as exc:
             raise PageError(commands.where, command.line, f"cannot measure the topology: {exc}") from None
         data = build(raws, lan=len(commands.page.hosts) > 1, only=(block.only or "").split())
-        return Result(dumps(data), 0, 0.0, figure=_picture(commands, names[0], data, caption(block)))
+        return Result(dumps(data), 0, 0.0)
+
+    def picture(self, commands: Commands, block: Block, output: str) -> str:
+        """The SVG of a measured topology, drawn by the Graphviz of the first host it shows (pinned with the lab
+        userland)."""
+        host = _shown(commands, block)[0]
+        data = json.loads(output)
+        return finish_svg(render_dot(commands.hosts[host], to_dot(data, caption(block))), data, caption(block))
 
     def figure(self, block: Block, records: list[CommandRecord] | None, note: str) -> str | None:
         """The recorded picture, captioned (None: none recorded, the JSON shows in a code box)."""
@@ -108,9 +116,9 @@ def caption(block: Block) -> str:
     return block.text.strip()
 
 
-def _picture(commands: Commands, host: str, data: Topology, title: str) -> str:
-    """The SVG of the topology, drawn by the lab's own Graphviz (pinned with the lab userland)."""
-    return finish_svg(render_dot(commands.hosts[host], to_dot(data, title)), data, title)
+def _shown(commands: Commands, block: Block) -> list[str]:
+    """The hosts the picture shows: host= or hosts=, else every host of the page."""
+    return (block.hosts or block.host or "").split() or list(commands.page.hosts)
 
 
 TOPOLOGY = register(TopologyKind())

@@ -43,7 +43,7 @@ class Result:
     truncated: bool = False
     events: tuple[Event, ...] = ()  # exec="session": the terminal's byte stream, for a replay
     typed_at: tuple[tuple[int, int], ...] = ()  # exec="session": where each `> ` line was typed on the screen
-    figure: str = ""  # a pictured kind (page.kinds): the picture of the output, an SVG
+    figure: str = ""  # a pictured kind (page.kinds), when recorded: the picture of the output, an SVG (Runs.picture)
 
 
 class SessionStuck(PageError):
@@ -159,6 +159,11 @@ class Session:
                                + ("" if self.page.own_cli else " with this CLI") + " (engines=\"...\")")
         return self.commands.run(block, command, check=check)
 
+    def picture(self, block: Block, output: str) -> str:
+        """The picture of a pictured kind's recorded output (Runs.picture), drawn on the page's hosts."""
+        assert self.commands is not None, "a session draws once entered"
+        return kinds.get(block.kind, Runs).picture(self.commands, block, output)
+
 
 def _host(page: Page, hosts: dict[str, Host], block: Block | None) -> Host:
     return hosts[block.host if block is not None and block.host else page.hosts[0]]
@@ -269,3 +274,8 @@ class Runs(ExecKind):
         """Run the command once, within `timeout` seconds (retry= runs it again; Commands.run checks and reports
         the result). The default: expanded and run as a pipeline on the block's host."""
         return commands.pipeline(block, command, timeout)
+
+    def picture(self, commands: Commands, block: Block, output: str) -> str:
+        """A pictured kind (page.kinds): the picture of a recorded output, an SVG, drawn only when a page is recorded
+        (the drift check compares outputs, not pictures). The default: none."""
+        return ""
